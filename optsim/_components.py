@@ -1,0 +1,304 @@
+"""Components: optimizers, schedules, problems and noise models as validated parameter sets.
+
+A component is a small immutable object: a table of :class:`Param` declarations, the
+values given for them, and (on the class) the jitted functions the engine calls.  Every
+value is checked where it is given, so a bad hyperparameter fails before any work starts,
+with a message that names the parameter, the value and the allowed range.
+
+*Dynamic* parameters are numbers that can differ from one trajectory to the next: they are
+packed into each trajectory's row (``row()``) and gridding over them never recompiles.
+*Static* parameters shape data or arrays (curvature vectors, dataset sizes); gridding over
+them runs one kernel call per value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+__all__ = ["Param", "Component", "OptsimError", "ParameterError", "closest"]
+
+
+class OptsimError(ValueError):
+    """Base class of optsim's input errors."""
+
+
+class ParameterError(OptsimError):
+    """A hyperparameter outside its allowed range, or an unknown name."""
+
+
+def closest(name, candidates):
+    """A ' (did you mean ...?)' hint for an unknown ``name``, or ''."""
+    match = difflib.get_close_matches(str(name), list(candidates), n=3, cutoff=0.5)
+    if not match:
+        return ""
+    return " (did you mean " + " or ".join(repr(m) for m in match) + "?)"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One hyperparameter: its default, its allowed values and its meaning.
+
+    kind is 'float', 'int', 'bool', 'choice' (one of ``choices``; packed as its index)
+    or 'array' (a float vector; always static).  ``low``/``high`` bound floats and ints;
+    ``low_open``/``high_open`` make a bound strict.  ``none_ok`` allows ``None`` (packed as
+    NaN for floats, meaning "not set").
+    """
+
+    name: str
+    default: Any
+    doc: str = ""
+    kind: str = "float"
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple | None = None
+    dynamic: bool = True
+    none_ok: bool = False
+
+    def range_text(self):
+        if self.kind == "bool":
+            return "True or False"
+        if self.kind == "choice":
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "array":
+            return "a sequence of finite numbers"
+        lo = "-inf" if self.low is None else repr(self.low)
+        hi = "inf" if self.high is None else repr(self.high)
+        left = "(" if (self.low is None or self.low_open) else "["
+        right = ")" if (self.high is None or self.high_open) else "]"
+        kind = "an integer" if self.kind == "int" else "a number"
+        text = f"{kind} in {left}{lo}, {hi}{right}"
+        if self.none_ok:
+            text += " or None"
+        return text
+
+    def check(self, value, owner="") -> Any:
+        """The validated (normalised) value, or a ParameterError naming the allowed range."""
+        where = f"{owner}: " if owner else ""
+
+        def fail(extra=""):
+            raise ParameterError(
+                f"{where}{self.name}={value!r} is not allowed; {self.name} must be "
+                f"{self.range_text()}{extra}"
+            )
+
+        if value is None:
+            if self.none_ok:
+                return None
+            fail()
+        if self.kind == "bool":
+            if isinstance(value, (bool, np.bool_)) or value in (0, 1):
+                return bool(value)
+            fail()
+        if self.kind == "choice":
+            if value in self.choices:
+                return value
+            fail(closest(value, [str(c) for c in self.choices]))
+        if self.kind == "array":
+            try:
+                arr = np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                fail()
+            if arr.ndim > 2 or arr.size == 0 or not np.all(np.isfinite(arr)):
+                fail()
+            if self.low is not None and np.any(arr < self.low if not self.low_open else arr <= self.low):
+                fail()
+            if self.high is not None and np.any(arr > self.high if not self.high_open else arr >= self.high):
+                fail()
+            return arr
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            fail()
+        if self.kind == "int":
+            if float(value) != math.floor(float(value)):
+                fail()
+            value = int(value)
+        else:
+            value = float(value)
+            if math.isnan(value):
+                fail()
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            fail()
+        if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
+            fail()
+        return value
+
+    def pack(self, value) -> float:
+        """The float stored in a trajectory's row for ``value`` (dynamic parameters only)."""
+        if value is None:
+            return math.nan
+        if self.kind == "choice":
+            return float(self.choices.index(value))
+        return float(value)
+
+
+class Component:
+    """Base class: a named, validated set of hyperparameters plus jitted functions.
+
+    Subclasses set ``params`` (a tuple of :class:`Param`), ``name`` (the registry name)
+    and the jitted functions their role needs (see each role's base class).  Instances
+    are immutable; :meth:`replace` returns a modified copy.
+    """
+
+    role: ClassVar[str] = "component"
+    name: ClassVar[str] = ""
+    params: ClassVar[tuple[Param, ...]] = ()
+    aliases: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Constructor keywords that set several parameters from a sequence, e.g. ``betas``."""
+    children_roles: ClassVar[dict[str, str]] = {}
+    """Keywords whose values are other components (name -> role), e.g. a warm-up's ``after``."""
+    broadcast_aliases: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Constructor keywords that set several parameters to one value, e.g. ``bias_correction``."""
+
+    def __init__(self, **kwargs):
+        values = {p.name: p.default for p in self.params}
+        children = {}
+        for key, role in self.children_roles.items():
+            child = kwargs.pop(key, None)
+            if child is None:
+                child = self.default_child(key)
+            if getattr(child, "role", None) != role:
+                raise ParameterError(f"{self._label()}: {key}={child!r} must be a {role}")
+            children[key] = child
+        object.__setattr__(self, "_children", children)
+        for key, value in kwargs.items():
+            if key in self.broadcast_aliases:
+                values.update({t: value for t in self.broadcast_aliases[key]})
+            elif key in self.aliases:
+                targets = self.aliases[key]
+                try:
+                    parts = tuple(value)
+                except TypeError:
+                    parts = ()
+                if len(parts) != len(targets):
+                    raise ParameterError(
+                        f"{self._label()}: {key}={value!r} must be a sequence of "
+                        f"{len(targets)} values ({', '.join(targets)})"
+                    )
+                values.update(zip(targets, parts))
+            elif key in values:
+                values[key] = value
+            else:
+                names = list(values) + list(self.aliases) + list(self.broadcast_aliases)
+                raise ParameterError(
+                    f"{self._label()} has no parameter {key!r}{closest(key, names)}; "
+                    f"its parameters are {', '.join(names)}"
+                )
+        table = self.param_table()
+        checked = {k: table[k].check(v, self._label()) for k, v in values.items()}
+        object.__setattr__(self, "_values", checked)
+        self._validate()
+
+    def default_child(self, key):
+        """The component used when the child keyword ``key`` is not given."""
+        raise ParameterError(f"{self._label()}: {key} is required")
+
+    @property
+    def children_map(self) -> dict:
+        """The component-valued keywords and their values."""
+        return dict(self._children)
+
+    # -- subclasses may add cross-parameter checks ------------------------------------
+    def _validate(self):
+        """Checks that involve several parameters (override; raise ParameterError)."""
+
+    # -- access ------------------------------------------------------------------------
+    def __getattr__(self, key):
+        values = self.__dict__.get("_values")
+        if values is not None and key in values:
+            return values[key]
+        raise AttributeError(f"{type(self).__name__} has no attribute {key!r}")
+
+    def __setattr__(self, key, value):
+        raise AttributeError(f"{type(self).__name__} is immutable; use .replace({key}=...)")
+
+    @classmethod
+    def param_table(cls) -> dict[str, Param]:
+        return {p.name: p for p in cls.params}
+
+    @classmethod
+    def dynamic_names(cls) -> tuple[str, ...]:
+        return tuple(p.name for p in cls.params if p.dynamic)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """All parameter values (a copy)."""
+        return dict(self._values)
+
+    def replace(self, **kwargs):
+        """A copy with some parameters changed (validated)."""
+        values = {k: v for k, v in self._values.items()}
+        values.update(self._children)
+        values.update(kwargs)
+        return type(self)(**values)
+
+    def row(self) -> np.ndarray:
+        """The dynamic parameters packed as float64, in declaration order."""
+        table = self.param_table()
+        return np.array([table[n].pack(self._values[n]) for n in self.dynamic_names()], dtype=np.float64)
+
+    def static_key(self):
+        """What determines the compiled kernel and the data: class and static values."""
+        static = []
+        for p in self.params:
+            if not p.dynamic:
+                v = self._values[p.name]
+                static.append((p.name, v.tobytes() if isinstance(v, np.ndarray) else v))
+        kids = tuple((k, c.static_key()) for k, c in self._children.items())
+        return (type(self), tuple(static), kids)
+
+    def _label(self):
+        return type(self).__name__
+
+    def spec(self) -> dict:
+        """A JSON-ready description: the registry name and every parameter value."""
+        out = {"name": self.name or type(self).__name__}
+        for k, v in self._values.items():
+            out[k] = v.tolist() if isinstance(v, np.ndarray) else v
+        for k, c in self._children.items():
+            out[k] = c.spec()
+        return out
+
+    def __repr__(self):
+        parts = []
+        for p in self.params:
+            v = self._values[p.name]
+            if isinstance(v, np.ndarray):
+                if v.size > 6:
+                    continue
+                v = v.tolist()
+            parts.append(f"{p.name}={v!r}")
+        parts += [f"{k}={c!r}" for k, c in self._children.items()]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.spec() == other.spec()
+
+    def __hash__(self):
+        return hash(repr(self))
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A readable signature for help() and IDEs, built from the parameter table.
+        sig = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        for p in cls.params:
+            sig.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default))
+        for a in list(cls.children_roles) + list(cls.aliases) + list(cls.broadcast_aliases):
+            sig.append(inspect.Parameter(a, inspect.Parameter.KEYWORD_ONLY, default=None))
+        cls.__init__ = _with_signature(cls.__init__, inspect.Signature(sig))
+
+
+def _with_signature(init, sig):
+    def __init__(self, **kwargs):
+        init(self, **kwargs)
+
+    __init__.__signature__ = sig
+    __init__.__doc__ = init.__doc__
+    __init__.__wrapped_init__ = getattr(init, "__wrapped_init__", init)
+    return __init__

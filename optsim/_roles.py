@@ -1,0 +1,134 @@
+"""The four roles a component can play, and the jitted functions each must provide.
+
+Every function below is a module-level ``@njit`` function (``cache=True`` for the
+registered components) that takes and returns only scalars and preallocated arrays, never
+allocates and never raises.  The engine generates one kernel per combination of
+problem, noise model(s), optimizer and schedule that calls them; see
+:mod:`optsim.engine.codegen`.
+
+Optimizer (``kernels`` keys)
+    ``init(x, S, sc, hp)``
+        set up the state: ``S`` is float64[slots, d] (zeroed), ``sc`` float64[scalars]
+        (zeroed), ``hp`` this trajectory's hyperparameter row (``hp[0]`` is the base lr).
+    ``step(x, g, S, sc, t, lr, hp)``
+        apply one update to ``x`` in place; ``g`` is the observed gradient (it may be
+        overwritten), ``t`` the 1-based step number used in bias corrections, ``lr`` the
+        scheduled learning rate for this step.
+    ``eff_lr(S, sc, t, lr, hp, out)``
+        write the effective per-coordinate learning rate of the last update into ``out``.
+    ``lookahead(x, S, sc, t, hp, y)`` (optional)
+        for rules whose gradient is taken at a look-ahead point: write that point into
+        ``y``; the engine evaluates the gradient there instead of at ``x``.
+
+Schedule
+    ``value(k, base_lr, sp, ss, loss) -> lr``
+        the learning rate for update ``k`` (0-based count of updates already applied),
+        ``sp`` this trajectory's schedule row, ``ss`` float64[state_size] scratch state
+        (zeroed; for plateau schedules), ``loss`` the observed loss at this step.
+    A schedule that wraps another (warm-up composed with a decay) has
+    ``value(k, base_lr, sp, ss, loss, inner_lr) -> lr`` and lists its children in
+    ``children()``.
+    ``momentum(k, sp) -> m`` (optional)
+        a value that overrides the optimizer's ``momentum_param`` for update ``k`` (cyclic
+        momentum); NaN leaves it unchanged.
+
+Problem
+    ``value_and_grad(x, g, t, pp, data, rng) -> loss``
+        the gradient the optimizer would see without any noise model (exact for
+        deterministic problems) written into ``g``, and the loss at ``x``.
+    ``objective(x, pp, data) -> f``
+        the training objective recorded as ``loss`` (for stochastic problems, its expectation).
+    optional: ``test_loss(x, pp, data)``, ``distance(x, pp, data)``,
+    ``batch_value_and_grad(x, g, idx, nb, pp, data) -> loss`` (minibatch gradient over
+    rows ``idx[:nb]``), ``project(x, pp, data)`` (onto the feasible set, after every
+    update), ``initial_point(x, pp, data, rng)`` (random starting points per replicate).
+
+Noise
+    ``apply(g, x, t, npar, ndata, rng)``
+        turn the exact gradient ``g`` into the observed one, in place.
+    Minibatch sampling is its own kind (``kind = "minibatch"``): see
+    :class:`optsim.noise.Minibatch`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from ._components import Component
+
+__all__ = ["Optimizer", "Schedule", "Problem", "Noise"]
+
+
+class Optimizer(Component):
+    """Base class of update rules.  ``params[0]`` must be ``lr``."""
+
+    role: ClassVar[str] = "optimizer"
+    kernels: ClassVar[dict] = {}
+    slots: ClassVar[int] = 0
+    """Per-coordinate state vectors (rows of ``S``)."""
+    slot_names: ClassVar[tuple[str, ...]] = ()
+    scalars: ClassVar[int] = 0
+    """Per-trajectory scalar state (``sc``)."""
+    momentum_param: ClassVar[str | None] = None
+    """The hyperparameter a momentum-cycling schedule overrides (``momentum``, ``beta1``)."""
+
+
+class Schedule(Component):
+    """Base class of learning-rate schedules."""
+
+    role: ClassVar[str] = "schedule"
+    kernels: ClassVar[dict] = {}
+    state_size: ClassVar[int] = 0
+    wraps: ClassVar[bool] = False
+    """True when ``value`` takes the inner schedule's lr (composed schedules)."""
+
+    def children(self) -> tuple["Schedule", ...]:
+        return ()
+
+
+class Problem(Component):
+    """Base class of objectives."""
+
+    role: ClassVar[str] = "problem"
+    kernels: ClassVar[dict] = {}
+
+    def dimension(self) -> int:
+        raise NotImplementedError
+
+    def start_point(self) -> np.ndarray:
+        """The starting point (before ``initial_point``, if the problem randomises it)."""
+        raise NotImplementedError
+
+    def data(self) -> tuple:
+        """The static arrays handed to every kernel call (at least one array)."""
+        return (np.zeros(0),)
+
+    def optimum(self) -> np.ndarray | None:
+        """The minimiser, where known (used for the distance to the optimum)."""
+        return None
+
+    def n_samples(self) -> int | None:
+        """The number of examples, for problems that support minibatch sampling."""
+        return None
+
+    def hessian_diag(self) -> np.ndarray | None:
+        """Curvatures along the coordinates, where the noise models need them."""
+        return None
+
+    def coord_names(self) -> list[str]:
+        d = self.dimension()
+        return [f"x{i}" for i in range(d)]
+
+
+class Noise(Component):
+    """Base class of gradient-noise models."""
+
+    role: ClassVar[str] = "noise"
+    kernels: ClassVar[dict] = {}
+    kind: ClassVar[str] = "transform"
+
+    def prepare(self, problem: Problem) -> tuple:
+        """Static arrays this model needs from the problem (at least one array)."""
+        return (np.zeros(0),)

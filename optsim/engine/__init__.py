@@ -1,0 +1,1 @@
+"""The trajectory engine: generated numba kernels and the plans that run them."""

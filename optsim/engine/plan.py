@@ -1,0 +1,184 @@
+"""A sweep flattened into trajectories, split into groups that share one kernel.
+
+:class:`Plan` is what :func:`optsim.sweep` builds after validation and before any
+allocation of results.  It knows every trajectory's hyperparameter rows and random key,
+can estimate the memory of the results, and can run any contiguous range of any group's
+trajectories on its own (:meth:`Plan.run_range`), which is how sweeps are chunked,
+resumed, and spread over workers.  A trajectory's result depends only on its own key and
+rows, never on which range or thread ran it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .codegen import KernelSpec, kernel_for
+
+__all__ = ["Plan", "Group", "RECORDABLE"]
+
+RECORDABLE = {
+    "loss": "the training objective f(x_t) at each recorded step",
+    "test_loss": "the loss on the problem's test set (problems with one)",
+    "grad_norm": "the norm of the noise-free gradient at x_t",
+    "dist": "the distance from x_t to the optimum (problems that know it)",
+    "params": "the parameters x_t themselves (dims: ..., step, param)",
+    "eff_lr": "the effective learning rate of each coordinate in the last update",
+    "eff_lr_stats": "min, mean and max over coordinates of eff_lr",
+    "state": "the optimizer's state vectors (dims: ..., step, slot, param)",
+    "state_norm": "the root-mean-square of each optimizer state vector",
+}
+
+
+@dataclass
+class Group:
+    """Trajectories that share one kernel and one set of static data."""
+
+    spec: KernelSpec
+    problem: object
+    noises: tuple
+    optimizer: object
+    schedule_nodes: tuple
+    index: np.ndarray  # positions of these trajectories in the sweep's flat order
+    hpo: np.ndarray
+    hps: np.ndarray
+    hpn: np.ndarray
+    hpp: np.ndarray
+    rep: np.ndarray
+    cell: np.ndarray
+    x0: np.ndarray = field(repr=False, default=None)
+    pdata: tuple = field(repr=False, default=())
+    ndata: tuple = field(repr=False, default=())
+    xstar: np.ndarray = field(repr=False, default=None)
+
+    @property
+    def size(self):
+        return int(self.index.shape[0])
+
+
+class Plan:
+    """Everything needed to run a sweep's trajectories, without the results."""
+
+    def __init__(self, groups, n_traj, steps, rec_steps, record, thresholds, seed,
+                 diverge_factor, x_bound, dim, n_slots):
+        self.groups = groups
+        self.n_traj = n_traj
+        self.steps = int(steps)
+        self.rec_steps = np.asarray(rec_steps, dtype=np.int64)
+        self.record = tuple(record)
+        self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        self.seed = np.uint64(seed)
+        self.diverge_factor = float(diverge_factor)
+        self.x_bound = float(x_bound)
+        self.dim = dim
+        self.n_slots = n_slots
+
+    # -- shapes -------------------------------------------------------------------------
+    def output_shapes(self, n):
+        """Shapes of every output array for ``n`` trajectories (0 where not recorded)."""
+        R = self.rec_steps.shape[0]
+        d = self.dim
+        on = lambda name, r: r if name in self.record else 0  # noqa: E731
+        nthr = self.thresholds.shape[0]
+        return {
+            "loss": ((n, on("loss", R)), np.float64),
+            "test_loss": ((n, on("test_loss", R)), np.float64),
+            "grad_norm": ((n, on("grad_norm", R)), np.float64),
+            "dist": ((n, on("dist", R)), np.float64),
+            "params": ((n, on("params", R), d), np.float64),
+            "eff_lr": ((n, on("eff_lr", R), d), np.float64),
+            "eff_lr_stats": ((n, on("eff_lr_stats", R), 3), np.float64),
+            "state": ((n, on("state", R), self.n_slots, d), np.float64),
+            "state_norm": ((n, on("state_norm", R), self.n_slots), np.float64),
+            "final_loss": ((n,), np.float64),
+            "min_loss": ((n,), np.float64),
+            "argmin_step": ((n,), np.int64),
+            "first_below": ((n, nthr), np.int64),
+            "diverged_at": ((n,), np.int64),
+        }
+
+    def output_bytes(self, n=None):
+        n = self.n_traj if n is None else n
+        total = 0
+        for shape, dtype in self.output_shapes(n).values():
+            total += int(np.prod(shape)) * np.dtype(dtype).itemsize
+        return total
+
+    def input_bytes(self):
+        total = 0
+        for g in self.groups:
+            for a in (g.hpo, g.hps, g.hpn, g.hpp, g.rep, g.cell, g.index):
+                total += a.nbytes
+        return total
+
+    def allocate(self, n=None):
+        n = self.n_traj if n is None else n
+        out = {}
+        for name, (shape, dtype) in self.output_shapes(n).items():
+            fill = -1 if dtype == np.int64 else np.nan
+            out[name] = np.full(shape, fill, dtype=dtype)
+        return out
+
+    # -- running ------------------------------------------------------------------------
+    def kernel(self, group):
+        return kernel_for(group.spec)
+
+    def run_range(self, gi, start, stop, out=None):
+        """Run trajectories ``start:stop`` of group ``gi``; return their outputs.
+
+        With ``out`` (arrays for this range, as from :meth:`allocate`), fill it in place.
+        """
+        g = self.groups[gi]
+        n = stop - start
+        if out is None:
+            out = self.allocate(n)
+        sl = slice(start, stop)
+        kernel = self.kernel(g)
+        nsamples = g.problem.n_samples() or 0
+        kernel(
+            g.x0, g.hpo[sl], g.hps[sl], g.hpn[sl], g.hpp[sl], g.xstar,
+            g.rep[sl], g.cell[sl], self.seed, self.steps, self.rec_steps,
+            self.thresholds, self.diverge_factor, self.x_bound,
+            type(g.optimizer).slots, type(g.optimizer).scalars,
+            sum(type(s).state_size for s in g.schedule_nodes), nsamples,
+            out["loss"], out["test_loss"], out["grad_norm"], out["dist"], out["params"],
+            out["eff_lr"], out["eff_lr_stats"], out["state"], out["state_norm"],
+            out["final_loss"], out["min_loss"], out["argmin_step"], out["first_below"],
+            out["diverged_at"],
+            *g.pdata, *(a for arrays in g.ndata for a in arrays),
+        )
+        return out
+
+    def chunks(self, chunk_size=None):
+        """(group, start, stop) ranges covering every trajectory, at most ``chunk_size`` long."""
+        out = []
+        for gi, g in enumerate(self.groups):
+            size = g.size if not chunk_size else int(chunk_size)
+            for start in range(0, g.size, size):
+                out.append((gi, start, min(start + size, g.size)))
+        return out
+
+    def run(self, chunk_size=None, progress=False, on_chunk=None):
+        """Run every trajectory; return outputs in the sweep's flat trajectory order."""
+        out = self.allocate()
+        ranges = self.chunks(chunk_size)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.n_traj, unit="traj", disable=None)
+        try:
+            for gi, start, stop in ranges:
+                part = self.run_range(gi, start, stop)
+                idx = self.groups[gi].index[start:stop]
+                for name, arr in part.items():
+                    out[name][idx] = arr
+                if on_chunk is not None:
+                    on_chunk(gi, start, stop, part)
+                if bar is not None:
+                    bar.update(stop - start)
+        finally:
+            if bar is not None:
+                bar.close()
+        return out

@@ -1,0 +1,51 @@
+"""Saving and loading results (NetCDF-4 through h5netcdf)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["save", "load", "spec_of"]
+
+
+def save(ds, path):
+    """Write a result Dataset to ``path`` (NetCDF-4), atomically: a crash leaves no half file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    encoded = ds.copy()
+    for name, var in encoded.variables.items():
+        if var.dtype == bool:
+            encoded[name] = var.astype("u1")
+            encoded[name].attrs["optsim_dtype"] = "bool"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".nc.tmp")
+    os.close(fd)
+    try:
+        encoded.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def load(path):
+    """Read a result Dataset written by :func:`save` (never recomputes anything)."""
+    import xarray as xr
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no optsim result at {path}")
+    ds = xr.load_dataset(path, engine="h5netcdf")
+    for name in list(ds.variables):
+        if ds[name].attrs.get("optsim_dtype") == "bool":
+            attrs = {k: v for k, v in ds[name].attrs.items() if k != "optsim_dtype"}
+            ds[name] = ds[name].astype(bool)
+            ds[name].attrs = attrs
+    return ds
+
+
+def spec_of(ds) -> dict:
+    """The sweep spec stored in a result's attributes."""
+    return json.loads(ds.attrs["optsim_spec"])

@@ -1,0 +1,726 @@
+"""``optsim.sweep``: many trajectories over a grid of hyperparameters, as an xarray Dataset."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from . import _provenance
+from ._components import Component, OptsimError, ParameterError, closest
+from ._roles import Noise, Optimizer, Problem, Schedule
+from .engine.codegen import KernelSpec
+from .engine.plan import RECORDABLE, Group, Plan
+
+__all__ = ["sweep", "build_plan", "Method", "MemoryLimitError", "assemble"]
+
+
+class MemoryLimitError(OptsimError, MemoryError):
+    """A sweep whose results would not fit in memory (raised before allocating)."""
+
+
+class Method:
+    """An optimizer with its schedule: one entry along the ``optimizer`` dimension."""
+
+    def __init__(self, optimizer, schedule=None):
+        if not isinstance(optimizer, Optimizer):
+            raise ParameterError(f"optimizer must be an optsim optimizer, got {optimizer!r}")
+        if schedule is not None and not isinstance(schedule, Schedule):
+            raise ParameterError(f"schedule must be an optsim schedule, got {schedule!r}")
+        self.optimizer = optimizer
+        self.schedule = schedule
+
+
+# -- validation helpers ------------------------------------------------------------------
+
+
+def _check_int(name, value, low, high=None):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
+        high is not None and value > high
+    ):
+        rng = f"[{low}, {high}]" if high is not None else f">= {low}"
+        raise ParameterError(f"{name}={value!r} is not allowed; {name} must be an integer {rng}")
+    return int(value)
+
+
+def _methods(optimizer, schedule):
+    """The methods as an ordered {label: Method} and whether there is an optimizer axis."""
+    default_schedule = schedule
+    if isinstance(optimizer, (Optimizer, Method)) or (
+        isinstance(optimizer, tuple) and len(optimizer) == 2 and isinstance(optimizer[0], Optimizer)
+    ):
+        return {"": _as_method(optimizer, default_schedule)}, False
+    if isinstance(optimizer, Mapping):
+        items = list(optimizer.items())
+    elif isinstance(optimizer, Sequence) and not isinstance(optimizer, str):
+        items = []
+        for o in optimizer:
+            m = _as_method(o, default_schedule)
+            items.append((m.optimizer.name or type(m.optimizer).__name__.lower(), m))
+        labels = [k for k, _ in items]
+        if len(set(labels)) != len(labels):
+            raise ParameterError(
+                "optimizer: two entries share the label "
+                f"{[l for l in labels if labels.count(l) > 1][0]!r}; pass a dict {{label: optimizer}}"
+            )
+    else:
+        raise ParameterError(
+            f"optimizer must be an optimizer, a list of optimizers or a dict {{label: optimizer}}, got {optimizer!r}"
+        )
+    if not items:
+        raise ParameterError("optimizer: give at least one optimizer")
+    return {str(k): _as_method(v, default_schedule) for k, v in items}, True
+
+
+def _as_method(o, default_schedule):
+    if isinstance(o, Method):
+        return Method(o.optimizer, o.schedule or default_schedule)
+    if isinstance(o, tuple) and len(o) == 2:
+        return Method(o[0], o[1])
+    return Method(o, default_schedule)
+
+
+def _schedule_tree(schedule):
+    """Post-order list of (path, node): children are evaluated before their parent."""
+    out = []
+
+    def walk(node, path):
+        for key, child in node.children_map.items():
+            walk(child, path + (key,))
+        out.append((path, node))
+
+    walk(schedule, ())
+    return out
+
+
+def _locations(method, noises, problem):
+    """{qualified name: (location, Param)} for every parameter of a method."""
+    locs = {}
+    for p in method.optimizer.params:
+        locs[f"optimizer.{p.name}"] = (("optimizer",), p)
+    for path, node in _schedule_tree(method.schedule):
+        prefix = ".".join(("schedule",) + path)
+        for p in node.params:
+            locs[f"{prefix}.{p.name}"] = (("schedule",) + path, p)
+    for j, nz in enumerate(noises):
+        prefix = "noise" if len(noises) == 1 else f"noise.{j}"
+        for p in nz.params:
+            locs[f"{prefix}.{p.name}"] = (("noise", j), p)
+    for p in problem.params:
+        locs[f"problem.{p.name}"] = (("problem",), p)
+    return locs
+
+
+def _resolve(name, locs, label):
+    if name in locs:
+        return name
+    matches = [q for q in locs if q.endswith("." + name)]
+    if len(matches) == 1:
+        return matches[0]
+    where = f" of method {label!r}" if label else ""
+    if not matches:
+        short = sorted({q.rsplit(".", 1)[1] for q in locs} | set(locs))
+        raise ParameterError(f"grid axis {name!r} is not a parameter{where}{closest(name, short)}")
+    raise ParameterError(
+        f"grid axis {name!r} is ambiguous{where}: it could be {', '.join(sorted(matches))}; use the full name"
+    )
+
+
+def _get(components, loc):
+    kind = loc[0]
+    if kind == "optimizer":
+        return components["optimizer"]
+    if kind == "problem":
+        return components["problem"]
+    if kind == "noise":
+        return components["noise"][loc[1]]
+    node = components["schedule"]
+    for key in loc[1:]:
+        node = node.children_map[key]
+    return node
+
+
+def _set(components, loc, new):
+    out = dict(components)
+    kind = loc[0]
+    if kind in ("optimizer", "problem"):
+        out[kind] = new
+    elif kind == "noise":
+        nz = list(out["noise"])
+        nz[loc[1]] = new
+        out["noise"] = tuple(nz)
+    else:
+        def rebuild(node, path):
+            if not path:
+                return new
+            return node.replace(**{path[0]: rebuild(node.children_map[path[0]], path[1:])})
+
+        out["schedule"] = rebuild(out["schedule"], loc[1:])
+    return out
+
+
+# -- the grid ----------------------------------------------------------------------------
+
+
+class _Axis:
+    def __init__(self, dim, names, values):
+        self.dim = dim
+        self.names = names  # parameter names set by this axis
+        self.values = values  # list of tuples, one per position, aligned with names
+
+
+def _axes(grid):
+    axes = []
+    if grid is None:
+        return axes
+    if not isinstance(grid, Mapping):
+        raise ParameterError(f"grid must be a dict {{name: values}}, got {type(grid).__name__}")
+    for key, values in grid.items():
+        if isinstance(key, str) and "," in key:
+            key = tuple(k.strip() for k in key.split(","))
+        if isinstance(key, tuple):
+            names = key
+            vals = [tuple(v) if isinstance(v, (list, tuple, np.ndarray)) else (v,) for v in values]
+            for v in vals:
+                if len(v) != len(names):
+                    raise ParameterError(
+                        f"grid axis {key!r}: every entry must give {len(names)} values ({', '.join(names)}), got {v!r}"
+                    )
+            dim = "_".join(names)
+        else:
+            names = (key,)
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+                raise ParameterError(f"grid axis {key!r} must be a sequence of values, got {values!r}")
+            vals = [(v.item() if isinstance(v, np.generic) else v,) for v in values]
+            dim = key
+        if len(vals) == 0:
+            raise ParameterError(f"grid axis {key!r} has no values")
+        axes.append(_Axis(dim, names, vals))
+    dims = [a.dim for a in axes]
+    if len(set(dims)) != len(dims):
+        raise ParameterError(f"grid axes repeat a name: {dims}")
+    return axes
+
+
+def _record_steps(steps, record_every, record_steps):
+    if record_steps is not None:
+        rs = np.unique(np.asarray(record_steps, dtype=np.int64))
+        if rs.size == 0 or rs[0] < 0 or rs[-1] > steps:
+            raise ParameterError(f"record_steps must lie in [0, steps={steps}], got {list(record_steps)[:5]}...")
+        return rs
+    if record_every is None:
+        record_every = max(1, steps // 100)
+    record_every = _check_int("record_every", record_every, 1, steps)
+    rs = np.arange(0, steps + 1, record_every, dtype=np.int64)
+    if rs[-1] != steps:
+        rs = np.append(rs, steps)
+    return rs
+
+
+def _available_memory():
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gib(b):
+    return f"{b / 2**30:.2f} GiB" if b >= 2**28 else f"{b / 2**20:.1f} MiB"
+
+
+# -- the plan ----------------------------------------------------------------------------
+
+
+def build_plan(
+    problem,
+    optimizer,
+    *,
+    noise=None,
+    schedule=None,
+    grid=None,
+    replicates=1,
+    steps=100,
+    record_every=None,
+    record_steps=None,
+    record=("loss",),
+    thresholds=(),
+    seed=0,
+    common_random_numbers=True,
+    diverge_factor=1e8,
+    x_bound=None,
+):
+    """Validate a sweep and flatten it into a :class:`Plan` (no results allocated).
+
+    Returns ``(plan, layout)`` where ``layout`` describes the Dataset's dimensions.
+    """
+    if not isinstance(problem, Problem):
+        raise ParameterError(f"problem must be an optsim problem (see optsim.problems), got {problem!r}")
+    from .schedules import Constant
+
+    schedule = Constant() if schedule is None else schedule
+    if not isinstance(schedule, Schedule):
+        raise ParameterError(f"schedule must be an optsim schedule (see optsim.schedules), got {schedule!r}")
+    if noise is None:
+        noises = ()
+    elif isinstance(noise, Noise):
+        noises = (noise,)
+    elif isinstance(noise, Sequence) and all(isinstance(n, Noise) for n in noise):
+        noises = tuple(noise)
+    else:
+        raise ParameterError(f"noise must be a noise model or a list of them (see optsim.noise), got {noise!r}")
+    for j, nz in enumerate(noises):
+        if nz.kind == "minibatch" and j != 0:
+            raise ParameterError("noise: minibatch sampling must come first in the list of noise models")
+        if nz.kind == "minibatch" and problem.n_samples() is None:
+            raise ParameterError(f"noise: {type(problem).__name__} has no dataset to sample minibatches from")
+    steps = _check_int("steps", steps, 1)
+    replicates = _check_int("replicates", replicates, 1)
+    seed = _check_int("seed", seed, 0, 2**64 - 1)
+    rec_steps = _record_steps(steps, record_every, record_steps)
+    if isinstance(record, str):
+        record = (record,)
+    record = tuple(record)
+    for r in record:
+        if r not in RECORDABLE:
+            raise ParameterError(f"record: {r!r} is not recordable{closest(r, RECORDABLE)}; choose from {', '.join(RECORDABLE)}")
+    if "test_loss" in record and "test_loss" not in type(problem).kernels:
+        raise ParameterError(f"record: {type(problem).__name__} has no test set, so 'test_loss' cannot be recorded")
+    if "dist" in record and "distance" not in type(problem).kernels and problem.optimum() is None:
+        raise ParameterError(f"record: {type(problem).__name__} does not know its optimum, so 'dist' cannot be recorded")
+    thresholds = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
+    if not (isinstance(diverge_factor, (int, float)) and diverge_factor > 0):
+        raise ParameterError(f"diverge_factor={diverge_factor!r} is not allowed; it must be a number > 0")
+    x_bound = math.inf if x_bound is None else float(x_bound)
+    if not x_bound > 0:
+        raise ParameterError(f"x_bound={x_bound!r} is not allowed; it must be a number > 0 or None")
+
+    methods, has_opt_axis = _methods(optimizer, schedule)
+    axes = _axes(grid)
+    if has_opt_axis and any(a.dim == "optimizer" for a in axes):
+        raise ParameterError("grid: 'optimizer' is the dimension of the methods; name the axis differently")
+
+    # Resolve every grid name in every method, and check every value once.
+    resolved = {}  # (label, axis index, member index) -> (location, Param)
+    for label, m in methods.items():
+        locs = _locations(m, noises, problem)
+        for ai, ax in enumerate(axes):
+            for mi, name in enumerate(ax.names):
+                q = _resolve(name, locs, label)
+                loc, param = locs[q]
+                owner = type(_get({"optimizer": m.optimizer, "schedule": m.schedule, "noise": noises, "problem": problem}, loc)).__name__
+                for v in ax.values:
+                    param.check(v[mi], owner)
+                resolved[(label, ai, mi)] = (loc, param)
+
+    cell_shape = tuple(len(a.values) for a in axes)
+    n_cells = int(np.prod(cell_shape)) if axes else 1
+    n_methods = len(methods)
+    n_traj = n_methods * n_cells * replicates
+
+    # Group cells by everything that is not a dynamic value: method and static values.
+    groups = []
+    dims = {problem.dimension()}
+    slots = set()
+    for mi_, (label, m) in enumerate(methods.items()):
+        base = {"optimizer": m.optimizer, "schedule": m.schedule, "noise": noises, "problem": problem}
+        static_axes = [
+            (ai, mi) for ai, ax in enumerate(axes) for mi in range(len(ax.names))
+            if not resolved[(label, ai, mi)][1].dynamic
+        ]
+        dynamic_axes = [
+            (ai, mi) for ai, ax in enumerate(axes) for mi in range(len(ax.names))
+            if resolved[(label, ai, mi)][1].dynamic
+        ]
+        static_dims = sorted({ai for ai, _ in static_axes})
+        cells = np.arange(n_cells).reshape(cell_shape) if axes else np.zeros((), dtype=int)
+        for combo in itertools.product(*[range(cell_shape[ai]) for ai in static_dims]):
+            comps = base
+            edits = {}
+            for ai, mi in static_axes:
+                pos = combo[static_dims.index(ai)]
+                loc, param = resolved[(label, ai, mi)]
+                edits.setdefault(loc, {})[param.name] = axes[ai].values[pos][mi]
+            for loc, kw in edits.items():
+                comps = _set(comps, loc, _get(comps, loc).replace(**kw))
+            # the cells of this static combination
+            index = [slice(None)] * len(axes)
+            for ai, pos in zip(static_dims, combo):
+                index[ai] = pos
+            sub = cells[tuple(index)] if axes else cells
+            cell_ids = np.asarray(sub).ravel()
+            groups.append(
+                _make_group(comps, label, mi_, cell_ids, cell_shape, axes, dynamic_axes, resolved,
+                            n_cells, replicates, common_random_numbers)
+            )
+            dims.add(comps["problem"].dimension())
+            slots.add(type(comps["optimizer"]).slots)
+    if len(dims) > 1 and ({"params", "eff_lr", "state"} & set(record)):
+        raise ParameterError("record: the problem's dimension varies over the grid, so per-coordinate records "
+                             "('params', 'eff_lr', 'state') cannot share one array; record them in separate sweeps")
+    plan = Plan(groups, n_traj, steps, rec_steps, record, thresholds, seed, diverge_factor, x_bound,
+                dim=max(dims), n_slots=max(slots))
+    layout = {
+        "methods": methods,
+        "has_opt_axis": has_opt_axis,
+        "axes": axes,
+        "replicates": replicates,
+        "problem": problem,
+        "noises": noises,
+    }
+    return plan, layout
+
+
+def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_axes, resolved,
+                n_cells, replicates, crn):
+    problem, noises, opt, sched = comps["problem"], comps["noise"], comps["optimizer"], comps["schedule"]
+    tree = _schedule_tree(sched)
+    # Column of each schedule node's row inside the schedule row.
+    offsets = {}
+    off = 0
+    for path, node in tree:
+        offsets[path] = off
+        off += len(node.dynamic_names())
+    noise_offsets = []
+    off = 0
+    for nz in noises:
+        noise_offsets.append(off)
+        off += len(nz.dynamic_names())
+
+    nc = cell_ids.shape[0]
+    hpo = np.tile(opt.row(), (nc, 1))
+    hps = np.tile(np.concatenate([n.row() for _, n in tree]) if tree else np.zeros(0), (nc, 1))
+    hpn = np.tile(np.concatenate([n.row() for n in noises]) if noises else np.zeros(0), (nc, 1))
+    hpp = np.tile(problem.row(), (nc, 1))
+    if hps.shape[1] == 0:
+        hps = np.zeros((nc, 1))
+    if hpn.shape[1] == 0:
+        hpn = np.zeros((nc, 1))
+    if hpp.shape[1] == 0:
+        hpp = np.zeros((nc, 1))
+
+    multi = np.array(np.unravel_index(cell_ids, cell_shape)) if axes else np.zeros((0, nc), dtype=int)
+    touched = {}  # location -> {param name: column values}
+    for ai, mi in dynamic_axes:
+        loc, param = resolved[(label, ai, mi)]
+        vals = np.array([param.pack(axes[ai].values[p][mi]) for p in multi[ai]], dtype=np.float64)
+        comp = _get(comps, loc)
+        col = comp.dynamic_names().index(param.name)
+        if loc[0] == "optimizer":
+            hpo[:, col] = vals
+        elif loc[0] == "problem":
+            hpp[:, col] = vals
+        elif loc[0] == "noise":
+            hpn[:, noise_offsets[loc[1]] + col] = vals
+        else:
+            hps[:, offsets[loc[1:]] + col] = vals
+        touched.setdefault(loc, []).append((param.name, ai, mi))
+    # Cross-parameter checks of each touched component, once per distinct combination.
+    for loc, members in touched.items():
+        comp = _get(comps, loc)
+        if type(comp)._validate is Component._validate:
+            continue
+        seen = set()
+        for c in range(nc):
+            kw = tuple((name, axes[ai].values[multi[ai][c]][mi]) for name, ai, mi in members)
+            if kw not in seen:
+                seen.add(kw)
+                comp.replace(**dict(kw))
+
+    # Trajectory order: method, cells (C order), replicate.
+    reps = np.arange(replicates, dtype=np.int64)
+    index = ((method_index * n_cells + cell_ids)[:, None] * replicates + reps[None, :]).ravel()
+    rep = np.tile(reps, nc)
+    if crn:
+        cell = np.zeros(nc * replicates, dtype=np.int64)
+    else:
+        cell = np.repeat(method_index * n_cells + cell_ids + 1, replicates).astype(np.int64)
+    expand = lambda a: np.ascontiguousarray(np.repeat(a, replicates, axis=0))  # noqa: E731
+
+    pdata = tuple(np.ascontiguousarray(a) for a in problem.data())
+    ndata = tuple(tuple(np.ascontiguousarray(a) for a in n.prepare(problem)) for n in noises)
+    spec = KernelSpec(type(problem), tuple(type(n) for n in noises), type(opt),
+                      tuple(_node_entries(tree)), n_pdata=len(pdata), n_ndata=tuple(len(t) for t in ndata))
+    xstar = problem.optimum()
+    return Group(
+        spec=spec, problem=problem, noises=noises, optimizer=opt, schedule_nodes=tuple(n for _, n in tree),
+        index=index.astype(np.int64), hpo=expand(hpo), hps=expand(hps), hpn=expand(hpn), hpp=expand(hpp),
+        rep=rep, cell=cell,
+        x0=np.ascontiguousarray(np.asarray(problem.start_point(), dtype=np.float64).reshape(1, -1)),
+        pdata=pdata,
+        ndata=ndata,
+        xstar=np.zeros(0) if xstar is None else np.asarray(xstar, dtype=np.float64).ravel(),
+    )
+
+
+def _node_entries(tree):
+    """(class, index of the child whose lr it wraps or -1) per node, in evaluation order."""
+    entries = []
+    position = {path: i for i, (path, _) in enumerate(tree)}
+    for path, node in tree:
+        child = -1
+        if type(node).wraps:
+            kids = list(node.children_map)
+            child = position[path + (kids[0],)]
+        entries.append((type(node), child))
+    return entries
+
+
+# -- assembling the Dataset ----------------------------------------------------------------
+
+
+def _spec_dict(plan, layout, kwargs):
+    methods = layout["methods"]
+    spec = {
+        "problem": layout["problem"].spec(),
+        "noise": [n.spec() for n in layout["noises"]],
+        "methods": {label: {"optimizer": m.optimizer.spec(), "schedule": m.schedule.spec()} for label, m in methods.items()},
+        "grid": {a.dim: {"names": list(a.names), "values": [list(v) for v in a.values]} for a in layout["axes"]},
+        "replicates": layout["replicates"],
+        "steps": plan.steps,
+        "record_steps": plan.rec_steps.tolist(),
+        "record": list(plan.record),
+        "thresholds": plan.thresholds.tolist(),
+        "seed": int(plan.seed),
+        "common_random_numbers": kwargs["common_random_numbers"],
+        "diverge_factor": plan.diverge_factor,
+        "x_bound": None if math.isinf(plan.x_bound) else plan.x_bound,
+    }
+    return spec
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return repr(obj)
+    return obj
+
+
+def spec_hash(spec):
+    """A short, stable hash of a sweep's spec (what makes two result files comparable)."""
+    text = json.dumps(_jsonable(spec), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def assemble(plan, layout, out, spec):
+    """The labelled Dataset from the flat outputs of a plan."""
+    import xarray as xr
+
+    axes = layout["axes"]
+    reps = layout["replicates"]
+    lead_dims = (["optimizer"] if layout["has_opt_axis"] else []) + [a.dim for a in axes] + ["replicate"]
+    lead_shape = ([len(layout["methods"])] if layout["has_opt_axis"] else []) + [len(a.values) for a in axes] + [reps]
+    coords = {"replicate": np.arange(reps), "step": plan.rec_steps}
+    if layout["has_opt_axis"]:
+        coords["optimizer"] = list(layout["methods"])
+    for a in axes:
+        for mi, name in enumerate(a.names):
+            vals = [v[mi] for v in a.values]
+            try:
+                arr = np.asarray(vals, dtype=float) if not isinstance(vals[0], str) else np.asarray(vals)
+            except (TypeError, ValueError):
+                arr = np.asarray([str(v) for v in vals])
+            if len(a.names) == 1:
+                coords[a.dim] = arr
+            else:
+                coords[name] = (a.dim, arr)
+    problem = layout["problem"]
+    coord_names = problem.coord_names() if plan.dim == problem.dimension() else [f"x{i}" for i in range(plan.dim)]
+    data_vars = {}
+
+    def shaped(arr, extra):
+        return arr.reshape(tuple(lead_shape) + tuple(arr.shape[1:]))
+
+    for name in ("loss", "test_loss", "grad_norm", "dist"):
+        if name in plan.record:
+            data_vars[name] = (lead_dims + ["step"], shaped(out[name], 1), {"description": RECORDABLE[name]})
+    if "params" in plan.record:
+        data_vars["params"] = (lead_dims + ["step", "param"], shaped(out["params"], 2), {"description": RECORDABLE["params"]})
+    if "eff_lr" in plan.record:
+        data_vars["eff_lr"] = (lead_dims + ["step", "param"], shaped(out["eff_lr"], 2), {"description": RECORDABLE["eff_lr"]})
+    if "eff_lr_stats" in plan.record:
+        data_vars["eff_lr_stats"] = (lead_dims + ["step", "stat"], shaped(out["eff_lr_stats"], 2), {"description": RECORDABLE["eff_lr_stats"]})
+        coords["stat"] = ["min", "mean", "max"]
+    if "state" in plan.record:
+        data_vars["state"] = (lead_dims + ["step", "slot", "param"], shaped(out["state"], 3), {"description": RECORDABLE["state"]})
+    if "state_norm" in plan.record:
+        data_vars["state_norm"] = (lead_dims + ["step", "slot"], shaped(out["state_norm"], 2), {"description": RECORDABLE["state_norm"]})
+    if {"params", "eff_lr", "state"} & set(plan.record):
+        coords["param"] = coord_names
+    if {"state", "state_norm"} & set(plan.record):
+        names = []
+        for m in layout["methods"].values():
+            for i, s in enumerate(type(m.optimizer).slot_names):
+                if len(names) <= i:
+                    names.append(s)
+                elif names[i] != s:
+                    names[i] = f"{names[i]}|{s}"
+        names += [f"slot{i}" for i in range(len(names), plan.n_slots)]
+        coords["slot"] = names
+    data_vars["final_loss"] = (lead_dims, shaped(out["final_loss"], 0),
+                               {"description": "loss at the last step (inf if the trajectory diverged)"})
+    data_vars["min_loss"] = (lead_dims, shaped(out["min_loss"], 0), {"description": "lowest recorded loss"})
+    data_vars["argmin_step"] = (lead_dims, shaped(out["argmin_step"], 0), {"description": "step of the lowest recorded loss"})
+    if plan.thresholds.size:
+        data_vars["first_below"] = (lead_dims + ["threshold"], shaped(out["first_below"], 1),
+                                    {"description": "first recorded step with loss <= threshold (-1: never)"})
+        coords["threshold"] = plan.thresholds
+    data_vars["diverged_at"] = (lead_dims, shaped(out["diverged_at"], 0),
+                                {"description": "step at which the trajectory diverged and was frozen (-1: never)"})
+    data_vars["diverged"] = (lead_dims, shaped(out["diverged_at"] >= 0, 0), {"description": "the trajectory diverged"})
+    attrs = _provenance.attrs()
+    attrs["optsim_spec"] = json.dumps(_jsonable(spec), sort_keys=True)
+    attrs["spec_hash"] = spec_hash(spec)
+    attrs["seed"] = int(plan.seed)
+    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+# -- the public entry point ---------------------------------------------------------------
+
+
+def sweep(
+    problem,
+    optimizer,
+    *,
+    noise=None,
+    schedule=None,
+    grid=None,
+    replicates=1,
+    steps=100,
+    record_every=None,
+    record_steps=None,
+    record=("loss",),
+    thresholds=(),
+    seed=0,
+    common_random_numbers=True,
+    diverge_factor=1e8,
+    x_bound=None,
+    threads=None,
+    chunk_size=None,
+    max_memory=None,
+    progress=False,
+):
+    """Run many optimizer trajectories over a grid of hyperparameters.
+
+    Parameters
+    ----------
+    problem : optsim.problems.Problem
+        The objective (with its starting point).
+    optimizer : Optimizer, list of Optimizer, or dict {label: Optimizer or (Optimizer, Schedule)}
+        One update rule, or several along an ``optimizer`` dimension.
+    noise : Noise or list of Noise, optional
+        How the exact gradient becomes the observed one (applied in order).  Default: none.
+    schedule : Schedule, optional
+        The learning-rate schedule (default constant); a method given as
+        ``(optimizer, schedule)`` overrides it.
+    grid : dict, optional
+        ``{name: values}`` axes, multiplied together.  ``name`` is any parameter of the
+        optimizer, schedule, noise or problem (``"lr"``, ``"beta2"``, ``"sigma"``; qualify as
+        ``"optimizer.lr"`` or ``"schedule.after.gamma"`` when ambiguous).  A tuple key
+        ``("beta1", "beta2")`` or ``"beta1,beta2"`` is a zipped axis whose values are pairs.
+    replicates : int
+        Independent noise realisations per grid cell (dimension ``replicate``).
+    steps : int
+        Updates per trajectory.
+    record_every, record_steps :
+        Record every ``record_every`` steps (default: about 100 records), or at the listed
+        steps.  Step 0 (the start) and the last step are always recorded.
+    record : sequence of str
+        What to record at those steps: any of ``optsim.RECORDABLE``.  ``()`` keeps only the
+        summaries (``final_loss``, ``min_loss``, ``argmin_step``, ``first_below``,
+        ``diverged_at``), for sweeps too large to keep curves.
+    thresholds : sequence of float
+        Loss levels for ``first_below`` (steps to reach each threshold).
+    seed : int
+        Root seed.  Every trajectory's random streams are keyed by (seed, replicate, stream)
+        and, without common random numbers, by its grid cell.
+    common_random_numbers : bool
+        If True (default), replicate ``r`` sees the same noise in every cell and for every
+        optimizer, so differences between cells are not seed noise.
+    diverge_factor, x_bound :
+        A trajectory is frozen and flagged (``diverged_at``) when its loss is non-finite or
+        exceeds ``diverge_factor * max(1, |f(x0)|)`` in absolute value, or when a coordinate
+        leaves ``[-x_bound, x_bound]``.  The sweep goes on.
+    threads : int, optional
+        numba threads for this call (default: all).
+    chunk_size : int, optional
+        Run at most this many trajectories per kernel call (results are identical).
+    max_memory : int, optional
+        Bytes the results may take (default: the memory available now).
+    progress : bool
+        Show a progress bar over trajectories.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions ``[optimizer,] <grid axes>, replicate, step`` (plus ``param``, ``slot``,
+        ``stat``, ``threshold`` where needed); the full spec, seed, versions and git revision
+        in ``attrs``.
+    """
+    kwargs = dict(common_random_numbers=bool(common_random_numbers))
+    plan, layout = build_plan(
+        problem, optimizer, noise=noise, schedule=schedule, grid=grid, replicates=replicates,
+        steps=steps, record_every=record_every, record_steps=record_steps, record=record,
+        thresholds=thresholds, seed=seed, common_random_numbers=common_random_numbers,
+        diverge_factor=diverge_factor, x_bound=x_bound,
+    )
+    check_memory(plan, max_memory)
+    if chunk_size is not None:
+        _check_int("chunk_size", chunk_size, 1)
+    if threads is not None:
+        import numba
+
+        threads = _check_int("threads", threads, 1, numba.config.NUMBA_NUM_THREADS)
+    spec = _spec_dict(plan, layout, kwargs)
+    out = run_plan(plan, threads=threads, chunk_size=chunk_size, progress=progress)
+    return assemble(plan, layout, out, spec)
+
+
+def run_plan(plan, threads=None, chunk_size=None, progress=False):
+    import numba
+
+    previous = numba.get_num_threads()
+    if threads is not None:
+        numba.set_num_threads(threads)
+    try:
+        return plan.run(chunk_size=chunk_size, progress=progress)
+    finally:
+        numba.set_num_threads(previous)
+
+
+def check_memory(plan, max_memory=None):
+    """Refuse, before allocating, a sweep whose results would not fit in memory."""
+    need = plan.output_bytes() + plan.input_bytes()
+    limit = max_memory
+    if limit is None:
+        avail = _available_memory()
+        limit = None if avail is None else int(0.8 * avail)
+    if limit is not None and need > limit:
+        R = plan.rec_steps.shape[0]
+        raise MemoryLimitError(
+            f"this sweep needs about {_gib(need)} for its results ({plan.n_traj} trajectories x "
+            f"{R} recorded steps x {len(plan.record)} recorded quantities, dimension {plan.dim}), "
+            f"more than the {_gib(limit)} allowed. Ways out: record less often (a larger "
+            f"record_every, or record_steps=[...]); record fewer quantities (record=('loss',)); "
+            f"keep only the summaries (record=(), with thresholds=[...] for steps-to-threshold); "
+            f"or split the grid into several sweeps."
+        )
+    return need
