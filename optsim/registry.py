@@ -1,0 +1,58 @@
+"""Every registered optimizer, schedule, problem and noise model, by name.
+
+A component is registered by being exported (``__all__``) from its role's subpackage
+(:mod:`optsim.optimizers`, :mod:`optsim.schedules`, :mod:`optsim.problems`,
+:mod:`optsim.noise`) with a ``name``.  Configuration files and the CLI refer to
+components by these names.
+"""
+
+from __future__ import annotations
+
+from ._components import ParameterError, closest
+
+__all__ = ["ROLES", "components", "get", "build"]
+
+ROLES = ("optimizer", "schedule", "problem", "noise")
+
+
+def _module(role):
+    from . import noise, optimizers, problems, schedules
+
+    return {"optimizer": optimizers, "schedule": schedules, "problem": problems, "noise": noise}[role]
+
+
+def components(role) -> dict:
+    """{name: class} of the registered components of ``role``."""
+    if role not in ROLES:
+        raise ParameterError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    mod = _module(role)
+    out = {}
+    for attr in getattr(mod, "__all__", []):
+        cls = getattr(mod, attr)
+        if isinstance(cls, type) and getattr(cls, "role", None) == role and getattr(cls, "name", ""):
+            out[cls.name] = cls
+    return out
+
+
+def get(role, name):
+    """The class registered as ``name`` for ``role`` (with a suggestion if misspelt)."""
+    table = components(role)
+    if name not in table:
+        raise ParameterError(
+            f"no {role} named {name!r}{closest(name, table)}; registered: {', '.join(sorted(table))}"
+        )
+    return table[name]
+
+
+def build(role, spec):
+    """A component from a dict ``{"name": ..., <parameters>}`` (children as nested dicts)."""
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    spec = dict(spec)
+    if "name" not in spec:
+        raise ParameterError(f"a {role} needs a 'name' (one of {', '.join(sorted(components(role)))})")
+    cls = get(role, spec.pop("name"))
+    for key, child_role in cls.children_roles.items():
+        if key in spec and isinstance(spec[key], (dict, str)):
+            spec[key] = build(child_role, spec[key])
+    return cls(**spec)
