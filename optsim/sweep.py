@@ -534,10 +534,13 @@ def assemble(plan, layout, out, spec):
     for a in axes:
         for mi, name in enumerate(a.names):
             vals = [v[mi] for v in a.values]
-            try:
-                arr = np.asarray(vals, dtype=float) if not isinstance(vals[0], str) else np.asarray(vals)
-            except (TypeError, ValueError):
+            if any(isinstance(v, (list, tuple, np.ndarray)) for v in vals):
+                # array-valued parameters (curvatures, x0): label each position by its values
+                arr = np.asarray([json.dumps(np.asarray(v, dtype=float).tolist()) for v in vals])
+            elif any(isinstance(v, str) for v in vals):
                 arr = np.asarray([str(v) for v in vals])
+            else:
+                arr = np.asarray(vals, dtype=float)
             if len(a.names) == 1:
                 coords[a.dim] = arr
             else:

@@ -81,12 +81,14 @@ def _function_ref(fn):
     return py.__module__, py.__qualname__
 
 
-def _importable(module_name):
+def _importable(fn):
+    """True if ``fn`` can be imported by name from a module with a source file."""
+    module_name, qualname = _function_ref(fn)
     mod = sys.modules.get(module_name)
     if module_name == "__main__" or mod is None:
         return False
     f = getattr(mod, "__file__", None)
-    return bool(f) and os.path.isfile(f)
+    return bool(f) and os.path.isfile(f) and getattr(mod, qualname, None) is fn
 
 
 def _file_digest(path):
@@ -390,7 +392,7 @@ def kernel_for(spec: KernelSpec, *, cache: bool | None = None):
     """The compiled-on-first-call kernel for ``spec`` (cached on disk where possible)."""
     src, funcs = generate_source(spec)
     refs = {alias: _function_ref(fn) for alias, fn in funcs.items()}
-    cacheable = all(_importable(mod) for mod, _ in refs.values())
+    cacheable = all(_importable(fn) for fn in funcs.values())
     if cache is not None:
         cacheable = cacheable and cache
     components = ", ".join(

@@ -1,0 +1,350 @@
+"""The engine against NumPy oracles; determinism; validation; divergence; compile caching."""
+
+import math
+
+import numpy as np
+import pytest
+
+import optsim
+from optsim import noise, optimizers, problems, schedules
+from optsim.problems.quadratic import rotation_matrix
+
+import reference as ref
+
+H_DIAG = np.array([1.0, 10.0, 100.0])
+
+
+def rotated_problem():
+    return problems.Quadratic(curvatures=H_DIAG, rotation_seed=3, x0=[1.0, -0.5, 0.25], center=[0.1, 0.2, -0.3])
+
+
+def rotated_oracle():
+    q = rotation_matrix(3, None, 3)
+    H = (q * H_DIAG) @ q.T
+    return ref.quadratic_grad(H, np.array([0.1, 0.2, -0.3]))
+
+
+def run_params(opt, steps=100, schedule=None, noise_model=None, problem=None, **kw):
+    ds = optsim.sweep(problem or rotated_problem(), opt, schedule=schedule, noise=noise_model,
+                      steps=steps, record_every=1, record=("params", "loss"), **kw)
+    return ds
+
+
+def assert_close(a, b, rtol=1e-12):
+    """Normwise relative error of each row (each recorded step) at most ``rtol``."""
+    a, b = np.atleast_2d(np.asarray(a).T).T, np.atleast_2d(np.asarray(b).T).T
+    num = np.linalg.norm((a - b).reshape(a.shape[0], -1), axis=1)
+    den = np.maximum(np.linalg.norm(b.reshape(b.shape[0], -1), axis=1), 1e-300)
+    err = np.max(num / den)
+    assert err <= rtol, f"relative error {err:.3g} > {rtol}"
+
+
+SGD_CASES = [
+    dict(lr=0.01),
+    dict(lr=0.01, momentum=0.9),
+    dict(lr=0.01, momentum=0.9, dampening=0.5, weight_decay=0.01),
+    dict(lr=0.005, momentum=0.8, nesterov=True, weight_decay=0.01),
+    dict(lr=1e-4, maximize=True),
+]
+
+ADAM_CASES = [
+    dict(lr=0.01),
+    dict(lr=0.01, betas=(0.8, 0.99), eps=1e-3),
+    dict(lr=0.01, bias_correction=False),
+    dict(lr=0.01, amsgrad=True, weight_decay=0.01),
+    dict(lr=0.01, weight_decay=0.01, decoupled_weight_decay=True),
+    dict(lr=0.01, eps=1e-3, eps_mode="sqrt_v"),
+    dict(lr=0.01, eps=1e-3, eps_mode="inside", betas=(0.8, 0.99)),
+]
+
+
+@pytest.mark.parametrize("kw", SGD_CASES)
+def test_sgd_matches_oracle_closed_loop(kw):
+    ds = run_params(optimizers.SGD(**kw))
+    grad, loss = rotated_oracle()
+    xs, fs = ref.run(ref.SGDRef(**kw), grad, loss, [1.0, -0.5, 0.25], 100, kw["lr"])
+    assert_close(ds.params.values[0], xs)
+    assert_close(ds.loss.values[0], fs)
+
+
+@pytest.mark.parametrize("kw", ADAM_CASES)
+def test_adam_matches_oracle_closed_loop(kw):
+    ds = run_params(optimizers.Adam(**kw))
+    grad, loss = rotated_oracle()
+    rk = dict(kw)
+    if "betas" in rk:
+        rk["beta1"], rk["beta2"] = rk.pop("betas")
+    xs, fs = ref.run(ref.AdamRef(**rk), grad, loss, [1.0, -0.5, 0.25], 100, kw["lr"])
+    assert_close(ds.params.values[0], xs)
+    assert_close(ds.loss.values[0], fs)
+
+
+@pytest.mark.parametrize(
+    "schedule, oracle",
+    [
+        (schedules.Constant(), ref.constant_lr),
+        (schedules.StepDecay(step_size=30, gamma=0.5), ref.step_lr(30, 0.5)),
+        (schedules.LinearWarmup(warmup_steps=20), ref.warmup_lr(20)),
+        (schedules.LinearWarmup(warmup_steps=10, start_factor=0.1, after=schedules.StepDecay(step_size=25, gamma=0.3)),
+         ref.warmup_lr(10, 0.1, ref.step_lr(25, 0.3))),
+    ],
+)
+def test_schedules_match_oracle(schedule, oracle):
+    ds = run_params(optimizers.SGD(lr=0.02, momentum=0.9), schedule=schedule)
+    grad, loss = rotated_oracle()
+    xs, _ = ref.run(ref.SGDRef(momentum=0.9), grad, loss, [1.0, -0.5, 0.25], 100, 0.02, schedule=oracle)
+    assert_close(ds.params.values[0], xs)
+
+
+def test_noisy_run_matches_oracle_draw_for_draw():
+    ds = optsim.sweep(rotated_problem(), optimizers.Adam(lr=0.05), noise=noise.Gaussian(sigma=0.7),
+                      steps=60, record_every=1, record=("params",), replicates=3, seed=11)
+    grad, loss = rotated_oracle()
+    for r in range(3):
+        xs, _ = ref.run(ref.AdamRef(lr=0.05), grad, loss, [1.0, -0.5, 0.25], 60, 0.05, sigma=0.7, seed=11, replicate=r)
+        assert_close(ds.params.values[r], xs)
+
+
+# -- determinism ------------------------------------------------------------------------------
+
+
+def _noisy_sweep(**kw):
+    return optsim.sweep(
+        problems.Quadratic(curvatures=[1.0, 100.0]), optimizers.Adam(), noise=noise.Gaussian(sigma=1.0),
+        grid={"lr": np.logspace(-3, 0, 6), "beta2": [0.99, 0.999]}, replicates=7, steps=300,
+        record_every=25, record=("loss", "params"), seed=5, **kw,
+    )
+
+
+def test_bit_identical_across_threads_and_chunks():
+    base = _noisy_sweep(threads=1)
+    for kw in (dict(threads=2), dict(threads=2, chunk_size=5), dict(threads=1, chunk_size=13)):
+        other = _noisy_sweep(**kw)
+        for name in ("loss", "params", "final_loss", "min_loss", "diverged_at"):
+            np.testing.assert_array_equal(base[name].values, other[name].values)
+
+
+def test_common_random_numbers_share_noise_across_cells():
+    # SGD with lr so small that the gradient noise dominates: x_1 - x_0 = -lr * (g + noise).
+    def first_noise(crn):
+        ds = optsim.sweep(problems.Quadratic(curvatures=[1.0], x0=[0.0]), optimizers.SGD(),
+                          noise=noise.Gaussian(sigma=1.0), grid={"lr": [0.1, 0.2]}, replicates=2,
+                          steps=1, record_every=1, record=("params",), common_random_numbers=crn)
+        p = ds.params.sel(param="x0")
+        return -(p.isel(step=1) - p.isel(step=0)) / ds.lr
+
+    shared = first_noise(True).values
+    np.testing.assert_allclose(shared[0], shared[1], rtol=1e-12)
+    assert shared[0, 0] != shared[0, 1]  # replicates differ
+    own = first_noise(False).values
+    assert not np.allclose(own[0], own[1])
+
+
+def test_no_recompilation_for_new_hyperparameter_values():
+    from optsim.engine.codegen import kernel_for
+    from optsim.sweep import build_plan
+
+    prob = problems.Quadratic(curvatures=[1.0, 4.0])
+    for lr, b2 in ((0.1, 0.9), (0.01, 0.99)):
+        optsim.sweep(prob, optimizers.Adam(lr=lr, beta2=b2), noise=noise.Gaussian(sigma=0.1),
+                     grid={"beta1": [0.0, 0.5]}, steps=5)
+    plan, _ = build_plan(prob, optimizers.Adam(), noise=noise.Gaussian(sigma=0.1), steps=5)
+    kernel = kernel_for(plan.groups[0].spec)
+    assert len(kernel.signatures) == 1
+
+
+# -- known values ---------------------------------------------------------------------------
+
+
+def test_adam_first_step_is_lr_times_sign_with_bias_correction():
+    prob = problems.Quadratic(curvatures=[1.0, 3.0, 0.5], x0=[2.0, -1.0, 0.3])
+    ds = optsim.sweep(prob, optimizers.Adam(eps=0.0), grid={"lr": [1e-3, 0.1]}, steps=1,
+                      record_every=1, record=("params",))
+    dx = (ds.params.isel(step=1) - ds.params.isel(step=0)).isel(replicate=0)
+    expected = -np.outer(ds.lr.values, np.sign(prob.start_point()))
+    np.testing.assert_allclose(dx.values, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("beta2", [0.99, 0.999, 0.9999])
+def test_adam_first_step_without_bias_correction(beta2):
+    prob = problems.Quadratic(curvatures=[2.0], x0=[1.5])
+    ds = optsim.sweep(prob, optimizers.Adam(lr=1e-4, beta1=0.0, beta2=beta2, eps=0.0, bias_correction=False),
+                      steps=1, record_every=1, record=("params",))
+    step = float(ds.params.values[0, 0, 0] - ds.params.values[0, 1, 0])
+    assert step == pytest.approx(1e-4 / math.sqrt(1 - beta2), rel=1e-12)
+
+
+def test_lecture_001_worked_adam_example():
+    """f(x) = (2x - 10)^2 from x0 = 0 with lr 0.1: Adam's first step gives x1 = 0.1.
+
+    Kingma & Ba's step size is alpha_1 = lr sqrt(1 - beta2) / (1 - beta1) = 0.0316, and
+    x1 = alpha_1 * 4 / sqrt(1.6) = 0.1 (the first step of bias-corrected Adam is lr * sign(g)).
+    The lecture writes the step size with a square root of 1 - beta1^t, which would give
+    0.1 * sqrt(0.001) / sqrt(0.1) = 0.01 and x1 = 0.0316; it then prints 0.0158 for it,
+    and so reaches x1 = 0.0158 * 4 / sqrt(1.6) = 0.0499.
+    """
+    prob = problems.Quadratic(curvatures=[8.0], center=[5.0], x0=[0.0])
+    ds = optsim.sweep(prob, optimizers.Adam(lr=0.1), steps=3, record_every=1, record=("params", "loss"))
+    x = ds.params.values[0, :, 0]
+    assert x[1] == pytest.approx(0.1, rel=1e-6)
+    assert ds.loss.values[0, 0] == pytest.approx(100.0)
+    assert 0.1 * math.sqrt(0.001) / 0.1 * 4 / math.sqrt(1.6) == pytest.approx(0.1)
+    assert 0.0158 * 4 / math.sqrt(1.6) == pytest.approx(0.0499, abs=1e-4)
+
+
+def test_sgd_stationary_variance_on_noisy_quadratic():
+    """x_{t+1} = (1 - lr h) x_t - lr sigma xi has stationary variance lr sigma^2 / (h (2 - lr h))."""
+    h, lr, sigma = 2.0, 0.1, 1.0
+    ds = optsim.sweep(problems.Quadratic(curvatures=[h], x0=[0.0]), optimizers.SGD(lr=lr),
+                      noise=noise.Gaussian(sigma=sigma), replicates=4000, steps=200,
+                      record_steps=[200], record=("params",), seed=1)
+    x = ds.params.sel(step=200).values.ravel()
+    expected = lr * sigma**2 / (h * (2 - lr * h))
+    var = x.var()
+    se = expected * math.sqrt(2 / (x.size - 1))
+    assert abs(var - expected) < 4 * se
+    assert abs(x.mean()) < 4 * math.sqrt(expected / x.size)
+
+
+# -- divergence ---------------------------------------------------------------------------
+
+
+def test_divergent_trajectories_are_frozen_and_flagged():
+    ds = optsim.sweep(problems.Quadratic(curvatures=[1.0, 100.0]), optimizers.SGD(), grid={"lr": [0.001, 0.05]},
+                      steps=200, record_every=10, record=("loss", "params"))
+    ok, bad = ds.sel(lr=0.001), ds.sel(lr=0.05)
+    assert not bool(ok.diverged.any())
+    assert bool(bad.diverged.all())
+    at = int(bad.diverged_at.values[0])
+    assert 0 < at < 200
+    later = bad.loss.sel(step=slice(at + 10, None))
+    assert np.all(np.isinf(later.values))
+    frozen = bad.params.sel(step=slice(at + 10, None)).values[0]
+    assert np.all(frozen == frozen[0])
+    assert np.isinf(bad.final_loss.values).all()
+    assert np.isfinite(ok.final_loss.values).all()
+
+
+def test_x_bound_freezes_a_trajectory():
+    ds = optsim.sweep(problems.Quadratic(curvatures=[1.0], x0=[0.5]), optimizers.SGD(lr=0.1, maximize=True),
+                      steps=100, x_bound=2.0, record_every=1, record=("params",))
+    at = int(ds.diverged_at.values[0])
+    assert at > 0
+    assert abs(ds.params.values[0, at, 0]) > 2.0
+
+
+# -- grids, methods, records ----------------------------------------------------------------
+
+
+def test_several_optimizers_zipped_axes_and_records():
+    ds = optsim.sweep(
+        problems.Quadratic(curvatures=[1.0, 10.0]),
+        {"sgdm": optimizers.SGD(momentum=0.9), "adam": (optimizers.Adam(), schedules.LinearWarmup(warmup_steps=5))},
+        noise=noise.Gaussian(sigma=0.1), grid={"lr": [0.01, 0.1]}, replicates=3, steps=20, record_every=5,
+        record=("loss", "grad_norm", "dist", "params", "eff_lr", "eff_lr_stats", "state", "state_norm"),
+        thresholds=[1.0, 1e-3],
+    )
+    assert ds.loss.dims == ("optimizer", "lr", "replicate", "step")
+    assert list(ds.optimizer.values) == ["sgdm", "adam"]
+    assert ds.params.dims[-2:] == ("step", "param")
+    assert ds.state.sizes["slot"] == 3
+    assert ds.first_below.dims[-1] == "threshold"
+    sgd_eff = ds.eff_lr.sel(optimizer="sgdm", step=20).values
+    np.testing.assert_allclose(sgd_eff, np.broadcast_to(ds.lr.values[:, None, None], sgd_eff.shape))
+    zipped = optsim.sweep(problems.Quadratic(curvatures=[1.0, 10.0]), optimizers.Adam(),
+                          grid={"beta1,beta2": [(0.9, 0.999), (0.0, 0.99)], "lr": [0.1]}, steps=10)
+    assert zipped.loss.dims == ("beta1_beta2", "lr", "replicate", "step")
+    np.testing.assert_array_equal(zipped.beta2.values, [0.999, 0.99])
+
+
+def test_grid_over_static_problem_parameter():
+    ds = optsim.sweep(problems.Quadratic(curvatures=[1.0, 1.0]), optimizers.SGD(lr=0.1),
+                      grid={"curvatures": [[1.0, 1.0], [1.0, 4.0]]}, steps=3, record_every=1)
+    f1 = 0.5 * (0.9**6 + 0.9**6)
+    f2 = 0.5 * (0.9**6 + 4 * 0.6**6)
+    np.testing.assert_allclose(ds.loss.isel(step=3).values.ravel(), [f1, f2], rtol=1e-12)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    ds = _noisy_sweep(threads=1)
+    path = optsim.save(ds, tmp_path / "r.nc")
+    back = optsim.load(path)
+    for name in ds.data_vars:
+        np.testing.assert_array_equal(ds[name].values, back[name].values)
+        assert ds[name].dtype == back[name].dtype
+    assert back.attrs["spec_hash"] == ds.attrs["spec_hash"]
+    from optsim.io import spec_of
+
+    assert spec_of(back)["steps"] == 300
+
+
+# -- validation -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: optimizers.Adam(lr=-1.0), r"lr=-1.0 .*lr must be a number in \(0.0, inf\)"),
+        (lambda: optimizers.Adam(beta2=1.0), r"beta2=1.0 .*\[0.0, 1.0\)"),
+        (lambda: optimizers.Adam(eps=-1e-8), r"eps=-1e-08.*\[0.0, inf\)"),
+        (lambda: optimizers.Adam(betas=(0.9,)), r"betas"),
+        (lambda: optimizers.Adam(lrr=0.1), r"did you mean 'lr'"),
+        (lambda: optimizers.SGD(nesterov=True), r"nesterov=True requires momentum > 0"),
+        (lambda: schedules.StepDecay(step_size=0), r"step_size=0 .*integer in \[1, inf\)"),
+        (lambda: noise.Gaussian(sigma=-1), r"sigma=-1"),
+        (lambda: problems.Quadratic(curvatures=[1.0, -2.0]), r"curvatures"),
+    ],
+)
+def test_bad_hyperparameters_name_parameter_and_range(make, match):
+    with pytest.raises(optsim.ParameterError, match=match):
+        make()
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(steps=0), r"steps=0 .*integer >= 1"),
+        (dict(replicates=2.5), r"replicates"),
+        (dict(grid={"lrr": [0.1]}), r"'lrr' is not a parameter.*did you mean 'lr'"),
+        (dict(grid={"lr": [0.1, -0.1]}), r"lr=-0.1 is not allowed"),
+        (dict(grid={"beta2": [0.5, 1.5]}), r"beta2=1.5"),
+        (dict(record=("los",)), r"did you mean 'loss'"),
+        (dict(record_every=0), r"record_every"),
+        (dict(record=("test_loss",)), r"no test set"),
+    ],
+)
+def test_bad_sweep_arguments_fail_before_work(kw, match):
+    with pytest.raises(optsim.ParameterError, match=match):
+        optsim.sweep(problems.Quadratic(curvatures=[1.0]), optimizers.Adam(), **kw)
+
+
+def test_memory_guard_refuses_with_estimate_and_way_out():
+    with pytest.raises(optsim.MemoryLimitError, match=r"needs about .* record less often"):
+        optsim.sweep(problems.Quadratic(curvatures=[1.0] * 10), optimizers.Adam(), grid={"lr": np.logspace(-3, 0, 100)},
+                     replicates=1000, steps=1000, record_every=1, record=("params",), max_memory=10**9)
+
+
+def test_user_jitted_rule_works_uncached():
+    from numba import njit
+
+    @njit
+    def init(x, S, sc, hp):
+        pass
+
+    @njit
+    def step(x, g, S, sc, t, lr, hp):
+        for i in range(x.shape[0]):
+            x[i] -= lr * np.sign(g[i])
+
+    @njit
+    def eff(S, sc, t, lr, hp, out):
+        out[:] = lr
+
+    class SignSGD(optimizers.Optimizer):
+        name = "signsgd_test"
+        params = (optsim.Param("lr", 0.01, low=0.0, low_open=True),)
+        kernels = {"init": init, "step": step, "eff_lr": eff}
+
+    ds = optsim.sweep(problems.Quadratic(curvatures=[1.0, 10.0]), SignSGD(), grid={"lr": [0.1, 0.01]},
+                      steps=50, record_every=50)
+    np.testing.assert_allclose(ds.loss.isel(step=-1).values.ravel(), [0.0, 1.375], atol=1e-12)
