@@ -215,7 +215,7 @@ def _record_steps(steps, record_every, record_steps):
         return rs
     if record_every is None:
         record_every = max(1, steps // 100)
-    record_every = _check_int("record_every", record_every, 1, steps)
+    record_every = _check_int("record_every", record_every, 1)
     rs = np.arange(0, steps + 1, record_every, dtype=np.int64)
     if rs[-1] != steps:
         rs = np.append(rs, steps)
@@ -426,17 +426,21 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
         else:
             hps[:, offsets[loc[1:]] + col] = vals
         touched.setdefault(loc, []).append((param.name, ai, mi))
-    # Cross-parameter checks of each touched component, once per distinct combination.
+    # Cross-parameter checks of each touched component (and a noise model's checks against
+    # the problem, e.g. batch size <= examples), once per distinct combination of values.
     for loc, members in touched.items():
         comp = _get(comps, loc)
-        if type(comp)._validate is Component._validate:
+        is_noise = isinstance(comp, Noise)
+        if type(comp)._validate is Component._validate and not is_noise:
             continue
         seen = set()
         for c in range(nc):
             kw = tuple((name, axes[ai].values[multi[ai][c]][mi]) for name, ai, mi in members)
             if kw not in seen:
                 seen.add(kw)
-                comp.replace(**dict(kw))
+                variant = comp.replace(**dict(kw))
+                if is_noise:
+                    variant.prepare(problem)
 
     # Trajectory order: method, cells (C order), replicate.
     reps = np.arange(replicates, dtype=np.int64)
