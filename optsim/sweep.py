@@ -667,7 +667,7 @@ def sweep(
         exceeds ``diverge_factor * max(1, |f(x0)|)`` in absolute value, or when a coordinate
         leaves ``[-x_bound, x_bound]``.  The sweep goes on.
     threads : int, optional
-        numba threads for this call (default: all).
+        Cores to use (default: numba's thread count, ``NUMBA_NUM_THREADS``).
     chunk_size : int, optional
         Run at most this many trajectories per kernel call (results are identical).
     max_memory : int, optional
@@ -702,15 +702,8 @@ def sweep(
 
 
 def run_plan(plan, threads=None, chunk_size=None, progress=False):
-    import numba
-
-    previous = numba.get_num_threads()
-    if threads is not None:
-        numba.set_num_threads(threads)
-    try:
-        return plan.run(chunk_size=chunk_size, progress=progress)
-    finally:
-        numba.set_num_threads(previous)
+    """Run every trajectory of ``plan`` on ``threads`` cores (default: numba's thread count)."""
+    return plan.run(chunk_size=chunk_size, progress=progress, threads=threads)
 
 
 def check_memory(plan, max_memory=None):

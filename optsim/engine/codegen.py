@@ -1,5 +1,11 @@
 """Generate, cache and load the trajectory kernel for one combination of components.
 
+The kernel runs a range of trajectories one after the other, without the GIL; the plan
+(:mod:`optsim.engine.plan`) runs blocks of trajectories on all cores from a thread pool.
+A serial kernel compiles about 2.5 times faster than the same loop as a numba
+``prange`` (6 s against 16 s here), and every trajectory still owns its rows of every
+array, so the results do not depend on the number of threads or the blocks.
+
 numba's disk cache never hits for a kernel that receives jitted functions as arguments
 or closes over them, but it does for a module-level ``@njit(cache=True)`` kernel that
 calls module-level jitted functions.  So for each combination of problem class, noise
@@ -34,7 +40,7 @@ from . import _helpers  # noqa: F401  (imported by every generated kernel)
 
 __all__ = ["kernel_for", "cache_dir", "KernelSpec", "STREAMS"]
 
-TEMPLATE_VERSION = "2"
+TEMPLATE_VERSION = "3"
 
 # Random-stream numbers inside a trajectory's key; noise model j uses NOISE0 + j.
 STREAMS = {"problem": 0, "batch": 1, "record": 2, "init": 3, "noise0": 4}
@@ -232,7 +238,7 @@ def generate_source(spec: KernelSpec):
 
 
 _TEMPLATE = '''
-@njit(cache=CACHE, parallel=True, nogil=True, error_model="numpy")
+@njit(cache=CACHE, nogil=True, error_model="numpy")
 def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
            thresholds, div_factor, x_bound, nslots, nscal, nsched, nsamples,
            out_loss, out_test, out_gnorm, out_dist, out_params, out_eff, out_effstats,
@@ -253,7 +259,7 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     rec_state = out_state.shape[1] > 0
     rec_statenorm = out_statenorm.shape[1] > 0
     check_x = x_bound < np.inf
-    for k in prange(n):
+    for k in range(n):
         pdata = {pdata_tuple}
         ndata = {ndata_tuple}
         x = x0[np.int64(k) if x0.shape[0] > 1 else np.int64(0)].copy()
@@ -390,7 +396,7 @@ Components: {components}
 """
 import math
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from optsim._rng import seed_stream
 from optsim.engine._helpers import _norm, _rms, _stats, _dist
 {imports}
@@ -454,13 +460,13 @@ def _compile_in_memory(src, funcs):
     import math
 
     import numpy as np
-    from numba import njit, prange
+    from numba import njit
 
     from .._rng import seed_stream
     from ._helpers import _dist, _norm, _rms, _stats
 
     namespace = dict(
-        math=math, np=np, njit=njit, prange=prange, seed_stream=seed_stream,
+        math=math, np=np, njit=njit, seed_stream=seed_stream,
         _norm=_norm, _rms=_rms, _stats=_stats, _dist=_dist, CACHE=False,
     )
     namespace.update(funcs)

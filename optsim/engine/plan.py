@@ -12,11 +12,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 
 from .codegen import KernelSpec, kernel_for
 
 __all__ = ["Plan", "Group", "RECORDABLE"]
+
+
+def _blocks(n, threads):
+    """Contiguous blocks of about n / (4 threads) trajectories (load balance across cores)."""
+    if n == 0:
+        return []
+    size = max(1, -(-n // (4 * max(1, threads))))
+    return [(a, min(a + size, n)) for a in range(0, n, size)]
 
 RECORDABLE = {
     "loss": "the training objective f(x_t) at each recorded step",
@@ -124,8 +135,8 @@ class Plan:
     def kernel(self, group):
         return kernel_for(group.spec)
 
-    def run_range(self, gi, start, stop, out=None):
-        """Run trajectories ``start:stop`` of group ``gi``; return their outputs.
+    def run_range(self, gi, start, stop, out=None, threads=None):
+        """Run trajectories ``start:stop`` of group ``gi`` on ``threads`` cores; return their outputs.
 
         With ``out`` (arrays for this range, as from :meth:`allocate`), fill it in place.
         """
@@ -133,22 +144,42 @@ class Plan:
         n = stop - start
         if out is None:
             out = self.allocate(n)
-        sl = slice(start, stop)
         kernel = self.kernel(g)
-        nsamples = g.problem.n_samples() or 0
-        kernel(
-            g.x0, g.hpo[sl], g.hps[sl], g.hpn[sl], g.hpp[sl], g.xstar,
-            g.rep[sl], g.cell[sl], self.seed, self.steps, self.rec_steps,
-            self.thresholds, self.diverge_factor, self.x_bound,
-            type(g.optimizer).slots, type(g.optimizer).scalars,
-            sum(type(s).state_size for s in g.schedule_nodes), nsamples,
-            out["loss"], out["test_loss"], out["grad_norm"], out["dist"], out["params"],
-            out["eff_lr"], out["eff_lr_stats"], out["state"], out["state_norm"],
-            out["final_loss"], out["min_loss"], out["argmin_step"], out["first_below"],
-            out["diverged_at"],
-            *g.pdata, *(a for arrays in g.ndata for a in arrays),
-        )
+        call = self._caller(kernel, g, start, out)
+        call(0, 0)  # compile (or load from the cache) once, before the threads start
+        threads = numba.get_num_threads() if threads is None else int(threads)
+        blocks = _blocks(n, threads)
+        if threads <= 1 or len(blocks) <= 1:
+            for a, b in blocks:
+                call(a, b)
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                for f in [pool.submit(call, a, b) for a, b in blocks]:
+                    f.result()
         return out
+
+    def _caller(self, kernel, g, start, out):
+        """A function running trajectories ``a:b`` of ``out`` (offset ``start`` in group ``g``)."""
+        nsamples = g.problem.n_samples() or 0
+        nsched = sum(type(s).state_size for s in g.schedule_nodes)
+        data = (*g.pdata, *(a for arrays in g.ndata for a in arrays))
+        opt = type(g.optimizer)
+        names = ("loss", "test_loss", "grad_norm", "dist", "params", "eff_lr", "eff_lr_stats",
+                 "state", "state_norm", "final_loss", "min_loss", "argmin_step", "first_below",
+                 "diverged_at")
+
+        def call(a, b):
+            sl = slice(start + a, start + b)
+            kernel(
+                g.x0, g.hpo[sl], g.hps[sl], g.hpn[sl], g.hpp[sl], g.xstar,
+                g.rep[sl], g.cell[sl], self.seed, self.steps, self.rec_steps,
+                self.thresholds, self.diverge_factor, self.x_bound,
+                opt.slots, opt.scalars, nsched, nsamples,
+                *(out[name][a:b] for name in names),
+                *data,
+            )
+
+        return call
 
     def chunks(self, chunk_size=None):
         """(group, start, stop) ranges covering every trajectory, at most ``chunk_size`` long."""
@@ -159,7 +190,7 @@ class Plan:
                 out.append((gi, start, min(start + size, g.size)))
         return out
 
-    def run(self, chunk_size=None, progress=False, on_chunk=None):
+    def run(self, chunk_size=None, progress=False, on_chunk=None, threads=None):
         """Run every trajectory; return outputs in the sweep's flat trajectory order."""
         out = self.allocate()
         ranges = self.chunks(chunk_size)
@@ -170,7 +201,7 @@ class Plan:
             bar = tqdm(total=self.n_traj, unit="traj", disable=None)
         try:
             for gi, start, stop in ranges:
-                part = self.run_range(gi, start, stop)
+                part = self.run_range(gi, start, stop, threads=threads)
                 idx = self.groups[gi].index[start:stop]
                 for name, arr in part.items():
                     out[name][idx] = arr

@@ -14,20 +14,16 @@ EPS_MODES = ("sqrt_vhat", "sqrt_v", "inside")
 
 @njit(cache=True)
 def adam_init(x, S, sc, hp):
-    sc[0] = -1.0  # no beta1**t cached yet (see _power)
-    sc[2] = -1.0
+    pass
 
 
 @njit(cache=True, inline="always")
-def _power(beta, t, sc, j):
-    """beta**t, from the cached beta**(t-1) in sc[j+1] when beta is unchanged (sc[j])."""
-    if sc[j] == beta and t > 1:
-        p = sc[j + 1] * beta
-    else:
-        p = beta**t
-    sc[j] = beta
-    sc[j + 1] = p
-    return p
+def _adam_corrections(t, hp):
+    beta1 = hp[1]
+    beta2 = hp[2]
+    bc1 = 1.0 - beta1**t if hp[7] != 0.0 else 1.0
+    bc2 = 1.0 - beta2**t if hp[8] != 0.0 else 1.0
+    return bc1, bc2
 
 
 @njit(cache=True, inline="always")
@@ -50,8 +46,7 @@ def adam_step(x, g, S, sc, t, lr, hp):
     maximize = hp[6] != 0.0
     eps_mode = int(hp[9])
     decoupled = hp[10] != 0.0
-    bc1 = 1.0 - _power(beta1, t, sc, 0) if hp[7] != 0.0 else 1.0
-    bc2 = 1.0 - _power(beta2, t, sc, 2) if hp[8] != 0.0 else 1.0
+    bc1, bc2 = _adam_corrections(t, hp)
     sqrt_bc2 = math.sqrt(bc2)
     step_size = lr / bc1
     for i in range(x.shape[0]):
@@ -78,8 +73,7 @@ def adam_eff_lr(S, sc, t, lr, hp, out):
     eps = hp[3]
     amsgrad = hp[5] != 0.0
     eps_mode = int(hp[9])
-    bc1 = 1.0 - sc[1] if hp[7] != 0.0 else 1.0  # the powers of the last update
-    bc2 = 1.0 - sc[3] if hp[8] != 0.0 else 1.0
+    bc1, bc2 = _adam_corrections(max(t, 1), hp)
     sqrt_bc2 = math.sqrt(bc2)
     for i in range(out.shape[0]):
         vv = S[2, i] if amsgrad else S[1, i]
@@ -142,5 +136,4 @@ class Adam(Optimizer):
     kernels = {"init": adam_init, "step": adam_step, "eff_lr": adam_eff_lr}
     slots = 3
     slot_names = ("m", "v", "v_max")
-    scalars = 4  # beta1, beta1**t, beta2, beta2**t of the last update
     momentum_param = "beta1"
