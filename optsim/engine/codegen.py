@@ -15,6 +15,10 @@ directory (``$OPTSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/optsim/kernels``, else
 ``~/.cache/optsim/kernels``) and imports it.  A second run in a new process loads the
 compiled kernel from numba's cache instead of compiling it.
 
+Every component function is inlined into the kernel at numba's IR level
+(``inline='always'``): calls between separately compiled functions pay numba's atomic
+reference counting on every array argument, which doubled the cost of a step.
+
 The file name is a hash of the generated source *and* of the source files of every
 module it imports, so editing a component (ours or a user's) gives a new kernel
 instead of a stale cached one.
@@ -40,7 +44,7 @@ from . import _helpers  # noqa: F401  (imported by every generated kernel)
 
 __all__ = ["kernel_for", "cache_dir", "KernelSpec", "STREAMS"]
 
-TEMPLATE_VERSION = "3"
+TEMPLATE_VERSION = "4"
 
 # Random-stream numbers inside a trajectory's key; noise model j uses NOISE0 + j.
 STREAMS = {"problem": 0, "batch": 1, "record": 2, "init": 3, "noise0": 4}
@@ -417,7 +421,10 @@ def kernel_for(spec: KernelSpec, *, cache: bool | None = None):
     )
     if not cacheable:
         return _compile_in_memory(src, funcs)
-    imports = "\n".join(f"from {mod} import {qual} as {alias}" for alias, (mod, qual) in sorted(refs.items()))
+    imports = "\n".join(
+        f"from {mod} import {qual} as _{alias}\n{alias} = njit(inline='always')(_{alias}.py_func)"
+        for alias, (mod, qual) in sorted(refs.items())
+    )
     header = _HEADER.format(
         optsim_version=__version__, version=TEMPLATE_VERSION, components=components, imports=imports
     )
@@ -469,6 +476,6 @@ def _compile_in_memory(src, funcs):
         math=math, np=np, njit=njit, seed_stream=seed_stream,
         _norm=_norm, _rms=_rms, _stats=_stats, _dist=_dist, CACHE=False,
     )
-    namespace.update(funcs)
+    namespace.update({alias: njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})
     exec(compile(src, "<optsim generated kernel>", "exec"), namespace)
     return namespace["kernel"]

@@ -1,6 +1,28 @@
 """Objectives with their gradients (and datasets, optima, projections where they have them)."""
 
 from .._roles import Problem
+from .classic import Beale, Himmelblau, Rosenbrock, Saddle
+from .double_well import DoubleWell
+from .nqm import NoisyQuadraticModel
 from .quadratic import Quadratic
+from .reddi import ReddiOnline, ReddiStochastic
+from .regression import LinearRegression, LogisticRegression
+from .sigmoid import SigmoidNeuron
+from .wilson import Wilson
 
-__all__ = ["Problem", "Quadratic"]
+__all__ = [
+    "Problem",
+    "Quadratic",
+    "Rosenbrock",
+    "Beale",
+    "Saddle",
+    "Himmelblau",
+    "NoisyQuadraticModel",
+    "SigmoidNeuron",
+    "LinearRegression",
+    "LogisticRegression",
+    "Wilson",
+    "ReddiOnline",
+    "ReddiStochastic",
+    "DoubleWell",
+]

@@ -1,0 +1,269 @@
+"""The ``optsim`` command line.
+
+::
+
+    optsim list [ROLE]                         registered components and their parameters
+    optsim sweep CONFIG.toml -o OUT.nc         run a sweep, save it, draw its overview figure
+    optsim plot OUT.nc [--figure FIG.png]      redraw the overview figure of a saved result
+    optsim --version
+
+Bad input gives a one-line message and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from ._version import __version__
+
+__all__ = ["main"]
+
+_ROLE_ALIASES = {
+    "optimizer": "optimizer", "optimizers": "optimizer",
+    "schedule": "schedule", "schedules": "schedule",
+    "problem": "problem", "problems": "problem",
+    "noise": "noise", "noises": "noise",
+}
+
+
+class _Fail(Exception):
+    """A user error already phrased for the terminal."""
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="optsim",
+        description="Study optimizers by simulation: thousands of trajectories in parallel.",
+    )
+    p.add_argument("--version", action="version", version=f"optsim {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    pl = sub.add_parser("list", help="registered optimizers, schedules, problems and noise models")
+    pl.add_argument("role", nargs="?", metavar="ROLE",
+                    help="optimizer, schedule, problem or noise (default: all)")
+
+    ps = sub.add_parser("sweep", help="run the sweep described by a TOML configuration")
+    ps.add_argument("config", metavar="CONFIG.toml", help="the sweep configuration (see README)")
+    ps.add_argument("-o", "--output", metavar="OUT.nc",
+                    help="where to save the result (default: results/<config name>.nc)")
+    ps.add_argument("--figure", metavar="FIG.png",
+                    help="overview figure; PNG and PDF are written (default: next to OUT, same name)")
+    ps.add_argument("--no-figure", action="store_true", help="do not draw the overview figure")
+    ps.add_argument("--threads", type=int, metavar="N", help="numba threads (default: all cores)")
+    ps.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="override a configuration value (TOML syntax), e.g. --set run.steps=100")
+    g = ps.add_mutually_exclusive_group()
+    g.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="show a progress bar (default when the terminal is interactive)")
+    g.add_argument("--quiet", "-q", dest="progress", action="store_false",
+                   help="no progress bar and no summary")
+
+    pp = sub.add_parser("plot", help="draw the overview figure of a saved result")
+    pp.add_argument("result", metavar="OUT.nc")
+    pp.add_argument("--figure", metavar="FIG.png", help="default: next to the result, same name")
+    return p
+
+
+def main(argv=None):
+    """Entry point of the ``optsim`` command; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command == "list":
+            return _cmd_list(args)
+        if args.command == "sweep":
+            return _cmd_sweep(args)
+        if args.command == "plot":
+            return _cmd_plot(args)
+    except BrokenPipeError:  # e.g. `optsim list | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("optsim: interrupted", file=sys.stderr)
+        return 130
+    except _Fail as exc:
+        print(f"optsim: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - input errors get one line, not a traceback
+        from ._components import OptsimError
+
+        if isinstance(exc, (OptsimError, FileNotFoundError, PermissionError, IsADirectoryError)):
+            msg = " ".join(str(exc).split())
+            print(f"optsim: error: {msg}", file=sys.stderr)
+            return 2
+        raise
+    return 0
+
+
+# -- list -------------------------------------------------------------------------------
+
+
+def _first_line(cls):
+    """The first paragraph of the class docstring, on one line."""
+    doc = (cls.__doc__ or "").strip()
+    para = doc.split("\n\n")[0] if doc else ""
+    return " ".join(para.split())
+
+
+def _default_text(p):
+    v = p.default
+    if v is None:
+        return "None"
+    if isinstance(v, str):
+        return repr(v)
+    return str(v)
+
+
+def _table(rows, header):
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    widths[-1] = 0
+    lines = []
+    for r in [header] + rows:
+        lines.append("    " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    return lines
+
+
+def describe(role, name, cls):
+    """The lines ``optsim list`` prints for one component."""
+    lines = [f"  {name}  ({cls.__module__}.{cls.__name__})"]
+    first = _first_line(cls)
+    if first:
+        lines += ["    " + t for t in textwrap.wrap(first, 88)]
+    rows = [[p.name, _default_text(p), p.range_text(), p.doc + ("" if p.dynamic else " [static]")]
+            for p in cls.params]
+    if rows:
+        lines += _table(rows, ["parameter", "default", "allowed", "meaning"])
+    for key, child_role in getattr(cls, "children_roles", {}).items():
+        lines.append(f"    {key}: a {child_role} (a nested table with its own name)")
+    for key, targets in getattr(cls, "aliases", {}).items():
+        lines.append(f"    {key}: sets {', '.join(targets)} from a list")
+    for key, targets in getattr(cls, "broadcast_aliases", {}).items():
+        lines.append(f"    {key}: sets {', '.join(targets)} to one value")
+    return lines
+
+
+def _cmd_list(args):
+    from . import registry
+
+    if args.role is None:
+        roles = registry.ROLES
+    else:
+        role = _ROLE_ALIASES.get(args.role.lower())
+        if role is None:
+            from ._components import closest
+
+            raise _Fail(f"unknown role {args.role!r}{closest(args.role, list(_ROLE_ALIASES))}; "
+                        f"choose from {', '.join(registry.ROLES)}")
+        roles = (role,)
+    out = []
+    for role in roles:
+        table = registry.components(role)
+        plural = "noise models" if role == "noise" else role + "s"
+        out.append(f"{plural.upper()} ({len(table)})")
+        for name in sorted(table):
+            out += describe(role, name, table[name])
+            out.append("")
+    print("\n".join(out).rstrip())
+    return 0
+
+
+# -- sweep ------------------------------------------------------------------------------
+
+
+def _human(seconds):
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
+
+
+def _cmd_sweep(args):
+    from . import io
+    from .config import load_config
+    from .sweep import sweep
+
+    config = Path(args.config)
+    kwargs = load_config(config, overrides=args.set)
+    if args.threads is not None:
+        import numba
+
+        if args.threads < 1 or args.threads > numba.config.NUMBA_NUM_THREADS:
+            raise _Fail(f"--threads={args.threads} is not allowed; it must be in [1, {numba.config.NUMBA_NUM_THREADS}]")
+        kwargs["threads"] = args.threads
+    out = Path(args.output) if args.output else Path("results") / (config.stem + ".nc")
+    if out.suffix == "":
+        out = out.with_suffix(".nc")
+    if out.exists() and out.is_dir():
+        raise _Fail(f"-o {out} is a directory; give a file name such as {out / (config.stem + '.nc')}")
+    quiet = args.progress is False
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    kwargs["progress"] = bool(progress)
+
+    t0 = time.perf_counter()
+    ds = sweep(**kwargs)
+    wall = time.perf_counter() - t0
+    io.save(ds, out)
+    written = [out]
+    if not args.no_figure:
+        written += _figure(ds, out, args.figure, title=_title(config))
+    if not quiet:
+        n_traj = ds["final_loss"].size
+        steps = _spec_steps(ds)
+        rate = n_traj * steps / wall if wall > 0 else float("inf")
+        n_div = int(ds["diverged"].sum())
+        print(f"optsim sweep {config}")
+        print(f"  trajectories  {n_traj:,} ({', '.join(f'{d}={n}' for d, n in ds['final_loss'].sizes.items())})")
+        print(f"  steps         {steps:,} per trajectory, {ds.sizes.get('step', 0)} recorded")
+        print(f"  wall time     {_human(wall)} (includes compilation when the kernel is not cached yet)")
+        print(f"  rate          {rate:,.3g} trajectory-steps/s")
+        print(f"  diverged      {n_div:,} of {n_traj:,}")
+        print(f"  spec hash     {ds.attrs.get('spec_hash', '?')}")
+        for p in written:
+            print(f"  wrote         {p}")
+    return 0
+
+
+def _title(config):
+    from .config import tomllib
+
+    try:
+        title = tomllib.loads(config.read_text()).get("title")
+    except Exception:  # noqa: BLE001 - the title is cosmetic
+        title = None
+    return title if isinstance(title, str) and title else config.stem
+
+
+def _spec_steps(ds):
+    from .io import spec_of
+
+    return spec_of(ds)["steps"]
+
+
+def _figure(ds, out, figure, title=None):
+    from .plotting import save_figure, summary_figure
+
+    target = Path(figure) if figure else out.with_suffix("")
+    fig = summary_figure(ds, title=title)
+    return save_figure(fig, target, ds=ds)
+
+
+def _cmd_plot(args):
+    from . import io
+
+    path = Path(args.result)
+    if not path.exists():
+        raise _Fail(f"no result at {path}; run: optsim sweep CONFIG.toml -o {path}")
+    ds = io.load(path)
+    for p in _figure(ds, path, args.figure, title=path.stem):
+        print(f"wrote {p}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""TOML sweep configurations: parsing, grid expansion and error messages."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optsim
+from optsim.config import ConfigError, expand_axis, load_config, parse_config
+from optsim.sweep import Method
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.toml"))
+
+BASE = """
+[problem]
+name = "quadratic"
+curvatures = [1.0, 10.0]
+
+[optimizer]
+name = "sgd"
+lr = 0.1
+
+[run]
+steps = 20
+replicates = 2
+"""
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_examples_parse_and_validate(path):
+    kwargs = load_config(path)
+    assert isinstance(kwargs["problem"], optsim.problems.Problem)
+
+
+def test_adam_example_is_the_documented_workload():
+    kwargs = load_config(Path(__file__).resolve().parents[1] / "examples" / "adam_quadratic.toml")
+    assert isinstance(kwargs["optimizer"], optsim.optimizers.Adam)
+    np.testing.assert_allclose(kwargs["grid"]["lr"], np.logspace(-4, 0, 64))
+    assert (kwargs["replicates"], kwargs["steps"], kwargs["record_every"]) == (256, 2000, 50)
+    np.testing.assert_array_equal(kwargs["problem"].curvatures, [1.0, 100.0])
+    assert kwargs["noise"][0].sigma == 1.0
+
+
+def test_minimal_config():
+    kwargs = parse_config(BASE)
+    assert isinstance(kwargs["optimizer"], optsim.optimizers.SGD)
+    assert kwargs["optimizer"].lr == 0.1
+    assert kwargs["steps"] == 20 and kwargs["replicates"] == 2
+    assert "noise" not in kwargs and "grid" not in kwargs
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ([0.1, 0.2], [0.1, 0.2]),
+        ({"logspace": [-2, 0, 3]}, [0.01, 0.1, 1.0]),
+        ({"linspace": [0, 1, 3]}, [0.0, 0.5, 1.0]),
+        ({"geomspace": [1, 100, 3]}, [1.0, 10.0, 100.0]),
+        ({"values": [3, 4]}, [3, 4]),
+    ],
+)
+def test_grid_axis_forms(spec, expected):
+    np.testing.assert_allclose(expand_axis("lr", spec), expected)
+
+
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ({"logspase": [-2, 0, 3]}, ["logspase", "logspace"]),
+        ({"logspace": [-2, 0]}, ["logspace", "[start, stop, num]"]),
+        ({"logspace": [-2, 0, 2.5]}, ["num"]),
+        ({"logspace": [-2, 0, 3], "values": [1]}, ["exactly one"]),
+        ([], ["empty"]),
+        ("0.1", ["list of values"]),
+        ({"geomspace": [0, 1, 3]}, ["> 0"]),
+    ],
+)
+def test_grid_axis_errors(spec, words):
+    with pytest.raises(ConfigError) as info:
+        expand_axis("lr", spec)
+    msg = str(info.value)
+    assert "[grid] lr" in msg
+    for w in words:
+        assert w in msg
+
+
+def test_zipped_axis_and_noise_list():
+    text = BASE.replace('name = "sgd"\nlr = 0.1', 'name = "adam"') + """
+[[noise]]
+name = "gaussian"
+sigma = 0.5
+[[noise]]
+name = "gaussian"
+sigma = 0.1
+[grid]
+"beta1,beta2" = [[0.9, 0.999], [0.0, 0.99]]
+lr = [0.01, 0.1]
+"""
+    kwargs = parse_config(text)
+    assert [n.sigma for n in kwargs["noise"]] == [0.5, 0.1]
+    assert kwargs["grid"]["beta1,beta2"] == [[0.9, 0.999], [0.0, 0.99]]
+
+
+def test_several_optimizers_with_schedules():
+    text = BASE.replace('[optimizer]\nname = "sgd"\nlr = 0.1', """
+[optimizers.plain]
+name = "sgd"
+[optimizers.heavy]
+name = "sgd"
+momentum = 0.9
+[optimizers.heavy.schedule]
+name = "linear_warmup"
+warmup_steps = 5
+after = { name = "step", step_size = 10, gamma = 0.5 }
+""")
+    kwargs = parse_config(text)
+    methods = kwargs["optimizer"]
+    assert list(methods) == ["plain", "heavy"]
+    assert all(isinstance(m, Method) for m in methods.values())
+    assert methods["plain"].schedule is None
+    sched = methods["heavy"].schedule
+    assert sched.name == "linear_warmup" and sched.children_map["after"].gamma == 0.5
+
+
+def test_overrides():
+    kwargs = parse_config(BASE, overrides=["run.steps=7", "optimizer.lr=0.5", "grid.lr=[0.1, 0.2]"])
+    assert kwargs["steps"] == 7
+    assert kwargs["optimizer"].lr == 0.5
+    assert kwargs["grid"]["lr"] == [0.1, 0.2]
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda t: t + "\n[optimiser]\nname = 'sgd'\n", ["[optimiser]", "optimizer"]),
+        (lambda t: t.replace("steps = 20", "stepz = 20"), ["[run]", "stepz", "steps"]),
+        (lambda t: t.replace('name = "sgd"', 'name = "sgdd"'), ["[optimizer]", "sgdd", "sgd"]),
+        (lambda t: t.replace("lr = 0.1", "lr = -1.0"), ["[optimizer]", "lr", "(0.0, inf)"]),
+        (lambda t: t.replace("lr = 0.1", "lrr = 0.1"), ["[optimizer]", "lrr", "lr"]),
+        (lambda t: t.replace('[problem]\nname = "quadratic"', '[problem]\nname = "quadratik"'),
+         ["[problem]", "quadratik", "quadratic"]),
+        (lambda t: t.replace('[problem]\nname = "quadratic"\n', "[problem]\n"), ["[problem]", "name", "quadratic"]),
+        (lambda t: t + "\n[grid]\nlrr = [0.1]\n", ["[grid]", "lrr", "lr"]),
+        (lambda t: t + "\n[optimizers.a]\nname = 'sgd'\n", ["[optimizer]", "[optimizers"]),
+        (lambda t: t.replace("replicates = 2", "replicates = 0"), ["replicates", "integer"]),
+        (lambda t: t.replace("steps = 20", 'steps = 20\nrecord = ["lost"]'), ["record", "lost", "loss"]),
+        (lambda t: t.replace("[problem]", "[problem"), ["TOML"]),
+    ],
+)
+def test_errors_name_the_key(edit, words):
+    with pytest.raises(ConfigError) as info:
+        parse_config(edit(BASE), source="cfg.toml")
+    msg = str(info.value)
+    assert msg.startswith("cfg.toml")
+    for w in words:
+        assert w in msg, (w, msg)
+
+
+def test_missing_problem_and_optimizer():
+    with pytest.raises(ConfigError, match=r"missing \[problem\]"):
+        parse_config("[optimizer]\nname = 'sgd'\n")
+    with pytest.raises(ConfigError, match=r"missing \[optimizer\]"):
+        parse_config("[problem]\nname = 'quadratic'\ncurvatures = [1.0]\n")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="no such"):
+        load_config(tmp_path / "nope.toml")
