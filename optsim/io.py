@@ -23,11 +23,18 @@ def save(ds, path):
     os.close(fd)
     try:
         encoded.to_netcdf(tmp, engine="h5netcdf")
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; results are not
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load(path):

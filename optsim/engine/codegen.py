@@ -454,6 +454,7 @@ def _load_module(name, source):
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(fd, "w") as fh:
             fh.write(source)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     modname = f"optsim_kernels.{name}"
     spec = importlib.util.spec_from_file_location(modname, path)

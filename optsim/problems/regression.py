@@ -46,26 +46,64 @@ def _sigmoid(z):
     return e / (1.0 + e)
 
 
+ALL_ROWS = np.zeros(0, dtype=np.int64)
+"""Pass as ``idx`` with ``nb = -1`` to the row loops below to mean "every row"."""
+
+
+@njit(cache=True)
+def squares_rows(x, g, X, y, idx, nb):
+    """Mean of 0.5 (x_i . w - y_i)^2 over rows ``idx[:nb]`` (every row if nb < 0); its gradient into g."""
+    rows = X.shape[0] if nb < 0 else nb
+    d = x.shape[0]
+    for j in range(d):
+        g[j] = 0.0
+    f = 0.0
+    for k in range(rows):
+        i = k if nb < 0 else idx[k]
+        r = _dot_row(X, i, x) - y[i]
+        f += 0.5 * r * r
+        for j in range(d):
+            g[j] += r * X[i, j]
+    m = max(rows, 1)
+    for j in range(d):
+        g[j] /= m
+    return f / m
+
+
+@njit(cache=True)
+def logistic_rows(x, g, X, y, idx, nb):
+    """Mean of log(1 + exp(-y_i x_i . w)) over rows ``idx[:nb]`` (every row if nb < 0); gradient into g."""
+    rows = X.shape[0] if nb < 0 else nb
+    d = x.shape[0]
+    for j in range(d):
+        g[j] = 0.0
+    f = 0.0
+    for k in range(rows):
+        i = k if nb < 0 else idx[k]
+        m = y[i] * _dot_row(X, i, x)
+        f += _log1pexp(-m)
+        c = -y[i] * _sigmoid(-m)
+        for j in range(d):
+            g[j] += c * X[i, j]
+    mb = max(rows, 1)
+    for j in range(d):
+        g[j] /= mb
+    return f / mb
+
+
+@njit(cache=True, inline="always")
+def _add_l2(x, g, lam, f):
+    for j in range(x.shape[0]):
+        g[j] += lam * x[j]
+    return f + lam * _half_sq_norm(x)
+
+
 # -- linear regression -------------------------------------------------------------------------
 
 
 @njit(cache=True)
 def linreg_value_and_grad(x, g, t, pp, data, rng):
-    X, y = data[0], data[1]
-    lam = pp[0]
-    n = X.shape[0]
-    d = x.shape[0]
-    for j in range(d):
-        g[j] = 0.0
-    f = 0.0
-    for i in range(n):
-        r = _dot_row(X, i, x) - y[i]
-        f += 0.5 * r * r
-        for j in range(d):
-            g[j] += r * X[i, j]
-    for j in range(d):
-        g[j] = g[j] / n + lam * x[j]
-    return f / n + lam * _half_sq_norm(x)
+    return _add_l2(x, g, pp[0], squares_rows(x, g, data[0], data[1], ALL_ROWS, -1))
 
 
 @njit(cache=True)
@@ -80,22 +118,7 @@ def linreg_objective(x, pp, data):
 
 @njit(cache=True)
 def linreg_batch_value_and_grad(x, g, idx, nb, pp, data):
-    X, y = data[0], data[1]
-    lam = pp[0]
-    d = x.shape[0]
-    for j in range(d):
-        g[j] = 0.0
-    f = 0.0
-    for k in range(nb):
-        i = idx[k]
-        r = _dot_row(X, i, x) - y[i]
-        f += 0.5 * r * r
-        for j in range(d):
-            g[j] += r * X[i, j]
-    m = max(nb, 1)
-    for j in range(d):
-        g[j] = g[j] / m + lam * x[j]
-    return f / m + lam * _half_sq_norm(x)
+    return _add_l2(x, g, pp[0], squares_rows(x, g, data[0], data[1], idx, nb))
 
 
 @njit(cache=True)
@@ -113,22 +136,7 @@ def linreg_test_loss(x, pp, data):
 
 @njit(cache=True)
 def logreg_value_and_grad(x, g, t, pp, data, rng):
-    X, y = data[0], data[1]
-    lam = pp[0]
-    n = X.shape[0]
-    d = x.shape[0]
-    for j in range(d):
-        g[j] = 0.0
-    f = 0.0
-    for i in range(n):
-        m = y[i] * _dot_row(X, i, x)
-        f += _log1pexp(-m)
-        c = -y[i] * _sigmoid(-m)
-        for j in range(d):
-            g[j] += c * X[i, j]
-    for j in range(d):
-        g[j] = g[j] / n + lam * x[j]
-    return f / n + lam * _half_sq_norm(x)
+    return _add_l2(x, g, pp[0], logistic_rows(x, g, data[0], data[1], ALL_ROWS, -1))
 
 
 @njit(cache=True)
@@ -142,23 +150,7 @@ def logreg_objective(x, pp, data):
 
 @njit(cache=True)
 def logreg_batch_value_and_grad(x, g, idx, nb, pp, data):
-    X, y = data[0], data[1]
-    lam = pp[0]
-    d = x.shape[0]
-    for j in range(d):
-        g[j] = 0.0
-    f = 0.0
-    for k in range(nb):
-        i = idx[k]
-        m = y[i] * _dot_row(X, i, x)
-        f += _log1pexp(-m)
-        c = -y[i] * _sigmoid(-m)
-        for j in range(d):
-            g[j] += c * X[i, j]
-    mb = max(nb, 1)
-    for j in range(d):
-        g[j] = g[j] / mb + lam * x[j]
-    return f / mb + lam * _half_sq_norm(x)
+    return _add_l2(x, g, pp[0], logistic_rows(x, g, data[0], data[1], idx, nb))
 
 
 @njit(cache=True)

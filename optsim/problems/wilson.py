@@ -5,29 +5,18 @@ from numba import njit
 
 from .._components import Param, ParameterError
 from .._roles import Problem
+from .regression import ALL_ROWS, squares_rows
 
 __all__ = ["Wilson"]
 
 
 @njit(cache=True)
 def wilson_value_and_grad(x, g, t, pp, data, rng):
-    X, y = data[0], data[1]
-    n = X.shape[0]
-    d = x.shape[0]
-    for j in range(d):
-        g[j] = 0.0
-    f = 0.0
-    for i in range(n):
-        s = 0.0
-        for j in range(d):
-            s += X[i, j] * x[j]
-        r = s - y[i]
-        f += r * r
-        for j in range(d):
-            g[j] += 2.0 * r * X[i, j]
-    for j in range(d):
-        g[j] /= n
-    return f / n
+    # (1/n) ||Xw - y||^2 is twice the mean of 0.5 r_i^2
+    f = squares_rows(x, g, data[0], data[1], ALL_ROWS, -1)
+    for j in range(x.shape[0]):
+        g[j] *= 2.0
+    return 2.0 * f
 
 
 @njit(cache=True)
@@ -44,24 +33,10 @@ def wilson_objective(x, pp, data):
 
 @njit(cache=True)
 def wilson_batch_value_and_grad(x, g, idx, nb, pp, data):
-    X, y = data[0], data[1]
-    d = x.shape[0]
-    for j in range(d):
-        g[j] = 0.0
-    f = 0.0
-    for k in range(nb):
-        i = idx[k]
-        s = 0.0
-        for j in range(d):
-            s += X[i, j] * x[j]
-        r = s - y[i]
-        f += r * r
-        for j in range(d):
-            g[j] += 2.0 * r * X[i, j]
-    m = max(nb, 1)
-    for j in range(d):
-        g[j] /= m
-    return f / m
+    f = squares_rows(x, g, data[0], data[1], idx, nb)
+    for j in range(x.shape[0]):
+        g[j] *= 2.0
+    return 2.0 * f
 
 
 @njit(cache=True)
