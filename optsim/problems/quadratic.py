@@ -10,6 +10,8 @@ from .._roles import Problem
 
 __all__ = ["Quadratic"]
 
+DEFAULT_CURVATURES = (1.0, 10.0)
+
 
 @njit(cache=True)
 def quadratic_value_and_grad(x, g, t, pp, data, rng):
@@ -74,7 +76,8 @@ class Quadratic(Problem):
     r"""A convex quadratic :math:`f(x) = \tfrac12 (x-c)^\top H (x-c)`.
 
     :math:`H = Q\,\mathrm{diag}(h)\,Q^\top` with curvatures :math:`h` = ``curvatures``
-    (or ``dim`` values spaced geometrically from 1 to ``condition_number``) and
+    (or ``dim`` values spaced geometrically from 1 to ``condition_number``; default
+    ``[1, 10]``) and
     :math:`Q` the identity, a 2-D rotation by ``rotation`` degrees, or a random
     orthogonal matrix drawn from ``rotation_seed``.  :math:`c` = ``center`` (default 0)
     is the minimiser; the start is ``x0`` (default all ones).
@@ -102,8 +105,8 @@ class Quadratic(Problem):
     }
 
     def _validate(self):
-        if (self.curvatures is None) == (self.condition_number is None):
-            raise ParameterError("Quadratic: give exactly one of curvatures or condition_number")
+        if self.curvatures is not None and self.condition_number is not None:
+            raise ParameterError("Quadratic: give at most one of curvatures and condition_number")
         if self.condition_number is not None and self.dim is None:
             raise ParameterError("Quadratic: condition_number needs dim (an integer >= 1)")
         d = self.dim_()
@@ -115,15 +118,19 @@ class Quadratic(Problem):
             raise ParameterError("Quadratic: give at most one of rotation and rotation_seed")
 
     def dim_(self):
-        return len(self.curvatures) if self.curvatures is not None else self.dim
+        if self.condition_number is not None:
+            return self.dim
+        return len(self.curvature_vector())
 
     def dimension(self):
         return self.dim_()
 
     def curvature_vector(self):
-        if self.curvatures is not None:
-            return np.asarray(self.curvatures, dtype=float).ravel()
-        return np.geomspace(1.0, self.condition_number, self.dim)
+        if self.condition_number is not None:
+            return np.geomspace(1.0, self.condition_number, self.dim)
+        if self.curvatures is None:
+            return np.array(DEFAULT_CURVATURES)
+        return np.asarray(self.curvatures, dtype=float).ravel()
 
     def rotation_(self):
         if self.rotation is None and self.rotation_seed is None:

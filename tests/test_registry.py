@@ -1,0 +1,96 @@
+"""Every registered component, tested the moment it is registered.
+
+One table-free test per role: whatever ``optsim.registry`` lists is run with its defaults
+on a few problems and must behave (finite results or flagged divergence, progress for some
+learning rate, reproducible, rebuildable from its spec, documented).
+"""
+
+import numpy as np
+import pytest
+
+import optsim
+from optsim import noise, optimizers, problems, registry, schedules
+from optsim.engine.codegen import kernel_for
+from optsim.sweep import build_plan
+
+OPTIMIZERS = sorted(registry.components("optimizer"))
+SCHEDULES = sorted(registry.components("schedule"))
+PROBLEMS = sorted(registry.components("problem"))
+NOISES = sorted(registry.components("noise"))
+LRS = [1e-3, 1e-2, 1e-1, 0.5]
+
+
+def _problem_pair():
+    return {
+        "quadratic": problems.Quadratic(curvatures=[1.0, 3.0], x0=[1.0, -1.0]),
+        "rosenbrock": problems.Rosenbrock(),
+    }
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_every_optimizer_makes_progress_on_a_few_problems(name):
+    opt = registry.get("optimizer", name)()
+    if getattr(opt, "maximize", False):
+        pytest.skip("maximizes")
+    for label, prob in _problem_pair().items():
+        ds = optsim.sweep(prob, opt, grid={"lr": LRS}, steps=300, record_every=50)
+        f0 = float(ds.loss.isel(step=0).values.ravel()[0])
+        final = ds.final_loss.values.ravel()
+        ok = ~ds.diverged.values.ravel()
+        assert np.all(np.isfinite(final[ok])), f"{name} on {label}: non-finite loss without divergence flag"
+        assert np.any(final[ok] < 0.5 * f0), f"{name} on {label}: no learning rate in {LRS} halves the loss"
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_every_optimizer_is_reproducible_and_compiles_once(name):
+    cls = registry.get("optimizer", name)
+    prob = problems.Quadratic(curvatures=[1.0, 3.0], x0=[1.0, -1.0])
+    kw = dict(noise=noise.Gaussian(sigma=0.3), grid={"lr": [1e-3, 1e-2]}, replicates=3, steps=40,
+              record=("loss", "params", "eff_lr", "state_norm"))
+    a = optsim.sweep(prob, cls(), **kw)
+    b = optsim.sweep(prob, cls(lr=0.05), threads=1, chunk_size=2, **kw)
+    np.testing.assert_array_equal(a.params.values, b.params.values)
+    assert np.all(np.isfinite(a.eff_lr.isel(step=slice(1, None)).values) | a.diverged.values[..., None, None])
+    plan, _ = build_plan(prob, cls(), noise=noise.Gaussian(sigma=0.3), steps=40)
+    assert len(kernel_for(plan.groups[0].spec).signatures) == 1
+
+
+@pytest.mark.parametrize("role, name", [(r, n) for r in registry.ROLES for n in sorted(registry.components(r))])
+def test_every_component_is_documented_and_rebuilds_from_its_spec(role, name):
+    cls = registry.get(role, name)
+    assert cls.__doc__ and len(cls.__doc__.strip()) > 40, f"{name}: the docstring should give the formula"
+    for p in cls.params:
+        assert p.doc, f"{name}.{p.name} has no description"
+    if role == "optimizer":
+        assert cls.params[0].name == "lr", f"{name}: the first parameter must be lr"
+        assert cls.slot_names == () or len(cls.slot_names) == cls.slots
+    try:
+        comp = cls()
+    except optsim.ParameterError:
+        pytest.skip(f"{name} has required parameters")
+    assert registry.build(role, comp.spec()) == comp
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_every_schedule_runs_with_sgd(name):
+    sched = registry.get("schedule", name)()
+    ds = optsim.sweep(problems.Quadratic(curvatures=[1.0, 3.0]), optimizers.SGD(lr=0.05, momentum=0.5),
+                      schedule=sched, steps=60, record_every=1, record=("eff_lr",))
+    lrs = ds.eff_lr.isel(step=slice(1, None)).values
+    assert np.all(np.isfinite(lrs)) and np.all(lrs >= 0.0), f"{name}: learning rates {lrs.ravel()[:5]}..."
+
+
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_every_problem_runs(name):
+    prob = registry.get("problem", name)()
+    ds = optsim.sweep(prob, optimizers.SGD(lr=1e-3), steps=20, record_every=10)
+    assert np.isfinite(ds.loss.isel(step=0).values).all()
+    assert not bool(ds.diverged.any())
+
+
+@pytest.mark.parametrize("name", NOISES)
+def test_every_noise_model_runs(name):
+    model = registry.get("noise", name)()
+    prob = problems.LinearRegression() if model.kind == "minibatch" else problems.Quadratic(curvatures=[1.0, 3.0])
+    ds = optsim.sweep(prob, optimizers.SGD(lr=1e-2), noise=model, replicates=2, steps=20, record_every=10)
+    assert np.isfinite(ds.loss.values).all()
