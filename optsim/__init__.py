@@ -17,11 +17,13 @@ from ._components import OptsimError, Param, ParameterError
 from ._version import __version__
 from .engine.plan import RECORDABLE
 from .io import load, save
+from .replay import replay
 from .sweep import MemoryLimitError, Method, sweep
 
 __all__ = [
     "__version__",
     "sweep",
+    "replay",
     "Method",
     "save",
     "load",

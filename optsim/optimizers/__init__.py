@@ -2,7 +2,37 @@
 defaults) over jitted ``init``/``step``/``eff_lr`` functions; see :mod:`optsim._roles`."""
 
 from .._roles import Optimizer
+from .adabound import AdaBound
+from .adadelta import Adadelta
+from .adagrad import Adagrad
 from .adam import Adam
+from .adamax import Adamax
+from .adamw import AdamW
+from .amsgrad import AMSGrad
+from .lion import Lion
+from .maxprop import MaxProp
+from .nadam import NAdam
+from .nag import NAG
+from .radam import RAdam
+from .rmsprop import RMSprop
 from .sgd import SGD
+from .swats import SWATS
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "NAG",
+    "Adagrad",
+    "RMSprop",
+    "Adadelta",
+    "Adam",
+    "AdamW",
+    "AMSGrad",
+    "Adamax",
+    "MaxProp",
+    "NAdam",
+    "RAdam",
+    "AdaBound",
+    "SWATS",
+    "Lion",
+]

@@ -5,7 +5,9 @@ from numba import njit
 from .._components import Param
 from .._roles import Optimizer
 
-__all__ = ["SGD"]
+__all__ = ["SGD", "MOMENTUM_FORMS"]
+
+MOMENTUM_FORMS = ("torch", "lr_inside", "ema")
 
 
 @njit(cache=True)
@@ -20,18 +22,34 @@ def sgd_step(x, g, S, sc, t, lr, hp):
     wd = hp[3]
     nesterov = hp[4] != 0.0
     maximize = hp[5] != 0.0
+    form = int(hp[6])
     for i in range(x.shape[0]):
         gi = -g[i] if maximize else g[i]
         if wd != 0.0:
             gi = gi + wd * x[i]
-        if momentum != 0.0:
+        if momentum == 0.0:
+            x[i] = x[i] - lr * gi
+        elif form == 0:  # PyTorch: lr outside the buffer
             if t == 1:
-                b = gi  # PyTorch: the buffer starts as the first gradient, undampened
+                b = gi  # the buffer starts as the first gradient, undampened
             else:
                 b = momentum * S[0, i] + (1.0 - dampening) * gi
             S[0, i] = b
-            gi = gi + momentum * b if nesterov else b
-        x[i] = x[i] - lr * gi
+            d = gi + momentum * b if nesterov else b
+            x[i] = x[i] - lr * d
+        elif form == 1:  # Keras / lectures: lr inside the buffer
+            if t == 1:
+                v = lr * gi
+            else:
+                v = momentum * S[0, i] + (1.0 - dampening) * (lr * gi)
+            S[0, i] = v
+            d = lr * gi + momentum * v if nesterov else v
+            x[i] = x[i] - d
+        else:  # exponential moving average of the gradients
+            v = momentum * S[0, i] + (1.0 - momentum) * gi
+            S[0, i] = v
+            d = (1.0 - momentum) * gi + momentum * v if nesterov else v
+            x[i] = x[i] - lr * d
 
 
 @njit(cache=True)
@@ -41,25 +59,64 @@ def sgd_eff_lr(S, sc, t, lr, hp, out):
 
 
 class SGD(Optimizer):
-    r"""Stochastic gradient descent, in PyTorch's form (``torch.optim.SGD``).
+    r"""Stochastic gradient descent, in PyTorch's form (``torch.optim.SGD``) by default.
 
-    With :math:`\eta` = ``lr``, :math:`\mu` = ``momentum``, :math:`\tau` = ``dampening``,
-    :math:`\lambda` = ``weight_decay``:
+    With :math:`\eta_t` = the scheduled ``lr``, :math:`\mu` = ``momentum``,
+    :math:`\tau` = ``dampening``, :math:`\lambda` = ``weight_decay``, and the coupled L2
+    term folded into the gradient first, :math:`g_t \leftarrow g_t + \lambda x_{t-1}`
+    (after the sign flip of ``maximize``):
+
+    ``momentum_form='torch'`` (default; ``torch.optim.SGD``, ``optax.sgd``): the
+    learning rate is *outside* the buffer
 
     .. math::
 
-        g_t &\leftarrow g_t + \lambda x_{t-1} \\
         b_1 &= g_1, \qquad b_t = \mu b_{t-1} + (1 - \tau) g_t \quad (t > 1) \\
         d_t &= g_t + \mu b_t \ \text{(nesterov)} \quad\text{or}\quad d_t = b_t \\
-        x_t &= x_{t-1} - \eta\, d_t
+        x_t &= x_{t-1} - \eta_t\, d_t
 
-    The learning rate is *outside* the buffer, so a schedule rescales the accumulated
-    velocity at once.  ``momentum=0`` is plain SGD.  ``nesterov=True`` is the
-    Sutskever et al. (2013) form as PyTorch and optax store it (the parameter is the
-    look-ahead point).  State: ``S[0]`` is the momentum buffer.
+    ``momentum_form='lr_inside'`` (Keras ``SGD``; lectures 000, 001, 002:
+    :math:`v_t = \gamma v_{t-1} + \eta \nabla`, :math:`\theta_{t+1} = \theta_t - v_t`):
+    the learning rate is *inside* the buffer
 
-    References: Robbins & Monro (1951); Polyak (1964); Sutskever et al. (2013).
-    Matches ``torch.optim.SGD`` and, with ``dampening=0``, ``optax.sgd``.
+    .. math::
+
+        v_1 &= \eta_1 g_1, \qquad v_t = \mu v_{t-1} + (1 - \tau)\,\eta_t g_t \\
+        x_t &= x_{t-1} - v_t \quad\text{or (nesterov)}\quad x_t = x_{t-1} - (\eta_t g_t + \mu v_t)
+
+    At constant lr, :math:`v_t = \eta b_t` and the two forms are the same trajectory; under a
+    schedule they differ: ``'torch'`` rescales the whole accumulated velocity when the lr
+    changes, ``'lr_inside'`` keeps the old lr values in the velocity.  (Keras's
+    ``m = momentum*m - lr*g; x += m`` is this with :math:`v = -m` and :math:`\tau = 0`;
+    its Nesterov step ``x += momentum*m - lr*g`` is the nesterov line above.)
+
+    ``momentum_form='ema'``: the buffer is an exponential moving average (as Adam's first
+    moment, and the :math:`(1-\beta)` form lecture 002 drops "for brevity")
+
+    .. math::
+
+        v_0 &= 0, \qquad v_t = \mu v_{t-1} + (1 - \mu) g_t \\
+        x_t &= x_{t-1} - \eta_t v_t \quad\text{or (nesterov)}\quad
+        x_t = x_{t-1} - \eta_t\left((1-\mu) g_t + \mu v_t\right)
+
+    Its steady-state step on a constant gradient is :math:`\eta g` rather than
+    :math:`\eta g / (1 - \mu)`; ``dampening`` has no meaning here and must be 0.
+
+    ``momentum=0`` is plain SGD in every form.  ``nesterov=True`` is the Sutskever et al.
+    (2013) form as PyTorch, optax and Keras store it: the parameter is the look-ahead
+    point; see :class:`optsim.optimizers.nag.NAG` for the lectures' look-ahead form.
+    State: ``S[0]`` is the momentum buffer (:math:`b` or :math:`v`).  ``eff_lr`` is the
+    scheduled lr (the momentum amplification is not included).
+
+    References: Robbins & Monro (1951); Polyak (1964); Sutskever et al., *On the
+    importance of initialization and momentum in deep learning*, ICML 2013.
+    Matches ``torch.optim.SGD``, and with ``dampening=0`` ``optax.sgd`` (``'torch'``) and
+    ``keras.optimizers.SGD`` (``'lr_inside'``; Keras's ``weight_decay`` is decoupled and
+    is not this coupled L2 term).
+
+    .. warning:: torch's buffer starts as the first gradient, *undampened*
+       (:math:`b_1 = g_1`); dampening applies from step 2.  ``'lr_inside'`` keeps the same
+       convention so that it equals ``'torch'`` at constant lr.
     """
 
     name = "sgd"
@@ -70,6 +127,8 @@ class SGD(Optimizer):
         Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
         Param("nesterov", False, "Nesterov momentum (needs momentum > 0, dampening 0)", kind="bool"),
         Param("maximize", False, "ascend instead of descend", kind="bool"),
+        Param("momentum_form", "torch", "lr outside the buffer (torch), inside it (Keras, lectures) "
+              "or an EMA buffer", kind="choice", choices=MOMENTUM_FORMS),
     )
     kernels = {"init": sgd_init, "step": sgd_step, "eff_lr": sgd_eff_lr}
     slots = 1
@@ -83,4 +142,8 @@ class SGD(Optimizer):
             raise ParameterError(
                 "SGD: nesterov=True requires momentum > 0 and dampening = 0 "
                 f"(got momentum={self.momentum}, dampening={self.dampening})"
+            )
+        if self.momentum_form == "ema" and self.dampening != 0.0:
+            raise ParameterError(
+                f"SGD: momentum_form='ema' has no dampening (it is 1 - momentum); got dampening={self.dampening}"
             )

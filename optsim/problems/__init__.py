@@ -6,6 +6,7 @@ from .double_well import DoubleWell
 from .nqm import NoisyQuadraticModel
 from .quadratic import Quadratic
 from .reddi import ReddiOnline, ReddiStochastic
+from .replay import Replay
 from .regression import LinearRegression, LogisticRegression
 from .sigmoid import SigmoidNeuron
 from .wilson import Wilson
@@ -25,4 +26,5 @@ __all__ = [
     "ReddiOnline",
     "ReddiStochastic",
     "DoubleWell",
+    "Replay",
 ]

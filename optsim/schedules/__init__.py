@@ -3,5 +3,35 @@ schedules, the trajectory's own loss); see :mod:`optsim._roles`."""
 
 from .._roles import Schedule
 from .basic import Constant, LinearWarmup, StepDecay
+from .cyclic import Cyclic, OneCycle
+from .decay import (
+    CosineAnnealing,
+    Exponential,
+    InverseSqrtDecay,
+    InverseTime,
+    MultiStep,
+    Polynomial,
+    WarmRestarts,
+)
+from .plateau import ReduceOnPlateau
+from .warmup import TransformerWarmup, UntunedExponentialWarmup, UntunedLinearWarmup
 
-__all__ = ["Schedule", "Constant", "StepDecay", "LinearWarmup"]
+__all__ = [
+    "Schedule",
+    "Constant",
+    "StepDecay",
+    "LinearWarmup",
+    "MultiStep",
+    "Exponential",
+    "InverseTime",
+    "InverseSqrtDecay",
+    "Polynomial",
+    "CosineAnnealing",
+    "WarmRestarts",
+    "ReduceOnPlateau",
+    "Cyclic",
+    "OneCycle",
+    "TransformerWarmup",
+    "UntunedLinearWarmup",
+    "UntunedExponentialWarmup",
+]

@@ -1,0 +1,76 @@
+"""MaxProp (lecture 002): RMSProp with the max norm in place of the squared-gradient average."""
+
+from numba import njit
+
+from .._components import Param
+from .._roles import Optimizer
+
+__all__ = ["MaxProp"]
+
+
+@njit(cache=True)
+def maxprop_init(x, S, sc, hp):
+    pass
+
+
+@njit(cache=True)
+def maxprop_step(x, g, S, sc, t, lr, hp):
+    beta = hp[1]
+    eps = hp[2]
+    wd = hp[3]
+    maximize = hp[4] != 0.0
+    for i in range(x.shape[0]):
+        gi = -g[i] if maximize else g[i]
+        if wd != 0.0:
+            gi = gi + wd * x[i]
+        v = max(beta * S[0, i], abs(gi))
+        S[0, i] = v
+        x[i] = x[i] - lr * gi / (v + eps)
+
+
+@njit(cache=True)
+def maxprop_eff_lr(S, sc, t, lr, hp, out):
+    for i in range(out.shape[0]):
+        out[i] = lr / (S[0, i] + hp[2])
+
+
+class MaxProp(Optimizer):
+    r"""MaxProp: RMSProp with the :math:`L^\infty` (max) norm, as lecture 002 defines it.
+
+    With :math:`\eta_t` the scheduled ``lr``, :math:`\beta` = ``beta``, :math:`\epsilon` =
+    ``eps``:
+
+    .. math::
+
+        v_t &= \max(\beta v_{t-1},\ |g_t|), \qquad v_0 = 0 \\
+        x_t &= x_{t-1} - \frac{\eta_t}{v_t + \epsilon}\, g_t
+
+    The lecture writes RMSProp as :math:`v_t = \beta v_{t-1} + (1-\beta) g_t^2`,
+    :math:`w_{t+1} = w_t - \eta g_t/(\sqrt{v_t}+\epsilon)`, replaces :math:`\sqrt{v_t}`
+    by the max norm :math:`\max(\beta v_{t-1}, |g_t|)` (:math:`=\max_s \beta^{t-s}|g_s|`,
+    the limit :math:`p\to\infty` of the :math:`L^p` average) and calls the result MaxProp;
+    AdaMax (:class:`~optsim.optimizers.Adamax`) is the same idea with momentum.  The max norm
+    has no bias towards its zero initialisation, so there is no bias correction, and a
+    zero gradient does not raise the step size (:math:`v` shrinks by :math:`\beta` per step
+    only).  The first step is :math:`\eta\,\mathrm{sign}(g_1)` for :math:`\epsilon = 0`, and
+    :math:`|\Delta_t| \le \eta_t` always.  The lecture uses :math:`\beta = 0.999` in its
+    max-norm examples (the default here); it does not give :math:`\eta` or :math:`\epsilon`.
+
+    ``weight_decay`` is coupled L2 (:math:`g + \lambda x`).  State: ``S[0]`` = v.
+    ``eff_lr`` is :math:`\eta_t/(v_t+\epsilon)`.
+
+    Reference: lecture 002 (IIT Madras deep-learning course, module on AdaMax), "MaxProp".
+    """
+
+    name = "maxprop"
+    params = (
+        Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
+        Param("beta", 0.999, "decay of the running max of |g|", low=0.0, high=1.0, high_open=True),
+        Param("eps", 1e-8, "added to the denominator", low=0.0),
+        Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
+        Param("maximize", False, "ascend instead of descend", kind="bool"),
+    )
+    kernels = {"init": maxprop_init, "step": maxprop_step, "eff_lr": maxprop_eff_lr}
+    slots = 1
+    slot_names = ("v",)
+    momentum_param = None
