@@ -45,6 +45,8 @@ def _parser():
     pl = sub.add_parser("list", help="registered optimizers, schedules, problems and noise models")
     pl.add_argument("role", nargs="?", metavar="ROLE",
                     help="optimizer, schedule, problem or noise (default: all)")
+    pl.add_argument("--markdown", action="store_true",
+                    help="one Markdown table per role: name, variant options, other defaults")
 
     ps = sub.add_parser("sweep", help="run the sweep described by a TOML configuration")
     ps.add_argument("config", metavar="CONFIG.toml", help="the sweep configuration (see README)")
@@ -149,6 +151,35 @@ def describe(role, name, cls):
     return lines
 
 
+def markdown_tables(roles):
+    """Markdown tables of the registered components: variant options and other defaults."""
+    from . import registry
+
+    out = []
+    for role in roles:
+        table = registry.components(role)
+        plural = "noise models" if role == "noise" else role + "s"
+        out += [f"**{plural.capitalize()}** ({len(table)})", "",
+                "| name | class | variant options (default first) | other parameters (defaults) |",
+                "|---|---|---|---|"]
+        for name in sorted(table):
+            cls = table[name]
+            variants, others = [], []
+            for p in cls.params:
+                if p.kind == "choice":
+                    first = [p.default] + [c for c in p.choices if c != p.default]
+                    variants.append(f"`{p.name}`: " + " / ".join(f"`{c}`" for c in first))
+                elif p.kind == "bool":
+                    variants.append(f"`{p.name}` ({p.default})")
+                else:
+                    others.append(f"`{p.name}`={_default_text(p)}")
+            for key in getattr(cls, "children_roles", {}):
+                others.append(f"`{key}` (a {cls.children_roles[key]})")
+            out.append(f"| `{name}` | {cls.__name__} | {'; '.join(variants) or '-'} | {', '.join(others) or '-'} |")
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
 def _cmd_list(args):
     from . import registry
 
@@ -162,6 +193,9 @@ def _cmd_list(args):
             raise _Fail(f"unknown role {args.role!r}{closest(args.role, list(_ROLE_ALIASES))}; "
                         f"choose from {', '.join(registry.ROLES)}")
         roles = (role,)
+    if args.markdown:
+        print(markdown_tables(roles))
+        return 0
     out = []
     for role in roles:
         table = registry.components(role)

@@ -162,3 +162,25 @@ def test_missing_config_and_bad_threads(tmp_path, capsys):
     cfg.write_text(TINY)
     assert main(["sweep", str(cfg), "-o", str(tmp_path / "x.nc"), "--threads", "0"]) == 2
     assert "--threads" in capsys.readouterr().err
+
+
+def test_list_markdown_has_every_registered_component(capsys):
+    from optsim import registry
+    from optsim.cli import main
+
+    assert main(["list", "--markdown"]) == 0
+    out = capsys.readouterr().out
+    for role in registry.ROLES:
+        for name in registry.components(role):
+            assert f"| `{name}` |" in out
+
+
+def test_readme_tables_are_current():
+    """README.md shows `optsim list --markdown`; regenerate it when components change."""
+    from pathlib import Path
+
+    from optsim import registry
+    from optsim.cli import markdown_tables
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert markdown_tables(registry.ROLES) in readme
