@@ -452,6 +452,13 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
         cell = np.repeat(method_index * n_cells + cell_ids + 1, replicates).astype(np.int64)
     expand = lambda a: np.ascontiguousarray(np.repeat(a, replicates, axis=0))  # noqa: E731
 
+    for _, node in tree:
+        if "momentum" in type(node).kernels and node.values.get("cycle_momentum", True) \
+                and type(opt).momentum_param is None:
+            raise ParameterError(
+                f"{type(node).__name__}: cycle_momentum=True needs an optimizer with momentum "
+                f"(SGD momentum, Adam beta1); {type(opt).__name__} has none: set cycle_momentum=False"
+            )
     pdata = tuple(np.ascontiguousarray(a) for a in problem.data())
     ndata = tuple(tuple(np.ascontiguousarray(a) for a in n.prepare(problem)) for n in noises)
     spec = KernelSpec(type(problem), tuple(type(n) for n in noises), type(opt),

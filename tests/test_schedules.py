@@ -502,14 +502,12 @@ def test_validation_and_momentum_switch():
     with pytest.raises(ParameterError, match="factor"):
         schedules.ReduceOnPlateau(factor=1.0)
     c = schedules.Cyclic(max_lr=1.0)
-    assert "momentum" in type(c).kernels and isinstance(c, schedules.Cyclic)
     c2 = c.replace(cycle_momentum=False)
-    assert "momentum" not in type(c2).kernels and repr(c2).startswith("Cyclic(")
-    assert c2 != c and c2.replace(cycle_momentum=True) == c
+    assert repr(c2).startswith("Cyclic(") and c2 != c and c2.replace(cycle_momentum=True) == c
     import copy
     import pickle
 
-    assert type(pickle.loads(pickle.dumps(c2))) is type(c2) and copy.deepcopy(c) == c
+    assert pickle.loads(pickle.dumps(c2)) == c2 and copy.deepcopy(c) == c
     from optsim import registry
 
     table = registry.components("schedule")
@@ -520,11 +518,8 @@ def test_validation_and_momentum_switch():
     built = registry.build("schedule", {"name": "one_cycle", "total_steps": 100, "cycle_momentum": False})
     assert type(built) is schedules.OneCycle
     # cycle_momentum needs an optimizer with momentum, as in torch; without it any optimizer works
-    from optsim.engine.codegen import KernelSpec, generate_source
-
-    class NoMomentum(optimizers.SGD):
-        momentum_param = None
-
-    with pytest.raises(TypeError, match="momentum"):
-        generate_source(KernelSpec(problems.Quadratic, (), NoMomentum, ((type(c), -1),)))
-    generate_source(KernelSpec(problems.Quadratic, (), NoMomentum, ((type(c2), -1),)))
+    prob = problems.Quadratic(curvatures=[1.0, 2.0])
+    with pytest.raises(ParameterError, match="cycle_momentum=True needs an optimizer with momentum"):
+        optsim.sweep(prob, optimizers.Adagrad(lr=0.01), schedule=c, steps=5)
+    ds = optsim.sweep(prob, optimizers.Adagrad(lr=0.01), schedule=c2, steps=5)
+    assert np.isfinite(ds.final_loss.values).all()

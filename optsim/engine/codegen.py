@@ -183,11 +183,8 @@ def generate_source(spec: KernelSpec):
         funcs[f"s{i}_value"] = scls.kernels["value"]
         inner = f", lr{child}" if scls.wraps else ""
         sched.append(f"lr{i} = s{i}_value(t, base_lr, {sl}, {st}, fobs{inner})")
-        if "momentum" in scls.kernels:
-            if mom_index < 0:
-                raise TypeError(
-                    f"{scls.__name__} cycles momentum but {spec.optimizer_cls.__name__} has none"
-                )
+        if "momentum" in scls.kernels and mom_index >= 0:
+            # (an optimizer without momentum: the sweep has refused cycle_momentum=True)
             funcs[f"s{i}_mom"] = scls.kernels["momentum"]
             sched.append(f"mom = s{i}_mom(t, {sl})")
             sched.append(f"if mom == mom:\n    hp[{mom_index}] = mom")

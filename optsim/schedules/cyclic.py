@@ -6,10 +6,8 @@ momentum cycled inversely to the rate.
 
 Momentum cycling: with ``cycle_momentum=True`` (torch's default) the schedule overrides
 the optimizer's momentum hyperparameter (SGD ``momentum``, Adam ``beta1``) before every
-update, and the optimizer must have one, as in torch.  The instance is then of a private
-subclass that carries the ``momentum`` kernel (the engine decides from the class whether
-a schedule cycles momentum), so that ``cycle_momentum=False`` works with any optimizer;
-both share the registry name and compare and print as the public class.
+update, and the optimizer must have one, as in torch (the sweep refuses it otherwise).
+With ``cycle_momentum=False`` the momentum kernel returns NaN and nothing is overridden.
 """
 
 import math
@@ -21,24 +19,6 @@ from .._components import Param, ParameterError
 from .._roles import Schedule
 
 __all__ = ["Cyclic", "OneCycle"]
-
-
-class _MomentumSwitch(Schedule):
-    """Takes the subclass with or without the momentum kernel from ``cycle_momentum``."""
-
-    _with_momentum = None
-    _without_momentum = None
-
-    def _validate(self):
-        target = self._with_momentum if self.cycle_momentum else self._without_momentum
-        object.__setattr__(self, "__class__", target)
-
-    def _label(self):
-        return type(self)._without_momentum.__name__
-
-    def __repr__(self):
-        text = super().__repr__()
-        return self._label() + text[text.index("("):]
 
 
 # -- cyclic -------------------------------------------------------------------------------
@@ -86,7 +66,7 @@ def cyclic_momentum(k, sp):
     return max_m - (max_m - base_m) * sf * scale
 
 
-class Cyclic(_MomentumSwitch):
+class Cyclic(Schedule):
     r"""Cyclical learning rate, as ``torch.optim.lr_scheduler.CyclicLR``.
 
     The optimizer's ``lr`` is the *lower* bound (torch's ``base_lr``, which CyclicLR
@@ -125,17 +105,9 @@ class Cyclic(_MomentumSwitch):
         Param("base_momentum", 0.8, "momentum at the peak of the rate", low=0.0, high=1.0),
         Param("max_momentum", 0.9, "momentum at the bottom of the rate", low=0.0, high=1.0),
     )
-    kernels = {"value": cyclic_value}
-
-
-class CyclicWithMomentum(Cyclic):
-    """:class:`Cyclic` with ``cycle_momentum=True`` (it carries the momentum kernel)."""
-
     kernels = {"value": cyclic_value, "momentum": cyclic_momentum}
 
 
-Cyclic._with_momentum = CyclicWithMomentum
-Cyclic._without_momentum = Cyclic
 
 
 # -- one cycle ----------------------------------------------------------------------------
@@ -238,7 +210,7 @@ def onecycle_momentum(k, sp):
     return _onecycle_optax(float(k), max_m, base_m, max_m, max_m, three, N, b1, b2, cos)
 
 
-class OneCycle(_MomentumSwitch):
+class OneCycle(Schedule):
     r"""The one-cycle policy (Smith 2018), as ``torch.optim.lr_scheduler.OneCycleLR``.
 
     The optimizer's ``lr`` is the peak ``max_lr``.  With :math:`N` = ``total_steps``,
@@ -285,10 +257,9 @@ class OneCycle(_MomentumSwitch):
               kind="choice", choices=("torch", "optax")),
         Param("pct_final", 0.85, "optax linear_onecycle: end of the second phase", low=0.0, high=1.0),
     )
-    kernels = {"value": onecycle_value}
+    kernels = {"value": onecycle_value, "momentum": onecycle_momentum}
 
     def _validate(self):
-        super()._validate()
         N, p = self.total_steps, self.pct_start
         if self.convention == "torch":
             if p * N - 1.0 <= 0.0 or (not self.three_phase and p * N - 1.0 >= N - 1.0):
@@ -305,13 +276,3 @@ class OneCycle(_MomentumSwitch):
             raise ParameterError(
                 f"OneCycle: pct_final ({self.pct_final}) must not come before pct_start ({p})"
             )
-
-
-class OneCycleWithMomentum(OneCycle):
-    """:class:`OneCycle` with ``cycle_momentum=True`` (it carries the momentum kernel)."""
-
-    kernels = {"value": onecycle_value, "momentum": onecycle_momentum}
-
-
-OneCycle._with_momentum = OneCycleWithMomentum
-OneCycle._without_momentum = OneCycle
