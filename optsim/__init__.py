@@ -12,7 +12,7 @@
 ('lr', 'replicate', 'step')
 """
 
-from . import noise, optimizers, problems, schedules
+from . import noise, optimizers, problems, registry, schedules
 from ._components import OptsimError, Param, ParameterError
 from ._version import __version__
 from .engine.plan import RECORDABLE
@@ -32,6 +32,7 @@ __all__ = [
     "schedules",
     "problems",
     "noise",
+    "registry",
     "Param",
     "OptsimError",
     "ParameterError",

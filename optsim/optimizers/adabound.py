@@ -6,13 +6,9 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import no_init
 
 __all__ = ["AdaBound", "adabound_bounds"]
-
-
-@njit(cache=True)
-def adabound_init(x, S, sc, hp):
-    pass
 
 
 @njit(cache=True)
@@ -117,7 +113,7 @@ class AdaBound(Optimizer):
         Param("decoupled_weight_decay", False, "AdaBoundW: x -= wd * x after the step", kind="bool"),
     )
     aliases = {"betas": ("beta1", "beta2")}
-    kernels = {"init": adabound_init, "step": adabound_step, "eff_lr": adabound_eff_lr}
+    kernels = {"init": no_init, "step": adabound_step, "eff_lr": adabound_eff_lr}
     slots = 3
     slot_names = ("m", "v", "v_max")
     momentum_param = "beta1"

@@ -6,13 +6,9 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import l2_gradient, no_init
 
 __all__ = ["Adadelta"]
-
-
-@njit(cache=True)
-def adadelta_init(x, S, sc, hp):
-    pass
 
 
 @njit(cache=True)
@@ -22,9 +18,7 @@ def adadelta_step(x, g, S, sc, t, lr, hp):
     wd = hp[3]
     maximize = hp[4] != 0.0
     for i in range(x.shape[0]):
-        gi = -g[i] if maximize else g[i]
-        if wd != 0.0:
-            gi = gi + wd * x[i]
+        gi = l2_gradient(g[i], x[i], wd, maximize)
         v = rho * S[0, i] + (1.0 - rho) * gi * gi
         S[0, i] = v
         ratio = math.sqrt(S[1, i] + eps) / math.sqrt(v + eps)
@@ -86,6 +80,6 @@ class Adadelta(Optimizer):
         Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
         Param("maximize", False, "ascend instead of descend", kind="bool"),
     )
-    kernels = {"init": adadelta_init, "step": adadelta_step, "eff_lr": adadelta_eff_lr}
+    kernels = {"init": no_init, "step": adadelta_step, "eff_lr": adadelta_eff_lr}
     slots = 3
     slot_names = ("square_avg", "acc_delta", "ratio")

@@ -6,6 +6,7 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import l2_gradient
 
 __all__ = ["Adagrad"]
 
@@ -34,9 +35,7 @@ def adagrad_step(x, g, S, sc, t, lr, hp):
     inside = hp[6] != 0.0
     clr = lr / (1.0 + (t - 1) * lr_decay)
     for i in range(x.shape[0]):
-        gi = -g[i] if maximize else g[i]
-        if wd != 0.0:
-            gi = gi + wd * x[i]
+        gi = l2_gradient(g[i], x[i], wd, maximize)
         s = S[0, i] + gi * gi
         S[0, i] = s
         if inside:

@@ -10,17 +10,13 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import no_init
 
 __all__ = ["Adam", "EPS_MODES", "AMSGRAD_MODES", "DECAY_SCALINGS", "adam_update", "adam_eff"]
 
 EPS_MODES = ("sqrt_vhat", "sqrt_v", "inside")
 AMSGRAD_MODES = ("max_v", "max_vhat")
 DECAY_SCALINGS = ("lr", "multiplier")
-
-
-@njit(cache=True)
-def adam_init(x, S, sc, hp):
-    pass
 
 
 @njit(cache=True, inline="always")
@@ -189,7 +185,7 @@ class Adam(Optimizer):
     params = ADAM_PARAMS
     aliases = {"betas": ("beta1", "beta2")}
     broadcast_aliases = {"bias_correction": ("bias_correction_m", "bias_correction_v")}
-    kernels = {"init": adam_init, "step": adam_step, "eff_lr": adam_eff_lr}
+    kernels = {"init": no_init, "step": adam_step, "eff_lr": adam_eff_lr}
     slots = 3
     slot_names = ("m", "v", "v_max")
     momentum_param = "beta1"

@@ -4,15 +4,11 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import no_init
 
 __all__ = ["Adamax", "ADAMAX_EPS_MODES"]
 
 ADAMAX_EPS_MODES = ("inside_max", "outside")
-
-
-@njit(cache=True)
-def adamax_init(x, S, sc, hp):
-    pass
 
 
 @njit(cache=True)
@@ -101,7 +97,7 @@ class Adamax(Optimizer):
         Param("decoupled_weight_decay", False, "decay x by lr*wd before the step", kind="bool"),
     )
     aliases = {"betas": ("beta1", "beta2")}
-    kernels = {"init": adamax_init, "step": adamax_step, "eff_lr": adamax_eff_lr}
+    kernels = {"init": no_init, "step": adamax_step, "eff_lr": adamax_eff_lr}
     slots = 2
     slot_names = ("m", "u")
     momentum_param = "beta1"

@@ -4,7 +4,8 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
-from .adam import adam_eff, adam_init, adam_update
+from ._common import no_init
+from .adam import adam_eff, adam_update
 
 __all__ = ["AMSGrad", "AMSGRAD_FORMS"]
 
@@ -83,7 +84,7 @@ class AMSGrad(Optimizer):
               choices=AMSGRAD_FORMS),
     )
     aliases = {"betas": ("beta1", "beta2")}
-    kernels = {"init": adam_init, "step": amsgrad_step, "eff_lr": amsgrad_eff_lr}
+    kernels = {"init": no_init, "step": amsgrad_step, "eff_lr": amsgrad_eff_lr}
     slots = 3
     slot_names = ("m", "v", "v_max")
     momentum_param = "beta1"

@@ -4,13 +4,9 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import no_init
 
 __all__ = ["Lion"]
-
-
-@njit(cache=True)
-def lion_init(x, S, sc, hp):
-    pass
 
 
 @njit(cache=True)
@@ -81,7 +77,7 @@ class Lion(Optimizer):
         Param("weight_decay", 1e-3, "decoupled decay coefficient (times lr)", low=0.0),
     )
     aliases = {"betas": ("beta1", "beta2")}
-    kernels = {"init": lion_init, "step": lion_step, "eff_lr": lion_eff_lr}
+    kernels = {"init": no_init, "step": lion_step, "eff_lr": lion_eff_lr}
     slots = 1
     slot_names = ("m",)
     momentum_param = "beta1"

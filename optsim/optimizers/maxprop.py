@@ -4,13 +4,9 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import l2_gradient, no_init
 
 __all__ = ["MaxProp"]
-
-
-@njit(cache=True)
-def maxprop_init(x, S, sc, hp):
-    pass
 
 
 @njit(cache=True)
@@ -20,9 +16,7 @@ def maxprop_step(x, g, S, sc, t, lr, hp):
     wd = hp[3]
     maximize = hp[4] != 0.0
     for i in range(x.shape[0]):
-        gi = -g[i] if maximize else g[i]
-        if wd != 0.0:
-            gi = gi + wd * x[i]
+        gi = l2_gradient(g[i], x[i], wd, maximize)
         v = max(beta * S[0, i], abs(gi))
         S[0, i] = v
         x[i] = x[i] - lr * gi / (v + eps)
@@ -70,7 +64,7 @@ class MaxProp(Optimizer):
         Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
         Param("maximize", False, "ascend instead of descend", kind="bool"),
     )
-    kernels = {"init": maxprop_init, "step": maxprop_step, "eff_lr": maxprop_eff_lr}
+    kernels = {"init": no_init, "step": maxprop_step, "eff_lr": maxprop_eff_lr}
     slots = 1
     slot_names = ("v",)
     momentum_param = None

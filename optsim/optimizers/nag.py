@@ -4,13 +4,9 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import no_init
 
 __all__ = ["NAG"]
-
-
-@njit(cache=True)
-def nag_init(x, S, sc, hp):
-    pass
 
 
 @njit(cache=True)
@@ -87,7 +83,7 @@ class NAG(Optimizer):
         Param("weight_decay", 0.0, "coupled L2 coefficient, at the look-ahead point", low=0.0),
         Param("maximize", False, "ascend instead of descend", kind="bool"),
     )
-    kernels = {"init": nag_init, "step": nag_step, "eff_lr": nag_eff_lr, "lookahead": nag_lookahead}
+    kernels = {"init": no_init, "step": nag_step, "eff_lr": nag_eff_lr, "lookahead": nag_lookahead}
     slots = 1
     slot_names = ("velocity",)
     scalars = 1

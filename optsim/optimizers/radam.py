@@ -6,17 +6,13 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import no_init
 
 __all__ = ["RAdam", "RADAM_COMPARISONS", "RADAM_BELOW", "RADAM_EPS_MODES", "radam_rho", "radam_rect"]
 
 RADAM_COMPARISONS = (">", ">=")
 RADAM_BELOW = ("sgd", "none")
 RADAM_EPS_MODES = ("sqrt_v", "sqrt_vhat")
-
-
-@njit(cache=True)
-def radam_init(x, S, sc, hp):
-    pass
 
 
 @njit(cache=True)
@@ -163,7 +159,7 @@ class RAdam(Optimizer):
               kind="choice", choices=RADAM_EPS_MODES),
     )
     aliases = {"betas": ("beta1", "beta2")}
-    kernels = {"init": radam_init, "step": radam_step, "eff_lr": radam_eff_lr}
+    kernels = {"init": no_init, "step": radam_step, "eff_lr": radam_eff_lr}
     slots = 2
     slot_names = ("m", "v")
     momentum_param = "beta1"

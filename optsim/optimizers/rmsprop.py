@@ -6,6 +6,7 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import l2_gradient
 
 __all__ = ["RMSprop", "RMSPROP_MOMENTUM_FORMS"]
 
@@ -43,9 +44,7 @@ def rmsprop_step(x, g, S, sc, t, lr, hp):
     nesterov = hp[9] != 0.0
     bc = 1.0 - alpha**t if hp[10] != 0.0 else 1.0
     for i in range(x.shape[0]):
-        gi = -g[i] if maximize else g[i]
-        if wd != 0.0:
-            gi = gi + wd * x[i]
+        gi = l2_gradient(g[i], x[i], wd, maximize)
         v = alpha * S[0, i] + (1.0 - alpha) * gi * gi
         S[0, i] = v
         ga = 0.0

@@ -4,15 +4,11 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import l2_gradient, no_init
 
 __all__ = ["SGD", "MOMENTUM_FORMS"]
 
 MOMENTUM_FORMS = ("torch", "lr_inside", "ema")
-
-
-@njit(cache=True)
-def sgd_init(x, S, sc, hp):
-    pass
 
 
 @njit(cache=True)
@@ -24,9 +20,7 @@ def sgd_step(x, g, S, sc, t, lr, hp):
     maximize = hp[5] != 0.0
     form = int(hp[6])
     for i in range(x.shape[0]):
-        gi = -g[i] if maximize else g[i]
-        if wd != 0.0:
-            gi = gi + wd * x[i]
+        gi = l2_gradient(g[i], x[i], wd, maximize)
         if momentum == 0.0:
             x[i] = x[i] - lr * gi
         elif form == 0:  # PyTorch: lr outside the buffer
@@ -130,7 +124,7 @@ class SGD(Optimizer):
         Param("momentum_form", "torch", "lr outside the buffer (torch), inside it (Keras, lectures) "
               "or an EMA buffer", kind="choice", choices=MOMENTUM_FORMS),
     )
-    kernels = {"init": sgd_init, "step": sgd_step, "eff_lr": sgd_eff_lr}
+    kernels = {"init": no_init, "step": sgd_step, "eff_lr": sgd_eff_lr}
     slots = 1
     slot_names = ("momentum_buffer",)
     momentum_param = "momentum"

@@ -6,13 +6,9 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import no_init
 
 __all__ = ["SWATS"]
-
-
-@njit(cache=True)
-def swats_init(x, S, sc, hp):
-    pass
 
 
 @njit(cache=True)
@@ -130,7 +126,7 @@ class SWATS(Optimizer):
         Param("require_positive", False, "switch only when the estimated rate is positive", kind="bool"),
     )
     aliases = {"betas": ("beta1", "beta2")}
-    kernels = {"init": swats_init, "step": swats_step, "eff_lr": swats_eff_lr}
+    kernels = {"init": no_init, "step": swats_step, "eff_lr": swats_eff_lr}
     slots = 3
     slot_names = ("m", "a", "velocity")
     scalars = 4
