@@ -5,6 +5,9 @@
     optsim list [ROLE]                         registered components and their parameters
     optsim sweep CONFIG.toml -o OUT.nc         run a sweep, save it, draw its overview figure
     optsim plot OUT.nc [--figure FIG.png]      redraw the overview figure of a saved result
+    optsim study [NAME] [--scale S] [--force]  run a research study (or reuse its results)
+    optsim figures [NAME] [--scale S]          draw the studies' figures from saved results
+    optsim reproduce [--scale S] [--force]     every study, then every figure
     optsim --version
 
 Bad input gives a one-line message and exit status 2.
@@ -56,6 +59,17 @@ def _parser():
                     help="overview figure; PNG and PDF are written (default: next to OUT, same name)")
     ps.add_argument("--no-figure", action="store_true", help="do not draw the overview figure")
     ps.add_argument("--threads", type=int, metavar="N", help="numba threads (default: all cores)")
+    ps.add_argument("--out-dir", metavar="DIR",
+                    help="write each finished chunk to DIR as it completes (resumable; see --resume)")
+    ps.add_argument("--resume", action="store_true",
+                    help="with --out-dir: compute only the chunks that are not there yet")
+    ps.add_argument("--overwrite", action="store_true",
+                    help="with --out-dir: discard the chunks already there")
+    ps.add_argument("--chunk-size", type=int, metavar="N",
+                    help="trajectories per chunk (default: a few seconds of work each)")
+    ps.add_argument("--dask", metavar="ADDRESS",
+                    help="run the chunks on a Dask cluster: a scheduler address (tcp://host:port) "
+                         "or local:N for N local worker processes")
     ps.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                     help="override a configuration value (TOML syntax), e.g. --set run.steps=100")
     g = ps.add_mutually_exclusive_group()
@@ -67,6 +81,10 @@ def _parser():
     pp = sub.add_parser("plot", help="draw the overview figure of a saved result")
     pp.add_argument("result", metavar="OUT.nc")
     pp.add_argument("--figure", metavar="FIG.png", help="default: next to the result, same name")
+
+    from . import studies_runner
+
+    studies_runner.add_parsers(sub)
     return p
 
 
@@ -84,11 +102,16 @@ def main(argv=None):
             return _cmd_sweep(args)
         if args.command == "plot":
             return _cmd_plot(args)
+        if args.command in ("study", "figures", "reproduce"):
+            from . import studies_runner
+
+            return studies_runner.dispatch(args)
     except BrokenPipeError:  # e.g. `optsim list | head`
         sys.stderr.close()
         return 0
-    except KeyboardInterrupt:
-        print("optsim: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        # a chunked sweep says what it kept and how to resume
+        print(f"optsim: interrupted{': ' + str(exc) if str(exc) else ''}", file=sys.stderr)
         return 130
     except _Fail as exc:
         print(f"optsim: error: {exc}", file=sys.stderr)
@@ -238,6 +261,14 @@ def _cmd_sweep(args):
     quiet = args.progress is False
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     kwargs["progress"] = bool(progress)
+    if args.out_dir:
+        kwargs["out_dir"] = args.out_dir
+    kwargs["resume"] = args.resume
+    kwargs["overwrite"] = args.overwrite
+    if args.chunk_size is not None:
+        kwargs["chunk_size"] = args.chunk_size
+    if args.dask:
+        kwargs["client"] = args.dask
 
     t0 = time.perf_counter()
     ds = sweep(**kwargs)

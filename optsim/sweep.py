@@ -17,7 +17,7 @@ from ._roles import Noise, Optimizer, Problem, Schedule
 from .engine.codegen import KernelSpec
 from .engine.plan import RECORDABLE, Group, Plan
 
-__all__ = ["sweep", "build_plan", "Method", "MemoryLimitError", "assemble"]
+__all__ = ["sweep", "build_plan", "Method", "MemoryLimitError", "assemble", "run_chunked"]
 
 
 class MemoryLimitError(OptsimError, MemoryError):
@@ -630,7 +630,11 @@ def sweep(
     threads=None,
     chunk_size=None,
     max_memory=None,
-    progress=False,
+    progress=None,
+    out_dir=None,
+    resume=False,
+    overwrite=False,
+    client=None,
 ):
     """Run many optimizer trajectories over a grid of hyperparameters.
 
@@ -676,11 +680,29 @@ def sweep(
     threads : int, optional
         Cores to use (default: numba's thread count, ``NUMBA_NUM_THREADS``).
     chunk_size : int, optional
-        Run at most this many trajectories per kernel call (results are identical).
+        Run at most this many trajectories per kernel call (results are identical).  With
+        ``out_dir`` or ``client`` the default is automatic: a chunk is about 1e7
+        trajectory-steps x dimension (a second or a few on one core).
     max_memory : int, optional
         Bytes the results may take (default: the memory available now).
-    progress : bool
-        Show a progress bar over trajectories.
+    progress : bool, optional
+        Show a progress bar (over trajectories, or over chunks with ``client``); default:
+        when stderr is a terminal.
+    out_dir : path, optional
+        Keep each finished chunk in ``out_dir/chunks/`` (atomically), the spec in
+        ``out_dir/spec.json`` and the result in ``out_dir/result.nc``, so that an interrupted
+        sweep (Ctrl-C, a killed process, a lost machine) can be resumed.
+    resume : bool
+        With ``out_dir``: compute only the chunks not on disk yet.  A directory written for a
+        different spec is refused.
+    overwrite : bool
+        With ``out_dir``: discard what the directory holds and start again.
+    client : dask.distributed.Client, str, optional
+        Run the chunks as Dask tasks: a ``Client``, a scheduler address
+        (``"tcp://host:8786"``), or ``"local:N"`` for N local worker processes (started and
+        closed here).  Needs ``pip install "optsim[dask]"``.  Results are identical.
+        Default: the client of an enclosing ``optsim.distributed.default_client(...)`` block.
+        ``threads`` applies to local runs only (a task uses one core of its worker).
 
     Returns
     -------
@@ -704,8 +726,94 @@ def sweep(
 
         threads = _check_int("threads", threads, 1, numba.config.NUMBA_NUM_THREADS)
     spec = _spec_dict(plan, layout, kwargs)
-    out = run_plan(plan, threads=threads, chunk_size=chunk_size, progress=progress)
-    return assemble(plan, layout, out, spec)
+    if progress is None:
+        import sys
+
+        progress = sys.stderr.isatty()
+    if client is None:
+        from .distributed import current_client
+
+        client = current_client()
+    if out_dir is None and client is None:
+        if resume or overwrite:
+            raise ParameterError("resume and overwrite apply to out_dir=...; give the sweep's directory")
+        out = run_plan(plan, threads=threads, chunk_size=chunk_size, progress=progress)
+        return assemble(plan, layout, out, spec)
+    from .store import ChunkStore
+
+    store = None
+    if out_dir is not None:
+        store = ChunkStore(out_dir, spec, spec_hash(spec), resume=bool(resume), overwrite=bool(overwrite))
+    elif resume or overwrite:
+        raise ParameterError("resume and overwrite apply to out_dir=...; give the sweep's directory")
+    out = run_chunked(plan, store=store, client=client, threads=threads, chunk_size=chunk_size,
+                      progress=progress)
+    ds = assemble(plan, layout, out, spec)
+    if store is not None:
+        from .io import save
+
+        save(ds, store.result_path)
+    return ds
+
+
+def run_chunked(plan, store=None, client=None, threads=None, chunk_size=None, progress=False):
+    """Run the chunks of ``plan`` not yet in ``store``, locally or on a Dask ``client``.
+
+    Finished chunks are written to ``store`` as they complete; returns the flat outputs.
+    """
+    from .store import SweepInterrupted, auto_chunk_size, missing_chunks
+
+    out = plan.allocate()
+    done = store.load_into(plan, out) if store is not None else []
+
+    def keep(gi, start, stop, part):
+        if store is not None:
+            store.write(gi, start, stop, part)
+        idx = plan.groups[gi].index[start:stop]
+        for name, arr in part.items():
+            out[name][idx] = arr
+
+    n_done = sum(stop - start for _, start, stop in done)
+    try:
+        if client is None:
+            size = chunk_size or auto_chunk_size(plan)
+            todo = missing_chunks(plan, done, size)
+            bar = None
+            if progress:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=plan.n_traj, initial=n_done, unit="traj", unit_scale=True, smoothing=0.1)
+            try:
+                for gi, start, stop in todo:
+                    keep(gi, start, stop, plan.run_range(gi, start, stop, threads=threads))
+                    if bar is not None:
+                        bar.update(stop - start)
+            finally:
+                if bar is not None:
+                    bar.close()
+        else:
+            from . import distributed as dist
+
+            c, close = dist.connect(client)
+            try:
+                size = chunk_size
+                if size is None:
+                    spread = -(-plan.n_traj // (4 * dist.total_threads(c)))  # keep every core busy
+                    size = max(1, min(auto_chunk_size(plan), spread))
+                todo = missing_chunks(plan, done, size)
+                dist.run_chunks(c, plan, todo, keep, progress=progress)
+            finally:
+                close()
+    except KeyboardInterrupt:
+        if store is None:
+            raise
+        saved = len(store.finished())
+        raise SweepInterrupted(
+            f"interrupted; {saved} finished chunks are kept in {store.path}. Run the same sweep "
+            f"again with resume=True (optsim sweep ... --out-dir {store.path} --resume) to compute "
+            f"only the rest."
+        ) from None
+    return out
 
 
 def run_plan(plan, threads=None, chunk_size=None, progress=False):
@@ -728,6 +836,7 @@ def check_memory(plan, max_memory=None):
             f"more than the {_gib(limit)} allowed. Ways out: record less often (a larger "
             f"record_every, or record_steps=[...]); record fewer quantities (record=('loss',)); "
             f"keep only the summaries (record=(), with thresholds=[...] for steps-to-threshold); "
-            f"or split the grid into several sweeps."
+            f"or split the grid into several sweeps, each with its own out_dir=... (finished chunks "
+            f"stream to disk there and the sweep can be resumed; only its assembled result must fit)."
         )
     return need

@@ -1,0 +1,468 @@
+"""Run research studies, save their results, check their verdicts and draw their figures.
+
+A *study* is a module ``studies/<name>.py`` (or a package ``studies/<name>/``) at the
+repository root with
+
+- ``NAME``, ``TITLE``, ``QUESTION``, ``HYPOTHESIS``: strings;
+- ``SCALES = {"tiny": {...}, "quick": {...}, "paper": {...}}``: its parameters per scale
+  ("tiny": seconds, for smoke tests; "quick", the default: minutes on two cores; "paper":
+  the published scale);
+- ``run(scale="quick") -> dict[str, xarray.Dataset]``: computes, writes nothing;
+- ``verdict(results) -> list[dict]`` with keys ``claim``, ``source``, ``expected``,
+  ``measured`` (strings) and ``reproduced`` (bool);
+- ``FIGURES``: the names of its figure modules.
+
+A *figure* is a module ``figures/<figname>.py`` with ``NAME``, ``STUDY`` (the study's
+``NAME``), a docstring, and ``draw(results) -> matplotlib.figure.Figure``, which only reads
+the results.
+
+:func:`run_study` saves results to ``<root>/results/<name>/<scale>/<key>.nc`` with a
+``verdict.json`` next to them, and reuses them (instead of recomputing) while the study's
+parameters at that scale and its source file are unchanged.  :func:`draw_figures` writes
+``<root>/figures/out/<figname>.png`` and ``.pdf`` (plus a JSON sidecar with provenance);
+:func:`reproduce` does everything.  The command line exposes them as ``optsim study``,
+``optsim figures`` and ``optsim reproduce`` (see :func:`add_parsers`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from ._components import OptsimError
+
+__all__ = [
+    "StudyError",
+    "find_root",
+    "list_studies",
+    "load_study",
+    "load_figure",
+    "study_hash",
+    "results_dir",
+    "load_results",
+    "run_study",
+    "draw_figures",
+    "reproduce",
+    "format_verdict",
+    "add_parsers",
+    "dispatch",
+]
+
+SCALES = ("tiny", "quick", "paper")
+_REQUIRED = ("NAME", "TITLE", "QUESTION", "HYPOTHESIS", "SCALES", "run", "verdict", "FIGURES")
+_SINGULAR = {"studies": "study", "figures": "figure"}
+_VERDICT_KEYS = ("claim", "source", "expected", "measured", "reproduced")
+
+
+class StudyError(OptsimError):
+    """A study or figure that cannot be found, run or drawn (the message says what to do)."""
+
+
+# -- locating and importing ----------------------------------------------------------------
+
+
+def find_root(root=None) -> Path:
+    """The repository root: ``root`` if given, else ``$OPTSIM_ROOT``, else the first directory
+    at or above the working directory that holds both ``studies/`` and ``figures/``."""
+    if root is not None:
+        root = Path(root).resolve()
+        if not (root / "studies").is_dir():
+            raise StudyError(f"{root} has no studies/ directory")
+        return root
+    env = os.environ.get("OPTSIM_ROOT")
+    if env:
+        return find_root(env)
+    here = Path.cwd().resolve()
+    for d in (here, *here.parents):
+        if (d / "studies").is_dir() and (d / "figures").is_dir():
+            return d
+    raise StudyError(
+        f"no studies/ and figures/ directories at or above {here}; run from the repository "
+        "root or set OPTSIM_ROOT"
+    )
+
+
+def _module_file(root, kind, name):
+    base = Path(root) / kind
+    for f in (base / f"{name}.py", base / name / "__init__.py"):
+        if f.is_file():
+            return f
+    return None
+
+
+def _names(root, kind):
+    base = Path(root) / kind
+    if not base.is_dir():
+        return []
+    out = []
+    for p in sorted(base.iterdir()):
+        if p.name.startswith(("_", ".")):
+            continue
+        if p.suffix == ".py":
+            out.append(p.stem)
+        elif p.is_dir() and (p / "__init__.py").is_file():
+            out.append(p.name)
+    return out
+
+
+def _import(root, kind, name):
+    f = _module_file(root, kind, name)
+    if f is None:
+        known = ", ".join(_names(root, kind)) or "none"
+        raise StudyError(f"no {_SINGULAR[kind]} {name!r} in {Path(root) / kind} (known: {known})")
+    root_s = str(Path(root))
+    if root_s not in sys.path:
+        sys.path.insert(0, root_s)  # studies and figures may import each other absolutely
+    tag = hashlib.sha1(root_s.encode()).hexdigest()[:8]
+    modname = f"_optsim_{kind}_{tag}_{name}"
+    mtime = f.stat().st_mtime_ns
+    cached = sys.modules.get(modname)
+    if cached is not None and getattr(cached, "__optsim_mtime__", None) == mtime:
+        return cached
+    spec = importlib.util.spec_from_file_location(
+        modname, f, submodule_search_locations=[str(f.parent)] if f.name == "__init__.py" else None
+    )
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except Exception:
+        sys.modules.pop(modname, None)
+        raise
+    mod.__optsim_mtime__ = mtime
+    return mod
+
+
+def load_study(name, root=None):
+    """The study module ``studies/<name>``, checked for the study interface."""
+    root = find_root(root)
+    mod = _import(root, "studies", name)
+    missing = [a for a in _REQUIRED if not hasattr(mod, a)]
+    if missing:
+        raise StudyError(f"study {name!r} lacks {', '.join(missing)}")
+    return mod
+
+
+def load_figure(figname, root=None):
+    """The figure module ``figures/<figname>``, checked for ``NAME``, ``STUDY`` and ``draw``."""
+    root = find_root(root)
+    mod = _import(root, "figures", figname)
+    missing = [a for a in ("NAME", "STUDY", "draw") if not hasattr(mod, a)]
+    if missing:
+        raise StudyError(f"figure {figname!r} lacks {', '.join(missing)}")
+    return mod
+
+
+def list_studies(root=None) -> list[dict]:
+    """Every study under ``root``: name, title, question, figures and the scales with saved results."""
+    root = find_root(root)
+    out = []
+    for name in _names(root, "studies"):
+        mod = load_study(name, root)
+        saved = [s for s in mod.SCALES if (results_dir(name, s, root) / "verdict.json").is_file()]
+        out.append({"name": name, "title": mod.TITLE, "question": mod.QUESTION,
+                    "scales": list(mod.SCALES), "figures": list(mod.FIGURES), "saved": saved})
+    return out
+
+
+def format_study_list(studies) -> str:
+    """The list from :func:`list_studies` as text for the terminal."""
+    lines = []
+    for s in studies:
+        saved = ", ".join(s["saved"]) or "none"
+        lines.append(f"{s['name']}: {s['title']}")
+        lines.append(f"    question: {s['question']}")
+        lines.append(f"    figures: {', '.join(s['figures'])}; saved results: {saved}")
+    return "\n".join(lines)
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in sorted(x.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if hasattr(x, "tolist"):
+        return x.tolist()
+    if isinstance(x, (str, int, float, bool)) or x is None:
+        return x
+    return repr(x)
+
+
+def study_hash(mod, scale) -> str:
+    """Hash of the study's parameters at ``scale`` and of its source file."""
+    h = hashlib.sha256()
+    h.update(json.dumps(_jsonable(mod.SCALES[scale]), sort_keys=True).encode())
+    h.update(Path(mod.__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def results_dir(name, scale="quick", root=None) -> Path:
+    return find_root(root) / "results" / name / scale
+
+
+def _check_scale(mod, scale):
+    if scale not in mod.SCALES:
+        raise StudyError(f"study {mod.NAME!r} has no scale {scale!r}; scales: {', '.join(mod.SCALES)}")
+
+
+def _check_verdict(name, rows):
+    if not isinstance(rows, list):
+        raise StudyError(f"study {name!r}: verdict() must return a list of dicts")
+    for r in rows:
+        missing = [k for k in _VERDICT_KEYS if k not in r]
+        if missing:
+            raise StudyError(f"study {name!r}: a verdict row lacks {', '.join(missing)}")
+    return [{**r, "reproduced": bool(r["reproduced"])} for r in rows]
+
+
+def _read_manifest(d):
+    try:
+        return json.loads((d / "verdict.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def load_results(name, scale="quick", root=None):
+    """The saved results of a study at ``scale`` (never computes); raises naming the command to run."""
+    from .io import load
+
+    root = find_root(root)
+    d = results_dir(name, scale, root)
+    manifest = _read_manifest(d)
+    cmd = f"optsim study {name}" + ("" if scale == "quick" else f" --scale {scale}")
+    if manifest is None:
+        raise StudyError(f"no results for study {name!r} at scale {scale!r} in {d}; run `{cmd}` first")
+    results = {}
+    for key in manifest["keys"]:
+        f = d / f"{key}.nc"
+        if not f.is_file():
+            raise StudyError(f"results of study {name!r} are incomplete ({f} is missing); run `{cmd} --force`")
+        results[key] = load(f)
+    return results
+
+
+def _reusable(mod, name, scale, root):
+    d = results_dir(name, scale, root)
+    manifest = _read_manifest(d)
+    if manifest is None or manifest.get("study_hash") != study_hash(mod, scale):
+        return None
+    try:
+        results = load_results(name, scale, root)
+    except (StudyError, OSError, ValueError):
+        return None
+    if any(ds.attrs.get("study_hash") != manifest["study_hash"] for ds in results.values()):
+        return None
+    return results
+
+
+def format_verdict(rows) -> str:
+    """A verdict as a plain-text table."""
+    if not rows:
+        return "(no claims)"
+    lines = []
+    for i, r in enumerate(rows, 1):
+        mark = "REPRODUCED" if r["reproduced"] else "NOT REPRODUCED"
+        lines.append(f"[{i}] {mark}: {r['claim']}")
+        lines.append(f"    source:   {r['source']}")
+        lines.append(f"    expected: {r['expected']}")
+        lines.append(f"    measured: {r['measured']}")
+    return "\n".join(lines)
+
+
+def _call_run(mod, scale, client):
+    kwargs = {}
+    if client is not None:
+        if "client" in inspect.signature(mod.run).parameters:
+            kwargs["client"] = client
+    return mod.run(scale, **kwargs)
+
+
+def run_study(name, scale="quick", root=None, force=False, client=None, quiet=False):
+    """Run study ``name`` at ``scale`` (or reuse its saved results) and print its verdict.
+
+    Results go to ``<root>/results/<name>/<scale>/<key>.nc`` with ``verdict.json``; they
+    are reused when they were made with the same ``SCALES[scale]`` and study source
+    (unless ``force``).  ``client`` is passed on to the study's ``run`` when that accepts
+    a ``client`` argument.  Returns the results dict.
+    """
+    from .io import save
+
+    root = find_root(root)
+    mod = load_study(name, root)
+    _check_scale(mod, scale)
+    say = (lambda *a: None) if quiet else print
+    say(f"{mod.NAME}: {mod.TITLE}  [scale {scale}]")
+    say(f"question:   {mod.QUESTION}")
+    say(f"hypothesis: {mod.HYPOTHESIS}")
+    d = results_dir(name, scale, root)
+    digest = study_hash(mod, scale)
+    results = None if force else _reusable(mod, name, scale, root)
+    if results is not None:
+        manifest = _read_manifest(d)
+        seconds = manifest.get("run_seconds")
+        say(f"reusing saved results in {d} (computed in {seconds:.1f} s)" if seconds is not None
+            else f"reusing saved results in {d}")
+        reused = True
+    else:
+        t0 = time.perf_counter()
+        results = _call_run(mod, scale, client)
+        seconds = time.perf_counter() - t0
+        if not isinstance(results, dict) or not results:
+            raise StudyError(f"study {name!r}: run() must return a non-empty dict of xarray Datasets")
+        d.mkdir(parents=True, exist_ok=True)
+        for key, ds in results.items():
+            ds.attrs.update({"study": mod.NAME, "study_scale": scale, "study_hash": digest})
+            save(ds, d / f"{key}.nc")
+        say(f"computed in {seconds:.1f} s; saved to {d}")
+        reused = False
+    rows = _check_verdict(name, mod.verdict(results))
+    manifest = {
+        "study": mod.NAME, "title": mod.TITLE, "scale": scale, "study_hash": digest,
+        "scale_parameters": _jsonable(mod.SCALES[scale]), "keys": list(results),
+        "run_seconds": seconds, "reproduced": sum(r["reproduced"] for r in rows), "claims": len(rows),
+        "verdict": rows,
+    }
+    tmp = d / "verdict.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, default=str))
+    os.replace(tmp, d / "verdict.json")
+    say(format_verdict(rows))
+    say(f"{manifest['reproduced']}/{len(rows)} claims reproduced" + (" (saved results)" if reused else ""))
+    return results
+
+
+# -- figures ------------------------------------------------------------------------------------
+
+
+def _figures_of(root, name):
+    """[(figure name, study name)] selected by ``name``: a study, a figure, or everything (None)."""
+    studies = _names(root, "studies")
+    if name is None:
+        return [(f, s) for s in studies for f in load_study(s, root).FIGURES]
+    if name in studies:
+        return [(f, name) for f in load_study(name, root).FIGURES]
+    if name in _names(root, "figures"):
+        return [(name, load_figure(name, root).STUDY)]
+    raise StudyError(f"{name!r} is neither a study ({', '.join(studies) or 'none'}) nor a figure")
+
+
+def draw_figures(name=None, scale="quick", root=None, quiet=False) -> list[Path]:
+    """Draw the figures of study (or figure) ``name``, or of every study with saved results.
+
+    Each goes to ``<root>/figures/out/<figname>.png`` and ``.pdf`` with a JSON sidecar.
+    A named study or figure without saved results raises :class:`StudyError` naming the
+    command that makes them; with ``name=None`` studies without results are skipped (and
+    an error is raised only if none has results).
+    """
+    from .plotting import save_figure
+
+    root = find_root(root)
+    say = (lambda *a: None) if quiet else print
+    out_dir = root / "figures" / "out"
+    written, cache, missing = [], {}, []
+    for figname, study in _figures_of(root, name):
+        if study not in cache:
+            try:
+                cache[study] = load_results(study, scale, root)
+            except StudyError as exc:
+                if name is not None:
+                    raise
+                cache[study] = None
+                missing.append(str(exc))
+        results = cache[study]
+        if results is None:
+            continue
+        mod = load_figure(figname, root)
+        fig = mod.draw(results)
+        ds = next(iter(results.values()))
+        paths = save_figure(fig, out_dir / figname, ds=ds)
+        sidecar = out_dir / f"{figname}.json"
+        info = json.loads(sidecar.read_text())
+        info.update({"figure": figname, "study": study, "study_scale": scale,
+                     "study_hash": ds.attrs.get("study_hash")})
+        sidecar.write_text(json.dumps(info, indent=2, sort_keys=True, default=str))
+        written.extend(p for p in paths if p.suffix in (".png", ".pdf"))
+        say(f"{figname}: {out_dir / figname}.png, .pdf")
+    for m in missing:
+        say(f"skipped: {m}")
+    if not written and missing:
+        raise StudyError("no study has saved results; " + missing[0].split("; ", 1)[-1])
+    return written
+
+
+def reproduce(scale="quick", root=None, force=False, quiet=False) -> list[dict]:
+    """Run every study at ``scale`` (reusing saved results), draw every figure, print a summary."""
+    root = find_root(root)
+    say = (lambda *a: None) if quiet else print
+    summary = []
+    for name in _names(root, "studies"):
+        t0 = time.perf_counter()
+        run_study(name, scale, root, force=force, quiet=quiet)
+        t_run = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        figs = draw_figures(name, scale, root, quiet=quiet)
+        t_fig = time.perf_counter() - t0
+        manifest = _read_manifest(results_dir(name, scale, root))
+        summary.append({"study": name, "scale": scale, "reproduced": manifest["reproduced"],
+                        "claims": manifest["claims"], "run_seconds": t_run,
+                        "compute_seconds": manifest["run_seconds"], "figure_seconds": t_fig,
+                        "figures": len([f for f in figs if f.suffix == ".png"])})
+        say("")
+    w = max([len(s["study"]) for s in summary] + [5])
+    say(f"{'study':<{w}}  claims reproduced  run (s)  computed (s)  figures  figures (s)")
+    for s in summary:
+        say(f"{s['study']:<{w}}  {s['reproduced']:>8}/{s['claims']:<8}  {s['run_seconds']:7.1f}  "
+            f"{s['compute_seconds']:12.1f}  {s['figures']:7d}  {s['figure_seconds']:11.1f}")
+    return summary
+
+
+# -- command line ---------------------------------------------------------------------------------
+
+
+def add_parsers(sub):
+    """Add ``study``, ``figures`` and ``reproduce`` to an argparse subparsers object."""
+    p = sub.add_parser("study", help="run a research study (or reuse its saved results) and print its verdict")
+    p.add_argument("name", nargs="?", metavar="NAME", help="the study (omit to list the studies)")
+    p.add_argument("--scale", choices=SCALES, default="quick", help="tiny, quick (default) or paper")
+    p.add_argument("--force", action="store_true", help="recompute even when saved results are current")
+    p.add_argument("--dask", metavar="ADDRESS", help="run the sweeps on a Dask cluster (tcp://host:port or local:N)")
+    p = sub.add_parser("figures", help="draw the figures of the studies with saved results")
+    p.add_argument("name", nargs="?", metavar="NAME", help="a study or a figure (default: all)")
+    p.add_argument("--scale", choices=SCALES, default="quick", help="whose results to draw (default quick)")
+    p = sub.add_parser("reproduce", help="run every study, then draw every figure")
+    p.add_argument("--scale", choices=SCALES, default="quick", help="tiny, quick (default) or paper")
+    p.add_argument("--force", action="store_true", help="recompute even when saved results are current")
+    p.add_argument("--dask", metavar="ADDRESS", help="run the sweeps on a Dask cluster (tcp://host:port or local:N)")
+
+
+def dispatch(args) -> int:
+    """Carry out a ``study``, ``figures`` or ``reproduce`` command parsed by :func:`add_parsers`."""
+    import contextlib
+
+    if args.command == "figures":
+        draw_figures(args.name, args.scale)
+        return 0
+    cluster = contextlib.nullcontext()
+    if getattr(args, "dask", None):
+        from .distributed import default_client
+
+        cluster = default_client(args.dask)
+    with cluster:
+        if args.command == "study":
+            if args.name is None:
+                print(format_study_list(list_studies()))
+            else:
+                run_study(args.name, args.scale, force=args.force)
+        elif args.command == "reproduce":
+            reproduce(args.scale, force=args.force)
+        else:
+            raise StudyError(f"unknown command {args.command!r}")
+    return 0

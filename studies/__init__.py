@@ -1,0 +1,1 @@
+"""Research studies: one module per question (see optsim.studies_runner)."""

@@ -1,0 +1,311 @@
+"""Adam's generalization gap versus SGD with momentum: implicit bias, fair tuning, basins.
+
+Three experiments:
+
+(a) Wilson et al. (2017, §3.3): on the "adaptivity can overfit" least-squares problem,
+    full-batch Adam, RMSProp and AdaGrad (tiny eps) from 0 reach the solution
+    proportional to sign(X^T y) and label every new point +1 (test error ~ 1 - p),
+    while GD and heavy-ball from 0 reach the minimum-norm solution (test error 0).
+(b) Over-parameterised linear regression with minibatch noise: Adam, AdamW, SWATS and
+    SGD with momentum, each tuned over the same learning-rate grid; train and test loss
+    at each optimizer's best learning rate, with the spread over replicates.
+(c) A 1-D double well with a sharp and a flat basin under Gaussian, alpha-stable and
+    Student-t gradient noise: the share of trajectories that leave the sharp basin and
+    their escape times, SGD against Adam at matched effective step size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+import optsim
+import optsim.analysis
+from optsim.optimizers import SGD, SWATS, Adagrad, Adam, AdamW, RMSprop
+
+NAME = "generalization_gap"
+TITLE = "Adam's generalization gap versus SGD with momentum"
+QUESTION = (
+    "Do adaptive methods generalize worse than SGD with momentum, and why: through the "
+    "solution their implicit bias selects (Wilson et al. 2017), after fair tuning on an "
+    "over-parameterised regression, and through how readily they leave sharp basins "
+    "under heavy-tailed gradient noise (Zhou et al. 2020)?"
+)
+HYPOTHESIS = (
+    "On Wilson et al.'s construction Adam/RMSProp/AdaGrad converge to w ~ sign(X^T y) with "
+    "test error ~ 1 - p while GD/heavy-ball reach the min-norm solution with test error 0; "
+    "on over-parameterised regression Adam's best test loss exceeds SGD-momentum's; SGD "
+    "escapes a sharp basin more often than Adam at matched effective step, and heavier "
+    "tails (smaller alpha) escape faster."
+)
+
+SCALES = {
+    "tiny": {
+        "wilson_n": [20], "wilson_p": [0.7], "wilson_seeds": 2, "wilson_steps": 1500, "wilson_lrs": [0.03],
+        "reg_lrs": np.logspace(-2.5, -0.5, 4), "reg_replicates": 4, "reg_steps": 300,
+        "dw_lrs": [0.01], "dw_alphas": [1.5, 2.0], "dw_nus": [3.0], "dw_replicates": 16,
+        "dw_steps": 400,
+    },
+    "quick": {
+        "wilson_n": [20, 50, 100], "wilson_p": [0.55, 0.7, 0.9], "wilson_seeds": 4,
+        "wilson_steps": 2000, "wilson_lrs": [0.003, 0.03],
+        "reg_lrs": np.logspace(-3, 0, 10), "reg_replicates": 16, "reg_steps": 2000,
+        "dw_lrs": [0.003, 0.006, 0.01, 0.02, 0.03], "dw_alphas": [1.2, 1.5, 1.8, 2.0],
+        "dw_nus": [1.5, 3.0, 10.0], "dw_replicates": 128, "dw_steps": 4000,
+    },
+    "paper": {
+        "wilson_n": [20, 50, 100, 200], "wilson_p": [0.55, 0.6, 0.7, 0.8, 0.9], "wilson_seeds": 10,
+        "wilson_steps": 8000, "wilson_lrs": [0.01, 0.03, 0.1],
+        "reg_lrs": np.logspace(-3.5, 0.5, 17), "reg_replicates": 64, "reg_steps": 5000,
+        "dw_lrs": [0.002, 0.003, 0.005, 0.008, 0.012, 0.02, 0.03, 0.045],
+        "dw_alphas": [1.1, 1.2, 1.35, 1.5, 1.65, 1.8, 1.9, 2.0], "dw_nus": [1.5, 2.0, 3.0, 5.0, 10.0],
+        "dw_replicates": 1024, "dw_steps": 10000,
+    },
+}
+
+FIGURES = ["generalization_gap_wilson", "generalization_gap_regression", "generalization_gap_basins"]
+
+#: Adaptive and non-adaptive methods of part (a); eps is tiny as the lemma needs eps -> 0.
+WILSON_METHODS = {
+    "adam": Adam(eps=1e-12),
+    "rmsprop": RMSprop(eps=1e-12),
+    "adagrad": Adagrad(eps=1e-12),
+    "gd": SGD(),
+    "gd+momentum": SGD(momentum=0.9),
+}
+ADAPTIVE = ("adam", "rmsprop", "adagrad")
+#: Learning rates of part (a) per scale: each method runs at each; the reported run is
+#: the one with the lowest training loss (all reach ~0 on this problem).
+
+DW_NOISE_SCALE = 1.5  # scale s of the additive noise in part (c)
+
+
+def _cos(a, b):
+    na, nb = np.linalg.norm(a, axis=-1), np.linalg.norm(b, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sum(a * b, axis=-1) / (na * nb)
+
+
+def _wilson(cfg):
+    """Part (a): one sweep per n (the dimension changes with n), labels drawn per data_seed."""
+    rows = []
+    curves = []
+    for n in cfg["wilson_n"]:
+        seeds = []
+        s = 0
+        # keep draws with sum(y) > 0 for every p (the lemma's condition)
+        while len(seeds) < cfg["wilson_seeds"]:
+            if all(optsim.problems.Wilson(n_train=n, p=p, data_seed=s).labels()[0].sum() > 0
+                   for p in cfg["wilson_p"]):
+                seeds.append(s)
+            s += 1
+        ds = optsim.sweep(
+            problem=optsim.problems.Wilson(n_train=n, n_test=10000),
+            optimizer=WILSON_METHODS,
+            grid={"p": list(cfg["wilson_p"]), "data_seed": seeds, "lr": list(cfg["wilson_lrs"])},
+            replicates=1, steps=cfg["wilson_steps"], record=("loss", "test_loss", "params"),
+            record_every=max(cfg["wilson_steps"] // 50, 1), seed=0,
+        )
+        ds = ds.isel(replicate=0, drop=True)
+        # the lr with the lowest training loss for each (optimizer, p, seed)
+        best = ds["final_loss"].fillna(np.inf).argmin("lr")
+        ds = ds.isel(lr=best)
+        w = ds["params"].isel(step=-1).values  # optimizer, p, data_seed, param
+        sign_dir = np.zeros_like(w)
+        mn_dir = np.zeros_like(w)
+        test_neg = np.zeros((len(cfg["wilson_p"]), len(seeds)))
+        for i, p in enumerate(cfg["wilson_p"]):
+            for j, sd in enumerate(seeds):
+                pb = optsim.problems.Wilson(n_train=n, n_test=10000, p=p, data_seed=sd)
+                sign_dir[:, i, j] = pb.adaptive_solution()
+                mn_dir[:, i, j] = pb.min_norm_solution()
+                test_neg[i, j] = np.mean(pb.labels()[1] < 0)
+        dims = ("optimizer", "p", "data_seed")
+        out = xr.Dataset(
+            {
+                "test_error": (dims, ds["test_loss"].isel(step=-1).values),
+                "train_loss": (dims, ds["final_loss"].values),
+                "cos_sign": (dims, _cos(w, sign_dir)),
+                "cos_min_norm": (dims, _cos(w, mn_dir)),
+                "lr": (dims, ds["lr"].values),
+                "test_frac_negative": (("p", "data_seed"), test_neg),
+            },
+            coords={"optimizer": ds["optimizer"].values, "p": list(cfg["wilson_p"]),
+                    "data_seed": np.arange(len(seeds))},
+        )
+        rows.append(out.expand_dims(n=[n]))
+        curves.append(ds[["loss", "test_loss"]].expand_dims(n=[n]))
+    res = xr.concat(rows, "n")
+    res["test_frac_negative"].attrs["description"] = "1 - p realised on the test draws"
+    res.attrs.update(experiment="Wilson et al. 2017 construction, full batch, w0 = 0")
+    return res
+
+
+def _regression(cfg):
+    """Part (b): over-parameterised linear regression, minibatch noise, same lr grid per method."""
+    pb = optsim.problems.LinearRegression(n_train=32, n_features=128, n_test=2000, noise=0.3, data_seed=1)
+    ds = optsim.sweep(
+        problem=pb,
+        noise=optsim.noise.Minibatch(batch_size=4),
+        optimizer={"sgd+momentum": SGD(momentum=0.9), "adam": Adam(), "adamw": AdamW(weight_decay=0.01),
+                   "swats": SWATS()},
+        grid={"lr": list(cfg["reg_lrs"])}, replicates=cfg["reg_replicates"], steps=cfg["reg_steps"],
+        record=("loss", "test_loss"), record_every=max(cfg["reg_steps"] // 100, 1), seed=1,
+    )
+    ds["final_test_loss"] = ds["test_loss"].isel(step=-1)
+    X, y, Xt, yt = pb.data()
+    w_mn = pb.optimum()
+    ds.attrs["min_norm_test_loss"] = float(np.mean(0.5 * (Xt @ w_mn - yt) ** 2))
+    ds.attrs["zero_test_loss"] = float(np.mean(0.5 * yt ** 2))
+    return ds
+
+
+def _basins(cfg, noise, axis, values):
+    """Part (c): one double-well sweep; adds escape step, final basin and Adam's effective step."""
+    pb = optsim.problems.DoubleWell()
+    steps = cfg["dw_steps"]
+    every = 5
+    ds = optsim.sweep(
+        problem=pb, noise=noise, optimizer={"sgd": SGD(), "adam": Adam()},
+        grid={axis: list(values), "lr": list(cfg["dw_lrs"])}, replicates=cfg["dw_replicates"],
+        steps=steps, record=("params", "eff_lr"), record_every=every, seed=2,
+    )
+    x = ds["params"].isel(param=0, drop=True)
+    basin = xr.DataArray(pb.basin_of(x.values), dims=x.dims, coords=x.coords)
+    # a diverged trajectory is frozen where it left; it counts by its last position
+    in_flat = basin == 1
+    hit = in_flat.any("step")
+    first = in_flat.argmax("step")
+    escape = xr.DataArray(ds["step"].values[first.values], dims=first.dims, coords=first.coords).astype(float)
+    out = xr.Dataset({
+        "in_flat": in_flat.astype(np.int8),
+        "escape_step": escape.where(hit),
+        "escaped": hit,
+        "final_in_flat": in_flat.isel(step=-1, drop=True),
+        # Adam's effective step: median over the steps spent in the sharp basin
+        "eff_lr": ds["eff_lr"].isel(param=0, drop=True).where(basin == 0).isel(step=slice(1, None))
+        .median(["step", "replicate"]),
+        "diverged": ds["diverged"],
+    })
+    out.attrs.update({k: v for k, v in ds.attrs.items() if k in ("optsim_spec", "spec_hash", "seed", "git_revision",
+                                                                  "optsim_version", "numba_version")})
+    out.attrs["barrier"] = float(pb.barrier())
+    out.attrs["noise_scale"] = DW_NOISE_SCALE
+    return out
+
+
+def run(scale="quick"):
+    cfg = SCALES[scale]
+    stable = _basins(cfg, optsim.noise.AlphaStable(scale=DW_NOISE_SCALE), "alpha", cfg["dw_alphas"])
+    student = _basins(cfg, optsim.noise.StudentT(scale=DW_NOISE_SCALE), "nu", cfg["dw_nus"])
+    return {
+        "wilson": _wilson(cfg),
+        "regression": _regression(cfg),
+        "basins_stable": stable,
+        "basins_student": student,
+    }
+
+
+# -- verdict ------------------------------------------------------------------------------
+
+
+def matched_escape(ds, axis_value, axis="alpha"):
+    """Escape share of SGD and of Adam at matched effective step, per Adam learning rate.
+
+    For each Adam learning rate, its measured effective step (median eff_lr in the sharp
+    basin) is matched to SGD's learning rate by interpolating SGD's escape share in
+    log(lr).  Returns (effective steps, Adam share, SGD share at the same step); points
+    outside SGD's lr range are dropped.
+    """
+    sub = ds.sel({axis: axis_value})
+    share = sub["escaped"].mean("replicate")
+    lrs = sub["lr"].values
+    sgd = share.sel(optimizer="sgd").values
+    eff = sub["eff_lr"].sel(optimizer="adam").values
+    adam = share.sel(optimizer="adam").values
+    keep = (eff >= lrs.min()) & (eff <= lrs.max()) & np.isfinite(eff)
+    sgd_at = np.interp(np.log(eff[keep]), np.log(lrs), sgd)
+    return eff[keep], adam[keep], sgd_at
+
+
+def verdict(results):
+    out = []
+    w = results["wilson"]
+    ada = w.sel(optimizer=list(ADAPTIVE))
+    non = w.sel(optimizer=["gd", "gd+momentum"])
+    gap = np.abs(ada["test_error"] - ada["test_frac_negative"])
+    out.append({
+        "claim": "Adam/RMSProp/AdaGrad (full batch, eps->0, w0=0) reach w ~ sign(X^T y): test error ~ 1 - p",
+        "source": "Wilson et al. 2017, Lemma 3.1 and §3.3 (PAPERS.md §1)",
+        "expected": "cos(w, sign(X^T y)) = 1; test error = share of -1 test labels (1 - p)",
+        "measured": (f"min cos(w, sign) = {float(ada['cos_sign'].min()):.4f} over "
+                     f"{ada['cos_sign'].size} runs; max |test error - (1-p)| = {float(gap.max()):.4f}; "
+                     + "; ".join(f"p={p:g}: error {float(ada['test_error'].sel(p=p).mean()):.3f} vs 1-p "
+                                 f"{float(ada['test_frac_negative'].sel(p=p).mean()):.3f}" for p in w["p"].values)),
+        "reproduced": bool(float(ada["cos_sign"].min()) > 0.999 and float(gap.max()) < 0.02),
+    })
+    out.append({
+        "claim": "GD and heavy-ball from 0 reach the min-norm solution with test error 0",
+        "source": "Wilson et al. 2017, §3 (PAPERS.md §1)",
+        "expected": "cos(w, X^T(XX^T)^-1 y) = 1; test error 0",
+        "measured": (f"min cos(w, min-norm) = {float(non['cos_min_norm'].min()):.4f}; "
+                     f"max test error = {float(non['test_error'].max()):.4f}; max train loss "
+                     f"{float(non['train_loss'].max()):.1e}"),
+        "reproduced": bool(float(non["cos_min_norm"].min()) > 0.999 and float(non["test_error"].max()) == 0.0),
+    })
+
+    reg = results["regression"]
+    best = optsim.analysis.best_lr(reg, metric="final_test_loss")
+    lines = []
+    for o in reg["optimizer"].values:
+        lr = float(best["best_lr"].sel(optimizer=o))
+        tl = reg["final_test_loss"].sel(optimizer=o, lr=lr)
+        tr = reg["final_loss"].sel(optimizer=o, lr=lr)
+        q = tl.quantile([0.1, 0.9], "replicate").values
+        lines.append(f"{o}: lr={lr:.3g}, test {float(tl.median()):.4f} [{q[0]:.4f}, {q[1]:.4f}], "
+                     f"train {float(tr.median()):.2e}")
+    t_adam = float(best["best_final_test_loss"].sel(optimizer="adam"))
+    t_sgd = float(best["best_final_test_loss"].sel(optimizer="sgd+momentum"))
+    out.append({
+        "claim": "Tuned fairly, Adam's test loss on over-parameterised regression exceeds SGD-momentum's",
+        "source": "Wilson et al. 2017 (PAPERS.md §1), here on linear regression with minibatch noise",
+        "expected": "best median test loss: adam > sgd+momentum",
+        "measured": "; ".join(lines) + f"; min-norm interpolant test {reg.attrs['min_norm_test_loss']:.4f}",
+        "reproduced": bool(t_adam > t_sgd),
+    })
+
+    st = results["basins_stable"]
+    share = st["escaped"].mean("replicate")
+    sgd_share = share.sel(optimizer="sgd")
+    alphas = st["alpha"].values
+    # heavier tails escape more: compare the smallest and the largest alpha per lr
+    lo, hi = sgd_share.sel(alpha=alphas.min()), sgd_share.sel(alpha=alphas.max())
+    out.append({
+        "claim": "Heavier-tailed noise (smaller alpha) makes SGD leave the sharp basin sooner/more often",
+        "source": "Şimşekli et al. 2019; Zhou et al. 2020 (PAPERS.md §7, expectation (a))",
+        "expected": f"escape share at alpha={alphas.min():g} > at alpha={alphas.max():g}, every lr",
+        "measured": "; ".join(f"lr={float(l):g}: {float(a):.2f} vs {float(b):.2f}"
+                              for l, a, b in zip(st["lr"].values, lo.values, hi.values)),
+        "reproduced": bool(np.all(lo.values >= hi.values) and np.any(lo.values > hi.values)),
+    })
+    pieces, wins, total = [], 0, 0
+    for a in alphas:
+        eff, adam, sgd = matched_escape(st, a)
+        for e, pa, ps in zip(eff, adam, sgd):
+            if max(pa, ps) < 0.02:  # neither escapes: no information
+                continue
+            total += 1
+            wins += int(ps > pa)
+            pieces.append(f"alpha={a:g}, step {e:.3g}: sgd {ps:.2f} / adam {pa:.2f}")
+    out.append({
+        "claim": "At matched effective step, SGD escapes the sharp basin more often than Adam",
+        "source": "Zhou et al. 2020 (PAPERS.md §7, expectation (d))",
+        "expected": "escape share sgd > adam at the same effective step size",
+        "measured": (f"sgd > adam in {wins}/{total} matched cells where either escapes; " + "; ".join(pieces)) if total else
+                    (f"0 informative cells: Adam's effective steps "
+                     f"{np.nanmin(st['eff_lr'].sel(optimizer='adam').values):.3g}-"
+                     f"{np.nanmax(st['eff_lr'].sel(optimizer='adam').values):.3g} vs SGD's lr range "
+                     f"{st['lr'].values.min():g}-{st['lr'].values.max():g}, or no escapes"),
+        "reproduced": bool(total > 0 and wins > total / 2),
+    })
+    return out

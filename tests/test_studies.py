@@ -1,0 +1,226 @@
+"""The studies framework (optsim.studies_runner) and the bias_correction and beta2_memory studies."""
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from optsim import studies_runner as sr
+
+REPO = Path(__file__).resolve().parents[1]
+
+_TOY_STUDY = '''
+import numpy as np
+import xarray as xr
+
+NAME = "toy"
+TITLE = "A toy study"
+QUESTION = "Is the mean of the data 1?"
+HYPOTHESIS = "yes"
+SCALES = {"tiny": {"n": 10}, "quick": {"n": 20}, "paper": {"n": 40}}
+FIGURES = ["toy_figure"]
+CALLS = []
+
+
+def run(scale="quick"):
+    CALLS.append(scale)
+    n = SCALES[scale]["n"]
+    return {"data": xr.Dataset({"y": (("replicate", "step"), np.ones((3, n)))},
+                               coords={"step": np.arange(n), "replicate": np.arange(3)})}
+
+
+def verdict(results):
+    m = float(results["data"]["y"].mean())
+    return [{"claim": "mean is 1", "source": "toy", "expected": "1", "measured": f"{m:.3f}",
+             "reproduced": abs(m - 1) < 1e-12}]
+'''
+
+_TOY_FIGURE = '''
+"""Toy figure.
+
+The data, with a band over replicates.
+"""
+from optsim import plotting
+
+NAME = "toy_figure"
+STUDY = "toy"
+
+
+def draw(results):
+    with plotting.use_style():
+        fig, ax = plotting.new_figure()
+        plotting.plot_band(ax, results["data"]["y"], label="y")
+        ax.legend()
+    return fig
+'''
+
+
+@pytest.fixture
+def toy_root(tmp_path):
+    (tmp_path / "studies").mkdir()
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "studies" / "toy.py").write_text(_TOY_STUDY)
+    (tmp_path / "figures" / "toy_figure.py").write_text(_TOY_FIGURE)
+    return tmp_path
+
+
+def test_run_study_saves_and_reuses(toy_root, capsys):
+    res = sr.run_study("toy", "tiny", root=toy_root)
+    d = toy_root / "results" / "toy" / "tiny"
+    assert (d / "data.nc").is_file() and (d / "verdict.json").is_file()
+    manifest = json.loads((d / "verdict.json").read_text())
+    assert manifest["reproduced"] == 1 and manifest["keys"] == ["data"]
+    assert manifest["verdict"][0]["reproduced"] is True
+    out = capsys.readouterr().out
+    assert "Is the mean of the data 1?" in out and "REPRODUCED" in out
+    mtime = (d / "data.nc").stat().st_mtime_ns
+    mod = sr.load_study("toy", toy_root)
+    assert mod.CALLS == ["tiny"]
+    res2 = sr.run_study("toy", "tiny", root=toy_root)
+    assert mod.CALLS == ["tiny"]  # reused, not recomputed
+    assert (d / "data.nc").stat().st_mtime_ns == mtime
+    assert "reusing" in capsys.readouterr().out
+    assert float(res2["data"]["y"].sum()) == float(res["data"]["y"].sum())
+    assert res2["data"].attrs["study_hash"] == manifest["study_hash"]
+    sr.run_study("toy", "tiny", root=toy_root, force=True)
+    assert mod.CALLS == ["tiny", "tiny"]
+
+
+def test_changed_parameters_recompute(toy_root):
+    sr.run_study("toy", "tiny", root=toy_root, quiet=True)
+    f = toy_root / "studies" / "toy.py"
+    f.write_text(f.read_text().replace('"tiny": {"n": 10}', '"tiny": {"n": 12}'))
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    res = sr.run_study("toy", "tiny", root=toy_root, quiet=True)
+    assert res["data"].sizes["step"] == 12
+
+
+def test_figures_need_results_then_draw(toy_root):
+    with pytest.raises(sr.StudyError, match="optsim study toy --scale tiny"):
+        sr.draw_figures("toy", "tiny", root=toy_root)
+    with pytest.raises(sr.StudyError, match="optsim study toy"):
+        sr.draw_figures(None, "quick", root=toy_root)
+    sr.run_study("toy", "tiny", root=toy_root, quiet=True)
+    paths = sr.draw_figures("toy", "tiny", root=toy_root, quiet=True)
+    out = toy_root / "figures" / "out"
+    assert {p.name for p in paths} == {"toy_figure.png", "toy_figure.pdf"}
+    info = json.loads((out / "toy_figure.json").read_text())
+    assert info["study"] == "toy" and info["study_scale"] == "tiny"
+    assert sr.draw_figures("toy_figure", "tiny", root=toy_root, quiet=True)
+
+
+def test_reproduce_and_list(toy_root, capsys):
+    summary = sr.reproduce("tiny", root=toy_root)
+    assert summary[0]["study"] == "toy" and summary[0]["reproduced"] == 1 and summary[0]["figures"] == 1
+    assert "claims reproduced" in capsys.readouterr().out
+    studies = sr.list_studies(toy_root)
+    assert studies[0]["name"] == "toy" and studies[0]["saved"] == ["tiny"]
+    assert "A toy study" in sr.format_study_list(studies)
+
+
+def test_find_root(toy_root, monkeypatch, tmp_path):
+    sub = toy_root / "results"
+    sub.mkdir(exist_ok=True)
+    monkeypatch.chdir(sub)
+    monkeypatch.delenv("OPTSIM_ROOT", raising=False)
+    assert sr.find_root() == toy_root.resolve()
+    monkeypatch.setenv("OPTSIM_ROOT", str(REPO))
+    assert sr.find_root() == REPO
+    with pytest.raises(sr.StudyError, match="no study"):
+        sr.load_study("nonexistent", toy_root)
+    with pytest.raises(sr.StudyError, match="no scale"):
+        sr.run_study("toy", "huge", root=toy_root)
+
+
+def test_cli_parsers(toy_root, monkeypatch, capsys):
+    import argparse
+
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="command")
+    sr.add_parsers(sub)
+    monkeypatch.setenv("OPTSIM_ROOT", str(toy_root))
+    assert sr.dispatch(p.parse_args(["study", "toy", "--scale", "tiny"])) == 0
+    assert sr.dispatch(p.parse_args(["figures", "toy", "--scale", "tiny"])) == 0
+    assert sr.dispatch(p.parse_args(["study"])) == 0
+    assert "toy" in capsys.readouterr().out
+
+
+# -- the studies of this repository ------------------------------------------------------------
+
+
+def _check_study_module(mod):
+    for attr in ("NAME", "TITLE", "QUESTION", "HYPOTHESIS"):
+        assert isinstance(getattr(mod, attr), str) and getattr(mod, attr)
+    assert set(mod.SCALES) == {"tiny", "quick", "paper"}
+    for fig in mod.FIGURES:
+        fmod = sr.load_figure(fig, REPO)
+        assert fmod.STUDY == mod.NAME and fmod.__doc__
+
+
+@pytest.mark.parametrize("name", ["bias_correction", "beta2_memory"])
+def test_study_tiny_and_figures(name, tmp_path):
+    mod = sr.load_study(name, REPO)
+    _check_study_module(mod)
+    results = mod.run("tiny")
+    rows = mod.verdict(results)
+    assert rows and all(set(r) >= {"claim", "source", "expected", "measured", "reproduced"} for r in rows)
+    for fig in mod.FIGURES:
+        f = sr.load_figure(fig, REPO).draw(results)
+        assert f.axes and any(ax.get_xlabel() for ax in f.axes) and any(ax.get_ylabel() for ax in f.axes)
+        from optsim.plotting import save_figure
+
+        written = save_figure(f, tmp_path / fig, ds=next(iter(results.values())))
+        assert all(p.stat().st_size > 0 for p in written)
+
+
+def test_bias_correction_first_step_exact():
+    import optsim
+    from optsim.optimizers import Adam
+
+    mod = sr.load_study("bias_correction", REPO)
+    rng = np.random.default_rng(3)
+    g = rng.standard_normal((5, 4, 2)) * 10.0 ** rng.uniform(-3, 3, (5, 4, 2))
+    for b1, b2 in ((0.0, 0.9999), (0.9, 0.999), (0.5, 0.99)):
+        for bc in (True, False):
+            x = optsim.replay(Adam(lr=1e-2, beta1=b1, beta2=b2, eps=0.0, bias_correction=bc), g)
+            step = np.abs(x[:, 1] - x[:, 0])
+            np.testing.assert_allclose(step / 1e-2, mod.exact_first_step(b1, b2, bc) * np.ones_like(step), rtol=1e-12)
+
+
+def test_bias_correction_instability_claim():
+    """Kingma & Ba §6.4: without correction the early loss blows up at large lr as beta2 -> 1."""
+    mod = sr.load_study("bias_correction", REPO)
+    import optsim
+    from optsim.optimizers import Adam
+    from optsim.problems import NoisyQuadraticModel
+
+    ds = optsim.sweep(NoisyQuadraticModel(dim=10, batch_size=10.0), Adam(lr=0.1, beta1=0.0),
+                      grid={"beta2": [0.99, 0.9999], "bias_correction_m,bias_correction_v": [(True, True), (False, False)]},
+                      replicates=8, steps=30, record_every=1)
+    peak = ds["loss"].isel(step=slice(1, None)).max("step").median("replicate") / ds["loss"].isel(step=0).median()
+    assert float(mod.bc_sel(peak.sel(beta2=0.9999), False)) > 20   # first step ~ 100 lr
+    assert float(mod.bc_sel(peak.sel(beta2=0.9999), True)) <= 1.0
+    assert float(mod.bc_sel(peak.sel(beta2=0.99), False)) <= 1.0
+
+
+def test_beta2_memory_half_life_and_reddi():
+    mod = sr.load_study("beta2_memory", REPO)
+    imp = mod._impulse({"beta2": [0.9, 0.99, 0.999], "spike": 50.0, "t0": 10, "memories": 3})
+    for b2 in (0.9, 0.99, 0.999):
+        assert abs(mod.measured_half_life(imp, b2) - np.ceil(np.log(2) / -np.log(b2))) <= 1
+        exact = mod.v_excess_exact(b2, imp.step.values, 10, 50.0)
+        meas = mod.v_excess(imp).sel(beta2=b2).values
+        np.testing.assert_allclose(meas[exact > 1e-3], exact[exact > 1e-3], rtol=1e-8)
+    # Reddi et al.'s online problem: Adam -> +1, AMSGrad -> -1 (shorter horizon than the paper's)
+    import optsim
+    from optsim.problems import ReddiOnline
+    from optsim.schedules import InverseSqrtDecay
+
+    ds = optsim.sweep(ReddiOnline(), mod._methods(0.5), schedule=InverseSqrtDecay(), steps=100_000,
+                      record_every=10_000, record=("params",))
+    x = ds["params"].isel(step=-1, replicate=0, param=0)
+    assert float(x.sel(optimizer="adam")) > 0.95
+    assert float(x.sel(optimizer="amsgrad")) < -0.95

@@ -1,0 +1,87 @@
+"""Smoke and claim tests of the generalization-gap and RAdam warm-up studies."""
+
+import importlib
+
+import numpy as np
+import pytest
+
+from studies import generalization_gap, radam_warmup
+
+STUDIES = [generalization_gap, radam_warmup]
+_CACHE = {}
+
+
+def _tiny(study):
+    if study.NAME not in _CACHE:
+        _CACHE[study.NAME] = study.run("tiny")
+    return _CACHE[study.NAME]
+
+
+@pytest.mark.parametrize("study", STUDIES, ids=lambda s: s.NAME)
+def test_tiny_run_verdict_and_figures(study):
+    for attr in ("NAME", "TITLE", "QUESTION", "HYPOTHESIS"):
+        assert isinstance(getattr(study, attr), str) and getattr(study, attr)
+    assert set(study.SCALES) == {"tiny", "quick", "paper"}
+    results = _tiny(study)
+    assert results and all(hasattr(ds, "data_vars") for ds in results.values())
+    rows = study.verdict(results)
+    assert rows
+    for row in rows:
+        assert set(row) >= {"claim", "source", "expected", "measured", "reproduced"}
+        assert isinstance(row["reproduced"], bool)
+        assert any(ch.isdigit() for ch in row["measured"])
+    for name in study.FIGURES:
+        mod = importlib.import_module(f"figures.{name}")
+        assert mod.NAME == name and mod.STUDY == study.NAME and mod.__doc__
+        fig = mod.draw(results)
+        assert fig.axes and all(ax.get_xlabel() for ax in fig.axes if ax.get_visible())
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+
+def test_wilson_adaptive_methods_overfit():
+    """Lemma 3.1 of Wilson et al.: Adam etc. reach sign(X^T y)/4 (test error 1 - p); GD the min-norm solution."""
+    cfg = dict(generalization_gap.SCALES["tiny"], wilson_n=[20], wilson_p=[0.7, 0.9], wilson_seeds=1)
+    w = generalization_gap._wilson(cfg)
+    ada = w.sel(optimizer=list(generalization_gap.ADAPTIVE))
+    assert float(ada["cos_sign"].min()) > 0.99
+    assert np.allclose(ada["test_error"].values, np.broadcast_to(w["test_frac_negative"].values, ada["test_error"].shape),
+                       atol=0.01)
+    gd = w.sel(optimizer=["gd", "gd+momentum"])
+    assert float(gd["cos_min_norm"].min()) > 0.999
+    assert float(gd["test_error"].max()) == 0.0
+
+
+def test_heavy_tails_escape_more_and_sgd_more_than_adam():
+    cfg = dict(generalization_gap.SCALES["tiny"], dw_lrs=[0.006, 0.01], dw_replicates=64, dw_steps=1500)
+    import optsim
+
+    st = generalization_gap._basins(cfg, optsim.noise.AlphaStable(scale=generalization_gap.DW_NOISE_SCALE),
+                                    "alpha", [1.5, 2.0])
+    share = st["escaped"].mean("replicate")
+    assert np.all(share.sel(optimizer="sgd", alpha=1.5).values > share.sel(optimizer="sgd", alpha=2.0).values)
+    # Adam at the same learning rate has a smaller effective step and escapes less
+    assert np.all(share.sel(optimizer="adam", alpha=1.5).values < share.sel(optimizer="sgd", alpha=1.5).values)
+
+
+def test_adaptive_lr_variance_and_rectification():
+    cfg = dict(radam_warmup.SCALES["tiny"], mc_samples=8000, mc_groups=8, mc_steps=400)
+    v = radam_warmup._monte_carlo(cfg)
+    var = v["var_psi"].median("replicate")
+    assert float(var.sel(mu=0.0, step=1)) > 100 * float(var.sel(mu=0.0, step=400))
+    assert float((var.sel(mu=10.0) / var.sel(mu=0.0)).max()) < 0.01
+    # the scaled-inverse-chi-square model within 30% for t >= 10
+    ratio = var.sel(mu=0.0, step=slice(10, None)) / v["approx_var_psi"].sel(step=slice(10, None))
+    assert float(np.abs(np.log(ratio)).max()) < np.log(1.3)
+    rectified = v["rectified_var_psi"].median("replicate").sel(mu=0.0, step=slice(10, None))
+    assert float(rectified.max() / rectified.min()) < 2.0
+
+
+def test_closed_forms():
+    rho_inf, rho_t = radam_warmup.rho(np.array([1.0, 5.0, 1e6]))
+    assert rho_inf == pytest.approx(1999.0)
+    assert rho_t[0] == pytest.approx(1.0, abs=1e-6) and rho_t[-1] == pytest.approx(rho_inf)
+    assert radam_warmup.rect(rho_inf, rho_inf) == pytest.approx(1.0)
+    # Var[psi] of the model decays like 1/(2 nu) for large nu
+    assert radam_warmup.inv_chi2_var(2000.0) == pytest.approx(1 / (2 * 2000.0), rel=0.01)
