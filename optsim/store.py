@@ -145,10 +145,7 @@ class ChunkStore:
         for gi, start, stop in self.finished():
             if gi >= len(plan.groups) or stop > plan.groups[gi].size or start >= stop:
                 raise StoreError(f"chunk {gi}_{start}_{stop} in {self.chunk_dir} does not fit this sweep")
-            part = self.read(gi, start, stop)
-            idx = plan.groups[gi].index[start:stop]
-            for name, arr in part.items():
-                out[name][idx] = arr
+            plan.scatter(out, gi, start, stop, self.read(gi, start, stop))
             done.append((gi, start, stop))
         return done
 

@@ -734,9 +734,9 @@ def sweep(
         from .distributed import current_client
 
         client = current_client()
+    if out_dir is None and (resume or overwrite):
+        raise ParameterError("resume and overwrite apply to out_dir=...; give the sweep's directory")
     if out_dir is None and client is None:
-        if resume or overwrite:
-            raise ParameterError("resume and overwrite apply to out_dir=...; give the sweep's directory")
         out = run_plan(plan, threads=threads, chunk_size=chunk_size, progress=progress)
         return assemble(plan, layout, out, spec)
     from .store import ChunkStore
@@ -744,8 +744,6 @@ def sweep(
     store = None
     if out_dir is not None:
         store = ChunkStore(out_dir, spec, spec_hash(spec), resume=bool(resume), overwrite=bool(overwrite))
-    elif resume or overwrite:
-        raise ParameterError("resume and overwrite apply to out_dir=...; give the sweep's directory")
     out = run_chunked(plan, store=store, client=client, threads=threads, chunk_size=chunk_size,
                       progress=progress)
     ds = assemble(plan, layout, out, spec)
@@ -769,28 +767,14 @@ def run_chunked(plan, store=None, client=None, threads=None, chunk_size=None, pr
     def keep(gi, start, stop, part):
         if store is not None:
             store.write(gi, start, stop, part)
-        idx = plan.groups[gi].index[start:stop]
-        for name, arr in part.items():
-            out[name][idx] = arr
+        plan.scatter(out, gi, start, stop, part)
 
     n_done = sum(stop - start for _, start, stop in done)
     try:
         if client is None:
-            size = chunk_size or auto_chunk_size(plan)
-            todo = missing_chunks(plan, done, size)
-            bar = None
-            if progress:
-                from tqdm.auto import tqdm
-
-                bar = tqdm(total=plan.n_traj, initial=n_done, unit="traj", unit_scale=True, smoothing=0.1)
-            try:
-                for gi, start, stop in todo:
-                    keep(gi, start, stop, plan.run_range(gi, start, stop, threads=threads))
-                    if bar is not None:
-                        bar.update(stop - start)
-            finally:
-                if bar is not None:
-                    bar.close()
+            todo = missing_chunks(plan, done, chunk_size or auto_chunk_size(plan))
+            plan.run(progress=progress, on_chunk=store.write if store is not None else None,
+                     threads=threads, ranges=todo, out=out, done=n_done)
         else:
             from . import distributed as dist
 

@@ -190,21 +190,33 @@ class Plan:
                 out.append((gi, start, min(start + size, g.size)))
         return out
 
-    def run(self, chunk_size=None, progress=False, on_chunk=None, threads=None):
-        """Run every trajectory; return outputs in the sweep's flat trajectory order."""
-        out = self.allocate()
-        ranges = self.chunks(chunk_size)
+    def scatter(self, out, gi, start, stop, part):
+        """Copy the outputs of trajectories ``start:stop`` of group ``gi`` into the flat ``out``."""
+        idx = self.groups[gi].index[start:stop]
+        for name, arr in part.items():
+            out[name][idx] = arr
+
+    def run(self, chunk_size=None, progress=False, on_chunk=None, threads=None, ranges=None,
+            out=None, done=0):
+        """Run every trajectory; return outputs in the sweep's flat trajectory order.
+
+        ``ranges`` (default: all of :meth:`chunks`) limits the run to those (group, start,
+        stop) ranges, filling ``out`` (default: freshly allocated), of which ``done``
+        trajectories are already computed (for the progress bar).  ``on_chunk(gi, start,
+        stop, part)`` is called as each range finishes.
+        """
+        out = self.allocate() if out is None else out
+        ranges = self.chunks(chunk_size) if ranges is None else ranges
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.n_traj, unit="traj", disable=None)
+            bar = tqdm(total=self.n_traj, initial=done, unit="traj", unit_scale=True,
+                       smoothing=0.1, disable=None)
         try:
             for gi, start, stop in ranges:
                 part = self.run_range(gi, start, stop, threads=threads)
-                idx = self.groups[gi].index[start:stop]
-                for name, arr in part.items():
-                    out[name][idx] = arr
+                self.scatter(out, gi, start, stop, part)
                 if on_chunk is not None:
                     on_chunk(gi, start, stop, part)
                 if bar is not None:
