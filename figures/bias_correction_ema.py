@@ -7,7 +7,6 @@ band over replicates) against the closed form 1 - beta^t (dashed); the corrected
 unbiased from the first step.
 """
 
-import numpy as np
 
 from optsim import plotting
 

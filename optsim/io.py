@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["save", "load", "spec_of"]
+__all__ = ["save", "load", "spec_of", "atomic_path"]
 
 
 def save(ds, path):
@@ -19,16 +20,34 @@ def save(ds, path):
         if var.dtype == bool:
             encoded[name] = var.astype("u1")
             encoded[name].attrs["optsim_dtype"] = "bool"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".nc.tmp")
+    with atomic_path(path) as tmp:
+        encoded.to_netcdf(tmp, engine="h5netcdf")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path next to ``path``; on success it replaces ``path`` in one step.
+
+    A crash or an exception leaves either the old file or none, never a half-written one.
+    The file gets the permissions the umask gives (``mkstemp`` would make it private).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=path.suffix + ".tmp")
     os.close(fd)
     try:
-        encoded.to_netcdf(tmp, engine="h5netcdf")
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; results are not
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return path
 
 
 def _umask():

@@ -16,14 +16,13 @@ whatever the chunk sizes were.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ._components import OptsimError
+from .io import atomic_path
 
 __all__ = ["ChunkStore", "StoreError", "SweepInterrupted", "auto_chunk_size", "missing_chunks", "TARGET_CHUNK_WORK"]
 
@@ -45,22 +44,6 @@ def auto_chunk_size(plan, target=TARGET_CHUNK_WORK):
     """Trajectories per chunk so that a chunk is about ``target`` trajectory-steps x dimension."""
     work = plan.steps * max(1, int(plan.dim))
     return max(1, int(target // work))
-
-
-def _atomic_write(path, write):
-    """Call ``write(fileobj)`` on a temporary file next to ``path``, then rename it."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 class ChunkStore:
@@ -104,7 +87,8 @@ class ChunkStore:
             from .sweep import _jsonable
 
             text = json.dumps({"spec_hash": spec_hash, "spec": _jsonable(spec)}, sort_keys=True, indent=1)
-            _atomic_write(self.spec_path, lambda fh: fh.write(text.encode()))
+            with atomic_path(self.spec_path) as tmp:
+                Path(tmp).write_text(text)
 
     # -- reading ----------------------------------------------------------------------
     def _read_hash(self):
@@ -151,10 +135,9 @@ class ChunkStore:
 
     # -- writing ----------------------------------------------------------------------
     def write(self, gi, start, stop, part):
-        def dump(fh):
-            np.savez(fh, **part)
-
-        _atomic_write(self.chunk_dir / f"{gi}_{start}_{stop}.npz", dump)
+        with atomic_path(self.chunk_dir / f"{gi}_{start}_{stop}.npz") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **part)
 
 
 def missing_chunks(plan, done, chunk_size):

@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from ._components import OptsimError
+from .io import atomic_path
 
 __all__ = [
     "StudyError",
@@ -331,9 +332,8 @@ def run_study(name, scale="quick", root=None, force=False, client=None, quiet=Fa
         "run_seconds": seconds, "reproduced": sum(r["reproduced"] for r in rows), "claims": len(rows),
         "verdict": rows,
     }
-    tmp = d / "verdict.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, default=str))
-    os.replace(tmp, d / "verdict.json")
+    with atomic_path(d / "verdict.json") as tmp:
+        Path(tmp).write_text(json.dumps(manifest, indent=2, default=str))
     say(format_verdict(rows))
     say(f"{manifest['reproduced']}/{len(rows)} claims reproduced" + (" (saved results)" if reused else ""))
     return results

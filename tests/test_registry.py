@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import optsim
-from optsim import noise, optimizers, problems, registry, schedules
+from optsim import noise, optimizers, problems, registry
 from optsim.engine.codegen import kernel_for
 from optsim.sweep import build_plan
 

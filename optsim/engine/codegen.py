@@ -33,13 +33,13 @@ import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
 import numba
 
 from .._version import __version__
+from ..io import atomic_path
 from . import _helpers  # noqa: F401  (imported by every generated kernel)
 
 __all__ = ["kernel_for", "cache_dir", "KernelSpec", "STREAMS"]
@@ -448,11 +448,8 @@ def _load_module(name, source):
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.py"
     if not path.exists():
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(source)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            Path(tmp).write_text(source)
     modname = f"optsim_kernels.{name}"
     spec = importlib.util.spec_from_file_location(modname, path)
     module = importlib.util.module_from_spec(spec)

@@ -1,6 +1,5 @@
 """Constant, step decay and linear warm-up schedules."""
 
-import math
 
 from numba import njit
 
