@@ -17,6 +17,7 @@ __all__ = [
     "best_lr",
     "mean_log_loss",
     "reduce_replicates",
+    "loss_surface",
 ]
 
 REDUCTIONS = ("median", "mean", "mean_log", "quantile")
@@ -146,3 +147,47 @@ def mean_log_loss(ds, var="final_loss", dim="replicate", base=10.0):
         mean = logv.mean(dim)
         sem = logv.std(dim, ddof=1) / np.sqrt(n)
     return xr.Dataset({"mean": mean, "sem": sem, "n": n})
+
+
+def loss_surface(problem, xlim, ylim, n=201, coords=(0, 1), at=None):
+    """The problem's objective on an ``n x n`` grid over two coordinates, as a DataArray.
+
+    ``xlim`` and ``ylim`` are ``(low, high)`` for coordinates ``coords`` (indices into the
+    parameter vector); the others stay at ``at`` (default: the problem's starting point).
+    ``n`` may be a pair ``(nx, ny)``.  The result has dimensions ``(y, x)`` named after the
+    problem's coordinates (``coord_names()``), ready for :func:`optsim.plotting.plot_contours`
+    and for saving next to a sweep's trajectories, so that figures only read saved results.
+    """
+    import xarray as xr
+
+    from ._components import ParameterError
+
+    nx, ny = (int(n), int(n)) if np.ndim(n) == 0 else (int(n[0]), int(n[1]))
+    if nx < 2 or ny < 2:
+        raise ParameterError(f"loss_surface: n must be at least 2 per axis, got {n!r}")
+    for name, lim in (("xlim", xlim), ("ylim", ylim)):
+        if len(lim) != 2 or not (np.isfinite(lim[0]) and np.isfinite(lim[1]) and lim[0] < lim[1]):
+            raise ParameterError(f"loss_surface: {name} must be (low, high) with low < high, got {lim!r}")
+    dim = problem.dimension()
+    i, j = (int(c) for c in coords)
+    if not (0 <= i < dim and 0 <= j < dim and i != j):
+        raise ParameterError(f"loss_surface: coords must be two different indices in [0, {dim - 1}], got {coords!r}")
+    base = np.array(problem.start_point() if at is None else at, dtype=float).ravel()
+    if base.size != dim:
+        raise ParameterError(f"loss_surface: at must have {dim} entries, got {base.size}")
+    f = problem.kernels["objective"]
+    row, data = problem.row(), problem.data()
+    xs, ys = np.linspace(*xlim, nx), np.linspace(*ylim, ny)
+    z = np.empty((ny, nx))
+    x = base.copy()
+    for b, yv in enumerate(ys):
+        x[j] = yv
+        for a, xv in enumerate(xs):
+            x[i] = xv
+            z[b, a] = f(x, row, data)
+    names = problem.coord_names()
+    xn, yn = names[i], names[j]
+    if xn == yn:
+        xn, yn = f"{xn}_{i}", f"{yn}_{j}"
+    return xr.DataArray(z, dims=(yn, xn), coords={yn: ys, xn: xs}, name="loss",
+                        attrs={"problem": repr(problem)})

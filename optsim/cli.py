@@ -8,6 +8,7 @@
     optsim study [NAME] [--scale S] [--force]  run a research study (or reuse its results)
     optsim figures [NAME] [--scale S]          draw the studies' figures from saved results
     optsim reproduce [--scale S] [--force]     every study, then every figure
+    optsim gallery [LECTURE] [--publish]       the lecture figures, animations and GALLERY.md
     optsim --version
 
 Bad input gives a one-line message and exit status 2.
@@ -102,7 +103,7 @@ def main(argv=None):
             return _cmd_sweep(args)
         if args.command == "plot":
             return _cmd_plot(args)
-        if args.command in ("study", "figures", "reproduce"):
+        if args.command in ("study", "figures", "reproduce", "gallery"):
             from . import studies_runner
 
             return studies_runner.dispatch(args)

@@ -14,7 +14,16 @@ repository root with
 
 A *figure* is a module ``figures/<figname>.py`` with ``NAME``, ``STUDY`` (the study's
 ``NAME``), a docstring, and ``draw(results) -> matplotlib.figure.Figure``, which only reads
-the results.
+the results.  A figure may also define ``animate(results) -> (Figure, Animation)`` (from
+:func:`optsim.plotting.animate_paths`), written as GIF (and MP4 when ffmpeg is present).
+
+The *lecture gallery* is the set of studies with a ``GALLERY`` dict (``lecture``: the
+lecture's number, ``title``, ``source``: course and module, ``file``: its text under
+``../shared/lectures``).  Their figures carry ``LECTURE``, ``SLIDE`` (where in the lecture)
+and ``CLAIM`` (one sentence: what the lecture shows), and their verdict rows may name the
+``figure`` they belong to.  :func:`gallery` runs them, draws every figure and animation, and
+writes ``GALLERY.md``: each figure with its lecture, slide, claim and whether the
+reproduction shows it.
 
 :func:`run_study` saves results to ``<root>/results/<name>/<scale>/<key>.nc`` with a
 ``verdict.json`` next to them, and reuses them (instead of recomputing) while the study's
@@ -50,6 +59,8 @@ __all__ = [
     "run_study",
     "draw_figures",
     "reproduce",
+    "gallery",
+    "gallery_page",
     "format_verdict",
     "add_parsers",
     "dispatch",
@@ -354,15 +365,16 @@ def _figures_of(root, name):
     raise StudyError(f"{name!r} is neither a study ({', '.join(studies) or 'none'}) nor a figure")
 
 
-def draw_figures(name=None, scale="quick", root=None, quiet=False) -> list[Path]:
+def draw_figures(name=None, scale="quick", root=None, quiet=False, animations=False) -> list[Path]:
     """Draw the figures of study (or figure) ``name``, or of every study with saved results.
 
     Each goes to ``<root>/figures/out/<figname>.png`` and ``.pdf`` with a JSON sidecar.
     A named study or figure without saved results raises :class:`StudyError` naming the
     command that makes them; with ``name=None`` studies without results are skipped (and
-    an error is raised only if none has results).
+    an error is raised only if none has results).  With ``animations``, figures that
+    define ``animate`` are also written as ``<figname>.gif`` (and ``.mp4`` with ffmpeg).
     """
-    from .plotting import save_figure
+    from .plotting import save_animation, save_figure
 
     root = find_root(root)
     say = (lambda *a: None) if quiet else print
@@ -391,6 +403,11 @@ def draw_figures(name=None, scale="quick", root=None, quiet=False) -> list[Path]
         sidecar.write_text(json.dumps(info, indent=2, sort_keys=True, default=str))
         written.extend(p for p in paths if p.suffix in (".png", ".pdf"))
         say(f"{figname}: {out_dir / figname}.png, .pdf")
+        if animations and hasattr(mod, "animate"):
+            _fig, anim = mod.animate(results)
+            moving = save_animation(anim, out_dir / figname)
+            written.extend(moving)
+            say(f"{figname}: " + ", ".join(str(m) for m in moving))
     for m in missing:
         say(f"skipped: {m}")
     if not written and missing:
@@ -408,7 +425,7 @@ def reproduce(scale="quick", root=None, force=False, quiet=False) -> list[dict]:
         run_study(name, scale, root, force=force, quiet=quiet)
         t_run = time.perf_counter() - t0
         t0 = time.perf_counter()
-        figs = draw_figures(name, scale, root, quiet=quiet)
+        figs = draw_figures(name, scale, root, quiet=quiet, animations=True)
         t_fig = time.perf_counter() - t0
         manifest = _read_manifest(results_dir(name, scale, root))
         summary.append({"study": name, "scale": scale, "reproduced": manifest["reproduced"],
@@ -421,7 +438,119 @@ def reproduce(scale="quick", root=None, force=False, quiet=False) -> list[dict]:
     for s in summary:
         say(f"{s['study']:<{w}}  {s['reproduced']:>8}/{s['claims']:<8}  {s['run_seconds']:7.1f}  "
             f"{s['compute_seconds']:12.1f}  {s['figures']:7d}  {s['figure_seconds']:11.1f}")
+    if _gallery_studies(root):
+        page = write_gallery_page(scale, root)
+        say(f"gallery page: {page}")
     return summary
+
+
+# -- the lecture gallery ------------------------------------------------------------------------------
+
+
+def _gallery_studies(root):
+    return [n for n in _names(root, "studies") if hasattr(load_study(n, root), "GALLERY")]
+
+
+def gallery_page(scale="quick", root=None, images=None) -> str:
+    """The gallery page (Markdown) from the saved verdicts of the gallery studies.
+
+    ``images`` is the directory prefix of the figure files in the links (default: the page
+    sits next to them in ``figures/out``).  Lectures whose results are missing are listed
+    with the command that makes them.
+    """
+    root = find_root(root)
+    prefix = "" if images is None else images.rstrip("/") + "/"
+    out_dir = root / "figures" / "out"
+    lines = [
+        "# Lecture gallery",
+        "",
+        "Figures and worked examples of five lectures on optimizers, regenerated by optsim",
+        "from saved results (`optsim gallery`; the lecture texts are in `../shared/lectures/`).",
+        "Each entry names the lecture and the slide it reproduces, says in one sentence what",
+        "the lecture claims, and whether the reproduction shows it, with the measured numbers.",
+        "Colours are fixed per optimizer across all figures (`optsim.plotting.OPTIMIZER_COLORS`);",
+        "open circles mark starts, filled circles ends, stars the minimum.",
+        "",
+        f"Scale: `{scale}`.  Regenerate with `optsim gallery" + ("" if scale == "quick" else f" --scale {scale}") + "`.",
+        "",
+    ]
+    for name in _gallery_studies(root):
+        mod = load_study(name, root)
+        g = mod.GALLERY
+        lines += [f"## Lecture {g['lecture']}: {g['title']}", "", f"*{g['source']}* (`{g.get('file', '')}`)", ""]
+        manifest = _read_manifest(results_dir(name, scale, root))
+        if manifest is None:
+            lines += [f"No saved results at scale `{scale}`: run `optsim study {name}"
+                      + ("" if scale == "quick" else f" --scale {scale}") + "`.", ""]
+            continue
+        rows = manifest["verdict"]
+        for figname in mod.FIGURES:
+            fmod = load_figure(figname, root)
+            title = (fmod.__doc__ or figname).strip().splitlines()[0].rstrip(".")
+            lines += [f"### {title}", ""]
+            lines += [f"- **Lecture {getattr(fmod, 'LECTURE', g['lecture'])}**, "
+                      f"{getattr(fmod, 'SLIDE', 'see the lecture text')}"]
+            if hasattr(fmod, "CLAIM"):
+                lines += [f"- **The lecture claims:** {fmod.CLAIM}"]
+            mine = [r for r in rows if r.get("figure") == figname]
+            for r in mine:
+                mark = "reproduced" if r["reproduced"] else "**not reproduced**"
+                lines += [f"- {mark}: {r['claim']} Expected {r['expected']}; measured {r['measured']}."]
+            lines += ["", f"![{figname}]({prefix}{figname}.png)", ""]
+            if (out_dir / f"{figname}.gif").is_file() or hasattr(fmod, "animate"):
+                lines += [f"Animation: [{figname}.gif]({prefix}{figname}.gif)", ""]
+        loose = [r for r in rows if r.get("figure") not in mod.FIGURES]
+        if loose:
+            lines += ["### Other checks", ""]
+            for r in loose:
+                mark = "reproduced" if r["reproduced"] else "**not reproduced**"
+                lines += [f"- {mark}: {r['claim']} ({r['source']}) Expected {r['expected']}; measured {r['measured']}."]
+            lines += [""]
+    return "\n".join(lines)
+
+
+def write_gallery_page(scale="quick", root=None, publish=False) -> Path:
+    """Write ``figures/out/GALLERY.md``; with ``publish`` also copy the gallery's PNGs and
+    GIFs to ``docs/gallery/`` and write ``figures/GALLERY.md`` linking to them."""
+    import shutil
+
+    root = find_root(root)
+    out_dir = root / "figures" / "out"
+    page = out_dir / "GALLERY.md"
+    with atomic_path(page) as tmp:
+        Path(tmp).write_text(gallery_page(scale, root))
+    if publish:
+        dest = root / "docs" / "gallery"
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in _gallery_studies(root):
+            for figname in load_study(name, root).FIGURES:
+                for suffix in (".png", ".gif"):
+                    f = out_dir / f"{figname}{suffix}"
+                    if f.is_file():
+                        shutil.copyfile(f, dest / f.name)
+        page = root / "figures" / "GALLERY.md"
+        with atomic_path(page) as tmp:
+            Path(tmp).write_text(gallery_page(scale, root, images="../docs/gallery"))
+    return page
+
+
+def gallery(scale="quick", root=None, force=False, quiet=False, animations=True, publish=False, name=None):
+    """Run the lecture studies (reusing saved results), draw their figures and animations,
+    and write the gallery page.  ``name`` limits it to one lecture study.  Returns the page."""
+    root = find_root(root)
+    say = (lambda *a: None) if quiet else print
+    names = _gallery_studies(root)
+    if name is not None:
+        if name not in names:
+            raise StudyError(f"{name!r} is not a gallery study (known: {', '.join(names) or 'none'})")
+        names = [name]
+    for n in names:
+        run_study(n, scale, root, force=force, quiet=quiet)
+        draw_figures(n, scale, root, quiet=quiet, animations=animations)
+        say("")
+    page = write_gallery_page(scale, root, publish=publish)
+    say(f"gallery page: {page}")
+    return page
 
 
 # -- command line ---------------------------------------------------------------------------------
@@ -441,6 +570,13 @@ def add_parsers(sub):
     p.add_argument("--scale", choices=SCALES, default="quick", help="tiny, quick (default) or paper")
     p.add_argument("--force", action="store_true", help="recompute even when saved results are current")
     p.add_argument("--dask", metavar="ADDRESS", help="run the sweeps on a Dask cluster (tcp://host:port or local:N)")
+    p = sub.add_parser("gallery", help="reproduce the lecture figures (PNG, PDF, GIF) and write GALLERY.md")
+    p.add_argument("name", nargs="?", metavar="LECTURE", help="one lecture study, e.g. lecture_002 (default: all)")
+    p.add_argument("--scale", choices=SCALES, default="quick", help="tiny, quick (default) or paper")
+    p.add_argument("--force", action="store_true", help="recompute even when saved results are current")
+    p.add_argument("--no-animations", action="store_true", help="skip the GIF/MP4 animations")
+    p.add_argument("--publish", action="store_true",
+                   help="also copy the images to docs/gallery/ and write figures/GALLERY.md")
 
 
 def dispatch(args) -> int:
@@ -449,6 +585,10 @@ def dispatch(args) -> int:
 
     if args.command == "figures":
         draw_figures(args.name, args.scale)
+        return 0
+    if args.command == "gallery":
+        gallery(args.scale, force=args.force, animations=not args.no_animations, publish=args.publish,
+                name=args.name)
         return 0
     cluster = contextlib.nullcontext()
     if getattr(args, "dask", None):

@@ -147,6 +147,99 @@ def test_cli_parsers(toy_root, monkeypatch, capsys):
     assert "toy" in capsys.readouterr().out
 
 
+_TOY_LECTURE = _TOY_STUDY.replace('NAME = "toy"', 'NAME = "lecture_toy"').replace(
+    '"toy_figure"', '"lecture_toy_paths"').replace(
+    '"reproduced": abs(m - 1) < 1e-12}', '"reproduced": abs(m - 1) < 1e-12, "figure": "lecture_toy_paths"},\n'
+    '            {"claim": "a loose check", "source": "toy", "expected": "2", "measured": "3", "reproduced": False}') + \
+    'GALLERY = {"lecture": "999", "title": "Toy lecture", "source": "nowhere", "file": "999.txt"}\n'
+
+_TOY_PATHS = '''
+"""Two paths on a bowl.
+
+Straight lines to the minimum.
+"""
+import numpy as np
+import xarray as xr
+
+from optsim import plotting
+
+NAME = "lecture_toy_paths"
+STUDY = "lecture_toy"
+LECTURE = "999"
+SLIDE = "slide 1"
+CLAIM = "Both paths reach the minimum."
+
+
+def _surface():
+    g = np.linspace(-1, 1, 21)
+    return xr.DataArray(np.add.outer(g**2, g**2) + 1e-3, dims=("y", "x"), coords={"y": g, "x": g})
+
+
+def _paths():
+    t = np.linspace(1, 0, 10)[:, None]
+    return {"GD": t * np.array([0.8, 0.5]), "Adam": t * np.array([-0.5, 0.9])}
+
+
+def draw(results):
+    with plotting.use_style():
+        fig, ax = plotting.new_figure()
+        plotting.plot_contours(ax, _surface(), optimum=(0, 0))
+        for k, xy in _paths().items():
+            plotting.plot_path(ax, xy, label=k)
+    return fig
+
+
+def animate(results):
+    return plotting.animate_paths(_surface(), _paths(), frames=4, optimum=(0, 0))
+'''
+
+
+def test_gallery_writes_figures_animations_and_page(toy_root, capsys):
+    (toy_root / "studies" / "lecture_toy.py").write_text(_TOY_LECTURE)
+    (toy_root / "figures" / "lecture_toy_paths.py").write_text(_TOY_PATHS)
+    page = sr.gallery("tiny", root=toy_root, quiet=True)
+    out = toy_root / "figures" / "out"
+    assert page == out / "GALLERY.md"
+    for suffix in (".png", ".pdf", ".gif"):
+        assert (out / f"lecture_toy_paths{suffix}").stat().st_size > 0
+    assert not (out / "toy_figure.png").exists()  # only gallery studies
+    text = page.read_text()
+    assert "## Lecture 999: Toy lecture" in text and "slide 1" in text
+    assert "Both paths reach the minimum." in text and "reproduced: mean is 1" in text
+    assert "![lecture_toy_paths](lecture_toy_paths.png)" in text and "lecture_toy_paths.gif" in text
+    assert "**not reproduced**: a loose check" in text  # rows without a figure are listed too
+    published = sr.write_gallery_page("tiny", root=toy_root, publish=True)
+    assert published == toy_root / "figures" / "GALLERY.md"
+    assert "(../docs/gallery/lecture_toy_paths.png)" in published.read_text()
+    assert (toy_root / "docs" / "gallery" / "lecture_toy_paths.gif").is_file()
+    with pytest.raises(sr.StudyError, match="not a gallery study"):
+        sr.gallery("tiny", root=toy_root, name="toy")
+
+
+def test_optimizer_colors_are_fixed():
+    from optsim.plotting import OPTIMIZER_COLORS, optimizer_color
+
+    assert optimizer_color("Adam") == optimizer_color("adam") == OPTIMIZER_COLORS["adam"]
+    assert optimizer_color("Adam, no bias correction") == OPTIMIZER_COLORS["adam"]
+    assert optimizer_color("AdamW") == OPTIMIZER_COLORS["adamw"] != OPTIMIZER_COLORS["adam"]
+    assert optimizer_color("GD") == optimizer_color("sgd") and optimizer_color("NAG") == OPTIMIZER_COLORS["nag"]
+    assert optimizer_color("something else") == optimizer_color("something else")
+    keys = ["gd", "momentum", "nag", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad", "nadam", "radam"]
+    assert len({OPTIMIZER_COLORS[k] for k in keys}) == len(keys)
+
+
+def test_loss_surface_matches_objective():
+    import optsim
+    from optsim.analysis import loss_surface
+
+    p = optsim.problems.Quadratic(curvatures=[1.0, 4.0])
+    s = loss_surface(p, (-1, 1), (-2, 2), n=(5, 9))
+    assert s.dims == ("x1", "x0") and s.shape == (9, 5)
+    assert s.sel(x0=1.0, x1=-2.0).item() == pytest.approx(0.5 * 1 + 0.5 * 4 * 4)
+    with pytest.raises(optsim.ParameterError, match="xlim"):
+        loss_surface(p, (1, -1), (-2, 2))
+
+
 # -- the studies of this repository ------------------------------------------------------------
 
 
