@@ -66,6 +66,9 @@ def _parser():
                     help="with --out-dir: compute only the chunks that are not there yet")
     ps.add_argument("--overwrite", action="store_true",
                     help="with --out-dir: discard the chunks already there")
+    ps.add_argument("--reduce", metavar="STATS",
+                    help="keep only statistics over replicates, reduced on the fly: a comma list of "
+                         "mean, std, quantiles (for sweeps whose curves do not fit in memory)")
     ps.add_argument("--chunk-size", type=int, metavar="N",
                     help="trajectories per chunk (default: a few seconds of work each)")
     ps.add_argument("--dask", metavar="ADDRESS",
@@ -270,6 +273,8 @@ def _cmd_sweep(args):
         kwargs["chunk_size"] = args.chunk_size
     if args.dask:
         kwargs["client"] = args.dask
+    if args.reduce:
+        kwargs["reduce"] = args.reduce
 
     t0 = time.perf_counter()
     ds = sweep(**kwargs)
@@ -279,12 +284,16 @@ def _cmd_sweep(args):
     if not args.no_figure:
         written += _figure(ds, out, args.figure, title=_title(config))
     if not quiet:
-        n_traj = ds["final_loss"].size
+        reps = int(ds.attrs.get("replicates", 1)) if "reduced_over" in ds.attrs else 1
+        final = ds["final_loss"] if "final_loss" in ds else ds["diverged_fraction"]
+        n_traj = final.size * reps
         steps = _spec_steps(ds)
         rate = n_traj * steps / wall if wall > 0 else float("inf")
-        n_div = int(ds["diverged"].sum())
+        n_div = int(round(float(ds["diverged"].sum()) if "diverged" in ds else float(ds["diverged_fraction"].sum()) * reps))
         print(f"optsim sweep {config}")
-        print(f"  trajectories  {n_traj:,} ({', '.join(f'{d}={n}' for d, n in ds['final_loss'].sizes.items())})")
+        sizes = dict(final.sizes, **({"replicate": reps} if reps > 1 else {}))
+        print(f"  trajectories  {n_traj:,} ({', '.join(f'{d}={n}' for d, n in sizes.items())})"
+              + ("; reduced over replicates" if "reduced_over" in ds.attrs else ""))
         print(f"  steps         {steps:,} per trajectory, {ds.sizes.get('step', 0)} recorded")
         print(f"  wall time     {_human(wall)} (includes compilation when the kernel is not cached yet)")
         print(f"  rate          {rate:,.3g} trajectory-steps/s")

@@ -77,6 +77,8 @@ RUN_KEYS = {
     "chunk_size": "trajectories per kernel call",
     "threads": "numba threads",
     "max_memory": "bytes the results may take",
+    "reduce": "keep only statistics over replicates: any of mean, std, quantiles",
+    "quantiles": "quantile levels for reduce = ['quantiles']",
 }
 
 SPACINGS = ("logspace", "linspace", "geomspace", "values")
@@ -208,6 +210,13 @@ def from_dict(data, source="<config>", check=True) -> dict:
     if "record" in kwargs and isinstance(kwargs["record"], str):
         kwargs["record"] = [kwargs["record"]]
 
+    if check and ("reduce" in kwargs or "quantiles" in kwargs):
+        from .reduce import check_reduce
+
+        try:
+            check_reduce(kwargs.get("reduce"), kwargs.get("quantiles", (0.1, 0.5, 0.9)))
+        except OptsimError as exc:
+            fail(f"[run] {exc}")
     if check:
         plan_keys = ("noise", "schedule", "grid", "replicates", "steps", "record_every", "record_steps",
                      "record", "thresholds", "seed", "common_random_numbers", "diverge_factor", "x_bound")

@@ -99,12 +99,14 @@ def total_threads(client):
     return max(1, sum(client.nthreads().values()))
 
 
-def _run_chunk(plan, gi, start, stop):
-    """One task: trajectories start:stop of group gi, on one core of this worker."""
-    return plan.run_range(gi, start, stop, threads=1)
+def _run_chunk(plan, gi, start, stop, reducer=None):
+    """One task: trajectories start:stop of group gi, on one core of this worker (reduced over
+    replicates on the worker when a reducer is given, so only the statistics travel)."""
+    part = plan.run_range(gi, start, stop, threads=1)
+    return part if reducer is None else reducer.reduce(gi, start, stop, part)
 
 
-def run_chunks(client, plan, chunks, on_result, progress=False, retries=3):
+def run_chunks(client, plan, chunks, on_result, progress=False, retries=3, reducer=None):
     """Run ``chunks`` [(group, start, stop)] on the cluster; call ``on_result(gi, start, stop, part)``
     in the calling process as each finishes (in completion order).
 
@@ -115,10 +117,11 @@ def run_chunks(client, plan, chunks, on_result, progress=False, retries=3):
     if not chunks:
         return
     plan_future = client.scatter(plan, broadcast=True, hash=False)
+    reducer_future = None if reducer is None else client.scatter(reducer, broadcast=True, hash=False)
     tag = uuid.uuid4().hex[:8]
     futures = {}
     for gi, start, stop in chunks:
-        f = client.submit(_run_chunk, plan_future, gi, start, stop, retries=retries, pure=False,
+        f = client.submit(_run_chunk, plan_future, gi, start, stop, reducer_future, retries=retries, pure=False,
                           key=f"optsim-chunk-{tag}-{gi}-{start}-{stop}")
         futures[f.key] = (f, (gi, start, stop))
     bar = None
@@ -138,4 +141,4 @@ def run_chunks(client, plan, chunks, on_result, progress=False, retries=3):
             bar.close()
         if futures:  # interrupted or failed: do not leave work running on the cluster
             client.cancel([f for f, _ in futures.values()])
-        client.cancel([plan_future])
+        client.cancel([plan_future] + ([reducer_future] if reducer_future is not None else []))

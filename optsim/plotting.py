@@ -223,6 +223,8 @@ def summary_figure(ds, var="loss", max_series=8, title=None):
     """
     from .analysis import best_lr
 
+    if "reduced_over" in ds.attrs:
+        return _summary_reduced(ds, var, max_series, title)
     final = ds["final_loss"]
     xdim = _x_dim(final)
     series = _series(final, keep=(xdim, "replicate"))
@@ -263,6 +265,80 @@ def summary_figure(ds, var="loss", max_series=8, title=None):
             if any(lbl for lbl, _ in series):
                 ax.legend()
             ax.set_title(f"final loss against {_label(xdim)} (star: best median)")
+        if title:
+            fig.suptitle(title)
+    return fig
+
+
+def _center_band(ds, base):
+    """(middle, lower, upper, what) of a reduced result's statistics of ``base``."""
+    q = ds.get(f"{base}_quantile")
+    if q is not None and q.sizes["quantile"] >= 3:
+        levels = list(q["quantile"].values)
+        lo, hi = q.isel(quantile=0), q.isel(quantile=-1)
+        mid = q.sel(quantile=0.5) if 0.5 in levels else (ds[f"{base}_mean"] if f"{base}_mean" in ds else q.isel(quantile=len(levels) // 2))
+        what = ("median" if 0.5 in levels else "mean") + f" and {levels[0]:g}-{levels[-1]:g} quantile band"
+        return mid, lo, hi, what
+    if f"{base}_mean" in ds:
+        m = ds[f"{base}_mean"]
+        if f"{base}_std" in ds:
+            return m, m - ds[f"{base}_std"], m + ds[f"{base}_std"], "mean +- one standard deviation"
+        return m, None, None, "mean"
+    mid = q.isel(quantile=0)
+    return mid, None, None, f"quantile {float(q['quantile'][0]):g}"
+
+
+def _summary_reduced(ds, var, max_series, title):
+    """:func:`summary_figure` for a sweep reduced over replicates (``reduce=...``)."""
+    has_curves = any(f"{var}_{s}" in ds for s in ("mean", "quantile"))
+    fmid, flo, fhi, fwhat = _center_band(ds, "final_loss")
+    xdim = _x_dim(fmid)
+    series = _series(fmid, keep=(xdim,))[:max_series]
+    with use_style():
+        fig, axes = new_figure(1, max(1, int(has_curves) + int(xdim is not None)))
+        axes = list(np.atleast_1d(axes))
+        k = 0
+        if has_curves:
+            ax = axes[k]
+            k += 1
+            mid, lo, hi, what = _center_band(ds, var)
+            for j, (label, sel) in enumerate(series):
+                m = mid.isel(sel)
+                picks = [(label, {})]
+                if xdim is not None:
+                    idx = _pick(m.sizes[xdim], 8 if len(series) == 1 else 1)
+                    if len(series) > 1:
+                        idx = [int(np.nanargmin(_finite(fmid.isel(sel).values)))] if np.isfinite(
+                            _finite(fmid.isel(sel).values)).any() else [0]
+                    picks = [(f"{label} {xdim}={_fmt(m[xdim].values[i])}".strip(), {xdim: i}) for i in idx]
+                for jj, (text, s2) in enumerate(picks):
+                    color = f"C{j}" if len(series) > 1 else f"C{jj % 8}"
+                    (line,) = ax.plot(m["step"].values, _finite(m.isel(s2).values), color=color, label=text or None)
+                    if lo is not None:
+                        ax.fill_between(m["step"].values, _finite(lo.isel(sel).isel(s2).values),
+                                        _finite(hi.isel(sel).isel(s2).values), color=line.get_color(), alpha=0.2,
+                                        linewidth=0)
+            if _log_ok(mid.values):
+                ax.set_yscale("log")
+            ax.set(xlabel="step", ylabel=_label(var), title=f"{_label(var)}: {what} over replicates")
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize="x-small")
+        if xdim is not None:
+            ax = axes[k]
+            for j, (label, sel) in enumerate(series):
+                m = fmid.isel(sel)
+                (line,) = ax.plot(m[xdim].values, _finite(m.values), marker="o", markersize=3, color=f"C{j}",
+                                  label=label or None)
+                if flo is not None:
+                    ax.fill_between(m[xdim].values, _finite(flo.isel(sel).values), _finite(fhi.isel(sel).values),
+                                    color=line.get_color(), alpha=0.2, linewidth=0)
+            if _log_ok(fmid.values):
+                ax.set_yscale("log")
+            if _log_ok(fmid[xdim].values):
+                ax.set_xscale("log")
+            ax.set(xlabel=_label(xdim), ylabel="final loss", title=f"final loss: {fwhat}")
+            if any(lbl for lbl, _ in series):
+                ax.legend(fontsize="x-small")
         if title:
             fig.suptitle(title)
     return fig

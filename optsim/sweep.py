@@ -370,7 +370,7 @@ def build_plan(
         raise ParameterError("record: the problem's dimension varies over the grid, so per-coordinate records "
                              "('params', 'eff_lr', 'state') cannot share one array; record them in separate sweeps")
     plan = Plan(groups, n_traj, steps, rec_steps, record, thresholds, seed, diverge_factor, x_bound,
-                dim=max(dims), n_slots=max(slots))
+                dim=max(dims), n_slots=max(slots), replicates=replicates)
     layout = {
         "methods": methods,
         "has_opt_axis": has_opt_axis,
@@ -531,10 +531,8 @@ def spec_hash(spec):
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def assemble(plan, layout, out, spec):
-    """The labelled Dataset from the flat outputs of a plan."""
-    import xarray as xr
-
+def _layout_coords(plan, layout):
+    """Leading dimensions (ending with ``replicate``), their sizes, and the coordinates."""
     axes = layout["axes"]
     reps = layout["replicates"]
     lead_dims = (["optimizer"] if layout["has_opt_axis"] else []) + [a.dim for a in axes] + ["replicate"]
@@ -556,8 +554,39 @@ def assemble(plan, layout, out, spec):
                 coords[a.dim] = arr
             else:
                 coords[name] = (a.dim, arr)
+    return lead_dims, lead_shape, coords
+
+
+def _coord_names(plan, layout):
     problem = layout["problem"]
-    coord_names = problem.coord_names() if plan.dim == problem.dimension() else [f"x{i}" for i in range(plan.dim)]
+    return problem.coord_names() if plan.dim == problem.dimension() else [f"x{i}" for i in range(plan.dim)]
+
+
+def _slot_names(plan, layout):
+    names = []
+    for m in layout["methods"].values():
+        for i, s in enumerate(type(m.optimizer).slot_names):
+            if len(names) <= i:
+                names.append(s)
+            elif names[i] != s:
+                names[i] = f"{names[i]}|{s}"
+    return names + [f"slot{i}" for i in range(len(names), plan.n_slots)]
+
+
+def _attrs(plan, spec):
+    attrs = _provenance.attrs()
+    attrs["optsim_spec"] = json.dumps(_jsonable(spec), sort_keys=True)
+    attrs["spec_hash"] = spec_hash(spec)
+    attrs["seed"] = int(plan.seed)
+    return attrs
+
+
+def assemble(plan, layout, out, spec):
+    """The labelled Dataset from the flat outputs of a plan."""
+    import xarray as xr
+
+    lead_dims, lead_shape, coords = _layout_coords(plan, layout)
+    coord_names = _coord_names(plan, layout)
     data_vars = {}
 
     def shaped(arr, extra):
@@ -580,15 +609,7 @@ def assemble(plan, layout, out, spec):
     if {"params", "eff_lr", "state"} & set(plan.record):
         coords["param"] = coord_names
     if {"state", "state_norm"} & set(plan.record):
-        names = []
-        for m in layout["methods"].values():
-            for i, s in enumerate(type(m.optimizer).slot_names):
-                if len(names) <= i:
-                    names.append(s)
-                elif names[i] != s:
-                    names[i] = f"{names[i]}|{s}"
-        names += [f"slot{i}" for i in range(len(names), plan.n_slots)]
-        coords["slot"] = names
+        coords["slot"] = _slot_names(plan, layout)
     data_vars["final_loss"] = (lead_dims, shaped(out["final_loss"], 0),
                                {"description": "loss at the last step (inf if the trajectory diverged)"})
     data_vars["min_loss"] = (lead_dims, shaped(out["min_loss"], 0), {"description": "lowest recorded loss"})
@@ -600,11 +621,54 @@ def assemble(plan, layout, out, spec):
     data_vars["diverged_at"] = (lead_dims, shaped(out["diverged_at"], 0),
                                 {"description": "step at which the trajectory diverged and was frozen (-1: never)"})
     data_vars["diverged"] = (lead_dims, shaped(out["diverged_at"] >= 0, 0), {"description": "the trajectory diverged"})
-    attrs = _provenance.attrs()
-    attrs["optsim_spec"] = json.dumps(_jsonable(spec), sort_keys=True)
-    attrs["spec_hash"] = spec_hash(spec)
-    attrs["seed"] = int(plan.seed)
-    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+    return xr.Dataset(data_vars, coords=coords, attrs=_attrs(plan, spec))
+
+
+_TRAILING = {"loss": ["step"], "test_loss": ["step"], "grad_norm": ["step"], "dist": ["step"],
+             "params": ["step", "param"], "eff_lr": ["step", "param"], "eff_lr_stats": ["step", "stat"],
+             "state": ["step", "slot", "param"], "state_norm": ["step", "slot"], "final_loss": [],
+             "min_loss": [], "argmin_step": [], "first_below": ["threshold"], "diverged": [], "first_below_fraction": []}
+_STAT_TEXT = {"mean": "mean over replicates of", "std": "standard deviation (ddof=1) over replicates of",
+              "quantile": "quantiles over replicates of"}
+
+
+def assemble_reduced(plan, layout, out, spec, reducer):
+    """The labelled Dataset of a sweep reduced over replicates (see :mod:`optsim.reduce`)."""
+    import xarray as xr
+
+    lead_dims, lead_shape, coords = _layout_coords(plan, layout)
+    lead_dims, lead_shape = lead_dims[:-1], lead_shape[:-1]
+    del coords["replicate"]
+    if {"params", "eff_lr", "state"} & set(plan.record):
+        coords["param"] = _coord_names(plan, layout)
+    if {"state", "state_norm"} & set(plan.record):
+        coords["slot"] = _slot_names(plan, layout)
+    if "eff_lr_stats" in plan.record:
+        coords["stat"] = ["min", "mean", "max"]
+    if plan.thresholds.size:
+        coords["threshold"] = plan.thresholds
+    if "quantiles" in reducer.stats:
+        coords["quantile"] = reducer.quantiles
+    data_vars = {}
+    for key, arr in out.items():
+        if key in ("diverged_fraction", "first_below_fraction"):
+            base, stat = key, None
+            dims = lead_dims + (["threshold"] if key == "first_below_fraction" else [])
+            text = ("fraction of replicates that diverged" if key == "diverged_fraction"
+                    else "fraction of replicates whose loss reached each threshold")
+        else:
+            base, stat = key.rsplit("_", 1)
+            dims = lead_dims + (["quantile"] if stat == "quantile" else []) + _TRAILING[base]
+            what = RECORDABLE.get(base, base.replace("_", " "))
+            if base == "first_below":
+                what = "first recorded step with loss <= threshold (inf: never)"
+            text = f"{_STAT_TEXT[stat]} {what}"
+        data_vars[key] = (dims, arr.reshape(tuple(lead_shape) + arr.shape[1:]), {"description": text})
+    coords["step"] = plan.rec_steps
+    ds = xr.Dataset(data_vars, coords=coords, attrs=_attrs(plan, spec))
+    ds.attrs["reduced_over"] = "replicate"
+    ds.attrs["replicates"] = int(layout["replicates"])
+    return ds
 
 
 # -- the public entry point ---------------------------------------------------------------
@@ -635,6 +699,8 @@ def sweep(
     resume=False,
     overwrite=False,
     client=None,
+    reduce=None,
+    quantiles=(0.1, 0.5, 0.9),
 ):
     """Run many optimizer trajectories over a grid of hyperparameters.
 
@@ -703,14 +769,27 @@ def sweep(
         closed here).  Needs ``pip install "optsim[dask]"``.  Results are identical.
         Default: the client of an enclosing ``optsim.distributed.default_client(...)`` block.
         ``threads`` applies to local runs only (a task uses one core of its worker).
+    reduce : str or sequence of str, optional
+        Reduce over replicates on the fly and keep only the statistics: any of ``"mean"``,
+        ``"std"``, ``"quantiles"`` (e.g. ``("mean", "quantiles")`` or ``"mean,std"``).  For
+        sweeps whose curves do not fit in memory: chunks of whole cells are reduced as they
+        finish (on the workers with ``client``), and the result holds ``loss_mean``,
+        ``loss_quantile`` (dimension ``quantile``), ``final_loss_mean``,
+        ``diverged_fraction``, ``first_below_fraction`` ... without a ``replicate``
+        dimension (see :mod:`optsim.reduce`).  Exact: equal to reducing the full result.
+    quantiles : sequence of float
+        The quantile levels of ``reduce="quantiles"`` (default 0.1, 0.5, 0.9).
 
     Returns
     -------
     xarray.Dataset
         Dimensions ``[optimizer,] <grid axes>, replicate, step`` (plus ``param``, ``slot``,
-        ``stat``, ``threshold`` where needed); the full spec, seed, versions and git revision
-        in ``attrs``.
+        ``stat``, ``threshold`` where needed; ``quantile`` and no ``replicate`` with
+        ``reduce``); the full spec, seed, versions and git revision in ``attrs``.
     """
+    from .reduce import Reducer, check_reduce
+
+    stats, qs = check_reduce(reduce, quantiles)
     kwargs = dict(common_random_numbers=bool(common_random_numbers))
     plan, layout = build_plan(
         problem, optimizer, noise=noise, schedule=schedule, grid=grid, replicates=replicates,
@@ -718,14 +797,18 @@ def sweep(
         thresholds=thresholds, seed=seed, common_random_numbers=common_random_numbers,
         diverge_factor=diverge_factor, x_bound=x_bound,
     )
-    check_memory(plan, max_memory)
+    reducer = Reducer(plan, layout["replicates"], stats, qs) if stats else None
     if chunk_size is not None:
         _check_int("chunk_size", chunk_size, 1)
+    check_memory(plan, max_memory, reducer=reducer, chunk_size=chunk_size)
     if threads is not None:
         import numba
 
         threads = _check_int("threads", threads, 1, numba.config.NUMBA_NUM_THREADS)
     spec = _spec_dict(plan, layout, kwargs)
+    if reducer is not None:
+        spec["reduce"] = list(stats)
+        spec["quantiles"] = list(qs) if "quantiles" in stats else []
     if progress is None:
         import sys
 
@@ -736,7 +819,7 @@ def sweep(
         client = current_client()
     if out_dir is None and (resume or overwrite):
         raise ParameterError("resume and overwrite apply to out_dir=...; give the sweep's directory")
-    if out_dir is None and client is None:
+    if out_dir is None and client is None and reducer is None:
         out = run_plan(plan, threads=threads, chunk_size=chunk_size, progress=progress)
         return assemble(plan, layout, out, spec)
     from .store import ChunkStore
@@ -745,8 +828,11 @@ def sweep(
     if out_dir is not None:
         store = ChunkStore(out_dir, spec, spec_hash(spec), resume=bool(resume), overwrite=bool(overwrite))
     out = run_chunked(plan, store=store, client=client, threads=threads, chunk_size=chunk_size,
-                      progress=progress)
-    ds = assemble(plan, layout, out, spec)
+                      progress=progress, reducer=reducer)
+    if reducer is not None:
+        ds = assemble_reduced(plan, layout, out, spec, reducer)
+    else:
+        ds = assemble(plan, layout, out, spec)
     if store is not None:
         from .io import save
 
@@ -754,27 +840,31 @@ def sweep(
     return ds
 
 
-def run_chunked(plan, store=None, client=None, threads=None, chunk_size=None, progress=False):
+def run_chunked(plan, store=None, client=None, threads=None, chunk_size=None, progress=False, reducer=None):
     """Run the chunks of ``plan`` not yet in ``store``, locally or on a Dask ``client``.
 
-    Finished chunks are written to ``store`` as they complete; returns the flat outputs.
+    Finished chunks are written to ``store`` as they complete; returns the flat outputs
+    (with a ``reducer``: chunks of whole cells, reduced over replicates as they finish, and
+    the per-cell statistics).
     """
     from .store import SweepInterrupted, auto_chunk_size, missing_chunks
 
-    out = plan.allocate()
-    done = store.load_into(plan, out) if store is not None else []
+    target = plan if reducer is None else reducer
+    fit = (lambda n: n) if reducer is None else reducer.chunk_size
+    out = target.allocate()
+    done = store.load_into(target, out) if store is not None else []
 
     def keep(gi, start, stop, part):
         if store is not None:
             store.write(gi, start, stop, part)
-        plan.scatter(out, gi, start, stop, part)
+        target.scatter(out, gi, start, stop, part)
 
     n_done = sum(stop - start for _, start, stop in done)
     try:
         if client is None:
-            todo = missing_chunks(plan, done, chunk_size or auto_chunk_size(plan))
+            todo = missing_chunks(plan, done, fit(chunk_size or auto_chunk_size(plan)))
             plan.run(progress=progress, on_chunk=store.write if store is not None else None,
-                     threads=threads, ranges=todo, out=out, done=n_done)
+                     threads=threads, ranges=todo, out=out, done=n_done, reducer=reducer)
         else:
             from . import distributed as dist
 
@@ -784,8 +874,8 @@ def run_chunked(plan, store=None, client=None, threads=None, chunk_size=None, pr
                 if size is None:
                     spread = -(-plan.n_traj // (4 * dist.total_threads(c)))  # keep every core busy
                     size = max(1, min(auto_chunk_size(plan), spread))
-                todo = missing_chunks(plan, done, size)
-                dist.run_chunks(c, plan, todo, keep, progress=progress)
+                todo = missing_chunks(plan, done, fit(size))
+                dist.run_chunks(c, plan, todo, keep, progress=progress, reducer=reducer)
             finally:
                 close()
     except KeyboardInterrupt:
@@ -805,22 +895,50 @@ def run_plan(plan, threads=None, chunk_size=None, progress=False):
     return plan.run(chunk_size=chunk_size, progress=progress, threads=threads)
 
 
-def check_memory(plan, max_memory=None):
-    """Refuse, before allocating, a sweep whose results would not fit in memory."""
-    need = plan.output_bytes() + plan.input_bytes()
+def check_memory(plan, max_memory=None, reducer=None, chunk_size=None):
+    """Refuse, before allocating, a sweep whose results would not fit in memory.
+
+    With a ``reducer`` the need is the per-cell statistics plus one chunk of raw outputs
+    per running chunk.  The error proposes the ways out, with their sizes.
+    """
+    from .reduce import Reducer
+    from .store import auto_chunk_size
+
+    def chunk_bytes(red):
+        size = red.chunk_size(chunk_size or auto_chunk_size(plan))
+        return 2 * plan.output_bytes(min(size, plan.n_traj))  # the raw chunk and its reduction
+
+    if reducer is None:
+        need = plan.output_bytes() + plan.input_bytes()
+    else:
+        need = reducer.output_bytes() + chunk_bytes(reducer) + plan.input_bytes()
     limit = max_memory
     if limit is None:
         avail = _available_memory()
         limit = None if avail is None else int(0.8 * avail)
     if limit is not None and need > limit:
         R = plan.rec_steps.shape[0]
+        what = (f"({plan.n_traj} trajectories x {R} recorded steps x {len(plan.record)} recorded "
+                f"quantities, dimension {plan.dim})")
+        if reducer is not None:
+            raise MemoryLimitError(
+                f"even reduced over replicates this sweep needs about {_gib(need)} {what}, more than "
+                f"the {_gib(limit)} allowed. Record less often (a larger record_every, or "
+                f"record_steps=[...]), fewer quantities, fewer statistics, or a smaller chunk_size."
+            )
+        proposals = []
+        for stats in (("mean", "quantiles"), ("mean",)):
+            red = Reducer(plan, plan.replicates, stats)
+            proposals.append((stats, red.output_bytes() + chunk_bytes(red) + plan.input_bytes()))
+        offer = "; ".join(f"reduce={tuple(st)!r} needs about {_gib(b)}" for st, b in proposals)
         raise MemoryLimitError(
-            f"this sweep needs about {_gib(need)} for its results ({plan.n_traj} trajectories x "
-            f"{R} recorded steps x {len(plan.record)} recorded quantities, dimension {plan.dim}), "
-            f"more than the {_gib(limit)} allowed. Ways out: record less often (a larger "
-            f"record_every, or record_steps=[...]); record fewer quantities (record=('loss',)); "
-            f"keep only the summaries (record=(), with thresholds=[...] for steps-to-threshold); "
-            f"or split the grid into several sweeps, each with its own out_dir=... (finished chunks "
-            f"stream to disk there and the sweep can be resumed; only its assembled result must fit)."
+            f"this sweep needs about {_gib(need)} for its results {what}, more than the "
+            f"{_gib(limit)} allowed. Ways out: reduce over replicates on the fly and keep only "
+            f"statistics ({offer}); record less often (a larger record_every, or "
+            f"record_steps=[...]); record fewer quantities (record=('loss',)); keep only the "
+            f"summaries (record=(), with thresholds=[...] for steps-to-threshold); or split the "
+            f"grid into several sweeps, each with its own out_dir=... (finished chunks stream to "
+            f"disk there and the sweep can be resumed; only its assembled result must fit)."
         )
     return need
+

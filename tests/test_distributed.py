@@ -103,3 +103,11 @@ def test_default_client_block(client, reference, monkeypatch):
         assert current_client() is c
         _same(reference, optsim.sweep(**_kwargs(), chunk_size=64))
     assert current_client() is None
+
+
+def test_cluster_reduces_on_the_workers(client):
+    kw = _kwargs(reduce=("mean", "quantiles"))
+    local = optsim.sweep(**kw)
+    on_cluster = optsim.sweep(**kw, client=client, chunk_size=40)  # rounded to whole cells of 32
+    _same(local, on_cluster)
+    assert "loss_quantile" in on_cluster and "replicate" not in on_cluster.dims

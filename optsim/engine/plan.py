@@ -72,8 +72,9 @@ class Plan:
     """Everything needed to run a sweep's trajectories, without the results."""
 
     def __init__(self, groups, n_traj, steps, rec_steps, record, thresholds, seed,
-                 diverge_factor, x_bound, dim, n_slots):
+                 diverge_factor, x_bound, dim, n_slots, replicates=1):
         self.groups = groups
+        self.replicates = int(replicates)  # per grid cell; a cell's replicates are consecutive
         self.n_traj = n_traj
         self.steps = int(steps)
         self.rec_steps = np.asarray(rec_steps, dtype=np.int64)
@@ -197,15 +198,18 @@ class Plan:
             out[name][idx] = arr
 
     def run(self, chunk_size=None, progress=False, on_chunk=None, threads=None, ranges=None,
-            out=None, done=0):
+            out=None, done=0, reducer=None):
         """Run every trajectory; return outputs in the sweep's flat trajectory order.
 
         ``ranges`` (default: all of :meth:`chunks`) limits the run to those (group, start,
         stop) ranges, filling ``out`` (default: freshly allocated), of which ``done``
         trajectories are already computed (for the progress bar).  ``on_chunk(gi, start,
-        stop, part)`` is called as each range finishes.
+        stop, part)`` is called as each range finishes.  With a ``reducer``
+        (:class:`optsim.reduce.Reducer`) each range is reduced over its replicates first, and
+        ``out`` holds the per-cell statistics.
         """
-        out = self.allocate() if out is None else out
+        target = self if reducer is None else reducer
+        out = target.allocate() if out is None else out
         ranges = self.chunks(chunk_size) if ranges is None else ranges
         bar = None
         if progress:
@@ -216,7 +220,9 @@ class Plan:
         try:
             for gi, start, stop in ranges:
                 part = self.run_range(gi, start, stop, threads=threads)
-                self.scatter(out, gi, start, stop, part)
+                if reducer is not None:
+                    part = reducer.reduce(gi, start, stop, part)
+                target.scatter(out, gi, start, stop, part)
                 if on_chunk is not None:
                     on_chunk(gi, start, stop, part)
                 if bar is not None:
