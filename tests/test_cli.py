@@ -140,6 +140,7 @@ def test_plot_redraws_saved_result(tiny_run, tmp_path, capsys):
         (lambda t: t.replace('name = "sgd"', 'name = "adamm"'), ["adamm", "adam"]),
         (lambda t: t.replace("lr = {", "lrr = {"), ["[grid]", "lrr"]),
         (lambda t: t.replace("[run]", "[run"), ["TOML"]),
+        (lambda t: t.replace("seed = 3", 'seed = 3\nreduce = ["median"]'), ["reduce", "mean, std, quantiles"]),
     ],
 )
 def test_bad_config_exits_2_with_one_line(tmp_path, capsys, edit, words):
@@ -184,3 +185,17 @@ def test_readme_tables_are_current():
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     assert markdown_tables(registry.ROLES) in readme
+
+
+def test_sweep_reduced_over_replicates(tmp_path, capsys):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY)
+    out = tmp_path / "r.nc"
+    assert main(["sweep", str(cfg), "-o", str(out), "--reduce", "mean,quantiles"]) == 0
+    text = capsys.readouterr().out
+    assert "12 (lr=3, replicate=4); reduced over replicates" in text
+    ds = optsim.load(out)
+    assert "loss_quantile" in ds and "replicate" not in ds.dims and ds.attrs["replicates"] == 4
+    assert out.with_suffix(".png").exists()
+    assert main(["sweep", str(cfg), "-o", str(out), "--reduce", "median"]) == 2
+    assert "reduce" in capsys.readouterr().err
