@@ -473,7 +473,15 @@ def gallery_page(scale="quick", root=None, images=None) -> str:
         "",
         f"Scale: `{scale}`.  Regenerate with `optsim gallery" + ("" if scale == "quick" else f" --scale {scale}") + "`.",
         "",
+        "| lecture | figures | claims reproduced |",
+        "|---|---|---|",
     ]
+    for name in _gallery_studies(root):
+        mod = load_study(name, root)
+        manifest = _read_manifest(results_dir(name, scale, root))
+        done = "no saved results" if manifest is None else f"{manifest['reproduced']} of {manifest['claims']}"
+        lines.append(f"| {mod.GALLERY['lecture']}: {mod.GALLERY['title']} | {len(mod.FIGURES)} | {done} |")
+    lines.append("")
     for name in _gallery_studies(root):
         mod = load_study(name, root)
         g = mod.GALLERY
@@ -509,6 +517,17 @@ def gallery_page(scale="quick", root=None, images=None) -> str:
     return "\n".join(lines)
 
 
+def _downscaled_png(src, dest, width=1400):
+    """A copy of ``src`` at most ``width`` pixels wide (published images stay small)."""
+    from PIL import Image
+
+    with Image.open(src) as im:
+        if im.width > width:
+            im = im.resize((width, round(im.height * width / im.width)), Image.LANCZOS)
+        with atomic_path(dest) as tmp:
+            im.convert("RGB").quantize(colors=256, dither=Image.Dither.NONE).save(tmp, format="PNG", optimize=True)
+
+
 def write_gallery_page(scale="quick", root=None, publish=False) -> Path:
     """Write ``figures/out/GALLERY.md``; with ``publish`` also copy the gallery's PNGs and
     GIFs to ``docs/gallery/`` and write ``figures/GALLERY.md`` linking to them."""
@@ -524,10 +543,12 @@ def write_gallery_page(scale="quick", root=None, publish=False) -> Path:
         dest.mkdir(parents=True, exist_ok=True)
         for name in _gallery_studies(root):
             for figname in load_study(name, root).FIGURES:
-                for suffix in (".png", ".gif"):
-                    f = out_dir / f"{figname}{suffix}"
-                    if f.is_file():
-                        shutil.copyfile(f, dest / f.name)
+                f = out_dir / f"{figname}.png"
+                if f.is_file():
+                    _downscaled_png(f, dest / f.name)
+                f = out_dir / f"{figname}.gif"
+                if f.is_file():
+                    shutil.copyfile(f, dest / f.name)
         page = root / "figures" / "GALLERY.md"
         with atomic_path(page) as tmp:
             Path(tmp).write_text(gallery_page(scale, root, images="../docs/gallery"))
