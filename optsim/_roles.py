@@ -87,6 +87,44 @@ class Schedule(Component):
     def children(self) -> tuple["Schedule", ...]:
         return ()
 
+    def tree(self) -> list[tuple[tuple[str, ...], "Schedule"]]:
+        """Post-order ``(path, node)`` pairs: children come before their parent, the order
+        in which the engine evaluates them; ``path`` is the keys from this schedule down."""
+        out = []
+
+        def walk(node, path):
+            for key, child in node.children_map.items():
+                walk(child, path + (key,))
+            out.append((path, node))
+
+        walk(self, ())
+        return out
+
+    def learning_rates(self, n, base_lr, losses=None) -> np.ndarray:
+        """The learning rate of updates ``k = 0..n-1`` from ``base_lr``, without a sweep.
+
+        Calls the same jitted value functions as the engine, in the same order (a wrapping
+        schedule gets its child's rate), so the numbers are the engine's.  ``losses`` (length
+        ``n``) is the loss each update sees, for schedules that watch it (plateau); default 0.
+        """
+        nodes = [node for _, node in self.tree()]
+        rows = [node.row() for node in nodes]
+        states = [np.zeros(type(node).state_size) for node in nodes]
+        index = {id(node): i for i, node in enumerate(nodes)}
+        out = np.empty(int(n))
+        for k in range(int(n)):
+            loss = 0.0 if losses is None else float(losses[k])
+            vals = []
+            for i, node in enumerate(nodes):
+                fn = type(node).kernels["value"]
+                if type(node).wraps:
+                    child = next(iter(node.children_map.values()))
+                    vals.append(fn(k, base_lr, rows[i], states[i], loss, vals[index[id(child)]]))
+                else:
+                    vals.append(fn(k, base_lr, rows[i], states[i], loss))
+            out[k] = vals[-1]
+        return out
+
 
 class Problem(Component):
     """Base class of objectives."""

@@ -306,10 +306,11 @@ def _summary_reduced(ds, var, max_series, title):
                 m = mid.isel(sel)
                 picks = [(label, {})]
                 if xdim is not None:
-                    idx = _pick(m.sizes[xdim], 8 if len(series) == 1 else 1)
-                    if len(series) > 1:
-                        idx = [int(np.nanargmin(_finite(fmid.isel(sel).values)))] if np.isfinite(
-                            _finite(fmid.isel(sel).values)).any() else [0]
+                    if len(series) == 1:  # one method: a spread of values of the grid axis
+                        idx = _pick(m.sizes[xdim], 8)
+                    else:  # several: each at its best value
+                        fin = _finite(fmid.isel(sel).values)
+                        idx = [int(np.nanargmin(fin))] if np.isfinite(fin).any() else [0]
                     picks = [(f"{label} {xdim}={_fmt(m[xdim].values[i])}".strip(), {xdim: i}) for i in idx]
                 for jj, (text, s2) in enumerate(picks):
                     color = f"C{j}" if len(series) > 1 else f"C{jj % 8}"

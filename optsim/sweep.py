@@ -87,15 +87,7 @@ def _as_method(o, default_schedule):
 
 def _schedule_tree(schedule):
     """Post-order list of (path, node): children are evaluated before their parent."""
-    out = []
-
-    def walk(node, path):
-        for key, child in node.children_map.items():
-            walk(child, path + (key,))
-        out.append((path, node))
-
-    walk(schedule, ())
-    return out
+    return schedule.tree()
 
 
 def _locations(method, noises, problem):
@@ -627,7 +619,7 @@ def assemble(plan, layout, out, spec):
 _TRAILING = {"loss": ["step"], "test_loss": ["step"], "grad_norm": ["step"], "dist": ["step"],
              "params": ["step", "param"], "eff_lr": ["step", "param"], "eff_lr_stats": ["step", "stat"],
              "state": ["step", "slot", "param"], "state_norm": ["step", "slot"], "final_loss": [],
-             "min_loss": [], "argmin_step": [], "first_below": ["threshold"], "diverged": [], "first_below_fraction": []}
+             "min_loss": [], "argmin_step": [], "first_below": ["threshold"]}
 _STAT_TEXT = {"mean": "mean over replicates of", "std": "standard deviation (ddof=1) over replicates of",
               "quantile": "quantiles over replicates of"}
 

@@ -22,7 +22,7 @@ What is reproduced
     The cyclical learning rate (triangular, Smith 2017), SGDR (cosine annealing with warm
     restarts, Loshchilov & Hutter 2017) and warm-up (linear, then cosine decay; the
     Transformer schedule), evaluated with the jitted value functions optsim's engine calls
-    (:func:`schedule_values`).
+    (``Schedule.learning_rates``).
 ``radam``
     RAdam's rectification as in Liu et al. (2020), Algorithm 2 (rho_t > 4, momentum-SGD
     below: ``RAdam(threshold=4)``): rho_t and r_t in closed form and as recovered from
@@ -165,34 +165,6 @@ def _memory(cfg):
 # -- schedules ---------------------------------------------------------------------------------
 
 
-def schedule_values(schedule, n, base_lr):
-    """The learning rate of updates k = 0..n-1, calling the jitted value functions in the
-    order the engine does (children first; a wrapping schedule gets its child's rate)."""
-    nodes = []
-
-    def walk(node):
-        for child in node.children_map.values():
-            walk(child)
-        nodes.append(node)
-
-    walk(schedule)
-    rows = [node.row() for node in nodes]
-    states = [np.zeros(type(node).state_size) for node in nodes]
-    index = {id(node): i for i, node in enumerate(nodes)}
-    out = np.empty(n)
-    for k in range(n):
-        vals = []
-        for i, node in enumerate(nodes):
-            fn = type(node).kernels["value"]
-            if type(node).wraps:
-                child = next(iter(node.children_map.values()))
-                vals.append(fn(k, base_lr, rows[i], states[i], 0.0, vals[index[id(child)]]))
-            else:
-                vals.append(fn(k, base_lr, rows[i], states[i], 0.0))
-        out[k] = vals[-1]
-    return out
-
-
 #: (panel, label, schedule, base lr) of the schedules figure
 SCHEDULES = [
     ("cyclical", "triangular (Smith 2017)", Cyclic(max_lr=0.1, step_size_up=500, cycle_momentum=False), 0.01),
@@ -208,7 +180,7 @@ SCHEDULES = [
 
 def _schedules(cfg):
     n = cfg["schedule_steps"]
-    vals = np.array([schedule_values(s, n, lr) for _, _, s, lr in SCHEDULES])
+    vals = np.array([s.learning_rates(n, lr) for _, _, s, lr in SCHEDULES])
     return xr.Dataset(
         {"lr": (("schedule", "k"), vals)},
         coords={"schedule": [label for _, label, _, _ in SCHEDULES], "k": np.arange(n),

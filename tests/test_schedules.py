@@ -19,38 +19,9 @@ BASE = 0.1
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _tree(schedule):
-    out = []
-
-    def walk(node):
-        for child in node.children_map.values():
-            walk(child)
-        out.append(node)
-
-    walk(schedule)
-    return out
-
-
 def lrs(schedule, n, base=BASE, losses=None):
-    """The rate for updates k = 0..n-1, calling the jitted value functions as the engine
-    does (children first, composed schedules get their child's rate)."""
-    nodes = _tree(schedule)
-    rows = [node.row() for node in nodes]
-    states = [np.zeros(type(node).state_size) for node in nodes]
-    index = {id(node): i for i, node in enumerate(nodes)}
-    out = np.empty(n)
-    for k in range(n):
-        loss = 0.0 if losses is None else float(losses[k])
-        vals = []
-        for i, node in enumerate(nodes):
-            fn = type(node).kernels["value"]
-            if type(node).wraps:
-                child = next(iter(node.children_map.values()))
-                vals.append(fn(k, base, rows[i], states[i], loss, vals[index[id(child)]]))
-            else:
-                vals.append(fn(k, base, rows[i], states[i], loss))
-        out[k] = vals[-1]
-    return out
+    """The rate for updates k = 0..n-1, from the jitted value functions (Schedule.learning_rates)."""
+    return schedule.learning_rates(n, base, losses)
 
 
 def moms(schedule, n):
