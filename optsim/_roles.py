@@ -73,6 +73,11 @@ class Optimizer(Component):
     """Per-trajectory scalar state (``sc``)."""
     momentum_param: ClassVar[str | None] = None
     """The hyperparameter a momentum-cycling schedule overrides (``momentum``, ``beta1``)."""
+    elementwise: ClassVar[bool] = False
+    """True when ``init``, ``step``, ``eff_lr`` and ``lookahead`` treat every coordinate on its
+    own (no sums or norms over coordinates) and ``sc`` depends only on ``t`` and ``hp``.  The
+    engine then advances the replicates of a grid cell together, as one long vector, which
+    is several times faster and gives the same numbers to the bit."""
 
 
 class Schedule(Component):
@@ -83,6 +88,9 @@ class Schedule(Component):
     state_size: ClassVar[int] = 0
     wraps: ClassVar[bool] = False
     """True when ``value`` takes the inner schedule's lr (composed schedules)."""
+    watches_loss: ClassVar[bool] = False
+    """True when ``value`` reads ``loss``: the rate then differs between replicates, and the
+    engine runs them one at a time (as it does for any schedule with ``state_size > 0``)."""
 
     def children(self) -> tuple["Schedule", ...]:
         return ()

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from .codegen import KernelSpec, kernel_for
+from .codegen import KernelSpec, kernel_for, workspace
 
 __all__ = ["Plan", "Group", "RECORDABLE"]
 
@@ -171,12 +171,15 @@ class Plan:
 
         def call(a, b):
             sl = slice(start + a, start + b)
+            work = workspace(g.spec, g.x0.shape[1], g.hpo.shape[1], opt.slots, opt.scalars, nsched,
+                             nsamples)
             kernel(
                 g.x0, g.hpo[sl], g.hps[sl], g.hpn[sl], g.hpp[sl], g.xstar,
                 g.rep[sl], g.cell[sl], self.seed, self.steps, self.rec_steps,
                 self.thresholds, self.diverge_factor, self.x_bound,
                 opt.slots, opt.scalars, nsched, nsamples,
                 *(out[name][a:b] for name in names),
+                *work,
                 *data,
             )
 

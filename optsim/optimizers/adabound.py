@@ -115,5 +115,6 @@ class AdaBound(Optimizer):
     aliases = {"betas": ("beta1", "beta2")}
     kernels = {"init": no_init, "step": adabound_step, "eff_lr": adabound_eff_lr}
     slots = 3
+    elementwise = True
     slot_names = ("m", "v", "v_max")
     momentum_param = "beta1"

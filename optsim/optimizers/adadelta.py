@@ -82,4 +82,5 @@ class Adadelta(Optimizer):
     )
     kernels = {"init": no_init, "step": adadelta_step, "eff_lr": adadelta_eff_lr}
     slots = 3
+    elementwise = True
     slot_names = ("square_avg", "acc_delta", "ratio")

@@ -107,4 +107,5 @@ class Adagrad(Optimizer):
     )
     kernels = {"init": adagrad_init, "step": adagrad_step, "eff_lr": adagrad_eff_lr}
     slots = 1
+    elementwise = True
     slot_names = ("sum",)

@@ -187,5 +187,6 @@ class Adam(Optimizer):
     broadcast_aliases = {"bias_correction": ("bias_correction_m", "bias_correction_v")}
     kernels = {"init": no_init, "step": adam_step, "eff_lr": adam_eff_lr}
     slots = 3
+    elementwise = True
     slot_names = ("m", "v", "v_max")
     momentum_param = "beta1"

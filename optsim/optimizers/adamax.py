@@ -99,5 +99,6 @@ class Adamax(Optimizer):
     aliases = {"betas": ("beta1", "beta2")}
     kernels = {"init": no_init, "step": adamax_step, "eff_lr": adamax_eff_lr}
     slots = 2
+    elementwise = True
     slot_names = ("m", "u")
     momentum_param = "beta1"

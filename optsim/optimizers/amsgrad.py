@@ -86,5 +86,6 @@ class AMSGrad(Optimizer):
     aliases = {"betas": ("beta1", "beta2")}
     kernels = {"init": no_init, "step": amsgrad_step, "eff_lr": amsgrad_eff_lr}
     slots = 3
+    elementwise = True
     slot_names = ("m", "v", "v_max")
     momentum_param = "beta1"

@@ -79,5 +79,6 @@ class Lion(Optimizer):
     aliases = {"betas": ("beta1", "beta2")}
     kernels = {"init": no_init, "step": lion_step, "eff_lr": lion_eff_lr}
     slots = 1
+    elementwise = True
     slot_names = ("m",)
     momentum_param = "beta1"

@@ -66,5 +66,6 @@ class MaxProp(Optimizer):
     )
     kernels = {"init": no_init, "step": maxprop_step, "eff_lr": maxprop_eff_lr}
     slots = 1
+    elementwise = True
     slot_names = ("v",)
     momentum_param = None

@@ -133,6 +133,7 @@ class NAdam(Optimizer):
     aliases = {"betas": ("beta1", "beta2")}
     kernels = {"init": nadam_init, "step": nadam_step, "eff_lr": nadam_eff_lr}
     slots = 2
+    elementwise = True
     slot_names = ("m", "v")
     scalars = 1
     momentum_param = "beta1"

@@ -85,6 +85,7 @@ class NAG(Optimizer):
     )
     kernels = {"init": no_init, "step": nag_step, "eff_lr": nag_eff_lr, "lookahead": nag_lookahead}
     slots = 1
+    elementwise = True
     slot_names = ("velocity",)
     scalars = 1
     momentum_param = "momentum"

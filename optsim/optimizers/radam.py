@@ -161,5 +161,6 @@ class RAdam(Optimizer):
     aliases = {"betas": ("beta1", "beta2")}
     kernels = {"init": no_init, "step": radam_step, "eff_lr": radam_eff_lr}
     slots = 2
+    elementwise = True
     slot_names = ("m", "v")
     momentum_param = "beta1"

@@ -156,6 +156,7 @@ class RMSprop(Optimizer):
     )
     kernels = {"init": rmsprop_init, "step": rmsprop_step, "eff_lr": rmsprop_eff_lr}
     slots = 3
+    elementwise = True
     slot_names = ("square_avg", "grad_avg", "momentum_buffer")
     momentum_param = "momentum"
 

@@ -126,6 +126,7 @@ class SGD(Optimizer):
     )
     kernels = {"init": no_init, "step": sgd_step, "eff_lr": sgd_eff_lr}
     slots = 1
+    elementwise = True
     slot_names = ("momentum_buffer",)
     momentum_param = "momentum"
 

@@ -109,4 +109,5 @@ class ReduceOnPlateau(Schedule):
     )
     kernels = {"value": plateau_value}
     state_size = 6
+    watches_loss = True
 
