@@ -220,10 +220,10 @@ def generate_source(spec: KernelSpec):
     test_line = "pass"
     if "test_loss" in P:
         funcs["p_test"] = P["test_loss"]
-        test_line = "out_test[k, r] = p_test(x, pp, pdata)"
+        test_line = "out_test[k, r] = _p_test(x, pp, pdata)"
     if "distance" in P:
         funcs["p_dist"] = P["distance"]
-        dist_expr = "p_dist(x, pp, pdata)"
+        dist_expr = "_p_dist(x, pp, pdata)"
     else:
         dist_expr = "_dist(x, xstar)"
     project = ["pass"]
@@ -309,6 +309,10 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples):
 # through the same operations in the same order whatever B is, so the results do not
 # depend on it, to the bit.
 #
+# Work done only at recorded steps (the loss, the gradient norm, the effective rates) calls
+# the components' own jitted functions instead of inlined copies: those are compiled once
+# per component and cached, which keeps every kernel small and quick to compile.
+#
 # The kernel allocates nothing (the caller hands it a ``workspace``), so it is compiled
 # without numba's reference counting (``_nrt=False``): every array view a component makes,
 # or a slice of a trajectory, otherwise costs two atomic operations, and those were more
@@ -384,7 +388,7 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
         alive = B
         fobs = np.nan
         for b in range(B):
-            f0 = p_obj(X[b * d:(b + 1) * d], pp, pdata)
+            f0 = _p_obj(X[b * d:(b + 1) * d], pp, pdata)
             bnd = div_factor * max(1.0, abs(f0))
             if not (bnd < np.inf):
                 bnd = np.inf
@@ -401,13 +405,13 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
         while True:
             if r < R and rec_steps[r] == t:
                 if (rec_eff or rec_effstats) and t > 0:
-                    o_eff(S, sc, t, lr, hp, EFF)
+                    _o_eff(S, sc, t, lr, hp, EFF)
                 for b in range(B):
                     if div[b] >= 0:
                         continue
                     k = k0 + b
                     x = X[b * d:(b + 1) * d]
-                    f = p_obj(x, pp, pdata)
+                    f = _p_obj(x, pp, pdata)
                     if f != f:
                         f = np.inf
                     if rec_loss:
@@ -415,7 +419,7 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                     if rec_test:
                         {test_line}
                     if rec_gnorm:
-                        p_vg(x, gs, t, pp, pdata, rngs[b, {record_stream}])
+                        _p_vg(x, gs, t, pp, pdata, rngs[b, {record_stream}])
                         out_gnorm[k, r] = _norm(gs)
                     if rec_dist:
                         out_dist[k, r] = {dist_expr}
@@ -581,5 +585,6 @@ def _compile_in_memory(src, funcs):
         _fill_diverged=_fill_diverged, CACHE=False,
     )
     namespace.update({alias: njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})
+    namespace.update({"_" + alias: fn for alias, fn in funcs.items()})
     exec(compile(src, "<optsim generated kernel>", "exec"), namespace)
     return namespace["kernel"]
