@@ -419,7 +419,10 @@ def reproduce(scale="quick", root=None, force=False, quiet=False) -> list[dict]:
     """Run every study at ``scale`` (reusing saved results), draw every figure, print a summary."""
     root = find_root(root)
     say = (lambda *a: None) if quiet else print
+    from .engine.plan import KERNEL_LOG, kernel_time
+
     summary = []
+    log_start = len(KERNEL_LOG)
     for name in _names(root, "studies"):
         t0 = time.perf_counter()
         run_study(name, scale, root, force=force, quiet=quiet)
@@ -438,6 +441,8 @@ def reproduce(scale="quick", root=None, force=False, quiet=False) -> list[dict]:
     for s in summary:
         say(f"{s['study']:<{w}}  {s['reproduced']:>8}/{s['claims']:<8}  {s['run_seconds']:7.1f}  "
             f"{s['compute_seconds']:12.1f}  {s['figures']:7d}  {s['figure_seconds']:11.1f}")
+    n_comp, t_comp, n_load, t_load = kernel_time(log_start)
+    say(f"kernels: {n_comp} compiled in {t_comp:.1f} s, {n_load} loaded from the cache in {t_load:.1f} s")
     if _gallery_studies(root):
         page = write_gallery_page(scale, root)
         say(f"gallery page: {page}")

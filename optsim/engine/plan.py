@@ -13,13 +13,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from concurrent.futures import ThreadPoolExecutor
+import time
 
 import numba
 import numpy as np
 
 from .codegen import KernelSpec, kernel_for, workspace
 
-__all__ = ["Plan", "Group", "RECORDABLE"]
+__all__ = ["Plan", "Group", "RECORDABLE", "KERNEL_LOG", "kernel_time"]
+
+KERNEL_LOG: list[dict] = []
+"""Every kernel this process compiled or loaded: ``{"kernel", "seconds", "compiled"}``."""
+
+
+def kernel_time(since=0):
+    """(number compiled, seconds compiling, number loaded from the cache, seconds loading)
+    over the entries of :data:`KERNEL_LOG` from ``since`` on."""
+    log = KERNEL_LOG[since:]
+    comp = [e["seconds"] for e in log if e["compiled"]]
+    load = [e["seconds"] for e in log if not e["compiled"]]
+    return len(comp), sum(comp), len(load), sum(load)
 
 
 def _blocks(n, threads):
@@ -147,7 +160,13 @@ class Plan:
             out = self.allocate(n)
         kernel = self.kernel(g)
         call = self._caller(kernel, g, start, out)
+        fresh = not kernel.signatures
+        t0 = time.perf_counter()
         call(0, 0)  # compile (or load from the cache) once, before the threads start
+        if fresh:
+            hits = sum(getattr(kernel.stats, "cache_hits", {}).values())
+            KERNEL_LOG.append({"kernel": kernel.py_func.__module__, "seconds": time.perf_counter() - t0,
+                               "compiled": hits == 0})
         threads = numba.get_num_threads() if threads is None else int(threads)
         blocks = _blocks(n, threads)
         if threads <= 1 or len(blocks) <= 1:
