@@ -1,0 +1,161 @@
+"""What limits each benchmark workload: an ablation profile of optsim's generated kernels.
+
+For each workload (W1-W4 of ``bench_peers.py``, at a reduced size) this builds optsim's
+kernel source and times it, on one thread, with one piece at a time taken out:
+
+- ``full``: the kernel as ``optsim.sweep`` runs it;
+- ``no noise``: the noise model's call removed (the exact gradient is used);
+- ``trivial gradient``: the problem's gradient replaced by ``g = x`` (same memory traffic
+  for the update, none of the problem's arithmetic; minibatch sampling removed too);
+- ``no update``: the optimizer's update removed (x stays where it is);
+- ``loop only``: all three removed: what is left is the block and step bookkeeping.
+
+The share of a piece is the time it saves when removed.  Samplers (perf) cannot name the
+functions of numba's generated code, which is why this removes them instead.  The random
+number generator is also timed on its own (normals per second, one thread).
+
+    python benchmarks/profile_kernels.py            # about two minutes
+    python benchmarks/profile_kernels.py --json benchmarks/out/profile_kernels.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _peers import workloads  # noqa: E402
+from _peers.impl_optsim import _optimizer, problem_and_noise  # noqa: E402
+
+# reduced sizes: (learning rates, replicates, steps); the rate per trajectory-step does not
+# depend on them once a block is full
+SIZES = {"W1": (16, 256, 1000), "W2": (2, 4, 100), "W3": (8, 64, 1000), "W4": (8, 8, None)}
+
+
+def ablations(src):
+    """{name: source} with the pieces taken out (asserting each substitution applies)."""
+    noise = re.compile(r"^ *n\d+_apply\(.*\)\n", re.M)
+    grad = re.compile(r"^( *)fobs = p_b?vg\(.*\)\n", re.M)
+    sample = re.compile(r"^ *nb = mb_sample\(.*\)\n", re.M)
+    update = "o_step(X, G, S, sc, t + 1, lr, hp)"
+
+    def no_noise(s):
+        return noise.sub("", s)
+
+    def trivial_grad(s):
+        s = sample.sub("", s)
+        out = grad.sub(lambda m: f"{m.group(1)}fobs = 0.0\n{m.group(1)}for i in range(d):\n"
+                                  f"{m.group(1)}    g[i] = x[i]\n", s)
+        assert out != s
+        return out
+
+    def no_update(s):
+        assert update in s
+        return s.replace(update, "pass")
+
+    out = {"full": src, "no noise": no_noise(src), "trivial gradient": trivial_grad(src),
+           "no update": no_update(src), "loop only": no_update(trivial_grad(no_noise(src)))}
+    if out["no noise"] == src:
+        del out["no noise"]  # the workload has no additive noise model
+    return out
+
+
+def time_kernel(plan, src, funcs, repeat):
+    from optsim.engine import codegen
+
+    g = plan.groups[0]
+    kernel = codegen._compile_in_memory(src, funcs)
+    out = plan.allocate(g.size)
+    call = plan._caller(kernel, g, 0, out)
+    call(0, 1)  # compile
+    best = np.inf
+    for _ in range(repeat):
+        out = plan.allocate(g.size)
+        call = plan._caller(kernel, g, 0, out)
+        t = time.thread_time()
+        call(0, g.size)
+        best = min(best, time.thread_time() - t)
+    return best
+
+
+def profile(name, repeat):
+    from optsim.engine import codegen
+    from optsim.sweep import build_plan
+
+    wl = workloads.make(name)
+    n_lr, reps, steps = SIZES[name]
+    wl = wl.subset(np.linspace(0, len(wl.lrs) - 1, n_lr).astype(int), reps)
+    if steps:
+        wl.steps = steps
+        wl.record_steps = workloads.record_grid(steps, 50)
+    problem, noise = problem_and_noise(wl)
+    rule = "adam" if name == "W3" else wl.rules[0]  # W3: Adam's kernel, as for the others
+    plan, _ = build_plan(problem, _optimizer(rule), noise=noise, grid={"lr": np.asarray(wl.lrs)},
+                         replicates=wl.replicates, steps=wl.steps, record_steps=wl.record_steps,
+                         record=("loss",), seed=0)
+    g = plan.groups[0]
+    src, funcs = codegen.generate_source(g.spec)
+    n_updates = g.size * wl.steps * (problem.dimension() if name == "W2" else 1)
+    rows = {}
+    for label, s in ablations(src).items():
+        sec = time_kernel(plan, s, funcs, repeat)
+        rows[label] = {"seconds": sec, "ns_per_unit": 1e9 * sec / n_updates}
+    full = rows["full"]["seconds"]
+    for r in rows.values():
+        r["share_of_full"] = r["seconds"] / full
+    unit = "parameter-update" if name == "W2" else "trajectory-step"
+    return {"workload": name, "rule": rule, "block": codegen.block_size(g.spec, problem.dimension()),
+            "dim": problem.dimension(), "unit": unit, "rows": rows}
+
+
+def rng_rate():
+    from numba import njit
+
+    from optsim._rng import normal, stream_state
+
+    @njit(_nrt=False)  # as in the kernels
+    def draw(s, n):
+        acc = 0.0
+        for _ in range(n):
+            acc += normal(s)
+        return acc
+
+    s = stream_state(0)
+    draw(s, 10)
+    n = 20_000_000
+    t = time.thread_time()
+    draw(s, n)
+    return n / (time.thread_time() - t)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--workloads", default="W1,W2,W3,W4")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--json", default=None, help="also write the results here")
+    args = p.parse_args(argv)
+    results = {"normals_per_s_one_thread": rng_rate(), "workloads": []}
+    print(f"ziggurat normals, one thread: {results['normals_per_s_one_thread']:.3g}/s "
+          f"({1e9 / results['normals_per_s_one_thread']:.1f} ns each)")
+    for name in args.workloads.split(","):
+        r = profile(name, args.repeat)
+        results["workloads"].append(r)
+        print(f"\n{name} ({r['rule']}, d = {r['dim']}, blocks of {r['block']}), ns per {r['unit']}, one thread:")
+        for label, row in r["rows"].items():
+            print(f"  {label:18s} {row['ns_per_unit']:8.2f} ns  ({row['share_of_full']:.2f} of full)")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return results
+
+
+if __name__ == "__main__":
+    main()
