@@ -5,17 +5,10 @@ import importlib
 
 import numpy as np
 import pytest
+from study_cache import tiny_results
 
 from optsim.plotting import save_animation
 from studies import lecture_002 as study
-
-_CACHE = {}
-
-
-def _results():
-    if "tiny" not in _CACHE:
-        _CACHE["tiny"] = study.run("tiny")
-    return _CACHE["tiny"]
 
 
 def test_study_interface_and_verdict():
@@ -23,7 +16,7 @@ def test_study_interface_and_verdict():
         assert isinstance(getattr(study, attr), str) and getattr(study, attr)
     assert set(study.SCALES) == {"tiny", "quick", "paper"}
     assert set(study.GALLERY) == {"lecture", "title", "source", "file"} and study.GALLERY["lecture"] == "002"
-    results = _results()
+    results = tiny_results(study)
     assert results and all(hasattr(ds, "data_vars") for ds in results.values())
     rows = study.verdict(results)
     for row in rows:
@@ -39,19 +32,19 @@ def test_figure_draws_and_animates(name, tmp_path):
     mod = importlib.import_module(f"figures.{name}")
     assert mod.NAME == name and mod.STUDY == study.NAME and mod.LECTURE == "002"
     assert mod.__doc__.strip() and mod.SLIDE and mod.CLAIM
-    fig = mod.draw(_results())
+    fig = mod.draw(tiny_results(study))
     assert fig.axes
     for ax in fig.axes:  # every panel's x axis is labelled, on it or on a panel sharing it
         assert any(a.get_xlabel() for a in ax.get_shared_x_axes().get_siblings(ax)), ax.get_title()
     if hasattr(mod, "animate"):
-        _fig, anim = mod.animate(_results(), frames=2)
+        _fig, anim = mod.animate(tiny_results(study), frames=2)
         (gif,) = save_animation(anim, tmp_path / name, mp4=False)
         assert gif.stat().st_size > 0
 
 
 def test_restart_run_reaches_the_minimum_before_the_lecture_says():
     """The lecture reports iteration 46 on a surface it does not give; on optsim's saddle it is 14."""
-    ds = _results()["schedules"]
+    ds = tiny_results(study)["schedules"]
     assert study.first_reach(ds, "GD, warm restarts") == 14
     assert study.first_reach(ds, "GD, constant 0.1") == 104
     assert study.first_reach(ds, "GD, exponential decay") == -1  # stuck at the saddle point
@@ -62,7 +55,7 @@ def test_restart_run_reaches_the_minimum_before_the_lecture_says():
 
 
 def test_worked_examples_of_the_lecture():
-    r = _results()
+    r = tiny_results(study)
     # after the gradients 1, 0: exponential averaging 1 -> 1/sqrt(0.4997) = 1.41, the max norm 1 -> 1/0.999
     e = r["ema_max"]["eff_lr"].isel(sequence=0, replicate=0, param=0, step=[1, 2]).values
     np.testing.assert_allclose(e[0], [1.0, 1.0 / np.sqrt(0.000999 / (1 - 0.999**2))], rtol=1e-12)

@@ -1,6 +1,6 @@
 """Smoke and claim tests of the lecture-gallery studies 000, 001, 003 and 004.
 
-Each study runs once at scale "tiny" (cached for the module); its verdict rows, figures and
+Each study runs once at scale "tiny" (once per test process, shared with the other tests); its verdict rows, figures and
 animations are checked for form, and the deterministic claims are checked by value.
 """
 
@@ -8,6 +8,7 @@ import importlib
 
 import numpy as np
 import pytest
+from study_cache import tiny_results
 
 import optsim
 from optsim.optimizers import SGD, Adagrad
@@ -15,13 +16,6 @@ from optsim.plotting import save_animation
 from studies import lecture_000, lecture_001, lecture_003, lecture_004
 
 STUDIES = [lecture_000, lecture_001, lecture_003, lecture_004]
-_CACHE = {}
-
-
-def _tiny(study):
-    if study.NAME not in _CACHE:
-        _CACHE[study.NAME] = study.run("tiny")
-    return _CACHE[study.NAME]
 
 
 @pytest.mark.parametrize("study", STUDIES, ids=lambda s: s.NAME)
@@ -30,7 +24,7 @@ def test_tiny_run_verdict_figures_and_animations(study, tmp_path):
         assert isinstance(getattr(study, attr), str) and getattr(study, attr)
     assert set(study.SCALES) == {"tiny", "quick", "paper"}
     assert set(study.GALLERY) >= {"lecture", "title", "source", "file"}
-    results = _tiny(study)
+    results = tiny_results(study)
     assert results and all(hasattr(ds, "data_vars") for ds in results.values())
     rows = study.verdict(results)
     assert rows
@@ -55,7 +49,7 @@ def test_tiny_run_verdict_figures_and_animations(study, tmp_path):
 def test_adam_worked_example_against_numpy():
     """Lecture 001: optsim's Adam equals a NumPy Adam step by step; the notes' sqrt(1 - beta1^t) gives
     alpha_hat_1 = 0.01, x_1 = 0.0316 (neither the correct 0.0316, 0.1 nor the printed 0.0158, 0.0499)."""
-    ds = _tiny(lecture_001)["adam"]
+    ds = tiny_results(lecture_001)["adam"]
     adam = ds.sel(optimizer="adam").isel(replicate=0)
     x = adam["params"].isel(param=0).values
     x_np, m_np, v_np = lecture_001.adam_oracle(len(x) - 1)
@@ -98,7 +92,7 @@ def test_lecture_rms_is_adagrad_with_inverse_sqrt_decay():
 
 
 def test_rms_bursts_when_the_steep_rate_passes_two():
-    rms = _tiny(lecture_004)["rms"]
+    rms = tiny_results(lecture_004)["rms"]
     reach, found = lecture_004.bursts(rms["dist"].values)
     assert reach is not None and found
     stab = rms["stability"].sel(param="x1").values
@@ -108,7 +102,7 @@ def test_rms_bursts_when_the_steep_rate_passes_two():
 def test_nag_lookahead_and_radam_rectification():
     """Lecture 003: NAG's look-ahead points are SGD(nesterov=True)'s iterates; r_t from the engine
     matches the closed form; the schedules have the stated shapes."""
-    res = _tiny(lecture_003)
+    res = tiny_results(lecture_003)
     nag = res["nag"]
     np.testing.assert_allclose(nag["lookahead"].transpose("step", "param").values,
                                nag["params"].sel(optimizer="sgd nesterov").transpose("step", "param").values,
@@ -126,6 +120,6 @@ def test_nag_lookahead_and_radam_rectification():
 
 def test_adam_factors_multiply_to_the_update():
     """Lecture 000: eta A_t C M_t is Adam's update (eps aside), A_1 C = 1."""
-    ad = _tiny(lecture_000)["adam"]
+    ad = tiny_results(lecture_000)["adam"]
     np.testing.assert_allclose(ad["product"].values, ad["update"].values, rtol=1e-6)
     assert float(ad["adaptive_lr"].sel(t=1)) * ad.attrs["constant"] == pytest.approx(1.0, rel=1e-12)

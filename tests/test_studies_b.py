@@ -4,17 +4,11 @@ import importlib
 
 import numpy as np
 import pytest
+from study_cache import tiny_results
 
 from studies import generalization_gap, radam_warmup
 
 STUDIES = [generalization_gap, radam_warmup]
-_CACHE = {}
-
-
-def _tiny(study):
-    if study.NAME not in _CACHE:
-        _CACHE[study.NAME] = study.run("tiny")
-    return _CACHE[study.NAME]
 
 
 @pytest.mark.parametrize("study", STUDIES, ids=lambda s: s.NAME)
@@ -22,7 +16,7 @@ def test_tiny_run_verdict_and_figures(study):
     for attr in ("NAME", "TITLE", "QUESTION", "HYPOTHESIS"):
         assert isinstance(getattr(study, attr), str) and getattr(study, attr)
     assert set(study.SCALES) == {"tiny", "quick", "paper"}
-    results = _tiny(study)
+    results = tiny_results(study)
     assert results and all(hasattr(ds, "data_vars") for ds in results.values())
     rows = study.verdict(results)
     assert rows
