@@ -65,14 +65,11 @@ def _same_rows(hpo, hps, hpn, hpp, k0, k1):
 
 
 @njit(cache=True)
-def _fill_diverged(k, b, d, r, x, S, out_loss, out_test, out_gnorm, out_dist, out_params,
+def _fill_diverged(k, b, d, r, R, x, S, out_loss, out_test, out_gnorm, out_dist, out_params,
                    out_eff, out_effstats, out_state, out_statenorm):
-    """The records from ``r`` on of trajectory ``k`` (block position ``b``), which diverged
+    """Records ``r`` to ``R - 1`` of trajectory ``k`` (block position ``b``), which diverged
     at the current step: losses inf, parameters and state frozen where they are, effective
     rates NaN."""
-    R = max(out_loss.shape[1], out_test.shape[1], out_gnorm.shape[1], out_dist.shape[1],
-            out_params.shape[1], out_eff.shape[1], out_effstats.shape[1], out_state.shape[1],
-            out_statenorm.shape[1])
     for rr in range(r, R):
         if out_loss.shape[1] > 0:
             out_loss[k, rr] = np.inf

@@ -18,9 +18,9 @@ directory (``$OPTSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/optsim/kernels``, else
 ``~/.cache/optsim/kernels``) and imports it.  A second run in a new process loads the
 compiled kernel from numba's cache instead of compiling it.
 
-Every component function is inlined into the kernel at numba's IR level
-(``inline='always'``): calls between separately compiled functions pay numba's atomic
-reference counting on every array argument, which doubled the cost of a step.
+The functions of a step (gradient, noise, schedule, update) are inlined into the kernel
+at numba's IR level (``inline='always'``); the work of recorded steps calls the
+components' own cached functions.
 
 The file name is a hash of the generated source *and* of the source files of every
 module it imports, so editing a component (ours or a user's) gives a new kernel
@@ -163,7 +163,7 @@ def generate_source(spec: KernelSpec):
     grad = []
     if lookahead:  # the look-ahead point of the whole block is computed before the gradients
         funcs["o_look"] = O["lookahead"]
-    views = []  # array views made once per trajectory, outside the step loop
+    views = []  # views of a block's hyperparameter rows, made outside the step loop
     rng_views = []  # each trajectory's random streams
     noise_lines = []
     nz_off = 0
@@ -226,10 +226,11 @@ def generate_source(spec: KernelSpec):
         dist_expr = "_p_dist(x, pp, pdata)"
     else:
         dist_expr = "_dist(x, xstar)"
-    project = ["pass"]
-    if "project" in P:
+    project = "pass"
+    if "project" in P:  # onto the feasible set, after every update of the still running ones
         funcs["p_proj"] = P["project"]
-        project = ["p_proj(x, pp, pdata)"]
+        project = ("for b in range(B):\n    if div[b] < 0:\n"
+                   "        p_proj(X[b * d:(b + 1) * d], pp, pdata)")
     init_point = ["pass"]
     if "initial_point" in P:
         funcs["p_init"] = P["initial_point"]
@@ -256,8 +257,7 @@ def generate_source(spec: KernelSpec):
         rng_views=_indent(rng_views, 16),
         grad=_indent(grad, 16),
         sched=_indent("\n".join(sched).split("\n"), 12),
-        project=_indent(project, 20),
-        has_project="True" if project != ["pass"] else "False",
+        project=_indent(project.split("\n"), 12),
         test_line=test_line,
         dist_expr=dist_expr,
     )
@@ -477,7 +477,7 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                     # the step at which it left the bounds; its later records are filled now
                     div[b] = t
                     alive -= 1
-                    _fill_diverged(k0 + b, b, d, r, x, S, out_loss, out_test, out_gnorm,
+                    _fill_diverged(k0 + b, b, d, r, R, x, S, out_loss, out_test, out_gnorm,
                                    out_dist, out_params, out_eff, out_effstats, out_state,
                                    out_statenorm)
                     last[b] = np.inf
@@ -487,10 +487,6 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                 break
 {sched}
             o_step(X, G, S, sc, t + 1, lr, hp)
-            if {has_project}:
-                for b in range(B):
-                    if div[b] < 0:
-                        x = X[b * d:(b + 1) * d]
 {project}
             t += 1
         for b in range(B):

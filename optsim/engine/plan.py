@@ -10,10 +10,9 @@ rows, never on which range or thread ran it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from concurrent.futures import ThreadPoolExecutor
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
