@@ -45,7 +45,7 @@ def ablations(src):
     noise = re.compile(r"^ *n\d+_apply\(.*\)\n", re.M)
     grad = re.compile(r"^( *)fobs = p_b?vg\(.*\)\n", re.M)
     sample = re.compile(r"^ *nb = mb_sample\(.*\)\n", re.M)
-    update = "o_step(X, G, S, sc, t + 1, lr, hp)"
+    update = "call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp))"
 
     def no_noise(s):
         return noise.sub("", s)

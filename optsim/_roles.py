@@ -3,7 +3,8 @@
 Every function below is a module-level ``@njit`` function (``cache=True`` for the
 registered components) that takes and returns only scalars and preallocated arrays, never
 allocates and never raises.  The engine generates one kernel per combination of
-problem, noise model(s), optimizer and schedule that calls them; see
+problem and noise model(s) that inlines theirs, and calls an optimizer's and a schedule's
+functions through C-callable entry points compiled once per component; see
 :mod:`optsim.engine.codegen`.
 
 Optimizer (``kernels`` keys)

@@ -391,3 +391,28 @@ def test_user_jitted_rule_works_uncached():
     ds = optsim.sweep(problems.Quadratic(curvatures=[1.0, 10.0]), SignSGD(), grid={"lr": [0.1, 0.01]},
                       steps=50, record_every=50)
     np.testing.assert_allclose(ds.loss.isel(step=-1).values.ravel(), [0.0, 1.375], atol=1e-12)
+
+
+def test_one_kernel_serves_every_optimizer_and_schedule():
+    from optsim.engine.codegen import KERNEL_LOG, entry_points, kernel_for
+    from optsim.sweep import build_plan
+
+    prob, nz = problems.Quadratic(curvatures=[1.0, 4.0]), noise.Gaussian(sigma=0.1)
+    combos = [(optimizers.SGD(momentum=0.9), schedules.Constant()),
+              (optimizers.NAG(), schedules.OneCycle(total_steps=20)),
+              (optimizers.Adam(), schedules.LinearWarmup(warmup_steps=5, after=schedules.CosineAnnealing(T_max=20))),
+              (optimizers.SWATS(), schedules.ReduceOnPlateau())]
+    kernels = set()
+    for opt, sched in combos:
+        plan, _ = build_plan(prob, opt, noise=nz, schedule=sched, steps=20)
+        kernels.add(id(kernel_for(plan.groups[0].spec)))
+        fn, table = plan.entry_tables(plan.groups[0])
+        assert fn[1] == entry_points(type(opt))["step"] != 0
+        assert (fn[3] != 0) == isinstance(opt, optimizers.NAG)  # only NAG has a look-ahead point
+        assert table.shape == (len(sched.tree()), 7)
+    assert len(kernels) == 1
+    start = len(KERNEL_LOG)
+    a = optsim.sweep(prob, [opt for opt, _ in combos[:2]], noise=nz, grid={"lr": [0.01, 0.1]},
+                     replicates=3, steps=20)
+    assert [e["kind"] for e in KERNEL_LOG[start:]].count("kernel") <= 1  # one kernel, at most once
+    assert np.all(np.isfinite(a.loss.values))

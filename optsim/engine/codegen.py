@@ -1,4 +1,4 @@
-"""Generate, cache and load the trajectory kernel for one combination of components.
+"""Generate, cache and load the trajectory kernel for one problem and its noise models.
 
 The kernel runs a range of trajectories without the GIL; the plan
 (:mod:`optsim.engine.plan`) runs ranges on all cores from a thread pool.  A serial kernel
@@ -11,16 +11,22 @@ trajectory at a time with numba's defaults, with the same numbers to the bit.
 
 numba's disk cache never hits for a kernel that receives jitted functions as arguments
 or closes over them, but it does for a module-level ``@njit(cache=True)`` kernel that
-calls module-level jitted functions.  So for each combination of problem class, noise
-model classes, optimizer class and schedule structure this module writes the source of
-a kernel that imports exactly those functions, saves it under the kernel cache
-directory (``$OPTSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/optsim/kernels``, else
-``~/.cache/optsim/kernels``) and imports it.  A second run in a new process loads the
-compiled kernel from numba's cache instead of compiling it.
+calls module-level jitted functions.  So for each combination of problem class and noise
+model classes this module writes the source of a kernel that imports exactly their
+functions, saves it under the kernel cache directory (``$OPTSIM_CACHE_DIR``, else
+``$XDG_CACHE_HOME/optsim/kernels``, else ``~/.cache/optsim/kernels``) and imports it.  A
+second run in a new process loads the compiled kernel from numba's cache instead of
+compiling it.  The problem's gradient and the noise models are inlined into the kernel at
+numba's IR level (``inline='always'``); the work of recorded steps calls the problem's
+own cached functions.
 
-The functions of a step (gradient, noise, schedule, update) are inlined into the kernel
-at numba's IR level (``inline='always'``); the work of recorded steps calls the
-components' own cached functions.
+The optimizer and the schedule are not compiled into the kernel.  Each optimizer and each
+schedule class gets a module of C-callable entry points (``numba.cfunc``, written and
+cached the same way, see :func:`entry_points`), and the kernel calls them through their
+addresses, which the plan hands it in two small tables.  A sweep over 8 optimizers then
+compiles one kernel, not 8, and a new optimizer on a known problem compiles only its own
+entry points (under a second).  The cost is an indirect call per update of a block of
+replicates, or per update of a trajectory where blocks are not used: a few nanoseconds.
 
 The file name is a hash of the generated source *and* of the source files of every
 module it imports, so editing a component (ours or a user's) gives a new kernel
@@ -37,6 +43,7 @@ import importlib.util
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numba
@@ -44,9 +51,9 @@ import numpy as np
 
 from .._version import __version__
 from ..io import atomic_path
-from . import _helpers  # noqa: F401  (imported by every generated kernel)
+from . import _fcall, _helpers  # noqa: F401  (imported by every generated kernel)
 
-__all__ = ["kernel_for", "cache_dir", "KernelSpec", "STREAMS"]
+__all__ = ["kernel_for", "entry_points", "cache_dir", "KernelSpec", "STREAMS", "KERNEL_LOG"]
 
 TEMPLATE_VERSION = "5"
 
@@ -61,7 +68,13 @@ BLOCK_TRAJ = 256
 BLOCK_ELEMS = 2048
 
 _lock = threading.Lock()
+KERNEL_LOG: list[dict] = []
+"""Every kernel and every component's entry points this process compiled or loaded:
+``{"kernel", "kind" ("kernel" or "entry points"), "seconds", "compiled"}`` (also
+:data:`optsim.engine.plan.KERNEL_LOG`)."""
+
 _loaded: dict[str, object] = {}
+_keep: list = []
 _file_digests: dict[str, tuple[float, str]] = {}
 
 
@@ -93,8 +106,9 @@ class KernelSpec:
             else bool(blocked)
 
     def key(self):
-        return (self.problem_cls, self.noise_classes, self.optimizer_cls, self.schedule_nodes,
-                self.n_pdata, self.n_ndata, self.blocked)
+        """What the kernel's source depends on: the optimizer and the schedule are not part
+        of it (the kernel calls them through their entry points)."""
+        return (self.problem_cls, self.noise_classes, self.n_pdata, self.n_ndata)
 
 
 def blockable(optimizer_cls, schedule_classes):
@@ -144,25 +158,14 @@ def generate_source(spec: KernelSpec):
     """The kernel's source and the functions it needs, as {alias: jitted function}."""
     funcs = {}
     P = spec.problem_cls.kernels
-    O = spec.optimizer_cls.kernels
     for need in ("value_and_grad", "objective"):
         if need not in P:
             raise TypeError(f"{spec.problem_cls.__name__}.kernels lacks {need!r}")
-    for need in ("init", "step", "eff_lr"):
-        if need not in O:
-            raise TypeError(f"{spec.optimizer_cls.__name__}.kernels lacks {need!r}")
     funcs["p_vg"] = P["value_and_grad"]
     funcs["p_obj"] = P["objective"]
-    funcs["o_init"] = O["init"]
-    funcs["o_step"] = O["step"]
-    funcs["o_eff"] = O["eff_lr"]
 
-    # -- the observed gradient -------------------------------------------------------
-    lookahead = "lookahead" in O
-    xg = "y" if lookahead else "x"
+    # -- the observed gradient, at the look-ahead point y (= x for most optimizers) ---------
     grad = []
-    if lookahead:  # the look-ahead point of the whole block is computed before the gradients
-        funcs["o_look"] = O["lookahead"]
     views = []  # views of a block's hyperparameter rows, made outside the step loop
     rng_views = []  # each trajectory's random streams
     noise_lines = []
@@ -182,39 +185,14 @@ def generate_source(spec: KernelSpec):
             funcs["p_bvg"] = P["batch_value_and_grad"]
             funcs["mb_sample"] = ncls.kernels["sample"]
             grad.append(f"nb = mb_sample(idx, perm, mbs, {sl}, rng_batch)")
-            grad.append(f"fobs = p_bvg({xg}, g, idx, nb, pp, pdata)")
+            grad.append("fobs = p_bvg(y, g, idx, nb, pp, pdata)")
         else:
             funcs[f"n{j}_apply"] = ncls.kernels["apply"]
-            noise_lines.append(f"n{j}_apply(g, {xg}, t, {sl}, ndata[{j}], rng_n{j})")
+            noise_lines.append(f"n{j}_apply(g, y, t, {sl}, ndata[{j}], rng_n{j})")
         nz_off += width
     if not minibatch:
-        grad.append(f"fobs = p_vg({xg}, g, t, pp, pdata, rng_problem)")
+        grad.append("fobs = p_vg(y, g, t, pp, pdata, rng_problem)")
     grad += noise_lines
-
-    # -- the schedule tree -------------------------------------------------------------
-    sched = []
-    sp_off = 0
-    ss_off = 0
-    mom_index = -1
-    if spec.optimizer_cls.momentum_param is not None:
-        mom_index = spec.optimizer_cls.dynamic_names().index(spec.optimizer_cls.momentum_param)
-    for i, (scls, child) in enumerate(spec.schedule_nodes):
-        width = len(scls.dynamic_names())
-        views.append(f"sp{i} = sp[{sp_off}:{sp_off + width}]")
-        views.append(f"ss{i} = ss[{ss_off}:{ss_off + scls.state_size}]")
-        sl = f"sp{i}"
-        st = f"ss{i}"
-        funcs[f"s{i}_value"] = scls.kernels["value"]
-        inner = f", lr{child}" if scls.wraps else ""
-        sched.append(f"lr{i} = s{i}_value(t, base_lr, {sl}, {st}, fobs{inner})")
-        if "momentum" in scls.kernels and mom_index >= 0:
-            # (an optimizer without momentum: the sweep has refused cycle_momentum=True)
-            funcs[f"s{i}_mom"] = scls.kernels["momentum"]
-            sched.append(f"mom = s{i}_mom(t, {sl})")
-            sched.append(f"if mom == mom:\n    hp[{mom_index}] = mom")
-        sp_off += width
-        ss_off += scls.state_size
-    sched.append(f"lr = lr{len(spec.schedule_nodes) - 1}")
 
     # -- optional problem functions ----------------------------------------------------
     test_line = "pass"
@@ -243,8 +221,6 @@ def generate_source(spec: KernelSpec):
         ndata_tuple=ndata_tuple,
         version=TEMPLATE_VERSION,
         nstreams=STREAMS["noise0"] + len(spec.noise_classes),
-        lookahead_call="o_look(X, S, sc, t + 1, hp, Y)" if lookahead else "pass",
-        y_view="y = Y[b * d:(b + 1) * d]" if lookahead else "y = x",
         batch_init=(
             "for i in range(nsamples):\n                perms[b, i] = i\n"
             "            mbss[b, 0] = 0.0\n            mbss[b, 1] = 0.0"
@@ -256,7 +232,6 @@ def generate_source(spec: KernelSpec):
         views=_indent(views, 8),
         rng_views=_indent(rng_views, 16),
         grad=_indent(grad, 16),
-        sched=_indent("\n".join(sched).split("\n"), 12),
         project=_indent(project.split("\n"), 12),
         test_line=test_line,
         dist_expr=dist_expr,
@@ -279,7 +254,7 @@ def block_size(spec, d):
     return max(1, min(BLOCK_TRAJ, BLOCK_ELEMS // max(int(d), 1)))
 
 
-def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples):
+def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1):
     """The scratch arrays one kernel call works in (the kernel itself never allocates)."""
     bmax = block_size(spec, d)
     nstreams = STREAMS["noise0"] + len(spec.noise_classes)
@@ -295,6 +270,7 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples):
         np.empty((2, d)),                      # scratch: a gradient, a state row
         np.empty(ns, np.int64), np.empty((bmax if ns else 0, ns), np.int64),  # idx, perms
         np.empty((bmax, 2)),                   # minibatch position and epoch
+        np.empty(nnodes),                      # the learning rate of every schedule node
     )
 
 
@@ -320,10 +296,10 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples):
 _TEMPLATE = """
 @njit(cache=CACHE, nogil=True, error_model="numpy", _nrt=False)
 def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
-           thresholds, div_factor, x_bound, nslots, nscal, nsched, nsamples,
+           thresholds, div_factor, x_bound, nslots, nscal, nsched, nsamples, fn, sched,
            out_loss, out_test, out_gnorm, out_dist, out_params, out_eff, out_effstats,
            out_state, out_statenorm, out_final, out_min, out_argmin, out_first, out_div,
-           W, S, sc, hp, ss, wt, wti, rngs, wd, idx, perms, mbss,
+           W, S, sc, hp, ss, wt, wti, rngs, wd, idx, perms, mbss, lrs,
            {data_args}):
     # optsim generated kernel, template {version}
     n = hpo.shape[0]
@@ -350,6 +326,19 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     div = wti[1]
     gs = wd[0]
     sq = wd[1]
+    # the optimizer's and the schedule's entry points (see entry_points)
+    f_init = fn[0]
+    f_step = fn[1]
+    f_eff = fn[2]
+    f_look = fn[3]
+    mom_index = fn[4]
+    nnodes = sched.shape[0]
+    lmax = S.shape[1]
+    nhp = hp.shape[0]
+    a_S = addr_of(S)
+    a_sc = addr_of(sc)
+    a_hp = addr_of(hp)
+    a_ss = addr_of(ss)
     k0 = 0
     while k0 < n:
         k1 = k0 + 1
@@ -383,7 +372,11 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
             rng = rngs[b]
             {batch_init}
 {init_point}
-        o_init(X, S, sc, hp)
+        a_X = addr_of(X)
+        a_Y = addr_of(Y)
+        a_G = addr_of(G)
+        a_sp = addr_of(sp)
+        call_void(f_init, (a_X, L, a_S, nslots, lmax, a_sc, nscal, a_hp, nhp))
         base_lr = hp[0]
         alive = B
         fobs = np.nan
@@ -405,7 +398,7 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
         while True:
             if r < R and rec_steps[r] == t:
                 if (rec_eff or rec_effstats) and t > 0:
-                    _o_eff(S, sc, t, lr, hp, EFF)
+                    call_void(f_eff, (a_S, nslots, lmax, a_sc, nscal, t, lr, a_hp, nhp, addr_of(EFF), L))
                 for b in range(B):
                     if div[b] >= 0:
                         continue
@@ -454,13 +447,14 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                 r += 1
             if t >= steps:
                 break
-            {lookahead_call}
+            if f_look != 0:
+                call_void(f_look, (a_X, L, a_S, nslots, lmax, a_sc, nscal, t + 1, a_hp, nhp, a_Y))
             for b in range(B):
                 if div[b] >= 0:
                     continue
                 x = X[b * d:(b + 1) * d]
                 g = G[b * d:(b + 1) * d]
-                {y_view}
+                y = Y[b * d:(b + 1) * d] if f_look != 0 else x
                 rng = rngs[b]
                 rng_problem = rng[{problem_stream}]
                 rng_batch = rng[{batch_stream}]
@@ -485,8 +479,17 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                         g[i] = 0.0  # it rides along with the block, untouched by noise
             if alive == 0:
                 break
-{sched}
-            o_step(X, G, S, sc, t + 1, lr, hp)
+            for i in range(nnodes):  # children first; sched[i] = addresses, child, offsets
+                c = sched[i, 2]
+                inner = lrs[c] if c >= 0 else np.nan
+                lrs[i] = call_f64(sched[i, 0], (t, base_lr, a_sp + 8 * sched[i, 3], sched[i, 4],
+                                                a_ss + 8 * sched[i, 5], sched[i, 6], fobs, inner))
+                if sched[i, 1] != 0:
+                    mom = call_f64(sched[i, 1], (t, a_sp + 8 * sched[i, 3], sched[i, 4]))
+                    if mom == mom:
+                        hp[mom_index] = mom
+            lr = lrs[nnodes - 1]
+            call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp))
 {project}
             t += 1
         for b in range(B):
@@ -508,6 +511,7 @@ import numpy as np
 from numba import njit
 from optsim._rng import seed_stream
 from optsim.engine._helpers import _norm, _rms, _stats, _dist, _same_rows, _fill_diverged
+from optsim.engine._fcall import call_void, call_f64, addr_of
 {imports}
 CACHE = True
 '''
@@ -520,10 +524,7 @@ def kernel_for(spec: KernelSpec, *, cache: bool | None = None):
     cacheable = all(_importable(fn) for fn in funcs.values())
     if cache is not None:
         cacheable = cacheable and cache
-    components = ", ".join(
-        c.__name__
-        for c in (spec.problem_cls, *spec.noise_classes, spec.optimizer_cls, *(n for n, _ in spec.schedule_nodes))
-    )
+    components = ", ".join(c.__name__ for c in (spec.problem_cls, *spec.noise_classes))
     if not cacheable:
         return _compile_in_memory(src, funcs)
     imports = "\n".join(
@@ -534,12 +535,8 @@ def kernel_for(spec: KernelSpec, *, cache: bool | None = None):
         optsim_version=__version__, version=TEMPLATE_VERSION, components=components, imports=imports
     )
     full = header + src
-    h = hashlib.sha256(full.encode())
-    h.update(numba.__version__.encode())
-    modules = sorted({mod for mod, _ in refs.values()} | {"optsim._rng", "optsim.engine._helpers"})
-    for mod in modules:
-        h.update(_file_digest(sys.modules[mod].__file__).encode())
-    name = "k_" + h.hexdigest()[:24]
+    modules = {mod for mod, _ in refs.values()} | {"optsim._rng", "optsim.engine._helpers", "optsim.engine._fcall"}
+    name = "k_" + _source_hash(full, modules)
     with _lock:
         if name in _loaded:
             return _loaded[name]
@@ -551,7 +548,121 @@ def kernel_for(spec: KernelSpec, *, cache: bool | None = None):
         return kernel
 
 
-def _load_module(name, source):
+# The C-callable entry points of an optimizer's and a schedule's functions, by role and
+# function: (signature, arguments, call).  P is a pointer to float64 data (an array's
+# first element), I an int64, F a float64.  The kernel calls them with the same
+# arguments in this order (see _TEMPLATE).
+_ENTRIES = {
+    "optimizer": {
+        "init": ("void(P, I, P, I, I, P, I, P, I)", "xp, n, sp, ns, m, scp, nsc, hpp, nhp",
+                 "{f}(carray(xp, n), carray(sp, (ns, m)), carray(scp, nsc), carray(hpp, nhp))"),
+        "step": ("void(P, P, I, P, I, I, P, I, I, F, P, I)", "xp, gp, n, sp, ns, m, scp, nsc, t, lr, hpp, nhp",
+                 "{f}(carray(xp, n), carray(gp, n), carray(sp, (ns, m)), carray(scp, nsc), t, lr,\n"
+                 "        carray(hpp, nhp))"),
+        "eff_lr": ("void(P, I, I, P, I, I, F, P, I, P, I)", "sp, ns, m, scp, nsc, t, lr, hpp, nhp, ep, n",
+                   "{f}(carray(sp, (ns, m)), carray(scp, nsc), t, lr, carray(hpp, nhp), carray(ep, n))"),
+        "lookahead": ("void(P, I, P, I, I, P, I, I, P, I, P)", "xp, n, sp, ns, m, scp, nsc, t, hpp, nhp, yp",
+                      "{f}(carray(xp, n), carray(sp, (ns, m)), carray(scp, nsc), t, carray(hpp, nhp),\n"
+                      "        carray(yp, n))"),
+    },
+    "schedule": {
+        "value": ("F(I, F, P, I, P, I, F, F)", "k, base_lr, spp, nsp, ssp, nss, loss, inner",
+                  "return {f}(k, base_lr, carray(spp, nsp), carray(ssp, nss), loss{inner})"),
+        "momentum": ("F(I, P, I)", "k, spp, nsp", "return {f}(k, carray(spp, nsp))"),
+    },
+}
+_REQUIRED = {"optimizer": ("init", "step", "eff_lr"), "schedule": ("value",)}
+
+_ENTRY_HEADER = '''"""Generated by optsim {optsim_version} (template {version}); do not edit.
+
+C-callable entry points of {component}'s functions; the kernels call them by address.
+"""
+from numba import carray, cfunc, njit, types
+{imports}
+CACHE = True
+'''
+
+_ENTRY_PRELUDE = """
+P = types.CPointer(types.float64)
+I = types.int64
+F = types.float64
+void = types.void
+"""
+
+
+def entry_points(cls):
+    """``{function: address}`` of the C-callable entry points of an optimizer's or a
+    schedule's jitted functions (``init``, ``step``, ``eff_lr``, ``lookahead``; ``value``,
+    ``momentum``), compiled once per component and kept in numba's disk cache."""
+    role = getattr(cls, "role", None)
+    if role not in _ENTRIES:
+        raise TypeError(f"{cls!r} is neither an optimizer nor a schedule")
+    for name in _REQUIRED[role]:
+        if name not in cls.kernels:
+            raise TypeError(f"{cls.__name__}.kernels lacks {name!r}")
+    funcs = {}
+    body = [_ENTRY_PRELUDE]
+    for name, (sig, args, call) in _ENTRIES[role].items():
+        if name not in cls.kernels:
+            continue
+        funcs[f"f_{name}"] = cls.kernels[name]
+        inner = ", inner" if getattr(cls, "wraps", False) else ""
+        body.append(f"\n\n@cfunc({sig}, cache=CACHE, error_model='numpy')\ndef {name}({args}):\n"
+                    f"    {call.format(f=f'f_{name}', inner=inner)}\n")
+    src = "".join(body)
+    names = [alias[2:] for alias in funcs]
+    key = ("entries", cls)
+    with _lock:
+        if key in _loaded:
+            return _loaded[key]
+    if all(_importable(fn) for fn in funcs.values()):
+        refs = {alias: _function_ref(fn) for alias, fn in funcs.items()}
+        imports = "\n".join(
+            f"from {mod} import {qual} as _{alias}\n{alias} = njit(inline='always')(_{alias}.py_func)"
+            for alias, (mod, qual) in sorted(refs.items())
+        )
+        full = _ENTRY_HEADER.format(optsim_version=__version__, version=TEMPLATE_VERSION,
+                                    component=cls.__name__, imports=imports) + src
+        name = "e_" + _source_hash(full, {mod for mod, _ in refs.values()})
+        with _lock:
+            t0 = time.perf_counter()
+            try:
+                module = _load_module(name, full, attr=None)
+                entries = {n: getattr(module, n).address for n in names}
+            except OSError:
+                entries = None
+            else:
+                KERNEL_LOG.append({"kernel": f"optsim_kernels.{name}", "kind": "entry points",
+                                   "seconds": time.perf_counter() - t0,
+                                   "compiled": sum(getattr(module, n).cache_hits for n in names) == 0})
+    else:
+        entries = None
+    if entries is None:  # functions without a source file, or an unwritable cache
+        from numba import carray, cfunc, types
+
+        namespace = dict(carray=carray, cfunc=cfunc, types=types, CACHE=False)
+        namespace.update({alias: numba.njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})
+        t0 = time.perf_counter()
+        exec(compile(src, f"<optsim entry points of {cls.__name__}>", "exec"), namespace)
+        KERNEL_LOG.append({"kernel": f"<entry points of {cls.__name__}>", "kind": "entry points",
+                           "seconds": time.perf_counter() - t0, "compiled": True})
+        entries = {n: namespace[n].address for n in names}
+        _keep.append(namespace)  # the compiled functions must outlive every kernel call
+    with _lock:
+        _loaded[key] = entries
+    return entries
+
+
+def _source_hash(full, modules):
+    """A hash of the generated source, numba's version and the source files it imports."""
+    h = hashlib.sha256(full.encode())
+    h.update(numba.__version__.encode())
+    for mod in sorted(modules):
+        h.update(_file_digest(sys.modules[mod].__file__).encode())
+    return h.hexdigest()[:24]
+
+
+def _load_module(name, source, attr="kernel"):
     directory = cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.py"
@@ -563,7 +674,7 @@ def _load_module(name, source):
     module = importlib.util.module_from_spec(spec)
     sys.modules[modname] = module  # numba's cache re-imports the module by name
     spec.loader.exec_module(module)
-    return module.kernel
+    return module if attr is None else getattr(module, attr)
 
 
 def _compile_in_memory(src, funcs):
@@ -573,12 +684,14 @@ def _compile_in_memory(src, funcs):
     from numba import njit
 
     from .._rng import seed_stream
+    from ._fcall import addr_of, call_f64, call_void
     from ._helpers import _dist, _fill_diverged, _norm, _rms, _same_rows, _stats
 
     namespace = dict(
         math=math, np=np, njit=njit, seed_stream=seed_stream,
         _norm=_norm, _rms=_rms, _stats=_stats, _dist=_dist, _same_rows=_same_rows,
-        _fill_diverged=_fill_diverged, CACHE=False,
+        _fill_diverged=_fill_diverged, call_void=call_void, call_f64=call_f64, addr_of=addr_of,
+        CACHE=False,
     )
     namespace.update({alias: njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})
     namespace.update({"_" + alias: fn for alias, fn in funcs.items()})

@@ -17,18 +17,17 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from .codegen import KernelSpec, kernel_for, workspace
+from .codegen import KERNEL_LOG, KernelSpec, entry_points, kernel_for, workspace
 
 __all__ = ["Plan", "Group", "RECORDABLE", "KERNEL_LOG", "kernel_time"]
 
-KERNEL_LOG: list[dict] = []
-"""Every kernel this process compiled or loaded: ``{"kernel", "seconds", "compiled"}``."""
 
 
-def kernel_time(since=0):
+def kernel_time(since=0, kind="kernel"):
     """(number compiled, seconds compiling, number loaded from the cache, seconds loading)
-    over the entries of :data:`KERNEL_LOG` from ``since`` on."""
-    log = KERNEL_LOG[since:]
+    over the entries of :data:`KERNEL_LOG` from ``since`` on, of one ``kind`` ("kernel",
+    "entry points"; None: both)."""
+    log = [e for e in KERNEL_LOG[since:] if kind is None or e["kind"] == kind]
     comp = [e["seconds"] for e in log if e["compiled"]]
     load = [e["seconds"] for e in log if not e["compiled"]]
     return len(comp), sum(comp), len(load), sum(load)
@@ -164,7 +163,8 @@ class Plan:
         call(0, 0)  # compile (or load from the cache) once, before the threads start
         if fresh:
             hits = sum(getattr(kernel.stats, "cache_hits", {}).values())
-            KERNEL_LOG.append({"kernel": kernel.py_func.__module__, "seconds": time.perf_counter() - t0,
+            KERNEL_LOG.append({"kernel": kernel.py_func.__module__, "kind": "kernel",
+                               "seconds": time.perf_counter() - t0,
                                "compiled": hits == 0})
         threads = numba.get_num_threads() if threads is None else int(threads)
         blocks = _blocks(n, threads)
@@ -181,6 +181,7 @@ class Plan:
         """A function running trajectories ``a:b`` of ``out`` (offset ``start`` in group ``g``)."""
         nsamples = g.problem.n_samples() or 0
         nsched = sum(type(s).state_size for s in g.schedule_nodes)
+        fn, sched = self.entry_tables(g)
         data = (*g.pdata, *(a for arrays in g.ndata for a in arrays))
         opt = type(g.optimizer)
         names = ("loss", "test_loss", "grad_norm", "dist", "params", "eff_lr", "eff_lr_stats",
@@ -190,18 +191,47 @@ class Plan:
         def call(a, b):
             sl = slice(start + a, start + b)
             work = workspace(g.spec, g.x0.shape[1], g.hpo.shape[1], opt.slots, opt.scalars, nsched,
-                             nsamples)
+                             nsamples, sched.shape[0])
             kernel(
                 g.x0, g.hpo[sl], g.hps[sl], g.hpn[sl], g.hpp[sl], g.xstar,
                 g.rep[sl], g.cell[sl], self.seed, self.steps, self.rec_steps,
                 self.thresholds, self.diverge_factor, self.x_bound,
-                opt.slots, opt.scalars, nsched, nsamples,
+                opt.slots, opt.scalars, nsched, nsamples, fn, sched,
                 *(out[name][a:b] for name in names),
                 *work,
                 *data,
             )
 
         return call
+
+    @staticmethod
+    def entry_tables(g):
+        """The kernel's tables of the optimizer's and the schedule's entry points.
+
+        ``fn``: addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and ``lookahead``
+        (0: none), then the position in ``hp`` of the hyperparameter a momentum-cycling
+        schedule overrides.  ``sched``, one row per schedule node in evaluation order:
+        addresses of ``value`` and ``momentum`` (0: none), the child's row (-1: none), then
+        offset and width of the node's parameters in the schedule row and of its state.
+        """
+        opt = type(g.optimizer)
+        ep = entry_points(opt)
+        mom_index = -1
+        if opt.momentum_param is not None:
+            mom_index = opt.dynamic_names().index(opt.momentum_param)
+        fn = np.array([ep["init"], ep["step"], ep["eff_lr"], ep.get("lookahead", 0), mom_index],
+                      dtype=np.int64)
+        rows = []
+        sp_off = ss_off = 0
+        for scls, child in g.spec.schedule_nodes:
+            sep = entry_points(scls)
+            width = len(scls.dynamic_names())
+            mom = sep.get("momentum", 0) if mom_index >= 0 else 0
+            # (an optimizer without momentum: the sweep has refused cycle_momentum=True)
+            rows.append([sep["value"], mom, child, sp_off, width, ss_off, scls.state_size])
+            sp_off += width
+            ss_off += scls.state_size
+        return fn, np.array(rows, dtype=np.int64).reshape(-1, 7)
 
     def chunks(self, chunk_size=None):
         """(group, start, stop) ranges covering every trajectory, at most ``chunk_size`` long."""

@@ -1,0 +1,59 @@
+"""Calls through a function's address from inside a kernel.
+
+The kernels are compiled per problem and noise models only.  They reach the optimizer's
+and the schedule's functions through the addresses of C-callable entry points
+(``numba.cfunc``, see :func:`optsim.engine.codegen.entry_points`), handed to every call
+in small integer tables.  So one compiled kernel serves every optimizer and schedule, and
+each entry point is compiled once per component and kept in numba's disk cache.
+
+``call_void(addr, args)`` and ``call_f64(addr, args)`` call the C function at ``addr``
+with the scalars of the tuple ``args`` (integers and floats; an array's data pointer is
+``addr_of(array)``, an integer).  On x86-64 and AArch64 a pointer argument is passed
+exactly like a 64-bit integer, so the callee may declare it as ``double*``.
+"""
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+__all__ = ["call_void", "call_f64", "addr_of"]
+
+
+def _caller(ret):
+    def typer(typingctx, addr, args):
+        if not isinstance(addr, types.Integer) or not isinstance(args, types.BaseTuple):
+            return None
+        if not all(isinstance(t, (types.Integer, types.Float)) for t in args.types):
+            return None
+
+        def codegen(context, builder, signature, llargs):
+            fn_addr, tup = llargs
+            argtys = [context.get_value_type(t) for t in args.types]
+            rty = ir.VoidType() if ret is types.void else context.get_value_type(ret)
+            fnptr = builder.inttoptr(fn_addr, ir.FunctionType(rty, argtys).as_pointer())
+            vals = [builder.extract_value(tup, i) for i in range(len(args.types))]
+            res = builder.call(fnptr, vals)
+            return context.get_dummy_value() if ret is types.void else res
+
+        return ret(addr, args), codegen
+
+    typer.__name__ = f"call_{ret}"
+    return intrinsic(typer)
+
+
+call_void = _caller(types.void)
+call_f64 = _caller(types.float64)
+
+
+@intrinsic
+def addr_of(typingctx, arr):
+    """The address of ``arr``'s first element, as an int64."""
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, signature, llargs):
+        ary = context.make_array(arr)(context, builder, llargs[0])
+        return builder.ptrtoint(ary.data, cgutils.intp_t)
+
+    return types.int64(arr), codegen
