@@ -17,7 +17,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["call_void", "call_f64", "addr_of"]
+__all__ = ["addr_of", "call_f64", "call_void"]
 
 
 def _caller(ret):

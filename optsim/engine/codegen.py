@@ -557,13 +557,13 @@ _ENTRIES = {
         "init": ("void(P, I, P, I, I, P, I, P, I)", "xp, n, sp, ns, m, scp, nsc, hpp, nhp",
                  "{f}(carray(xp, n), carray(sp, (ns, m)), carray(scp, nsc), carray(hpp, nhp))"),
         "step": ("void(P, P, I, P, I, I, P, I, I, F, P, I)", "xp, gp, n, sp, ns, m, scp, nsc, t, lr, hpp, nhp",
-                 "{f}(carray(xp, n), carray(gp, n), carray(sp, (ns, m)), carray(scp, nsc), t, lr,\n"
-                 "        carray(hpp, nhp))"),
+                 ("{f}(carray(xp, n), carray(gp, n), carray(sp, (ns, m)), carray(scp, nsc), t, lr,\n"
+                  "        carray(hpp, nhp))")),
         "eff_lr": ("void(P, I, I, P, I, I, F, P, I, P, I)", "sp, ns, m, scp, nsc, t, lr, hpp, nhp, ep, n",
                    "{f}(carray(sp, (ns, m)), carray(scp, nsc), t, lr, carray(hpp, nhp), carray(ep, n))"),
         "lookahead": ("void(P, I, P, I, I, P, I, I, P, I, P)", "xp, n, sp, ns, m, scp, nsc, t, hpp, nhp, yp",
-                      "{f}(carray(xp, n), carray(sp, (ns, m)), carray(scp, nsc), t, carray(hpp, nhp),\n"
-                      "        carray(yp, n))"),
+                      ("{f}(carray(xp, n), carray(sp, (ns, m)), carray(scp, nsc), t, carray(hpp, nhp),\n"
+                       "        carray(yp, n))")),
     },
     "schedule": {
         "value": ("F(I, F, P, I, P, I, F, F)", "k, base_lr, spp, nsp, ssp, nss, loss, inner",
@@ -640,7 +640,7 @@ def entry_points(cls):
     if entries is None:  # functions without a source file, or an unwritable cache
         from numba import carray, cfunc, types
 
-        namespace = dict(carray=carray, cfunc=cfunc, types=types, CACHE=False)
+        namespace = {"carray": carray, "cfunc": cfunc, "types": types, "CACHE": False}
         namespace.update({alias: numba.njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})
         t0 = time.perf_counter()
         exec(compile(src, f"<optsim entry points of {cls.__name__}>", "exec"), namespace)
