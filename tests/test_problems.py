@@ -497,3 +497,45 @@ def test_double_well_starts_in_the_sharp_basin_and_follows_the_grid():
     np.testing.assert_allclose(ds["params"].isel(replicate=0, step=0).values[:, 0], [-1.0, -2.0])
     ds = optsim.sweep(problems.DoubleWell(x0=0.5), optimizers.SGD(lr=1e-3), steps=1, record=("params",))
     assert float(ds["params"].isel(replicate=0, step=0, param=0)) == 0.5
+
+
+@pytest.mark.parametrize("rows", [1, 3, 4, 7, 32])
+def test_regression_row_loops_match_one_row_at_a_time_to_the_bit(rows):
+    # the row loops take four rows' dot products together; each sum keeps its own order
+    from numba import njit
+
+    from optsim.problems import regression as R
+
+    @njit
+    def one_at_a_time(x, g, X, y, idx, nb, logistic):
+        n = X.shape[0] if nb < 0 else nb
+        g[:] = 0.0
+        f = 0.0
+        for k in range(n):
+            i = k if nb < 0 else idx[k]
+            if logistic:
+                m = y[i] * R._dot_row(X, i, x)
+                f += R._log1pexp(-m)
+                c = -y[i] * R._sigmoid(-m)
+            else:
+                c = R._dot_row(X, i, x) - y[i]
+                f += 0.5 * c * c
+            for j in range(x.shape[0]):
+                g[j] += c * X[i, j]
+        for j in range(x.shape[0]):
+            g[j] /= max(n, 1)
+        return f / max(n, 1)
+
+    rng = np.random.default_rng(rows)
+    X = rng.normal(size=(40, 13)) * 3.0
+    y = np.sign(rng.normal(size=40))
+    x = rng.normal(size=13)
+    x[0] = 0.0  # a zero margin somewhere is no special case
+    idx = rng.permutation(40)[:rows].astype(np.int64)
+    for logistic, fn in ((True, R.logistic_rows), (False, R.squares_rows)):
+        for sel, nb in ((idx, rows), (R.ALL_ROWS, -1)):
+            g1, g2 = np.empty(13), np.empty(13)
+            f1 = fn(x, g1, X, y, sel, nb)
+            f2 = one_at_a_time(x, g2, X, y, sel, nb, logistic)
+            assert f1 == f2
+            np.testing.assert_array_equal(g1, g2)

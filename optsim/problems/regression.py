@@ -50,6 +50,41 @@ ALL_ROWS = np.zeros(0, dtype=np.int64)
 """Pass as ``idx`` with ``nb = -1`` to the row loops below to mean "every row"."""
 
 
+@njit(cache=True, inline="always")
+def _log1pexp_sigmoid(z):
+    """``_log1pexp(z)`` and ``_sigmoid(z)`` with one exponential: both use exp(-|z|) (the
+    same numbers as the two functions)."""
+    e = math.exp(-abs(z))
+    lp = z + math.log1p(e) if z > 0.0 else math.log1p(e)
+    sg = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+    return lp, sg
+
+
+@njit(cache=True, inline="always")
+def _row(k, rows, idx, nb):
+    """The data row of the k-th example of a row loop (the last one past the end)."""
+    k = min(k, rows - 1)
+    return k if nb < 0 else idx[k]
+
+
+@njit(cache=True, inline="always")
+def _dot4(X, i0, i1, i2, i3, w):
+    """The dot products of four rows with ``w``, each summed in the order of ``_dot_row``
+    (the same numbers), as four independent chains of additions: a single chain waits
+    for every addition to finish before the next one starts."""
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    for j in range(w.shape[0]):
+        wj = w[j]
+        s0 += X[i0, j] * wj
+        s1 += X[i1, j] * wj
+        s2 += X[i2, j] * wj
+        s3 += X[i3, j] * wj
+    return s0, s1, s2, s3
+
+
 @njit(cache=True)
 def squares_rows(x, g, X, y, idx, nb):
     """Mean of 0.5 (x_i . w - y_i)^2 over rows ``idx[:nb]`` (every row if nb < 0); its gradient into g."""
@@ -58,12 +93,15 @@ def squares_rows(x, g, X, y, idx, nb):
     for j in range(d):
         g[j] = 0.0
     f = 0.0
-    for k in range(rows):
-        i = k if nb < 0 else idx[k]
-        r = _dot_row(X, i, x) - y[i]
-        f += 0.5 * r * r
-        for j in range(d):
-            g[j] += r * X[i, j]
+    for k0 in range(0, rows, 4):  # four rows' dot products at a time, then each row in order
+        dots = _dot4(X, _row(k0, rows, idx, nb), _row(k0 + 1, rows, idx, nb), _row(k0 + 2, rows, idx, nb),
+                     _row(k0 + 3, rows, idx, nb), x)
+        for q in range(min(4, rows - k0)):
+            i = _row(k0 + q, rows, idx, nb)
+            r = dots[q] - y[i]
+            f += 0.5 * r * r
+            for j in range(d):
+                g[j] += r * X[i, j]
     m = max(rows, 1)
     for j in range(d):
         g[j] /= m
@@ -78,13 +116,17 @@ def logistic_rows(x, g, X, y, idx, nb):
     for j in range(d):
         g[j] = 0.0
     f = 0.0
-    for k in range(rows):
-        i = k if nb < 0 else idx[k]
-        m = y[i] * _dot_row(X, i, x)
-        f += _log1pexp(-m)
-        c = -y[i] * _sigmoid(-m)
-        for j in range(d):
-            g[j] += c * X[i, j]
+    for k0 in range(0, rows, 4):  # four rows' dot products at a time, then each row in order
+        dots = _dot4(X, _row(k0, rows, idx, nb), _row(k0 + 1, rows, idx, nb), _row(k0 + 2, rows, idx, nb),
+                     _row(k0 + 3, rows, idx, nb), x)
+        for q in range(min(4, rows - k0)):
+            i = _row(k0 + q, rows, idx, nb)
+            m = y[i] * dots[q]
+            lp, sg = _log1pexp_sigmoid(-m)
+            f += lp
+            c = -y[i] * sg
+            for j in range(d):
+                g[j] += c * X[i, j]
     mb = max(rows, 1)
     for j in range(d):
         g[j] /= mb
