@@ -62,36 +62,3 @@ def _same_rows(hpo, hps, hpn, hpp, k0, k1):
             if not _same_bits(arr[k0, j], arr[k1, j]):
                 return False
     return True
-
-
-@njit(cache=True)
-def _fill_diverged(k, b, d, r, R, x, S, out_loss, out_test, out_gnorm, out_dist, out_params,
-                   out_eff, out_effstats, out_state, out_statenorm):
-    """Records ``r`` to ``R - 1`` of trajectory ``k`` (block position ``b``), which diverged
-    at the current step: losses inf, parameters and state frozen where they are, effective
-    rates NaN."""
-    for rr in range(r, R):
-        if out_loss.shape[1] > 0:
-            out_loss[k, rr] = np.inf
-        if out_test.shape[1] > 0:
-            out_test[k, rr] = np.inf
-        if out_gnorm.shape[1] > 0:
-            out_gnorm[k, rr] = np.inf
-        if out_dist.shape[1] > 0:
-            out_dist[k, rr] = np.inf
-        if out_params.shape[1] > 0:
-            for i in range(d):
-                out_params[k, rr, i] = x[i]
-        if out_eff.shape[1] > 0:
-            for i in range(d):
-                out_eff[k, rr, i] = np.nan
-        if out_effstats.shape[1] > 0:
-            for i in range(3):
-                out_effstats[k, rr, i] = np.nan
-        if out_state.shape[1] > 0:
-            for s in range(S.shape[0]):
-                for i in range(d):
-                    out_state[k, rr, s, i] = S[s, b * d + i]
-        if out_statenorm.shape[1] > 0:
-            for s in range(S.shape[0]):
-                out_statenorm[k, rr, s] = np.nan

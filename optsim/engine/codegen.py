@@ -198,7 +198,7 @@ def generate_source(spec: KernelSpec):
     test_line = "pass"
     if "test_loss" in P:
         funcs["p_test"] = P["test_loss"]
-        test_line = "out_test[k, r] = _p_test(x, pp, pdata)"
+        test_line = "ftest = _p_test(x, pp, pdata)"
     if "distance" in P:
         funcs["p_dist"] = P["distance"]
         dist_expr = "_p_dist(x, pp, pdata)"
@@ -316,6 +316,20 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     rec_effstats = out_effstats.shape[1] > 0
     rec_state = out_state.shape[1] > 0
     rec_statenorm = out_statenorm.shape[1] > 0
+    flags = (rec_loss * 1 + rec_test * 2 + rec_gnorm * 4 + rec_dist * 8 + rec_params * 16 + rec_eff * 32
+             + rec_effstats * 64 + rec_state * 128 + rec_statenorm * 256)
+    a_loss = addr_of(out_loss)
+    a_test = addr_of(out_test)
+    a_gnorm = addr_of(out_gnorm)
+    a_dist = addr_of(out_dist)
+    a_params = addr_of(out_params)
+    a_eff = addr_of(out_eff)
+    a_effstats = addr_of(out_effstats)
+    a_state = addr_of(out_state)
+    a_statenorm = addr_of(out_statenorm)
+    a_thr = addr_of(thresholds)
+    a_first = addr_of(out_first)
+    oslots = out_statenorm.shape[2]
     check_x = x_bound < np.inf
     pdata = {pdata_tuple}
     ndata = {ndata_tuple}
@@ -325,13 +339,13 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     best_step = wti[0]
     div = wti[1]
     gs = wd[0]
-    sq = wd[1]
     # the optimizer's and the schedule's entry points (see entry_points)
     f_init = fn[0]
     f_step = fn[1]
     f_eff = fn[2]
     f_look = fn[3]
     mom_index = fn[4]
+    f_rec = fn[5]  # optsim.engine._records.records
     nnodes = sched.shape[0]
     lmax = S.shape[1]
     nhp = hp.shape[0]
@@ -376,6 +390,7 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
         a_Y = addr_of(Y)
         a_G = addr_of(G)
         a_sp = addr_of(sp)
+        a_EFF = addr_of(EFF)
         call_void(f_init, (a_X, L, a_S, nslots, lmax, a_sc, nscal, a_hp, nhp))
         base_lr = hp[0]
         alive = B
@@ -407,43 +422,23 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                     f = _p_obj(x, pp, pdata)
                     if f != f:
                         f = np.inf
-                    if rec_loss:
-                        out_loss[k, r] = f
+                    ftest = np.nan
+                    gnorm = np.nan
+                    dist = np.nan
                     if rec_test:
                         {test_line}
                     if rec_gnorm:
                         _p_vg(x, gs, t, pp, pdata, rngs[b, {record_stream}])
-                        out_gnorm[k, r] = _norm(gs)
+                        gnorm = _norm(gs)
                     if rec_dist:
-                        out_dist[k, r] = {dist_expr}
-                    if rec_params:
-                        for i in range(d):
-                            out_params[k, r, i] = x[i]
-                    if rec_eff or rec_effstats:
-                        eff = EFF[b * d:(b + 1) * d]
-                        if t == 0:
-                            eff[:] = np.nan
-                        if rec_eff:
-                            for i in range(d):
-                                out_eff[k, r, i] = eff[i]
-                        if rec_effstats:
-                            _stats(eff, out_effstats[k, r])
-                    if rec_state:
-                        for s in range(nslots):
-                            for i in range(d):
-                                out_state[k, r, s, i] = S[s, b * d + i]
-                    if rec_statenorm:
-                        for s in range(nslots):
-                            for i in range(d):
-                                sq[i] = S[s, b * d + i]
-                            out_statenorm[k, r, s] = _rms(sq)
+                        dist = {dist_expr}
+                    call_void(f_rec, (0, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f, ftest, gnorm, dist,
+                                      a_loss, a_test, a_gnorm, a_dist, a_params, a_eff, a_effstats, a_state,
+                                      a_statenorm, a_first, a_thr, addr_of(x), a_S, a_EFF))
                     last[b] = f
                     if f < best[b]:
                         best[b] = f
                         best_step[b] = t
-                    for j in range(nthr):
-                        if out_first[k, j] < 0 and f <= thresholds[j]:
-                            out_first[k, j] = t
                 r += 1
             if t >= steps:
                 break
@@ -471,9 +466,10 @@ def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                     # the step at which it left the bounds; its later records are filled now
                     div[b] = t
                     alive -= 1
-                    _fill_diverged(k0 + b, b, d, r, R, x, S, out_loss, out_test, out_gnorm,
-                                   out_dist, out_params, out_eff, out_effstats, out_state,
-                                   out_statenorm)
+                    call_void(f_rec, (1, k0 + b, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, np.inf, np.inf,
+                                      np.inf, np.inf, a_loss, a_test, a_gnorm, a_dist, a_params, a_eff,
+                                      a_effstats, a_state, a_statenorm, a_first, a_thr, addr_of(x), a_S,
+                                      a_EFF))
                     last[b] = np.inf
                     for i in range(d):
                         g[i] = 0.0  # it rides along with the block, untouched by noise
@@ -510,7 +506,7 @@ import math
 import numpy as np
 from numba import njit
 from optsim._rng import seed_stream
-from optsim.engine._helpers import _norm, _rms, _stats, _dist, _same_rows, _fill_diverged
+from optsim.engine._helpers import _norm, _dist, _same_rows
 from optsim.engine._fcall import call_void, call_f64, addr_of
 {imports}
 CACHE = True
@@ -685,12 +681,12 @@ def _compile_in_memory(src, funcs):
 
     from .._rng import seed_stream
     from ._fcall import addr_of, call_f64, call_void
-    from ._helpers import _dist, _fill_diverged, _norm, _rms, _same_rows, _stats
+    from ._helpers import _dist, _norm, _same_rows
 
     namespace = dict(
         math=math, np=np, njit=njit, seed_stream=seed_stream,
-        _norm=_norm, _rms=_rms, _stats=_stats, _dist=_dist, _same_rows=_same_rows,
-        _fill_diverged=_fill_diverged, call_void=call_void, call_f64=call_f64, addr_of=addr_of,
+        _norm=_norm, _dist=_dist, _same_rows=_same_rows,
+        call_void=call_void, call_f64=call_f64, addr_of=addr_of,
         CACHE=False,
     )
     namespace.update({alias: njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})

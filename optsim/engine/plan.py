@@ -209,8 +209,8 @@ class Plan:
         """The kernel's tables of the optimizer's and the schedule's entry points.
 
         ``fn``: addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and ``lookahead``
-        (0: none), then the position in ``hp`` of the hyperparameter a momentum-cycling
-        schedule overrides.  ``sched``, one row per schedule node in evaluation order:
+        (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
+        schedule overrides, and the address of :func:`optsim.engine._records.records`.  ``sched``, one row per schedule node in evaluation order:
         addresses of ``value`` and ``momentum`` (0: none), the child's row (-1: none), then
         offset and width of the node's parameters in the schedule row and of its state.
         """
@@ -219,8 +219,10 @@ class Plan:
         mom_index = -1
         if opt.momentum_param is not None:
             mom_index = opt.dynamic_names().index(opt.momentum_param)
-        fn = np.array([ep["init"], ep["step"], ep["eff_lr"], ep.get("lookahead", 0), mom_index],
-                      dtype=np.int64)
+        from ._records import records
+
+        fn = np.array([ep["init"], ep["step"], ep["eff_lr"], ep.get("lookahead", 0), mom_index,
+                       records.address], dtype=np.int64)
         rows = []
         sp_off = ss_off = 0
         for scls, child in g.spec.schedule_nodes:
