@@ -18,7 +18,8 @@ functions, saves it under the kernel cache directory (``$OPTSIM_CACHE_DIR``, els
 second run in a new process loads the compiled kernel from numba's cache instead of
 compiling it.  The problem's gradient and the noise models are inlined into the kernel at
 numba's IR level (``inline='always'``); the work of recorded steps calls the problem's
-own cached functions.
+own cached functions and one shared function that writes the records
+(:mod:`optsim.engine._records`).
 
 The optimizer and the schedule are not compiled into the kernel.  Each optimizer and each
 schedule class gets a module of C-callable entry points (``numba.cfunc``, written and
@@ -285,9 +286,11 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1):
 # through the same operations in the same order whatever B is, so the results do not
 # depend on it, to the bit.
 #
-# Work done only at recorded steps (the loss, the gradient norm, the effective rates) calls
-# the components' own jitted functions instead of inlined copies: those are compiled once
-# per component and cached, which keeps every kernel small and quick to compile.
+# Work done only at recorded steps keeps every kernel small and quick to compile: the
+# problem's numbers (loss, test loss, gradient norm, distance) come from its own cached
+# functions, not inlined copies, and writing them, the parameters, the effective rates
+# and the state into the outputs is ``optsim.engine._records.records``, compiled once for
+# every kernel and called through its address, as the optimizer's and schedule's are.
 #
 # The kernel allocates nothing (the caller hands it a ``workspace``), so it is compiled
 # without numba's reference counting (``_nrt=False``): every array view a component makes,
