@@ -444,7 +444,7 @@ def reproduce(scale="quick", root=None, force=False, quiet=False) -> list[dict]:
     n_comp, t_comp, n_load, t_load = kernel_time(log_start)
     e_comp, te_comp, e_load, te_load = kernel_time(log_start, kind="entry points")
     say(f"kernels: {n_comp} compiled in {t_comp:.1f} s, {n_load} loaded from the cache in {t_load:.1f} s; "
-        f"entry points of {e_comp} optimizers and schedules compiled in {te_comp:.1f} s, "
+        f"entry points of {e_comp} optimizers, schedules and the records compiled in {te_comp:.1f} s, "
         f"{e_load} loaded in {te_load:.1f} s")
     if _gallery_studies(root):
         page = write_gallery_page(scale, root)

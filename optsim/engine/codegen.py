@@ -652,6 +652,20 @@ def entry_points(cls):
     return entries
 
 
+def records_address():
+    """The address of :func:`optsim.engine._records.records` (compiled or loaded on first use)."""
+    if "records" not in _loaded:
+        with _lock:
+            if "records" not in _loaded:
+                t0 = time.perf_counter()
+                from ._records import records
+
+                KERNEL_LOG.append({"kernel": "optsim.engine._records", "kind": "entry points",
+                                   "seconds": time.perf_counter() - t0, "compiled": records.cache_hits == 0})
+                _loaded["records"] = records.address
+    return _loaded["records"]
+
+
 def _source_hash(full, modules):
     """A hash of the generated source, numba's version and the source files it imports."""
     h = hashlib.sha256(full.encode())

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from .codegen import KERNEL_LOG, KernelSpec, entry_points, kernel_for, workspace
+from .codegen import KERNEL_LOG, KernelSpec, entry_points, kernel_for, records_address, workspace
 
 __all__ = ["Plan", "Group", "RECORDABLE", "KERNEL_LOG", "kernel_time"]
 
@@ -219,10 +219,8 @@ class Plan:
         mom_index = -1
         if opt.momentum_param is not None:
             mom_index = opt.dynamic_names().index(opt.momentum_param)
-        from ._records import records
-
         fn = np.array([ep["init"], ep["step"], ep["eff_lr"], ep.get("lookahead", 0), mom_index,
-                       records.address], dtype=np.int64)
+                       records_address()], dtype=np.int64)
         rows = []
         sp_off = ss_off = 0
         for scls, child in g.spec.schedule_nodes:
