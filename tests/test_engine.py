@@ -416,3 +416,23 @@ def test_one_kernel_serves_every_optimizer_and_schedule():
                      replicates=3, steps=20)
     assert [e["kind"] for e in KERNEL_LOG[start:]].count("kernel") <= 1  # one kernel, at most once
     assert np.all(np.isfinite(a.loss.values))
+
+
+def test_user_jitted_schedule_works_uncached():
+    # a schedule defined in a function: its entry point compiles in memory; the kernel is shared
+    from numba import njit
+
+    @njit
+    def halving_value(k, base_lr, sp, ss, loss):
+        return base_lr * sp[0] ** k
+
+    class Halving(schedules.Schedule):
+        name = "halving_test"
+        params = (optsim.Param("factor", 0.5, low=0.0, high=1.0),)
+        kernels = {"value": halving_value}
+
+    prob = problems.Quadratic(curvatures=[1.0], x0=[1.0])
+    kw = dict(grid={"lr": [0.1, 0.2]}, steps=5, record_every=1, record=("params",))
+    ds = optsim.sweep(prob, optimizers.SGD(), schedule=Halving(factor=0.5), **kw)
+    ref = optsim.sweep(prob, optimizers.SGD(), schedule=schedules.Exponential(gamma=0.5), **kw)
+    np.testing.assert_array_equal(ds.params.values, ref.params.values)
