@@ -54,7 +54,6 @@ def records(diverged, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f,
             for i in range(d):
                 out[k, rr, i] = x[i]
         if flags & (32 | 64):
-            eff = carray(p_EFF, (lmax,))[b * d:(b + 1) * d]
             if diverged:
                 if flags & 32:
                     out = carray(p_eff, (n, R, d))
@@ -65,6 +64,7 @@ def records(diverged, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f,
                     for i in range(3):
                         stats[k, rr, i] = np.nan
             else:
+                eff = carray(p_EFF, (lmax,))[b * d:(b + 1) * d]
                 if t == 0:
                     for i in range(d):
                         eff[i] = np.nan

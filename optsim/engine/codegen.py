@@ -89,7 +89,11 @@ def cache_dir() -> Path:
 
 
 class KernelSpec:
-    """The structure a kernel is specialised on: component classes and schedule tree."""
+    """A group's component classes and schedule tree.
+
+    The kernel is specialised on the problem and the noise models only (:meth:`key`); the
+    optimizer and the schedule decide whether replicates advance in blocks (``blocked``)
+    and which entry points the plan hands the kernel."""
 
     def __init__(self, problem_cls, noise_classes, optimizer_cls, schedule_nodes,
                  n_pdata=1, n_ndata=(), blocked=None):
@@ -268,7 +272,7 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1):
         np.empty((3, bmax)),                   # bound, last, best
         np.empty((2, bmax), np.int64),         # best_step, div
         np.empty((bmax, nstreams, 4), np.uint64),  # every trajectory's random streams
-        np.empty((2, d)),                      # scratch: a gradient, a state row
+        np.empty((1, d)),                      # scratch: the gradient for its norm
         np.empty(ns, np.int64), np.empty((bmax if ns else 0, ns), np.int64),  # idx, perms
         np.empty((bmax, 2)),                   # minibatch position and epoch
         np.empty(nnodes),                      # the learning rate of every schedule node
@@ -526,10 +530,7 @@ def kernel_for(spec: KernelSpec, *, cache: bool | None = None):
     components = ", ".join(c.__name__ for c in (spec.problem_cls, *spec.noise_classes))
     if not cacheable:
         return _compile_in_memory(src, funcs)
-    imports = "\n".join(
-        f"from {mod} import {qual} as _{alias}\n{alias} = njit(inline='always')(_{alias}.py_func)"
-        for alias, (mod, qual) in sorted(refs.items())
-    )
+    imports = _import_lines(refs)
     header = _HEADER.format(
         optsim_version=__version__, version=TEMPLATE_VERSION, components=components, imports=imports
     )
@@ -593,6 +594,10 @@ def entry_points(cls):
     """``{function: address}`` of the C-callable entry points of an optimizer's or a
     schedule's jitted functions (``init``, ``step``, ``eff_lr``, ``lookahead``; ``value``,
     ``momentum``), compiled once per component and kept in numba's disk cache."""
+    key = ("entries", cls)
+    with _lock:
+        if key in _loaded:
+            return _loaded[key]
     role = getattr(cls, "role", None)
     if role not in _ENTRIES:
         raise TypeError(f"{cls!r} is neither an optimizer nor a schedule")
@@ -610,16 +615,9 @@ def entry_points(cls):
                     f"    {call.format(f=f'f_{name}', inner=inner)}\n")
     src = "".join(body)
     names = [alias[2:] for alias in funcs]
-    key = ("entries", cls)
-    with _lock:
-        if key in _loaded:
-            return _loaded[key]
     if all(_importable(fn) for fn in funcs.values()):
         refs = {alias: _function_ref(fn) for alias, fn in funcs.items()}
-        imports = "\n".join(
-            f"from {mod} import {qual} as _{alias}\n{alias} = njit(inline='always')(_{alias}.py_func)"
-            for alias, (mod, qual) in sorted(refs.items())
-        )
+        imports = _import_lines(refs)
         full = _ENTRY_HEADER.format(optsim_version=__version__, version=TEMPLATE_VERSION,
                                     component=cls.__name__, imports=imports) + src
         name = "e_" + _source_hash(full, {mod for mod, _ in refs.values()})
@@ -664,6 +662,15 @@ def records_address():
                                    "seconds": time.perf_counter() - t0, "compiled": records.cache_hits == 0})
                 _loaded["records"] = records.address
     return _loaded["records"]
+
+
+def _import_lines(refs):
+    """Import each function by name (``_alias``, its cached dispatcher) and make an inlined
+    copy of it (``alias``) for the generated module."""
+    return "\n".join(
+        f"from {mod} import {qual} as _{alias}\n{alias} = njit(inline='always')(_{alias}.py_func)"
+        for alias, (mod, qual) in sorted(refs.items())
+    )
 
 
 def _source_hash(full, modules):

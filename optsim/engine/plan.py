@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from .codegen import KERNEL_LOG, KernelSpec, entry_points, kernel_for, records_address, workspace
+from .codegen import (
+    KERNEL_LOG,
+    KernelSpec,
+    entry_points,
+    kernel_for,
+    records_address,
+    workspace,
+)
 
 __all__ = ["Plan", "Group", "RECORDABLE", "KERNEL_LOG", "kernel_time"]
 
@@ -210,9 +217,10 @@ class Plan:
 
         ``fn``: addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and ``lookahead``
         (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
-        schedule overrides, and the address of :func:`optsim.engine._records.records`.  ``sched``, one row per schedule node in evaluation order:
-        addresses of ``value`` and ``momentum`` (0: none), the child's row (-1: none), then
-        offset and width of the node's parameters in the schedule row and of its state.
+        schedule overrides, and the address of :func:`optsim.engine._records.records`.
+        ``sched``, one row per schedule node in evaluation order: addresses of ``value``
+        and ``momentum`` (0: none), the child's row (-1: none), then offset and width of
+        the node's parameters in the schedule row and of its state.
         """
         opt = type(g.optimizer)
         ep = entry_points(opt)
