@@ -68,10 +68,15 @@ def _row(k, rows, idx, nb):
 
 
 @njit(cache=True, inline="always")
-def _dot4(X, i0, i1, i2, i3, w):
-    """The dot products of four rows with ``w``, each summed in the order of ``_dot_row``
-    (the same numbers), as four independent chains of additions: a single chain waits
-    for every addition to finish before the next one starts."""
+def _dot4(X, k0, rows, idx, nb, w):
+    """The dot products with ``w`` of the rows of examples ``k0`` to ``k0 + 3`` of a row
+    loop, each summed in the order of ``_dot_row`` (the same numbers), as four independent
+    chains of additions: a single chain waits for every addition to finish before the
+    next one starts."""
+    i0 = _row(k0, rows, idx, nb)
+    i1 = _row(k0 + 1, rows, idx, nb)
+    i2 = _row(k0 + 2, rows, idx, nb)
+    i3 = _row(k0 + 3, rows, idx, nb)
     s0 = 0.0
     s1 = 0.0
     s2 = 0.0
@@ -94,8 +99,7 @@ def squares_rows(x, g, X, y, idx, nb):
         g[j] = 0.0
     f = 0.0
     for k0 in range(0, rows, 4):  # four rows' dot products at a time, then each row in order
-        dots = _dot4(X, _row(k0, rows, idx, nb), _row(k0 + 1, rows, idx, nb), _row(k0 + 2, rows, idx, nb),
-                     _row(k0 + 3, rows, idx, nb), x)
+        dots = _dot4(X, k0, rows, idx, nb, x)
         for q in range(min(4, rows - k0)):
             i = _row(k0 + q, rows, idx, nb)
             r = dots[q] - y[i]
@@ -117,8 +121,7 @@ def logistic_rows(x, g, X, y, idx, nb):
         g[j] = 0.0
     f = 0.0
     for k0 in range(0, rows, 4):  # four rows' dot products at a time, then each row in order
-        dots = _dot4(X, _row(k0, rows, idx, nb), _row(k0 + 1, rows, idx, nb), _row(k0 + 2, rows, idx, nb),
-                     _row(k0 + 3, rows, idx, nb), x)
+        dots = _dot4(X, k0, rows, idx, nb, x)
         for q in range(min(4, rows - k0)):
             i = _row(k0 + q, rows, idx, nb)
             m = y[i] * dots[q]
