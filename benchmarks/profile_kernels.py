@@ -1,9 +1,10 @@
 """What limits each benchmark workload: an ablation profile of optsim's generated kernels.
 
-For each workload (W1-W4 of ``bench_peers.py``, at a reduced size) this builds optsim's
-kernel source and times it, on one thread, with one piece at a time taken out:
+For each workload (W1-W4 of ``bench_peers.py``, at a reduced size) this builds the source of
+optsim's loop (``optsim.engine._driver``) and of the problem's entry points, compiles them
+in memory and times them, on one thread, with one piece at a time taken out:
 
-- ``full``: the kernel as ``optsim.sweep`` runs it;
+- ``full``: the loop and entry points as ``optsim.sweep`` runs them;
 - ``no noise``: the noise model's call removed (the exact gradient is used);
 - ``trivial gradient``: the problem's gradient replaced by ``g = x`` (same memory traffic
   for the update, none of the problem's arithmetic; minibatch sampling removed too);
@@ -40,8 +41,9 @@ from _peers.impl_optsim import _optimizer, problem_and_noise  # noqa: E402
 SIZES = {"W1": (16, 256, 1000), "W2": (2, 4, 100), "W3": (8, 64, 1000), "W4": (8, 8, None)}
 
 
-def ablations(src):
-    """{name: source} with the pieces taken out (asserting each substitution applies)."""
+def ablations(src, loop):
+    """{name: (problem entry points' source, loop source)} with the pieces taken out
+    (asserting each substitution applies)."""
     noise = re.compile(r"^ *n\d+_apply\(.*\)\n", re.M)
     grad = re.compile(r"^( *)fobs = p_b?vg\(.*\)\n", re.M)
     sample = re.compile(r"^ *nb = mb_sample\(.*\)\n", re.M)
@@ -61,25 +63,50 @@ def ablations(src):
         assert update in s
         return s.replace(update, "pass")
 
-    out = {"full": src, "no noise": no_noise(src), "trivial gradient": trivial_grad(src),
-           "no update": no_update(src), "loop only": no_update(trivial_grad(no_noise(src)))}
-    if out["no noise"] == src:
+    out = {"full": (src, loop), "no noise": (no_noise(src), loop), "trivial gradient": (trivial_grad(src), loop),
+           "no update": (src, no_update(loop)), "loop only": (trivial_grad(no_noise(src)), no_update(loop))}
+    if out["no noise"][0] == src:
         del out["no noise"]  # the workload has no additive noise model
     return out
 
 
-def time_kernel(plan, src, funcs, repeat):
+def loop_source():
+    """The source of ``optsim.engine._driver.run``, to be compiled in memory."""
+    import inspect
+
+    from optsim.engine import _driver
+
+    src = inspect.getsource(_driver.run.py_func)
+    assert "cache=True" in src
+    return src.replace("cache=True", "cache=False")
+
+
+_loops = {}
+
+
+def compile_loop(src):
+    from optsim.engine import _driver
+
+    if src not in _loops:
+        namespace = dict(vars(_driver))
+        exec(compile(src, "<optsim loop variant>", "exec"), namespace)
+        _loops[src] = namespace["run"]
+    return _loops[src]
+
+
+def time_kernel(plan, src, loop, funcs, repeat):
     from optsim.engine import codegen
 
     g = plan.groups[0]
-    kernel = codegen._compile_in_memory(src, funcs)
+    problem = codegen._compile_in_memory(src, funcs, g.spec, "profile")
+    run = compile_loop(loop)
     out = plan.allocate(g.size)
-    call = plan._caller(kernel, g, 0, out)
+    call = plan._caller(g, 0, out, run=run, problem=problem)
     call(0, 1)  # compile
     best = np.inf
     for _ in range(repeat):
         out = plan.allocate(g.size)
-        call = plan._caller(kernel, g, 0, out)
+        call = plan._caller(g, 0, out, run=run, problem=problem)
         t = time.thread_time()
         call(0, g.size)
         best = min(best, time.thread_time() - t)
@@ -105,8 +132,8 @@ def profile(name, repeat):
     src, funcs = codegen.generate_source(g.spec)
     n_updates = g.size * wl.steps * (problem.dimension() if name == "W2" else 1)
     rows = {}
-    for label, s in ablations(src).items():
-        sec = time_kernel(plan, s, funcs, repeat)
+    for label, (s, loop) in ablations(src, loop_source()).items():
+        sec = time_kernel(plan, s, loop, funcs, repeat)
         rows[label] = {"seconds": sec, "ns_per_unit": 1e9 * sec / n_updates}
     full = rows["full"]["seconds"]
     for r in rows.values():

@@ -454,7 +454,8 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
     pdata = tuple(np.ascontiguousarray(a) for a in problem.data())
     ndata = tuple(tuple(np.ascontiguousarray(a) for a in n.prepare(problem)) for n in noises)
     spec = KernelSpec(type(problem), tuple(type(n) for n in noises), type(opt),
-                      tuple(_node_entries(tree)), n_pdata=len(pdata), n_ndata=tuple(len(t) for t in ndata))
+                      tuple(_node_entries(tree)), n_pdata=len(pdata), n_ndata=tuple(len(t) for t in ndata),
+                      data_sig=tuple((a.dtype.name, a.ndim) for a in (*pdata, *(a for t in ndata for a in t))))
     xstar = problem.optimum()
     return Group(
         spec=spec, problem=problem, noises=noises, optimizer=opt, schedule_nodes=tuple(n for _, n in tree),

@@ -9,7 +9,9 @@ each entry point is compiled once per component and kept in numba's disk cache.
 ``call_void(addr, args)`` and ``call_f64(addr, args)`` call the C function at ``addr``
 with the scalars of the tuple ``args`` (integers and floats; an array's data pointer is
 ``addr_of(array)``, an integer).  On x86-64 and AArch64 a pointer argument is passed
-exactly like a 64-bit integer, so the callee may declare it as ``double*``.
+exactly like a 64-bit integer, so the callee may declare it as ``double*``.  Inside an
+entry point, ``pointer(addr, dtype)`` turns such an integer back into a typed pointer
+for ``numba.carray``.
 """
 
 from llvmlite import ir
@@ -17,7 +19,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["addr_of", "call_f64", "call_void"]
+__all__ = ["addr_of", "call_f64", "call_i64", "call_void", "pointer"]
 
 
 def _caller(ret):
@@ -44,6 +46,7 @@ def _caller(ret):
 
 call_void = _caller(types.void)
 call_f64 = _caller(types.float64)
+call_i64 = _caller(types.int64)
 
 
 @intrinsic
@@ -57,3 +60,16 @@ def addr_of(typingctx, arr):
         return builder.ptrtoint(ary.data, cgutils.intp_t)
 
     return types.int64(arr), codegen
+
+
+@intrinsic
+def pointer(typingctx, addr, dtype):
+    """The integer ``addr`` as a pointer to ``dtype`` (a NumPy scalar type, e.g. ``np.float64``)."""
+    if not isinstance(addr, types.Integer) or not isinstance(dtype, types.NumberClass):
+        return None
+    ptr = types.CPointer(dtype.dtype)
+
+    def codegen(context, builder, signature, llargs):
+        return builder.inttoptr(llargs[0], context.get_value_type(ptr))
+
+    return ptr(addr, dtype), codegen

@@ -40,6 +40,7 @@ source file take the uncached path: the same source is compiled in memory.
 from __future__ import annotations
 
 import hashlib
+import math
 import importlib.util
 import os
 import sys
@@ -52,7 +53,7 @@ import numpy as np
 
 from .._version import __version__
 from ..io import atomic_path
-from . import _fcall, _helpers  # noqa: F401  (imported by every generated kernel)
+from . import _driver, _fcall, _helpers  # noqa: F401  (imported by every generated kernel)
 
 __all__ = ["kernel_for", "entry_points", "cache_dir", "KernelSpec", "STREAMS", "KERNEL_LOG"]
 
@@ -96,7 +97,7 @@ class KernelSpec:
     and which entry points the plan hands the kernel."""
 
     def __init__(self, problem_cls, noise_classes, optimizer_cls, schedule_nodes,
-                 n_pdata=1, n_ndata=(), blocked=None):
+                 n_pdata=1, n_ndata=(), blocked=None, data_sig=None):
         self.problem_cls = problem_cls
         self.noise_classes = tuple(noise_classes)
         # numba cannot hand tuples of arrays to a parallel loop, so the kernel takes the
@@ -104,6 +105,12 @@ class KernelSpec:
         # of the structure.
         self.n_pdata = int(n_pdata)
         self.n_ndata = tuple(int(n) for n in n_ndata) or tuple(1 for _ in self.noise_classes)
+        # (dtype name, number of dimensions) of every data array, the problem's first
+        n_data = self.n_pdata + sum(self.n_ndata)
+        self.data_sig = tuple((str(t), int(nd)) for t, nd in data_sig) if data_sig is not None \
+            else (("float64", 1),) * n_data
+        if len(self.data_sig) != n_data:
+            raise ValueError(f"data_sig describes {len(self.data_sig)} arrays, not {n_data}")
         self.optimizer_cls = optimizer_cls
         # schedule_nodes: list of (class, child_index or -1) in evaluation order (children first)
         self.schedule_nodes = tuple(schedule_nodes)
@@ -113,7 +120,7 @@ class KernelSpec:
     def key(self):
         """What the kernel's source depends on: the optimizer and the schedule are not part
         of it (the kernel calls them through their entry points)."""
-        return (self.problem_cls, self.noise_classes, self.n_pdata, self.n_ndata)
+        return (self.problem_cls, self.noise_classes, self.n_pdata, self.n_ndata, self.data_sig)
 
 
 def blockable(optimizer_cls, schedule_classes):
@@ -160,7 +167,8 @@ def _indent(lines, n):
 
 
 def generate_source(spec: KernelSpec):
-    """The kernel's source and the functions it needs, as {alias: jitted function}."""
+    """The source of the problem's entry points and the functions it needs, as
+    {alias: jitted function}."""
     funcs = {}
     P = spec.problem_cls.kernels
     for need in ("value_and_grad", "objective"):
@@ -171,7 +179,7 @@ def generate_source(spec: KernelSpec):
 
     # -- the observed gradient, at the look-ahead point y (= x for most optimizers) ---------
     grad = []
-    views = []  # views of a block's hyperparameter rows, made outside the step loop
+    views = []  # views of a block's hyperparameter row
     rng_views = []  # each trajectory's random streams
     noise_lines = []
     nz_off = 0
@@ -189,7 +197,7 @@ def generate_source(spec: KernelSpec):
             minibatch = True
             funcs["p_bvg"] = P["batch_value_and_grad"]
             funcs["mb_sample"] = ncls.kernels["sample"]
-            grad.append(f"nb = mb_sample(idx, perm, mbs, {sl}, rng_batch)")
+            grad.append(f"nb = mb_sample(idx, perms[b], mbss[b], {sl}, rng_batch)")
             grad.append("fobs = p_bvg(y, g, idx, nb, pp, pdata)")
         else:
             funcs[f"n{j}_apply"] = ncls.kernels["apply"]
@@ -203,53 +211,79 @@ def generate_source(spec: KernelSpec):
     test_line = "pass"
     if "test_loss" in P:
         funcs["p_test"] = P["test_loss"]
-        test_line = "ftest = _p_test(x, pp, pdata)"
+        test_line = "fs[2] = _p_test(x, pp, pdata)"
     if "distance" in P:
         funcs["p_dist"] = P["distance"]
         dist_expr = "_p_dist(x, pp, pdata)"
     else:
         dist_expr = "_dist(x, xstar)"
-    project = "pass"
+    optional = []
     if "project" in P:  # onto the feasible set, after every update of the still running ones
         funcs["p_proj"] = P["project"]
-        project = ("for b in range(B):\n    if div[b] < 0:\n"
-                   "        p_proj(X[b * d:(b + 1) * d], pp, pdata)")
-    init_point = ["pass"]
-    if "initial_point" in P:
+        optional.append(_PROJECT)
+    if "initial_point" in P:  # once per trajectory
         funcs["p_init"] = P["initial_point"]
-        init_point = [f"p_init(x, pp, pdata, rng[{STREAMS['init']}])"]  # once per trajectory
+        optional.append(_START.replace("{init_stream}", str(STREAMS["init"])))
 
-    data_args, pdata_tuple, ndata_tuple = _data_args(spec)
-    src = _TEMPLATE.format(
-        data_args=data_args,
-        pdata_tuple=pdata_tuple,
-        ndata_tuple=ndata_tuple,
+    unpack = _unpack_lines(spec)
+    src = (_PROBLEM_TEMPLATE + "".join(optional)).format(
         version=TEMPLATE_VERSION,
-        nstreams=STREAMS["noise0"] + len(spec.noise_classes),
-        batch_init=(
-            "for i in range(nsamples):\n                perms[b, i] = i\n"
-            "            mbss[b, 0] = 0.0\n            mbss[b, 1] = 0.0"
-            if minibatch
-            else "pass"
-        ),
-        batch_view="perm = perms[b]\n                mbs = mbss[b]" if minibatch else "pass",
-        init_point=_indent(init_point, 12),
-        views=_indent(views, 8),
-        rng_views=_indent(rng_views, 16),
-        grad=_indent(grad, 16),
-        project=_indent(project.split("\n"), 12),
+        unpack=_indent(unpack, 4),
+        views=_indent(views, 4),
+        rng_views=_indent(rng_views, 8),
+        grad=_indent(grad, 8),
         test_line=test_line,
         dist_expr=dist_expr,
     )
     return src, funcs
 
 
-def _data_args(spec):
-    pd_args = [f"pd{i}" for i in range(spec.n_pdata)]
-    nd_args = [[f"nd{j}_{i}" for i in range(n)] for j, n in enumerate(spec.n_ndata)]
-    tup = lambda names: "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"  # noqa: E731
-    return (", ".join(pd_args + [a for group in nd_args for a in group]), tup(pd_args),
-            tup([tup(group) for group in nd_args]) if nd_args else "()")
+_DTYPES = ("float64", "float32", "int64", "int32", "uint64", "uint32", "int16", "uint16", "int8", "uint8")
+
+
+def _unpack_lines(spec):
+    """Lines making the frame's arrays (``_driver.FRAME``) and the data tuples."""
+    F = _driver.FRAME
+    lines = [
+        f"d = fr[{F['d']}]",
+        f"bmax = fr[{F['bmax']}]",
+        f"X = carray(pointer(fr[{F['X']}], np.float64), bmax * d)",
+        f"Y = carray(pointer(fr[{F['Y']}], np.float64), bmax * d)",
+        f"G = carray(pointer(fr[{F['G']}], np.float64), bmax * d)",
+        f"div = carray(pointer(fr[{F['div']}], np.int64), bmax)",
+        f"bound = carray(pointer(fr[{F['bound']}], np.float64), bmax)",
+        f"rngs = carray(pointer(fr[{F['rng']}], np.uint64), (bmax, fr[{F['nstreams']}], 4))",
+        f"pp = carray(pointer(fr[{F['pp']}], np.float64), fr[{F['npp']}])",
+        f"npar = carray(pointer(fr[{F['npar']}], np.float64), fr[{F['nnpar']}])",
+        f"xstar = carray(pointer(fr[{F['xstar']}], np.float64), fr[{F['nxstar']}])",
+        f"gs = carray(pointer(fr[{F['gs']}], np.float64), d)",
+        f"fs = carray(pointer(fr[{F['fs']}], np.float64), {_driver.FS['size']})",
+        f"idx = carray(pointer(fr[{F['idx']}], np.int64), fr[{F['nidx']}])",
+        f"perms = carray(pointer(fr[{F['perms']}], np.int64), (bmax, fr[{F['nidx']}]))",
+        f"mbss = carray(pointer(fr[{F['mbss']}], np.float64), (bmax, 2))",
+    ]
+    arrays = []
+    pos = F["DATA"]
+    for dtype, ndim in spec.data_sig:
+        if dtype not in _DTYPES or not 1 <= ndim <= 3:
+            raise TypeError(f"{spec.problem_cls.__name__}: a data array of dtype {dtype} with {ndim} "
+                            f"dimensions; the kernels take 1 to 3 dimensions of {', '.join(_DTYPES)}")
+        shape = ", ".join(f"fr[{pos + 1 + i}]" for i in range(ndim))
+        arrays.append(f"carray(pointer(fr[{pos}], np.{dtype}), ({shape},))")
+        pos += 4
+    tup = lambda items: "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"  # noqa: E731
+    pdata = arrays[:spec.n_pdata]
+    ndata, at = [], spec.n_pdata
+    for count in spec.n_ndata:
+        ndata.append(tup(arrays[at:at + count]))
+        at += count
+    lines += [f"pdata = {tup(pdata)}", f"ndata = {tup(ndata)}"]
+    return lines
+
+
+def frame_size(spec):
+    """The length of the frame of ``spec``'s entry points (``_driver.FRAME``)."""
+    return _driver.FRAME["DATA"] + 4 * len(spec.data_sig)
 
 
 def block_size(spec, d):
@@ -259,9 +293,18 @@ def block_size(spec, d):
     return max(1, min(BLOCK_TRAJ, BLOCK_ELEMS // max(int(d), 1)))
 
 
-def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1):
-    """The scratch arrays one kernel call works in (the kernel itself never allocates)."""
+def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1, data=()):
+    """The scratch arrays one call of ``_driver.run`` works in (it never allocates), with
+    the addresses and shapes of the problem's and noise models' ``data`` arrays in its frame.
+
+    The arrays of ``data`` must outlive the call."""
     bmax = block_size(spec, d)
+    frame = np.zeros(frame_size(spec), np.int64)
+    pos = _driver.FRAME["DATA"]
+    for a in data:
+        frame[pos] = a.ctypes.data
+        frame[pos + 1:pos + 1 + a.ndim] = a.shape
+        pos += 4
     nstreams = STREAMS["noise0"] + len(spec.noise_classes)
     minibatch = bool(spec.noise_classes) and spec.noise_classes[0].kind == "minibatch"
     ns = int(nsamples) if minibatch else 0
@@ -276,276 +319,154 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1):
         np.empty(ns, np.int64), np.empty((bmax if ns else 0, ns), np.int64),  # idx, perms
         np.empty((bmax, 2)),                   # minibatch position and epoch
         np.empty(nnodes),                      # the learning rate of every schedule node
+        frame, np.empty(_driver.FS["size"]),   # the problem's entry points' frame and scalars
     )
 
 
-# The kernel advances a block of B trajectories together: consecutive trajectories with
-# identical hyperparameter rows (the replicates of a grid cell) when the optimizer is
-# elementwise and the schedule the same for all of them (``KernelSpec.blocked``), else one
-# at a time (B = 1).  Their coordinates lie one trajectory after another in flat arrays
-# (``X[b*d + i]``), the optimizer's state likewise (``S[s, b*d + i]``).  The problem, the
-# noise models and the records see one trajectory's slice at a time, with its own random
-# streams; the schedule is evaluated once per step; and the optimizer updates the block
-# in one call, a loop over B*d numbers that the compiler vectorizes.  Every number goes
-# through the same operations in the same order whatever B is, so the results do not
-# depend on it, to the bit.
-#
-# Work done only at recorded steps keeps every kernel small and quick to compile: the
-# problem's numbers (loss, test loss, gradient norm, distance) come from its own cached
-# functions, not inlined copies, and writing them, the parameters, the effective rates
-# and the state into the outputs is ``optsim.engine._records.records``, compiled once for
-# every kernel and called through its address, as the optimizer's and schedule's are.
-#
-# The kernel allocates nothing (the caller hands it a ``workspace``), so it is compiled
-# without numba's reference counting (``_nrt=False``): every array view a component makes,
-# or a slice of a trajectory, otherwise costs two atomic operations, and those were more
-# than half of a step's time.
-_TEMPLATE = """
-@njit(cache=CACHE, nogil=True, error_model="numpy", _nrt=False)
-def kernel(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
-           thresholds, div_factor, x_bound, nslots, nscal, nsched, nsamples, fn, sched,
-           out_loss, out_test, out_gnorm, out_dist, out_params, out_eff, out_effstats,
-           out_state, out_statenorm, out_final, out_min, out_argmin, out_first, out_div,
-           W, S, sc, hp, ss, wt, wti, rngs, wd, idx, perms, mbss, lrs,
-           {data_args}):
-    # optsim generated kernel, template {version}
-    n = hpo.shape[0]
-    d = x0.shape[1]
-    bmax = rngs.shape[0]
-    R = rec_steps.shape[0]
-    nthr = thresholds.shape[0]
-    rec_loss = out_loss.shape[1] > 0
-    rec_test = out_test.shape[1] > 0
-    rec_gnorm = out_gnorm.shape[1] > 0
-    rec_dist = out_dist.shape[1] > 0
-    rec_params = out_params.shape[1] > 0
-    rec_eff = out_eff.shape[1] > 0
-    rec_effstats = out_effstats.shape[1] > 0
-    rec_state = out_state.shape[1] > 0
-    rec_statenorm = out_statenorm.shape[1] > 0
-    flags = (rec_loss * 1 + rec_test * 2 + rec_gnorm * 4 + rec_dist * 8 + rec_params * 16 + rec_eff * 32
-             + rec_effstats * 64 + rec_state * 128 + rec_statenorm * 256)
-    a_loss = addr_of(out_loss)
-    a_test = addr_of(out_test)
-    a_gnorm = addr_of(out_gnorm)
-    a_dist = addr_of(out_dist)
-    a_params = addr_of(out_params)
-    a_eff = addr_of(out_eff)
-    a_effstats = addr_of(out_effstats)
-    a_state = addr_of(out_state)
-    a_statenorm = addr_of(out_statenorm)
-    a_thr = addr_of(thresholds)
-    a_first = addr_of(out_first)
-    oslots = out_statenorm.shape[2]
-    check_x = x_bound < np.inf
-    pdata = {pdata_tuple}
-    ndata = {ndata_tuple}
-    bound = wt[0]
-    last = wt[1]
-    best = wt[2]
-    best_step = wti[0]
-    div = wti[1]
-    gs = wd[0]
-    # the optimizer's and the schedule's entry points (see entry_points)
-    f_init = fn[0]
-    f_step = fn[1]
-    f_eff = fn[2]
-    f_look = fn[3]
-    mom_index = fn[4]
-    f_rec = fn[5]  # optsim.engine._records.records
-    nnodes = sched.shape[0]
-    lmax = S.shape[1]
-    nhp = hp.shape[0]
-    a_S = addr_of(S)
-    a_sc = addr_of(sc)
-    a_hp = addr_of(hp)
-    a_ss = addr_of(ss)
-    k0 = 0
-    while k0 < n:
-        k1 = k0 + 1
-        while k1 < n and k1 - k0 < bmax and _same_rows(hpo, hps, hpn, hpp, k0, k1):
-            k1 += 1
-        B = k1 - k0
-        L = B * d
-        X = W[0, :L]
-        Y = W[1, :L]
-        G = W[2, :L]
-        EFF = W[3, :L]
-        for s in range(nslots):
-            for i in range(L):
-                S[s, i] = 0.0
-        sc[:] = 0.0
-        ss[:] = 0.0
-        for j in range(hp.shape[0]):
-            hp[j] = hpo[k0, j]
-        sp = hps[k0]
-        npar = hpn[k0]
-        pp = hpp[k0]
+# The problem's entry points, called by optsim.engine._driver.run with the address of its
+# frame.  ``grad`` computes the observed gradient of the running trajectories of a block of
+# B (the problem's gradient and the noise models inlined: this is the hot loop), marks those
+# that left the bounds (div = t, gradient 0) and returns how many did; ``numbers`` the loss
+# (fs[1]) and, as ``flags`` ask (the bits of optsim.engine._records.RECORDS), the test loss,
+# gradient norm and distance of trajectory b, through the problem's own cached functions.
+_PROBLEM_TEMPLATE = """
+
+@cfunc(types.int64(FP, I, I, I), cache=CACHE, error_model="numpy")
+def grad(fp, t, B, look):
+    fr = carray(fp, NFRAME)
+{unpack}
 {views}
-        for b in range(B):
-            k = k0 + b
-            for j in range({nstreams}):
-                seed_stream(rngs[b, j], seed, rep[k], j, cell[k])
-            x = X[b * d:(b + 1) * d]
-            row = x0[np.int64(k) if x0.shape[0] > 1 else np.int64(0)]
-            for i in range(d):
-                x[i] = row[i]
-            rng = rngs[b]
-            {batch_init}
-{init_point}
-        a_X = addr_of(X)
-        a_Y = addr_of(Y)
-        a_G = addr_of(G)
-        a_sp = addr_of(sp)
-        a_EFF = addr_of(EFF)
-        call_void(f_init, (a_X, L, a_S, nslots, lmax, a_sc, nscal, a_hp, nhp))
-        base_lr = hp[0]
-        alive = B
-        fobs = np.nan
-        for b in range(B):
-            f0 = _p_obj(X[b * d:(b + 1) * d], pp, pdata)
-            bnd = div_factor * max(1.0, abs(f0))
-            if not (bnd < np.inf):
-                bnd = np.inf
-            bound[b] = bnd
-            last[b] = np.nan
-            best[b] = np.inf
-            best_step[b] = -1
-            div[b] = -1
-            fobs = f0
-        lr = np.nan
-        r = 0
-        t = 0
-        nb = 0
-        while True:
-            if r < R and rec_steps[r] == t:
-                if (rec_eff or rec_effstats) and t > 0:
-                    call_void(f_eff, (a_S, nslots, lmax, a_sc, nscal, t, lr, a_hp, nhp, addr_of(EFF), L))
-                for b in range(B):
-                    if div[b] >= 0:
-                        continue
-                    k = k0 + b
-                    x = X[b * d:(b + 1) * d]
-                    f = _p_obj(x, pp, pdata)
-                    if f != f:
-                        f = np.inf
-                    ftest = np.nan
-                    gnorm = np.nan
-                    dist = np.nan
-                    if rec_test:
-                        {test_line}
-                    if rec_gnorm:
-                        _p_vg(x, gs, t, pp, pdata, rngs[b, {record_stream}])
-                        gnorm = _norm(gs)
-                    if rec_dist:
-                        dist = {dist_expr}
-                    call_void(f_rec, (0, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f, ftest, gnorm, dist,
-                                      a_loss, a_test, a_gnorm, a_dist, a_params, a_eff, a_effstats, a_state,
-                                      a_statenorm, a_first, a_thr, addr_of(x), a_S, a_EFF))
-                    last[b] = f
-                    if f < best[b]:
-                        best[b] = f
-                        best_step[b] = t
-                r += 1
-            if t >= steps:
-                break
-            if f_look != 0:
-                call_void(f_look, (a_X, L, a_S, nslots, lmax, a_sc, nscal, t + 1, a_hp, nhp, a_Y))
-            for b in range(B):
-                if div[b] >= 0:
-                    continue
-                x = X[b * d:(b + 1) * d]
-                g = G[b * d:(b + 1) * d]
-                y = Y[b * d:(b + 1) * d] if f_look != 0 else x
-                rng = rngs[b]
-                rng_problem = rng[{problem_stream}]
-                rng_batch = rng[{batch_stream}]
+    fobs = fs[0]
+    x_bound = fs[5]
+    check_x = x_bound < np.inf
+    nbad = 0
+    nb = 0
+    for b in range(B):
+        if div[b] >= 0:
+            continue
+        x = X[b * d:(b + 1) * d]
+        g = G[b * d:(b + 1) * d]
+        y = Y[b * d:(b + 1) * d] if look != 0 else x
+        rng = rngs[b]
+        rng_problem = rng[{problem_stream}]
+        rng_batch = rng[{batch_stream}]
 {rng_views}
-                {batch_view}
 {grad}
-                bad = not (abs(fobs) <= bound[b])
-                if check_x and not bad:
-                    for i in range(d):
-                        if not (abs(x[i]) <= x_bound):
-                            bad = True
-                            break
-                if bad:
-                    # the step at which it left the bounds; its later records are filled now
-                    div[b] = t
-                    alive -= 1
-                    call_void(f_rec, (1, k0 + b, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, np.inf, np.inf,
-                                      np.inf, np.inf, a_loss, a_test, a_gnorm, a_dist, a_params, a_eff,
-                                      a_effstats, a_state, a_statenorm, a_first, a_thr, addr_of(x), a_S,
-                                      a_EFF))
-                    last[b] = np.inf
-                    for i in range(d):
-                        g[i] = 0.0  # it rides along with the block, untouched by noise
-            if alive == 0:
-                break
-            for i in range(nnodes):  # children first; sched[i] = addresses, child, offsets
-                c = sched[i, 2]
-                inner = lrs[c] if c >= 0 else np.nan
-                lrs[i] = call_f64(sched[i, 0], (t, base_lr, a_sp + 8 * sched[i, 3], sched[i, 4],
-                                                a_ss + 8 * sched[i, 5], sched[i, 6], fobs, inner))
-                if sched[i, 1] != 0:
-                    mom = call_f64(sched[i, 1], (t, a_sp + 8 * sched[i, 3], sched[i, 4]))
-                    if mom == mom:
-                        hp[mom_index] = mom
-            lr = lrs[nnodes - 1]
-            call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp))
-{project}
-            t += 1
-        for b in range(B):
-            k = k0 + b
-            out_final[k] = last[b]
-            out_min[k] = best[b]
-            out_argmin[k] = best_step[b]
-            out_div[k] = div[b]
-        k0 = k1
+        bad = not (abs(fobs) <= bound[b])
+        if check_x and not bad:
+            for i in range(d):
+                if not (abs(x[i]) <= x_bound):
+                    bad = True
+                    break
+        if bad:
+            div[b] = t
+            nbad += 1
+            for i in range(d):
+                g[i] = 0.0
+    fs[0] = fobs
+    return nbad
+
+
+@cfunc(types.void(FP, I, I, I), cache=CACHE, error_model="numpy")
+def numbers(fp, b, t, flags):
+    fr = carray(fp, NFRAME)
+{unpack}
+    x = X[b * d:(b + 1) * d]
+    fs[1] = _p_obj(x, pp, pdata)
+    fs[2] = np.nan
+    fs[3] = np.nan
+    fs[4] = np.nan
+    if flags & 2:
+        {test_line}
+    if flags & 4:
+        _p_vg(x, gs, t, pp, pdata, rngs[b, {record_stream}])
+        fs[3] = _norm(gs)
+    if flags & 8:
+        fs[4] = {dist_expr}
 """.replace("{record_stream}", str(STREAMS["record"])).replace(
     "{problem_stream}", str(STREAMS["problem"])).replace("{batch_stream}", str(STREAMS["batch"]))
 
+_PROJECT = """
+
+@cfunc(types.void(FP, I), cache=CACHE, error_model="numpy")
+def project(fp, B):
+    fr = carray(fp, NFRAME)
+{unpack}
+    for b in range(B):
+        if div[b] < 0:
+            p_proj(X[b * d:(b + 1) * d], pp, pdata)
+"""
+
+_START = """
+
+@cfunc(types.void(FP, I), cache=CACHE, error_model="numpy")
+def start(fp, b):
+    fr = carray(fp, NFRAME)
+{unpack}
+    _p_init(X[b * d:(b + 1) * d], pp, pdata, rngs[b, {init_stream}])
+"""
+
 _HEADER = '''"""Generated by optsim {optsim_version} (template {version}); do not edit.
 
-Components: {components}
+Entry points of the problem and noise models: {components}
 """
 import math
 import numpy as np
-from numba import njit
-from optsim._rng import seed_stream
-from optsim.engine._helpers import _norm, _dist, _same_rows
-from optsim.engine._fcall import call_void, call_f64, addr_of
+from numba import carray, cfunc, njit, types
+from optsim.engine._helpers import _norm, _dist
+from optsim.engine._fcall import pointer
 {imports}
 CACHE = True
+I = types.int64
+FP = types.CPointer(types.int64)
+NFRAME = {nframe}
 '''
 
 
+_PROBLEM_ENTRIES = ("grad", "numbers", "start", "project")
+
+
 def kernel_for(spec: KernelSpec, *, cache: bool | None = None):
-    """The compiled-on-first-call kernel for ``spec`` (cached on disk where possible)."""
+    """``{function: address}`` of the problem's entry points for ``spec`` (``grad``,
+    ``numbers`` and, where the problem has them, ``start`` and ``project``), compiled once
+    per combination of problem, noise models and data types and kept in numba's disk cache
+    where possible."""
+    key = ("kernel", spec.key())
+    with _lock:
+        if cache is None and key in _loaded:
+            return _loaded[key]
     src, funcs = generate_source(spec)
-    refs = {alias: _function_ref(fn) for alias, fn in funcs.items()}
     cacheable = all(_importable(fn) for fn in funcs.values())
     if cache is not None:
         cacheable = cacheable and cache
     components = ", ".join(c.__name__ for c in (spec.problem_cls, *spec.noise_classes))
-    if not cacheable:
-        return _compile_in_memory(src, funcs)
-    imports = _import_lines(refs)
-    header = _HEADER.format(
-        optsim_version=__version__, version=TEMPLATE_VERSION, components=components, imports=imports
-    )
-    full = header + src
-    modules = {mod for mod, _ in refs.values()} | {"optsim._rng", "optsim.engine._helpers", "optsim.engine._fcall"}
-    name = "k_" + _source_hash(full, modules)
+    entries = None
+    if cacheable:
+        refs = {alias: _function_ref(fn) for alias, fn in funcs.items()}
+        header = _HEADER.format(optsim_version=__version__, version=TEMPLATE_VERSION, components=components,
+                                imports=_import_lines(refs), nframe=frame_size(spec))
+        full = header + src
+        modules = {mod for mod, _ in refs.values()} | {"optsim.engine._helpers", "optsim.engine._fcall"}
+        name = "k_" + _source_hash(full, modules)
+        with _lock:
+            t0 = time.perf_counter()
+            try:
+                module = _load_module(name, full, attr=None)
+            except OSError:
+                pass
+            else:
+                found = [getattr(module, n) for n in _PROBLEM_ENTRIES if hasattr(module, n)]
+                entries = {n: getattr(module, n, None) for n in _PROBLEM_ENTRIES}
+                entries = {n: (0 if f is None else f.address) for n, f in entries.items()}
+                KERNEL_LOG.append({"kernel": f"optsim_kernels.{name}", "kind": "kernel",
+                                   "seconds": time.perf_counter() - t0,
+                                   "compiled": sum(f.cache_hits for f in found) == 0})
+    if entries is None:  # functions without a source file, or an unwritable cache
+        entries = _compile_in_memory(src, funcs, spec, components)
     with _lock:
-        if name in _loaded:
-            return _loaded[name]
-        try:
-            kernel = _load_module(name, full)
-        except OSError:
-            kernel = _compile_in_memory(src, funcs)
-        _loaded[name] = kernel
-        return kernel
+        if cache is None:
+            _loaded[key] = entries
+    return entries
 
 
 # The C-callable entry points of an optimizer's and a schedule's functions, by role and
@@ -697,23 +618,20 @@ def _load_module(name, source, attr="kernel"):
     return module if attr is None else getattr(module, attr)
 
 
-def _compile_in_memory(src, funcs):
-    import math
+def _compile_in_memory(src, funcs, spec, components):
+    from numba import carray, cfunc, types
 
-    import numpy as np
-    from numba import njit
+    from ._fcall import pointer
+    from ._helpers import _dist, _norm
 
-    from .._rng import seed_stream
-    from ._fcall import addr_of, call_f64, call_void
-    from ._helpers import _dist, _norm, _same_rows
-
-    namespace = dict(
-        math=math, np=np, njit=njit, seed_stream=seed_stream,
-        _norm=_norm, _dist=_dist, _same_rows=_same_rows,
-        call_void=call_void, call_f64=call_f64, addr_of=addr_of,
-        CACHE=False,
-    )
-    namespace.update({alias: njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})
+    namespace = dict(math=math, np=np, njit=numba.njit, carray=carray, cfunc=cfunc, types=types,
+                     pointer=pointer, _norm=_norm, _dist=_dist, CACHE=False, I=types.int64,
+                     FP=types.CPointer(types.int64), NFRAME=frame_size(spec))
+    namespace.update({alias: numba.njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})
     namespace.update({"_" + alias: fn for alias, fn in funcs.items()})
-    exec(compile(src, "<optsim generated kernel>", "exec"), namespace)
-    return namespace["kernel"]
+    t0 = time.perf_counter()
+    exec(compile(src, f"<optsim entry points of {components}>", "exec"), namespace)
+    KERNEL_LOG.append({"kernel": f"<entry points of {components}>", "kind": "kernel",
+                       "seconds": time.perf_counter() - t0, "compiled": True})
+    _keep.append(namespace)  # the compiled functions must outlive every kernel call
+    return {n: (namespace[n].address if n in namespace else 0) for n in _PROBLEM_ENTRIES}

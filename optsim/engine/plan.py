@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from . import _driver
 from .codegen import (
     KERNEL_LOG,
     KernelSpec,
@@ -152,6 +153,7 @@ class Plan:
 
     # -- running ------------------------------------------------------------------------
     def kernel(self, group):
+        """The addresses of the problem's entry points for ``group`` (see :func:`kernel_for`)."""
         return kernel_for(group.spec)
 
     def run_range(self, gi, start, stop, out=None, threads=None):
@@ -163,16 +165,14 @@ class Plan:
         n = stop - start
         if out is None:
             out = self.allocate(n)
-        kernel = self.kernel(g)
-        call = self._caller(kernel, g, start, out)
-        fresh = not kernel.signatures
+        call = self._caller(g, start, out)
+        fresh = not _driver.run.signatures
         t0 = time.perf_counter()
         call(0, 0)  # compile (or load from the cache) once, before the threads start
         if fresh:
-            hits = sum(getattr(kernel.stats, "cache_hits", {}).values())
-            KERNEL_LOG.append({"kernel": kernel.py_func.__module__, "kind": "kernel",
-                               "seconds": time.perf_counter() - t0,
-                               "compiled": hits == 0})
+            hits = sum(getattr(_driver.run.stats, "cache_hits", {}).values())
+            KERNEL_LOG.append({"kernel": _driver.__name__, "kind": "kernel",
+                               "seconds": time.perf_counter() - t0, "compiled": hits == 0})
         threads = numba.get_num_threads() if threads is None else int(threads)
         blocks = _blocks(n, threads)
         if threads <= 1 or len(blocks) <= 1:
@@ -184,11 +184,15 @@ class Plan:
                     f.result()
         return out
 
-    def _caller(self, kernel, g, start, out):
-        """A function running trajectories ``a:b`` of ``out`` (offset ``start`` in group ``g``)."""
+    def _caller(self, g, start, out, run=None, problem=None):
+        """A function running trajectories ``a:b`` of ``out`` (offset ``start`` in group ``g``).
+
+        ``run`` and ``problem`` replace the loop and the problem's entry points (for
+        ``benchmarks/profile_kernels.py``)."""
+        run = _driver.run if run is None else run
         nsamples = g.problem.n_samples() or 0
         nsched = sum(type(s).state_size for s in g.schedule_nodes)
-        fn, sched = self.entry_tables(g)
+        fn, sched = self.entry_tables(g, problem)
         data = (*g.pdata, *(a for arrays in g.ndata for a in arrays))
         opt = type(g.optimizer)
         names = ("loss", "test_loss", "grad_norm", "dist", "params", "eff_lr", "eff_lr_stats",
@@ -198,26 +202,26 @@ class Plan:
         def call(a, b):
             sl = slice(start + a, start + b)
             work = workspace(g.spec, g.x0.shape[1], g.hpo.shape[1], opt.slots, opt.scalars, nsched,
-                             nsamples, sched.shape[0])
-            kernel(
+                             nsamples, sched.shape[0], data)
+            run(
                 g.x0, g.hpo[sl], g.hps[sl], g.hpn[sl], g.hpp[sl], g.xstar,
                 g.rep[sl], g.cell[sl], self.seed, self.steps, self.rec_steps,
                 self.thresholds, self.diverge_factor, self.x_bound,
                 opt.slots, opt.scalars, nsched, nsamples, fn, sched,
                 *(out[name][a:b] for name in names),
                 *work,
-                *data,
             )
 
         return call
 
     @staticmethod
-    def entry_tables(g):
-        """The kernel's tables of the optimizer's and the schedule's entry points.
+    def entry_tables(g, problem=None):
+        """The tables of the entry points :func:`optsim.engine._driver.run` calls.
 
         ``fn``: addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and ``lookahead``
         (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
-        schedule overrides, and the address of :func:`optsim.engine._records.records`.
+        schedule overrides, the address of :func:`optsim.engine._records.records`, and the
+        addresses of the problem's ``grad``, ``numbers``, ``start`` and ``project`` (0: none).
         ``sched``, one row per schedule node in evaluation order: addresses of ``value``
         and ``momentum`` (0: none), the child's row (-1: none), then offset and width of
         the node's parameters in the schedule row and of its state.
@@ -227,8 +231,10 @@ class Plan:
         mom_index = -1
         if opt.momentum_param is not None:
             mom_index = opt.dynamic_names().index(opt.momentum_param)
+        pe = kernel_for(g.spec) if problem is None else problem
         fn = np.array([ep["init"], ep["step"], ep["eff_lr"], ep.get("lookahead", 0), mom_index,
-                       records_address()], dtype=np.int64)
+                       records_address(), pe["grad"], pe["numbers"], pe["start"], pe["project"]],
+                      dtype=np.int64)
         rows = []
         sp_off = ss_off = 0
         for scls, child in g.spec.schedule_nodes:

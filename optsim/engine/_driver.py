@@ -1,0 +1,269 @@
+"""The trajectory loop every sweep runs, compiled once for every problem and component.
+
+:func:`run` advances a range of trajectories without the GIL; the plan
+(:mod:`optsim.engine.plan`) runs ranges on all cores from a thread pool.  Every
+trajectory owns its rows of every output and its random streams, so the results do not
+depend on the number of threads or on the ranges.
+
+Nothing in this loop depends on the problem, the noise models, the optimizer or the
+schedule: it reaches all of them through C-callable entry points (``numba.cfunc``) whose
+addresses the plan hands it in two small tables (``Plan.entry_tables``).  The problem's
+entry points, generated for each combination of problem and noise model classes
+(:func:`optsim.engine.codegen.kernel_for`), compute the observed gradient of a block of
+trajectories (the problem's gradient and the noise models inlined into one loop), the
+numbers recorded at a step, the initial point and the projection.  The optimizer's and the
+schedule's entry points (:func:`optsim.engine.codegen.entry_points`) update a block and
+give the learning rate.  What a recorded step writes into the outputs is
+:func:`optsim.engine._records.records`.  So this loop is compiled once, on first use, and
+kept in numba's disk cache; a new problem compiles only its own small entry points.
+
+Blocks.  The loop advances a block of B trajectories together: consecutive trajectories
+with identical hyperparameter rows (the replicates of a grid cell) when the optimizer is
+elementwise and the schedule the same for all of them (``KernelSpec.blocked``, the block
+size is the first dimension of the workspace's random streams), else one at a time
+(B = 1).  Their coordinates lie one trajectory after another in flat arrays
+(``X[b*d + i]``), the optimizer's state likewise (``S[s, b*d + i]``).  The problem and the
+noise models see one trajectory's slice at a time, with its own random streams; the
+schedule is evaluated once per step; and the optimizer updates the block in one call, a
+loop over B*d numbers that the compiler vectorizes.  Every number goes through the same
+operations in the same order whatever B is, so the results do not depend on it, to the
+bit.  The cost of reaching the components by address is one indirect call per block and
+step for each of them: a few nanoseconds.
+
+The frame.  The problem's entry points take one pointer, to the ``frame``: an int64 array
+of addresses and sizes (the block's coordinates, gradient, random streams, the problem's
+hyperparameters and data arrays; layout ``FRAME``) that this loop and the plan fill in,
+and a float64 array ``fs`` of scalars passed both ways (``FS``).
+
+The loop allocates nothing (the caller hands it a ``workspace``), so it is compiled without
+numba's reference counting (``_nrt=False``): every array view, or a slice of a trajectory,
+otherwise costs two atomic operations, and those were more than half of a step's time.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._rng import seed_stream
+from ._fcall import addr_of, call_f64, call_i64, call_void
+from ._helpers import _same_rows
+
+__all__ = ["FRAME", "FS", "run"]
+
+# Positions in the frame.  The problem's data arrays follow from DATA on, four numbers each:
+# address and up to three dimensions.
+FRAME = {
+    "d": 0, "X": 1, "Y": 2, "G": 3, "div": 4, "bound": 5, "rng": 6, "nstreams": 7,
+    "pp": 8, "npp": 9, "npar": 10, "nnpar": 11, "xstar": 12, "nxstar": 13, "gs": 14,
+    "fs": 15, "idx": 16, "nidx": 17, "perms": 18, "mbss": 19, "bmax": 20, "DATA": 21,
+}
+# Positions in fs: the last observed loss (both ways); the loss, test loss, gradient norm and
+# distance of a recorded step (from the problem's "numbers"); the bound on |x_i|.
+FS = {"fobs": 0, "f": 1, "ftest": 2, "gnorm": 3, "dist": 4, "x_bound": 5, "size": 6}
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
+        thresholds, div_factor, x_bound, nslots, nscal, nsched, nsamples, fn, sched,
+        out_loss, out_test, out_gnorm, out_dist, out_params, out_eff, out_effstats,
+        out_state, out_statenorm, out_final, out_min, out_argmin, out_first, out_div,
+        W, S, sc, hp, ss, wt, wti, rngs, wd, idx, perms, mbss, lrs, frame, fs):
+    """Run trajectories ``0:n`` of the given rows (see the module docstring).
+
+    ``fn`` holds the addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and
+    ``lookahead`` (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
+    schedule overrides, the records function, and the problem's ``grad``, ``numbers``,
+    ``start`` and ``project`` (0: none); ``sched`` one row per schedule node."""
+    n = hpo.shape[0]
+    d = x0.shape[1]
+    bmax = rngs.shape[0]
+    R = rec_steps.shape[0]
+    nthr = thresholds.shape[0]
+    rec_loss = out_loss.shape[1] > 0
+    rec_test = out_test.shape[1] > 0
+    rec_gnorm = out_gnorm.shape[1] > 0
+    rec_dist = out_dist.shape[1] > 0
+    rec_params = out_params.shape[1] > 0
+    rec_eff = out_eff.shape[1] > 0
+    rec_effstats = out_effstats.shape[1] > 0
+    rec_state = out_state.shape[1] > 0
+    rec_statenorm = out_statenorm.shape[1] > 0
+    flags = (rec_loss * 1 + rec_test * 2 + rec_gnorm * 4 + rec_dist * 8 + rec_params * 16 + rec_eff * 32
+             + rec_effstats * 64 + rec_state * 128 + rec_statenorm * 256)
+    a_loss = addr_of(out_loss)
+    a_test = addr_of(out_test)
+    a_gnorm = addr_of(out_gnorm)
+    a_dist = addr_of(out_dist)
+    a_params = addr_of(out_params)
+    a_eff = addr_of(out_eff)
+    a_effstats = addr_of(out_effstats)
+    a_state = addr_of(out_state)
+    a_statenorm = addr_of(out_statenorm)
+    a_thr = addr_of(thresholds)
+    a_first = addr_of(out_first)
+    oslots = out_statenorm.shape[2]
+    bound = wt[0]
+    last = wt[1]
+    best = wt[2]
+    best_step = wti[0]
+    div = wti[1]
+    # the components' entry points
+    f_init = fn[0]
+    f_step = fn[1]
+    f_eff = fn[2]
+    f_look = fn[3]
+    mom_index = fn[4]
+    f_rec = fn[5]
+    f_grad = fn[6]
+    f_num = fn[7]
+    f_start = fn[8]
+    f_proj = fn[9]
+    nnodes = sched.shape[0]
+    lmax = S.shape[1]
+    nhp = hp.shape[0]
+    a_S = addr_of(S)
+    a_sc = addr_of(sc)
+    a_hp = addr_of(hp)
+    a_ss = addr_of(ss)
+    a_X = addr_of(W[0])
+    a_Y = addr_of(W[1])
+    a_G = addr_of(W[2])
+    a_EFF = addr_of(W[3])
+    # what the problem's entry points read (the plan has filled in the data arrays)
+    a_frame = addr_of(frame)
+    frame[0] = d
+    frame[1] = a_X
+    frame[2] = a_Y
+    frame[3] = a_G
+    frame[4] = addr_of(div)
+    frame[5] = addr_of(bound)
+    frame[6] = addr_of(rngs)
+    frame[7] = rngs.shape[1]
+    frame[12] = addr_of(xstar)
+    frame[13] = xstar.shape[0]
+    frame[14] = addr_of(wd[0])
+    frame[15] = addr_of(fs)
+    frame[16] = addr_of(idx)
+    frame[17] = idx.shape[0]
+    frame[18] = addr_of(perms)
+    frame[19] = addr_of(mbss)
+    frame[20] = bmax
+    fs[5] = x_bound
+    ns = perms.shape[1]  # the minibatch sampler's permutation (0: no minibatches)
+    k0 = 0
+    while k0 < n:
+        k1 = k0 + 1
+        while k1 < n and k1 - k0 < bmax and _same_rows(hpo, hps, hpn, hpp, k0, k1):
+            k1 += 1
+        B = k1 - k0
+        L = B * d
+        X = W[0, :L]
+        for s in range(nslots):
+            for i in range(L):
+                S[s, i] = 0.0
+        sc[:] = 0.0
+        ss[:] = 0.0
+        for j in range(hp.shape[0]):
+            hp[j] = hpo[k0, j]
+        sp = hps[k0]
+        npar = hpn[k0]
+        pp = hpp[k0]
+        frame[8] = addr_of(pp)
+        frame[9] = pp.shape[0]
+        frame[10] = addr_of(npar)
+        frame[11] = npar.shape[0]
+        for b in range(B):
+            k = k0 + b
+            for j in range(rngs.shape[1]):
+                seed_stream(rngs[b, j], seed, rep[k], j, cell[k])
+            x = X[b * d:(b + 1) * d]
+            row = x0[np.int64(k) if x0.shape[0] > 1 else np.int64(0)]
+            for i in range(d):
+                x[i] = row[i]
+            for i in range(ns):
+                perms[b, i] = i
+            if ns > 0:
+                mbss[b, 0] = 0.0
+                mbss[b, 1] = 0.0
+            if f_start != 0:
+                call_void(f_start, (a_frame, b))
+        a_sp = addr_of(sp)
+        call_void(f_init, (a_X, L, a_S, nslots, lmax, a_sc, nscal, a_hp, nhp))
+        base_lr = hp[0]
+        alive = B
+        fobs = np.nan
+        for b in range(B):
+            call_void(f_num, (a_frame, b, 0, 0))
+            f0 = fs[1]
+            bnd = div_factor * max(1.0, abs(f0))
+            if not (bnd < np.inf):
+                bnd = np.inf
+            bound[b] = bnd
+            last[b] = np.nan
+            best[b] = np.inf
+            best_step[b] = -1
+            div[b] = -1
+            fobs = f0
+        fs[0] = fobs
+        lr = np.nan
+        r = 0
+        t = 0
+        while True:
+            if r < R and rec_steps[r] == t:
+                if (rec_eff or rec_effstats) and t > 0:
+                    call_void(f_eff, (a_S, nslots, lmax, a_sc, nscal, t, lr, a_hp, nhp, a_EFF, L))
+                for b in range(B):
+                    if div[b] >= 0:
+                        continue
+                    k = k0 + b
+                    call_void(f_num, (a_frame, b, t, flags))
+                    f = fs[1]
+                    if f != f:
+                        f = np.inf
+                    call_void(f_rec, (0, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f, fs[2], fs[3],
+                                      fs[4], a_loss, a_test, a_gnorm, a_dist, a_params, a_eff, a_effstats,
+                                      a_state, a_statenorm, a_first, a_thr, a_X + 8 * b * d, a_S, a_EFF))
+                    last[b] = f
+                    if f < best[b]:
+                        best[b] = f
+                        best_step[b] = t
+                r += 1
+            if t >= steps:
+                break
+            if f_look != 0:
+                call_void(f_look, (a_X, L, a_S, nslots, lmax, a_sc, nscal, t + 1, a_hp, nhp, a_Y))
+            # the observed gradient of every running trajectory; those that left the bounds
+            # get div = t, a zero gradient (they ride along with the block), and their later
+            # records filled now
+            if call_i64(f_grad, (a_frame, t, B, f_look)) > 0:
+                for b in range(B):
+                    if div[b] == t:
+                        alive -= 1
+                        call_void(f_rec, (1, k0 + b, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, np.inf,
+                                          np.inf, np.inf, np.inf, a_loss, a_test, a_gnorm, a_dist, a_params,
+                                          a_eff, a_effstats, a_state, a_statenorm, a_first, a_thr,
+                                          a_X + 8 * b * d, a_S, a_EFF))
+                        last[b] = np.inf
+            fobs = fs[0]
+            if alive == 0:
+                break
+            for i in range(nnodes):  # children first; sched[i] = addresses, child, offsets
+                c = sched[i, 2]
+                inner = lrs[c] if c >= 0 else np.nan
+                lrs[i] = call_f64(sched[i, 0], (t, base_lr, a_sp + 8 * sched[i, 3], sched[i, 4],
+                                                a_ss + 8 * sched[i, 5], sched[i, 6], fobs, inner))
+                if sched[i, 1] != 0:
+                    mom = call_f64(sched[i, 1], (t, a_sp + 8 * sched[i, 3], sched[i, 4]))
+                    if mom == mom:
+                        hp[mom_index] = mom
+            lr = lrs[nnodes - 1]
+            call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp))
+            if f_proj != 0:
+                call_void(f_proj, (a_frame, B))
+            t += 1
+        for b in range(B):
+            k = k0 + b
+            out_final[k] = last[b]
+            out_min[k] = best[b]
+            out_argmin[k] = best_step[b]
+            out_div[k] = div[b]
+        k0 = k1
