@@ -443,9 +443,11 @@ def reproduce(scale="quick", root=None, force=False, quiet=False) -> list[dict]:
             f"{s['compute_seconds']:12.1f}  {s['figures']:7d}  {s['figure_seconds']:11.1f}")
     n_comp, t_comp, n_load, t_load = kernel_time(log_start)
     e_comp, te_comp, e_load, te_load = kernel_time(log_start, kind="entry points")
-    say(f"kernels: {n_comp} compiled in {t_comp:.1f} s, {n_load} loaded from the cache in {t_load:.1f} s; "
-        f"entry points of {e_comp} optimizers, schedules and the records compiled in {te_comp:.1f} s, "
-        f"{e_load} loaded in {te_load:.1f} s")
+    cpu = kernel_time(log_start, kind=None, clock="cpu_seconds")[1]
+    loop = any(e["compiled"] and e["kernel"] == "optsim.engine._driver" for e in KERNEL_LOG[log_start:])
+    say(f"compiled: {'the loop and ' if loop else ''}{n_comp - loop} problems' entry points in {t_comp:.1f} s, "
+        f"{e_comp} optimizers', schedules' and the records' in {te_comp:.1f} s ({t_comp + te_comp:.1f} s "
+        f"in all, {cpu:.1f} s of CPU); loaded from the cache: {n_load + e_load} in {t_load + te_load:.1f} s")
     if _gallery_studies(root):
         page = write_gallery_page(scale, root)
         say(f"gallery page: {page}")

@@ -1,37 +1,33 @@
-"""Generate, cache and load the trajectory kernel for one problem and its noise models.
+"""Generate, cache and load the entry points that the trajectory loop calls.
 
-The kernel runs a range of trajectories without the GIL; the plan
-(:mod:`optsim.engine.plan`) runs ranges on all cores from a thread pool.  A serial kernel
-compiles about 2.5 times faster than the same loop as a numba ``prange``, and every
-trajectory owns its rows of every output and its random streams, so the results do not
-depend on the number of threads or on the ranges.  Within a range the kernel advances
-the replicates of a grid cell together (see the comment above ``_TEMPLATE``): that and
-compiling without reference counting make a step several times faster than one
-trajectory at a time with numba's defaults, with the same numbers to the bit.
+Every sweep runs one loop, :func:`optsim.engine._driver.run`, compiled once and kept in
+numba's disk cache.  It reaches the problem, the noise models, the optimizer and the
+schedule through the addresses of C-callable entry points (``numba.cfunc``), which this
+module generates:
 
-numba's disk cache never hits for a kernel that receives jitted functions as arguments
-or closes over them, but it does for a module-level ``@njit(cache=True)`` kernel that
-calls module-level jitted functions.  So for each combination of problem class and noise
-model classes this module writes the source of a kernel that imports exactly their
-functions, saves it under the kernel cache directory (``$OPTSIM_CACHE_DIR``, else
-``$XDG_CACHE_HOME/optsim/kernels``, else ``~/.cache/optsim/kernels``) and imports it.  A
-second run in a new process loads the compiled kernel from numba's cache instead of
-compiling it.  The problem's gradient and the noise models are inlined into the kernel at
-numba's IR level (``inline='always'``); the work of recorded steps calls the problem's
-own cached functions and one shared function that writes the records
-(:mod:`optsim.engine._records`).
+- for each combination of problem class, noise model classes and data types
+  (:meth:`KernelSpec.key`, :func:`kernel_for`): ``grad``, the observed gradient of a block
+  of trajectories, with the problem's gradient and the noise models inlined into one loop
+  (the hot loop), and ``numbers``, the loss and whatever else a recorded step needs,
+  through the problem's own cached functions; ``start`` and ``project`` where the problem
+  has an initial point or a feasible set;
+- for each optimizer and each schedule class (:func:`entry_points`): ``init``, ``step``,
+  ``eff_lr`` and ``lookahead``; ``value`` and ``momentum``.
 
-The optimizer and the schedule are not compiled into the kernel.  Each optimizer and each
-schedule class gets a module of C-callable entry points (``numba.cfunc``, written and
-cached the same way, see :func:`entry_points`), and the kernel calls them through their
-addresses, which the plan hands it in two small tables.  A sweep over 8 optimizers then
-compiles one kernel, not 8, and a new optimizer on a known problem compiles only its own
-entry points (under a second).  The cost is an indirect call per update of a block of
-replicates, or per update of a trajectory where blocks are not used: a few nanoseconds.
+A sweep over 8 optimizers on one problem then compiles the problem's entry points once, and
+a new optimizer on a known problem compiles only its own entry points (under a second).
+The cost is an indirect call per update of a block of replicates, or per update of a
+trajectory where blocks are not used: a few nanoseconds.
 
-The file name is a hash of the generated source *and* of the source files of every
-module it imports, so editing a component (ours or a user's) gives a new kernel
-instead of a stale cached one.
+numba's disk cache never hits for a function that receives jitted functions as arguments
+or closes over them, but it does for a module-level ``cache=True`` function that calls
+module-level jitted functions.  So for each component (or combination) this module writes
+the source of a module that imports exactly their functions, saves it under the kernel
+cache directory (``$OPTSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/optsim/kernels``, else
+``~/.cache/optsim/kernels``) and imports it.  A second run in a new process loads the
+compiled functions from numba's cache instead of compiling them.  The file name is a hash
+of the generated source *and* of the source files of every module it imports, so editing
+a component (ours or a user's) gives new entry points instead of stale cached ones.
 
 Components whose functions live in ``__main__``, a notebook or any module without a
 source file take the uncached path: the same source is compiled in memory.
@@ -53,7 +49,7 @@ import numpy as np
 
 from .._version import __version__
 from ..io import atomic_path
-from . import _driver, _fcall, _helpers  # noqa: F401  (imported by every generated kernel)
+from . import _driver, _fcall, _helpers  # noqa: F401  (imported by every generated module)
 
 __all__ = ["kernel_for", "entry_points", "cache_dir", "KernelSpec", "STREAMS", "KERNEL_LOG"]
 
@@ -64,24 +60,38 @@ STREAMS = {"problem": 0, "batch": 1, "record": 2, "init": 3, "noise0": 4}
 
 # Blocks of replicates: at most BLOCK_TRAJ trajectories and about BLOCK_ELEMS coordinates
 # (so that a block's x, gradient and state stay in the L1/L2 caches).  BLOCKS = False
-# makes every kernel run one trajectory at a time (the tests compare the two).
+# makes every sweep run one trajectory at a time (the tests compare the two).
 BLOCKS = os.environ.get("OPTSIM_BLOCKS", "1") != "0"
 BLOCK_TRAJ = 256
 BLOCK_ELEMS = 2048
 
 _lock = threading.Lock()
 KERNEL_LOG: list[dict] = []
-"""Every kernel and every component's entry points this process compiled or loaded:
-``{"kernel", "kind" ("kernel" or "entry points"), "seconds", "compiled"}`` (also
-:data:`optsim.engine.plan.KERNEL_LOG`)."""
+"""Everything this process compiled or loaded from the cache: the loop and each problem's
+entry points (kind "kernel"), each optimizer's and schedule's entry points and the records
+function (kind "entry points"), as ``{"kernel", "kind", "seconds", "cpu_seconds",
+"compiled"}`` (also :data:`optsim.engine.plan.KERNEL_LOG`).  ``seconds`` is wall time;
+``cpu_seconds`` is the compiling thread's CPU time, which on a busy or virtual machine
+can be much less."""
 
 _loaded: dict[str, object] = {}
 _keep: list = []
+
+
+def _clock():
+    return time.perf_counter(), time.thread_time()
+
+
+def _log(name, kind, since, compiled):
+    """Add an entry to KERNEL_LOG: wall and CPU seconds (of this thread) from ``since``."""
+    t0, c0 = since
+    KERNEL_LOG.append({"kernel": name, "kind": kind, "seconds": time.perf_counter() - t0,
+                       "cpu_seconds": time.thread_time() - c0, "compiled": bool(compiled)})
 _file_digests: dict[str, tuple[float, str]] = {}
 
 
 def cache_dir() -> Path:
-    """Where generated kernels (and numba's cache of them) are kept."""
+    """Where generated modules of entry points (and numba's cache of them) are kept."""
     env = os.environ.get("OPTSIM_CACHE_DIR")
     if env:
         return Path(env).expanduser() / "kernels"
@@ -92,17 +102,16 @@ def cache_dir() -> Path:
 class KernelSpec:
     """A group's component classes and schedule tree.
 
-    The kernel is specialised on the problem and the noise models only (:meth:`key`); the
-    optimizer and the schedule decide whether replicates advance in blocks (``blocked``)
-    and which entry points the plan hands the kernel."""
+    The problem's entry points are specialised on the problem, the noise models and the
+    types of their data arrays only (:meth:`key`); the optimizer and the schedule decide
+    whether replicates advance in blocks (``blocked``) and which of their entry points the
+    plan hands the loop."""
 
     def __init__(self, problem_cls, noise_classes, optimizer_cls, schedule_nodes,
                  n_pdata=1, n_ndata=(), blocked=None, data_sig=None):
         self.problem_cls = problem_cls
         self.noise_classes = tuple(noise_classes)
-        # numba cannot hand tuples of arrays to a parallel loop, so the kernel takes the
-        # problem's and each noise model's data arrays one by one: their counts are part
-        # of the structure.
+        # the number of the problem's and of each noise model's data arrays
         self.n_pdata = int(n_pdata)
         self.n_ndata = tuple(int(n) for n in n_ndata) or tuple(1 for _ in self.noise_classes)
         # (dtype name, number of dimensions) of every data array, the problem's first
@@ -118,8 +127,8 @@ class KernelSpec:
             else bool(blocked)
 
     def key(self):
-        """What the kernel's source depends on: the optimizer and the schedule are not part
-        of it (the kernel calls them through their entry points)."""
+        """What the problem's entry points depend on: the optimizer and the schedule are
+        not part of it (the loop calls them through their own entry points)."""
         return (self.problem_cls, self.noise_classes, self.n_pdata, self.n_ndata, self.data_sig)
 
 
@@ -287,7 +296,7 @@ def frame_size(spec):
 
 
 def block_size(spec, d):
-    """How many trajectories the kernel for ``spec`` advances together in ``d`` dimensions."""
+    """How many trajectories the loop advances together for ``spec`` in ``d`` dimensions."""
     if not spec.blocked:
         return 1
     return max(1, min(BLOCK_TRAJ, BLOCK_ELEMS // max(int(d), 1)))
@@ -449,7 +458,7 @@ def kernel_for(spec: KernelSpec, *, cache: bool | None = None):
         modules = {mod for mod, _ in refs.values()} | {"optsim.engine._helpers", "optsim.engine._fcall"}
         name = "k_" + _source_hash(full, modules)
         with _lock:
-            t0 = time.perf_counter()
+            since = _clock()
             try:
                 module = _load_module(name, full, attr=None)
             except OSError:
@@ -458,9 +467,7 @@ def kernel_for(spec: KernelSpec, *, cache: bool | None = None):
                 found = [getattr(module, n) for n in _PROBLEM_ENTRIES if hasattr(module, n)]
                 entries = {n: getattr(module, n, None) for n in _PROBLEM_ENTRIES}
                 entries = {n: (0 if f is None else f.address) for n, f in entries.items()}
-                KERNEL_LOG.append({"kernel": f"optsim_kernels.{name}", "kind": "kernel",
-                                   "seconds": time.perf_counter() - t0,
-                                   "compiled": sum(f.cache_hits for f in found) == 0})
+                _log(f"optsim_kernels.{name}", "kernel", since, sum(f.cache_hits for f in found) == 0)
     if entries is None:  # functions without a source file, or an unwritable cache
         entries = _compile_in_memory(src, funcs, spec, components)
     with _lock:
@@ -471,8 +478,8 @@ def kernel_for(spec: KernelSpec, *, cache: bool | None = None):
 
 # The C-callable entry points of an optimizer's and a schedule's functions, by role and
 # function: (signature, arguments, call).  P is a pointer to float64 data (an array's
-# first element), I an int64, F a float64.  The kernel calls them with the same
-# arguments in this order (see _TEMPLATE).
+# first element), I an int64, F a float64.  optsim.engine._driver.run calls them with
+# the same arguments in this order.
 _ENTRIES = {
     "optimizer": {
         "init": ("void(P, I, P, I, I, P, I, P, I)", "xp, n, sp, ns, m, scp, nsc, hpp, nhp",
@@ -543,16 +550,15 @@ def entry_points(cls):
                                     component=cls.__name__, imports=imports) + src
         name = "e_" + _source_hash(full, {mod for mod, _ in refs.values()})
         with _lock:
-            t0 = time.perf_counter()
+            since = _clock()
             try:
                 module = _load_module(name, full, attr=None)
                 entries = {n: getattr(module, n).address for n in names}
             except OSError:
                 entries = None
             else:
-                KERNEL_LOG.append({"kernel": f"optsim_kernels.{name}", "kind": "entry points",
-                                   "seconds": time.perf_counter() - t0,
-                                   "compiled": sum(getattr(module, n).cache_hits for n in names) == 0})
+                _log(f"optsim_kernels.{name}", "entry points", since,
+                     sum(getattr(module, n).cache_hits for n in names) == 0)
     else:
         entries = None
     if entries is None:  # functions without a source file, or an unwritable cache
@@ -560,10 +566,9 @@ def entry_points(cls):
 
         namespace = {"carray": carray, "cfunc": cfunc, "types": types, "CACHE": False}
         namespace.update({alias: numba.njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})
-        t0 = time.perf_counter()
+        since = _clock()
         exec(compile(src, f"<optsim entry points of {cls.__name__}>", "exec"), namespace)
-        KERNEL_LOG.append({"kernel": f"<entry points of {cls.__name__}>", "kind": "entry points",
-                           "seconds": time.perf_counter() - t0, "compiled": True})
+        _log(f"<entry points of {cls.__name__}>", "entry points", since, True)
         entries = {n: namespace[n].address for n in names}
         _keep.append(namespace)  # the compiled functions must outlive every kernel call
     with _lock:
@@ -576,11 +581,10 @@ def records_address():
     if "records" not in _loaded:
         with _lock:
             if "records" not in _loaded:
-                t0 = time.perf_counter()
+                since = _clock()
                 from ._records import records
 
-                KERNEL_LOG.append({"kernel": "optsim.engine._records", "kind": "entry points",
-                                   "seconds": time.perf_counter() - t0, "compiled": records.cache_hits == 0})
+                _log("optsim.engine._records", "entry points", since, records.cache_hits == 0)
                 _loaded["records"] = records.address
     return _loaded["records"]
 
@@ -629,9 +633,8 @@ def _compile_in_memory(src, funcs, spec, components):
                      FP=types.CPointer(types.int64), NFRAME=frame_size(spec))
     namespace.update({alias: numba.njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})
     namespace.update({"_" + alias: fn for alias, fn in funcs.items()})
-    t0 = time.perf_counter()
+    since = _clock()
     exec(compile(src, f"<optsim entry points of {components}>", "exec"), namespace)
-    KERNEL_LOG.append({"kernel": f"<entry points of {components}>", "kind": "kernel",
-                       "seconds": time.perf_counter() - t0, "compiled": True})
+    _log(f"<entry points of {components}>", "kernel", since, True)
     _keep.append(namespace)  # the compiled functions must outlive every kernel call
     return {n: (namespace[n].address if n in namespace else 0) for n in _PROBLEM_ENTRIES}

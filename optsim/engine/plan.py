@@ -21,6 +21,8 @@ from . import _driver
 from .codegen import (
     KERNEL_LOG,
     KernelSpec,
+    _clock,
+    _log,
     entry_points,
     kernel_for,
     records_address,
@@ -31,13 +33,14 @@ __all__ = ["Plan", "Group", "RECORDABLE", "KERNEL_LOG", "kernel_time"]
 
 
 
-def kernel_time(since=0, kind="kernel"):
+def kernel_time(since=0, kind="kernel", clock="seconds"):
     """(number compiled, seconds compiling, number loaded from the cache, seconds loading)
     over the entries of :data:`KERNEL_LOG` from ``since`` on, of one ``kind`` ("kernel",
-    "entry points"; None: both)."""
+    "entry points"; None: both), in wall (``clock="seconds"``) or CPU seconds
+    (``"cpu_seconds"``)."""
     log = [e for e in KERNEL_LOG[since:] if kind is None or e["kind"] == kind]
-    comp = [e["seconds"] for e in log if e["compiled"]]
-    load = [e["seconds"] for e in log if not e["compiled"]]
+    comp = [e[clock] for e in log if e["compiled"]]
+    load = [e[clock] for e in log if not e["compiled"]]
     return len(comp), sum(comp), len(load), sum(load)
 
 
@@ -167,12 +170,11 @@ class Plan:
             out = self.allocate(n)
         call = self._caller(g, start, out)
         fresh = not _driver.run.signatures
-        t0 = time.perf_counter()
+        since = _clock()
         call(0, 0)  # compile (or load from the cache) once, before the threads start
         if fresh:
             hits = sum(getattr(_driver.run.stats, "cache_hits", {}).values())
-            KERNEL_LOG.append({"kernel": _driver.__name__, "kind": "kernel",
-                               "seconds": time.perf_counter() - t0, "compiled": hits == 0})
+            _log(_driver.__name__, "kernel", since, hits == 0)
         threads = numba.get_num_threads() if threads is None else int(threads)
         blocks = _blocks(n, threads)
         if threads <= 1 or len(blocks) <= 1:
