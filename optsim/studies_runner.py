@@ -446,8 +446,9 @@ def reproduce(scale="quick", root=None, force=False, quiet=False) -> list[dict]:
     cpu = kernel_time(log_start, kind=None, clock="cpu_seconds")[1]
     loop = any(e["compiled"] and e["kernel"] == "optsim.engine._driver" for e in KERNEL_LOG[log_start:])
     say(f"compiled: {'the loop and ' if loop else ''}{n_comp - loop} problems' entry points in {t_comp:.1f} s, "
-        f"{e_comp} optimizers', schedules' and the records' in {te_comp:.1f} s ({t_comp + te_comp:.1f} s "
-        f"in all, {cpu:.1f} s of CPU); loaded from the cache: {n_load + e_load} in {t_load + te_load:.1f} s")
+        f"{e_comp} entry points of optimizers and schedules and the records in {te_comp:.1f} s "
+        f"({t_comp + te_comp:.1f} s in all, {cpu:.1f} s of CPU); "
+        f"loaded from the cache: {n_load + e_load} in {t_load + te_load:.1f} s")
     if _gallery_studies(root):
         page = write_gallery_page(scale, root)
         say(f"gallery page: {page}")

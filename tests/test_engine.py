@@ -389,9 +389,19 @@ def test_user_jitted_rule_works_uncached():
         params = (optsim.Param("lr", 0.01, low=0.0, low_open=True),)
         kernels = {"init": init, "step": step, "eff_lr": eff}
 
+    from optsim.engine.codegen import KERNEL_LOG
+
+    start = len(KERNEL_LOG)
     ds = optsim.sweep(problems.Quadratic(curvatures=[1.0, 10.0]), SignSGD(), grid={"lr": [0.1, 0.01]},
                       steps=50, record_every=50)
     np.testing.assert_allclose(ds.loss.isel(step=-1).values.ravel(), [0.0, 1.375], atol=1e-12)
+    compiled = [e["kernel"] for e in KERNEL_LOG[start:]]
+    assert "<entry point SignSGD.step>" in compiled
+    assert "<entry point SignSGD.eff_lr>" not in compiled  # compiled only when recorded
+    ds = optsim.sweep(problems.Quadratic(curvatures=[1.0, 10.0]), SignSGD(), grid={"lr": [0.1, 0.01]},
+                      steps=50, record_every=50, record=("eff_lr",))
+    assert "<entry point SignSGD.eff_lr>" in [e["kernel"] for e in KERNEL_LOG[start:]]
+    np.testing.assert_array_equal(ds.eff_lr.isel(step=-1).values[..., 0], [[0.1], [0.01]])
 
 
 def test_one_kernel_serves_every_optimizer_and_schedule():

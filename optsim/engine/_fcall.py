@@ -1,10 +1,9 @@
-"""Calls through a function's address from inside a kernel.
+"""Calls through a function's address, and pointers from addresses, in compiled code.
 
-The kernels are compiled per problem and noise models only.  They reach the optimizer's
-and the schedule's functions through the addresses of C-callable entry points
-(``numba.cfunc``, see :func:`optsim.engine.codegen.entry_points`), handed to every call
-in small integer tables.  So one compiled kernel serves every optimizer and schedule, and
-each entry point is compiled once per component and kept in numba's disk cache.
+The trajectory loop (:mod:`optsim.engine._driver`) is compiled once.  It reaches the
+problem's, the optimizer's and the schedule's functions through the addresses of
+C-callable entry points (``numba.cfunc``, see :mod:`optsim.engine.codegen`), handed to
+every call in small integer tables.
 
 ``call_void(addr, args)`` and ``call_f64(addr, args)`` call the C function at ``addr``
 with the scalars of the tuple ``args`` (integers and floats; an array's data pointer is

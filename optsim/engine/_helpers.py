@@ -1,4 +1,4 @@
-"""Small jitted helpers of the generated kernels."""
+"""Small jitted helpers of the trajectory loop and the generated entry points."""
 
 import math
 

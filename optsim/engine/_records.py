@@ -1,10 +1,10 @@
-"""What a kernel writes at a recorded step, and for a trajectory that diverged.
+"""What the trajectory loop writes at a recorded step, and for a trajectory that diverged.
 
 This work does not depend on the problem, the noise models or the optimizer, so it is
-compiled once, as a C-callable function (``numba.cfunc``, kept in numba's disk cache),
-instead of once into every kernel: it was about 40% of a kernel's compile time.  The
-kernel computes the problem's numbers (loss, test loss, gradient norm, distance) and
-calls :data:`records` through its address (``Plan.entry_tables``) with pointers to its
+compiled once, as a C-callable function (``numba.cfunc``, kept in numba's disk cache).
+The loop (:func:`optsim.engine._driver.run`) gets the problem's numbers (loss, test loss,
+gradient norm, distance) from the problem's ``numbers`` entry point and calls
+:data:`records` through its address (``Plan.entry_tables``) with pointers to its
 outputs, whose shapes are those of ``Plan.output_shapes`` for the ``n`` trajectories of
 the call.  ``flags`` says which outputs are recorded (bit i for ``RECORDS[i]``).
 """

@@ -1,4 +1,4 @@
-"""A sweep flattened into trajectories, split into groups that share one kernel.
+"""A sweep flattened into trajectories, split into groups that share their compiled functions.
 
 :class:`Plan` is what :func:`optsim.sweep` builds after validation and before any
 allocation of results.  It knows every trajectory's hyperparameter rows and random key,
@@ -66,7 +66,7 @@ RECORDABLE = {
 
 @dataclass
 class Group:
-    """Trajectories that share one kernel and one set of static data."""
+    """Trajectories that share the problem's entry points and one set of static data."""
 
     spec: KernelSpec
     problem: object
@@ -216,35 +216,40 @@ class Plan:
 
         return call
 
-    @staticmethod
-    def entry_tables(g, problem=None):
+    def entry_tables(self, g, problem=None):
         """The tables of the entry points :func:`optsim.engine._driver.run` calls.
 
-        ``fn``: addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and ``lookahead``
-        (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
-        schedule overrides, the address of :func:`optsim.engine._records.records`, and the
-        addresses of the problem's ``grad``, ``numbers``, ``start`` and ``project`` (0: none).
-        ``sched``, one row per schedule node in evaluation order: addresses of ``value``
-        and ``momentum`` (0: none), the child's row (-1: none), then offset and width of
-        the node's parameters in the schedule row and of its state.
+        ``fn``: addresses of the optimizer's ``init``, ``step``, ``eff_lr`` (0 unless the
+        effective rates are recorded) and ``lookahead`` (0: none), the position in ``hp``
+        of the hyperparameter a momentum-cycling schedule overrides, the address of
+        :func:`optsim.engine._records.records`, and the addresses of the problem's ``grad``,
+        ``numbers``, ``start`` and ``project`` (0: none).  ``sched``, one row per schedule
+        node in evaluation order: addresses of ``value`` and ``momentum`` (0: none), the
+        child's row (-1: none), then offset and width of the node's parameters in the
+        schedule row and of its state.  Only the entry points named here are compiled.
         """
         opt = type(g.optimizer)
-        ep = entry_points(opt)
+        wanted = ["init", "step"]
+        if "eff_lr" in self.record or "eff_lr_stats" in self.record:
+            wanted.append("eff_lr")
+        if "lookahead" in opt.kernels:
+            wanted.append("lookahead")
+        ep = entry_points(opt, wanted)
         mom_index = -1
         if opt.momentum_param is not None:
             mom_index = opt.dynamic_names().index(opt.momentum_param)
         pe = kernel_for(g.spec) if problem is None else problem
-        fn = np.array([ep["init"], ep["step"], ep["eff_lr"], ep.get("lookahead", 0), mom_index,
+        fn = np.array([ep["init"], ep["step"], ep.get("eff_lr", 0), ep.get("lookahead", 0), mom_index,
                        records_address(), pe["grad"], pe["numbers"], pe["start"], pe["project"]],
                       dtype=np.int64)
         rows = []
         sp_off = ss_off = 0
         for scls, child in g.spec.schedule_nodes:
-            sep = entry_points(scls)
-            width = len(scls.dynamic_names())
-            mom = sep.get("momentum", 0) if mom_index >= 0 else 0
             # (an optimizer without momentum: the sweep has refused cycle_momentum=True)
-            rows.append([sep["value"], mom, child, sp_off, width, ss_off, scls.state_size])
+            momentum = mom_index >= 0 and "momentum" in scls.kernels
+            sep = entry_points(scls, ["value", "momentum"] if momentum else ["value"])
+            width = len(scls.dynamic_names())
+            rows.append([sep["value"], sep.get("momentum", 0), child, sp_off, width, ss_off, scls.state_size])
             sp_off += width
             ss_off += scls.state_size
         return fn, np.array(rows, dtype=np.int64).reshape(-1, 7)
