@@ -11,7 +11,7 @@ addresses the plan hands it in two small tables (``Plan.entry_tables``).  The pr
 entry points, generated for each combination of problem and noise model classes
 (:func:`optsim.engine.codegen.kernel_for`), compute the observed gradient of a block of
 trajectories (the problem's gradient and the noise models inlined into one loop), the
-numbers recorded at a step, the initial point and the projection.  The optimizer's and the
+loss and the other numbers recorded at a step, the initial point and the projection.  The optimizer's and the
 schedule's entry points (:func:`optsim.engine.codegen.entry_points`) update a block and
 give the learning rate.  What a recorded step writes into the outputs is
 :func:`optsim.engine._records.records`.  So this loop is compiled once, on first use, and
@@ -57,7 +57,7 @@ FRAME = {
     "fs": 15, "idx": 16, "nidx": 17, "perms": 18, "mbss": 19, "bmax": 20, "DATA": 21,
 }
 # Positions in fs: the last observed loss (both ways); the loss, test loss, gradient norm and
-# distance of a recorded step (from the problem's "numbers"); the bound on |x_i|.
+# distance of a recorded step (from the problem's loss, test, gnorm, dist); the bound on |x_i|.
 FS = {"fobs": 0, "f": 1, "ftest": 2, "gnorm": 3, "dist": 4, "x_bound": 5, "size": 6}
 
 
@@ -71,8 +71,9 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
 
     ``fn`` holds the addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and
     ``lookahead`` (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
-    schedule overrides, the records function, and the problem's ``grad``, ``numbers``,
-    ``start`` and ``project`` (0: none); ``sched`` one row per schedule node."""
+    schedule overrides, the records function, and the problem's ``grad``, ``loss``,
+    ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none);
+    ``sched`` one row per schedule node (see ``Plan.entry_tables``)."""
     n = hpo.shape[0]
     d = x0.shape[1]
     bmax = rngs.shape[0]
@@ -114,9 +115,12 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     mom_index = fn[4]
     f_rec = fn[5]
     f_grad = fn[6]
-    f_num = fn[7]
-    f_start = fn[8]
-    f_proj = fn[9]
+    f_loss = fn[7]
+    f_test = fn[8]
+    f_gnorm = fn[9]
+    f_dist = fn[10]
+    f_start = fn[11]
+    f_proj = fn[12]
     nnodes = sched.shape[0]
     lmax = S.shape[1]
     nhp = hp.shape[0]
@@ -192,7 +196,7 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
         alive = B
         fobs = np.nan
         for b in range(B):
-            call_void(f_num, (a_frame, b, 0, 0))
+            call_void(f_loss, (a_frame, b))
             f0 = fs[1]
             bnd = div_factor * max(1.0, abs(f0))
             if not (bnd < np.inf):
@@ -215,10 +219,19 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                     if div[b] >= 0:
                         continue
                     k = k0 + b
-                    call_void(f_num, (a_frame, b, t, flags))
+                    call_void(f_loss, (a_frame, b))
                     f = fs[1]
                     if f != f:
                         f = np.inf
+                    fs[2] = np.nan
+                    fs[3] = np.nan
+                    fs[4] = np.nan
+                    if f_test != 0:
+                        call_void(f_test, (a_frame, b))
+                    if f_gnorm != 0:
+                        call_void(f_gnorm, (a_frame, b, t))
+                    if f_dist != 0:
+                        call_void(f_dist, (a_frame, b))
                     call_void(f_rec, (0, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f, fs[2], fs[3],
                                       fs[4], a_loss, a_test, a_gnorm, a_dist, a_params, a_eff, a_effstats,
                                       a_state, a_statenorm, a_first, a_thr, a_X + 8 * b * d, a_S, a_EFF))

@@ -3,7 +3,7 @@
 This work does not depend on the problem, the noise models or the optimizer, so it is
 compiled once, as a C-callable function (``numba.cfunc``, kept in numba's disk cache).
 The loop (:func:`optsim.engine._driver.run`) gets the problem's numbers (loss, test loss,
-gradient norm, distance) from the problem's ``numbers`` entry point and calls
+gradient norm, distance) from the problem's entry points and calls
 :data:`records` through its address (``Plan.entry_tables``) with pointers to its
 outputs, whose shapes are those of ``Plan.output_shapes`` for the ``n`` trajectories of
 the call.  ``flags`` says which outputs are recorded (bit i for ``RECORDS[i]``).

@@ -155,10 +155,6 @@ class Plan:
         return out
 
     # -- running ------------------------------------------------------------------------
-    def kernel(self, group):
-        """The addresses of the problem's entry points for ``group`` (see :func:`kernel_for`)."""
-        return kernel_for(group.spec)
-
     def run_range(self, gi, start, stop, out=None, threads=None):
         """Run trajectories ``start:stop`` of group ``gi`` on ``threads`` cores; return their outputs.
 
@@ -223,10 +219,11 @@ class Plan:
         effective rates are recorded) and ``lookahead`` (0: none), the position in ``hp``
         of the hyperparameter a momentum-cycling schedule overrides, the address of
         :func:`optsim.engine._records.records`, and the addresses of the problem's ``grad``,
-        ``numbers``, ``start`` and ``project`` (0: none).  ``sched``, one row per schedule
-        node in evaluation order: addresses of ``value`` and ``momentum`` (0: none), the
-        child's row (-1: none), then offset and width of the node's parameters in the
-        schedule row and of its state.  Only the entry points named here are compiled.
+        ``loss``, ``test``, ``gnorm``, ``dist`` (0 unless recorded), ``start`` and
+        ``project`` (0: none).  ``sched``, one row per schedule node in evaluation order:
+        addresses of ``value`` and ``momentum`` (0: none), the child's row (-1: none), then
+        offset and width of the node's parameters in the schedule row and of its state.
+        Only the entry points named here are compiled.
         """
         opt = type(g.optimizer)
         wanted = ["init", "step"]
@@ -238,10 +235,12 @@ class Plan:
         mom_index = -1
         if opt.momentum_param is not None:
             mom_index = opt.dynamic_names().index(opt.momentum_param)
-        pe = kernel_for(g.spec) if problem is None else problem
+        names = ["grad", "loss", "start", "project"] + [
+            n for n, rec in (("test", "test_loss"), ("gnorm", "grad_norm"), ("dist", "dist")) if rec in self.record]
+        pe = kernel_for(g.spec, names) if problem is None else {n: problem.get(n, 0) for n in names}
         fn = np.array([ep["init"], ep["step"], ep.get("eff_lr", 0), ep.get("lookahead", 0), mom_index,
-                       records_address(), pe["grad"], pe["numbers"], pe["start"], pe["project"]],
-                      dtype=np.int64)
+                       records_address(), pe["grad"], pe["loss"], pe.get("test", 0), pe.get("gnorm", 0),
+                       pe.get("dist", 0), pe["start"], pe["project"]], dtype=np.int64)
         rows = []
         sp_off = ss_off = 0
         for scls, child in g.spec.schedule_nodes:
