@@ -36,8 +36,8 @@ source file take the uncached path: the same source is compiled in memory.
 from __future__ import annotations
 
 import hashlib
-import math
 import importlib.util
+import math
 import os
 import re
 import sys

@@ -10,7 +10,6 @@ rows, never on which range or thread ran it.
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
