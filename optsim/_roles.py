@@ -2,10 +2,10 @@
 
 Every function below is a module-level ``@njit`` function (``cache=True`` for the
 registered components) that takes and returns only scalars and preallocated arrays, never
-allocates and never raises.  The engine generates one kernel per combination of
-problem and noise model(s) that inlines theirs, and calls an optimizer's and a schedule's
-functions through C-callable entry points compiled once per component; see
-:mod:`optsim.engine.codegen`.
+allocates and never raises.  The engine's trajectory loop is compiled once and calls
+them through C-callable entry points: per combination of problem and noise model(s) (the
+problem's gradient and the noise models inlined into one loop), and per optimizer and
+schedule function; see :mod:`optsim.engine.codegen`.
 
 Optimizer (``kernels`` keys)
     ``init(x, S, sc, hp)``

@@ -474,47 +474,65 @@ def kernel_for(spec: KernelSpec, names=("grad", "loss", "start", "project"), *, 
 
 
 def _problem_entry(spec, name, cache):
+    if name not in PROBLEM_ENTRIES:
+        raise ValueError(f"no problem entry point {name!r}; they are {', '.join(PROBLEM_ENTRIES)}")
     key = ("kernel", spec.key(), name)
     with _lock:
         if cache is None and key in _loaded:
             return _loaded[key]
-    src, funcs = generate_source(spec)
-    parts = {m.group(1): part for part in re.split(r"(?=\n\n@cfunc)", src)
-             if (m := re.search(r"\ndef (\w+)\(", part))}
-    if name not in PROBLEM_ENTRIES:
-        raise ValueError(f"no problem entry point {name!r}; they are {', '.join(PROBLEM_ENTRIES)}")
-    if name not in parts:
-        return 0
-    src = parts[name]
-    used = set(re.findall(r"[A-Za-z_]\w*", src))
-    funcs = {alias: fn for alias, fn in funcs.items() if alias in used or "_" + alias in used}
-    cacheable = all(_importable(fn) for fn in funcs.values())
-    if cache is not None:
-        cacheable = cacheable and cache
-    components = ", ".join(c.__name__ for c in (spec.problem_cls, *spec.noise_classes))
-    address = None
-    if cacheable:
-        refs = {alias: _function_ref(fn) for alias, fn in funcs.items()}
-        header = _HEADER.format(optsim_version=__version__, version=TEMPLATE_VERSION, components=components,
-                                function=name, imports=_import_lines(refs), nframe=frame_size(spec))
-        full = header + src
-        modules = {mod for mod, _ in refs.values()} | {"optsim.engine._helpers", "optsim.engine._fcall"}
-        module_name = "k_" + _source_hash(full, modules)
-        with _lock:
-            since = _clock()
-            try:
-                compiled = getattr(_load_module(module_name, full, attr=None), name)
-            except OSError:
-                pass
-            else:
-                address = compiled.address
-                _log(f"optsim_kernels.{module_name}", "kernel", since, compiled.cache_hits == 0)
-    if address is None:  # functions without a source file, or an unwritable cache
-        address = _compile_in_memory(src, funcs, spec, f"{components}: {name}")[name]
+    parts, funcs = _problem_source(spec)
+    address = 0  # an entry point the problem does not have
+    if name in parts:
+        src = parts[name]
+        used = set(re.findall(r"[A-Za-z_]\w*", src))
+        funcs = {alias: fn for alias, fn in funcs.items() if alias in used or "_" + alias in used}
+        cacheable = all(_importable(fn) for fn in funcs.values())
+        if cache is not None:
+            cacheable = cacheable and cache
+        components = ", ".join(c.__name__ for c in (spec.problem_cls, *spec.noise_classes))
+        address = None
+        if cacheable:
+            refs = {alias: _function_ref(fn) for alias, fn in funcs.items()}
+            header = _HEADER.format(optsim_version=__version__, version=TEMPLATE_VERSION, components=components,
+                                    function=name, imports=_import_lines(refs), nframe=frame_size(spec))
+            full = header + src
+            modules = {mod for mod, _ in refs.values()} | {"optsim.engine._helpers", "optsim.engine._fcall"}
+            address = _load_entry("k_" + _source_hash(full, modules), full, name, "kernel")
+        if address is None:  # functions without a source file, or an unwritable cache
+            address = _compile_in_memory(src, funcs, spec, f"{components}: {name}")[name]
     with _lock:
         if cache is None:
             _loaded[key] = address
     return address
+
+
+def _problem_source(spec):
+    """``({entry point: its source}, functions)`` of ``spec``'s problem entry points,
+    generated once per :meth:`KernelSpec.key`."""
+    key = ("source", spec.key())
+    with _lock:
+        if key in _loaded:
+            return _loaded[key]
+    src, funcs = generate_source(spec)
+    parts = {m.group(1): part for part in re.split(r"(?=\n\n@cfunc)", src)
+             if (m := re.search(r"\ndef (\w+)\(", part))}
+    with _lock:
+        _loaded[key] = (parts, funcs)
+    return parts, funcs
+
+
+def _load_entry(module_name, source, name, kind):
+    """The address of the C-callable function ``name`` of the generated module (written to
+    the cache directory and loaded from numba's cache, or compiled), logged in
+    :data:`KERNEL_LOG`; None if the cache directory cannot be written."""
+    with _lock:
+        since = _clock()
+        try:
+            compiled = getattr(_load_module(module_name, source, attr=None), name)
+        except OSError:
+            return None
+        _log(f"optsim_kernels.{module_name}", kind, since, compiled.cache_hits == 0)
+        return compiled.address
 
 
 # The C-callable entry points of an optimizer's and a schedule's functions, by role and
@@ -594,16 +612,8 @@ def _entry_point(cls, role, name):
         refs = {f"f_{name}": _function_ref(fn)}
         full = _ENTRY_HEADER.format(optsim_version=__version__, version=TEMPLATE_VERSION,
                                     component=cls.__name__, function=name, imports=_import_lines(refs)) + src
-        module_name = "e_" + _source_hash(full, {mod for mod, _ in refs.values()})
-        with _lock:
-            since = _clock()
-            try:
-                compiled = getattr(_load_module(module_name, full, attr=None), name)
-            except OSError:
-                pass
-            else:
-                address = compiled.address
-                _log(f"optsim_kernels.{module_name}", "entry points", since, compiled.cache_hits == 0)
+        address = _load_entry("e_" + _source_hash(full, {mod for mod, _ in refs.values()}), full, name,
+                              "entry points")
     if address is None:  # a function without a source file, or an unwritable cache
         from numba import carray, cfunc, types
 
