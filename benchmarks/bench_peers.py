@@ -49,6 +49,10 @@ Methodology:
   process's RSS over ``fork``/``exec``.)
 * Rates are work / best time; "optsim / peer" is optsim's rate over the peer's; "peer / C"
   the peer's rate over the C loop's (for W4 without a C result: over the fastest peer).
+* optsim and the C loop, whose ratio is the target, run ``--rounds`` times each (default
+  3): once in the main pass, then in back-to-back pairs in alternating order; each keeps
+  its best rate, and the ratio of every pair is reported too (``round_ratios``), since the
+  speed of a virtual machine drifts over the minutes between the main pass's runs.
 * First call: for optsim, a fresh process with empty kernel caches (``OPTSIM_CACHE_DIR``
   and ``NUMBA_CACHE_DIR`` in a new temporary directory) running a tiny sweep of the
   workload's components, process start to end; warm start: a second fresh process on
@@ -264,6 +268,31 @@ def run_worker(wname, iname, args, tmp):
     return res, final
 
 
+def _alternate(wname, impls, args, tmp, t_start):
+    """Run optsim and the C loop ``args.rounds - 1`` more times each, back to back, in
+    alternating order; each keeps its best rate over all rounds.  On a machine whose speed
+    drifts (a virtual machine's steal time), the ratio of two runs minutes apart says
+    little; the ratios of the rounds' back-to-back pairs are kept as ``round_ratios``."""
+    pair = ("optsim", "c")
+    if args.rounds <= 1 or any(impls.get(i, {}).get("status") != "ok" for i in pair):
+        return
+    rates = {i: [impls[i]["rate"]] for i in pair}
+    for rnd in range(1, args.rounds):
+        for iname in (pair[::-1] if rnd % 2 else pair):
+            print(f"[{time.perf_counter() - t_start:6.0f} s] {wname} {iname} (round {rnd + 1} of {args.rounds}) ...",
+                  flush=True)
+            res, _ = run_worker(wname, iname, args, tmp)
+            if res.get("status") == "ok":
+                rates[iname].append(res["rate"])
+    n = min(len(v) for v in rates.values())
+    for iname in pair:
+        r = impls[iname]
+        r["round_rates"] = rates[iname]
+        r["rate"] = max(rates[iname])
+        r["best_s"] = r["work"] / r["rate"]
+    impls["optsim"]["round_ratios"] = [o / c for o, c in zip(rates["optsim"][:n], rates["c"][:n])]
+
+
 def machine_info():
     cpu = "unknown"
     try:
@@ -392,6 +421,10 @@ def print_tables(report, tables):
             line = "  ".join(f"{r[k]:<{widths[k]}}" if k == "impl" else f"{r[k]:>{widths[k]}}"
                              for k, _ in COLUMNS if k != "notes")
             print("  " + line + "  " + r["notes"])
+        rr = report["workloads"][wname]["impls"].get("optsim", {}).get("round_ratios")
+        if rr:
+            print(f"  optsim / C in {len(rr)} back-to-back rounds: {', '.join(f'{x:.2f}' for x in rr)} "
+                  f"(median {float(np.median(rr)):.2f})")
 
 
 def markdown(report, tables):
@@ -405,7 +438,8 @@ def markdown(report, tables):
         f"Load average at the start: {', '.join(f'{v:.2f}' for v in m.get('load_average_start', []))}.",
         "",
         ("Rates are work per second of the best of up to "
-        f"{report['settings']['repeat']} warm calls; \"optsim / peer\" > 1 means optsim is faster; "
+        f"{report['settings']['repeat']} warm calls (optsim and the C loop: over "
+        f"{report['settings'].get('rounds', 1)} runs, see below each table); \"optsim / peer\" > 1 means optsim is faster; "
         "\"peer / C\" is the peer's rate over the C loop's. First call: optsim in a fresh process with empty "
         "kernel caches (warm start: a second fresh process), JAX's compile, gcc's compile. Peak memory: "
         "growth of the peak RSS of the implementation's own process during the warm calls. Agreement: per "
@@ -421,6 +455,13 @@ def markdown(report, tables):
         lines.append("|" + "|".join("---" if k in ("impl", "notes") else "---:" for k, _ in COLUMNS) + "|")
         for r in rows:
             lines.append("| " + " | ".join(r[k].replace("|", "/") for k, _ in COLUMNS) + " |")
+        o = report["workloads"][wname]["impls"].get("optsim", {})
+        if o.get("round_ratios"):
+            rr = o["round_ratios"]
+            lines += ["", (f"optsim and the C loop in {len(rr)} rounds, back to back: optsim / C = "
+                           f"{', '.join(f'{x:.2f}' for x in rr)} (median {float(np.median(rr)):.2f}); "
+                           f"optsim {', '.join(_fmt_rate(x) for x in o['round_rates'])}, C "
+                           f"{', '.join(_fmt_rate(x) for x in report['workloads'][wname]['impls']['c']['round_rates'])}.")]
         extra = report["workloads"][wname].get("memory_check")
         if extra:
             lines += ["", extra]
@@ -464,7 +505,7 @@ def parent(args):
         cold_for = ({"W1"} & set(names)) if args.quick else set(names)
 
     report = {"quick": args.quick, "machine": machine_info(), "workloads": {},
-              "settings": {"repeat": args.repeat, "budget_s": args.budget, "max_z": args.max_z,
+              "settings": {"repeat": args.repeat, "rounds": args.rounds, "budget_s": args.budget, "max_z": args.max_z,
                            "seed": args.seed, "torch_threads": args.torch_threads,
                            "optsim_cache_dir": os.environ.get("OPTSIM_CACHE_DIR")}}
     any_disagreement = False
@@ -487,6 +528,7 @@ def parent(args):
                     finals[iname] = final
                 if res["status"] == "error":
                     print(f"    error:\n{res.get('stderr', '')}", flush=True)
+            _alternate(wname, wres["impls"], args, tmp, t_start)
             if "optsim" not in skip and wname in cold_for:
                 print(f"[{time.perf_counter() - t_start:6.0f} s] {wname} optsim cold and warm start ...", flush=True)
                 wres["optsim_startup"] = optsim_startup(wname, args.data_dir)
@@ -557,6 +599,8 @@ def main(argv=None):
     p.add_argument("--workloads", default=",".join(workloads.WORKLOADS), help="comma-separated, default W1,W2,W3,W4")
     p.add_argument("--skip", default="", help=f"implementations to leave out: {', '.join(IMPLEMENTATIONS)}")
     p.add_argument("--repeat", type=int, default=3, help="timed calls per implementation (the best counts)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="runs of optsim and the C loop, alternating (each keeps its best rate)")
     p.add_argument("--budget", type=float, default=None,
                    help="stop repeating once the timed calls took this many seconds (default 5 quick, 30 full)")
     p.add_argument("--max-z", type=float, default=5.0, help="agreement tolerance in standard errors")
