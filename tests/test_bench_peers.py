@@ -95,3 +95,38 @@ def test_c_ziggurat_normals(tmp_path):
         tail = np.mean(np.abs(z) > 3.6541528853610088)
         p = 2 * sps.norm.sf(3.6541528853610088)
         assert abs(tail - p) < 5 * np.sqrt(p / n)
+
+
+def test_alternating_rounds_keep_the_best_rate_and_each_pairs_ratio(monkeypatch):
+    """optsim and the C loop run again in back-to-back pairs, in alternating order."""
+    import argparse
+
+    import bench_peers
+
+    calls = []
+    rates = {"optsim": iter([5.0, 7.0]), "c": iter([10.0, 8.0])}
+
+    def fake_worker(wname, iname, args, tmp):
+        calls.append(iname)
+        return {"status": "ok", "rate": next(rates[iname])}, None
+
+    monkeypatch.setattr(bench_peers, "run_worker", fake_worker)
+    impls = {"optsim": {"status": "ok", "rate": 6.0, "work": 60.0},
+             "c": {"status": "ok", "rate": 12.0, "work": 60.0},
+             "numpy": {"status": "ok", "rate": 1.0, "work": 60.0}}
+    bench_peers._alternate("W1", impls, argparse.Namespace(rounds=3), None, 0.0)
+    assert calls == ["c", "optsim", "optsim", "c"]
+    assert impls["optsim"]["round_rates"] == [6.0, 5.0, 7.0]
+    assert impls["c"]["round_rates"] == [12.0, 10.0, 8.0]
+    assert impls["optsim"]["rate"] == 7.0 and impls["c"]["rate"] == 12.0
+    assert impls["optsim"]["best_s"] == 60.0 / 7.0
+    assert impls["optsim"]["round_ratios"] == [0.5, 0.5, 7.0 / 8.0]
+    assert impls["numpy"] == {"status": "ok", "rate": 1.0, "work": 60.0}
+
+    # one round, or the C loop missing: nothing more runs
+    calls.clear()
+    impls = {"optsim": {"status": "ok", "rate": 6.0, "work": 60.0}, "c": {"status": "unavailable"}}
+    bench_peers._alternate("W1", impls, argparse.Namespace(rounds=3), None, 0.0)
+    bench_peers._alternate("W1", {"optsim": {"status": "ok"}, "c": {"status": "ok"}},
+                           argparse.Namespace(rounds=1), None, 0.0)
+    assert calls == [] and "round_rates" not in impls["optsim"]
