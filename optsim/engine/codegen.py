@@ -528,7 +528,7 @@ def _load_entry(module_name, source, name, kind):
     with _lock:
         since = _clock()
         try:
-            compiled = getattr(_load_module(module_name, source, attr=None), name)
+            compiled = getattr(_load_module(module_name, source), name)
         except OSError:
             return None
         _log(f"optsim_kernels.{module_name}", kind, since, compiled.cache_hits == 0)
@@ -619,11 +619,7 @@ def _entry_point(cls, role, name):
 
         namespace = {"carray": carray, "cfunc": cfunc, "types": types, "CACHE": False,
                      f"f_{name}": numba.njit(inline="always")(fn.py_func)}
-        since = _clock()
-        exec(compile(src, f"<optsim entry point {cls.__name__}.{name}>", "exec"), namespace)
-        _log(f"<entry point {cls.__name__}.{name}>", "entry points", since, True)
-        address = namespace[name].address
-        _keep.append(namespace)  # the compiled function must outlive every call of the loop
+        address = _exec_uncached(src, namespace, f"<entry point {cls.__name__}.{name}>", "entry points")[name].address
     with _lock:
         _loaded[key] = address
     return address
@@ -660,7 +656,8 @@ def _source_hash(full, modules):
     return h.hexdigest()[:24]
 
 
-def _load_module(name, source, attr="kernel"):
+def _load_module(name, source):
+    """Write ``source`` to the cache directory as module ``name`` (once) and import it."""
     directory = cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.py"
@@ -672,7 +669,7 @@ def _load_module(name, source, attr="kernel"):
     module = importlib.util.module_from_spec(spec)
     sys.modules[modname] = module  # numba's cache re-imports the module by name
     spec.loader.exec_module(module)
-    return module if attr is None else getattr(module, attr)
+    return module
 
 
 def _compile_in_memory(src, funcs, spec, components):
@@ -687,8 +684,16 @@ def _compile_in_memory(src, funcs, spec, components):
                      FP=types.CPointer(types.int64), NFRAME=frame_size(spec))
     namespace.update({alias: numba.njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})
     namespace.update({"_" + alias: fn for alias, fn in funcs.items()})
-    since = _clock()
-    exec(compile(src, f"<optsim entry points of {components}>", "exec"), namespace)
-    _log(f"<entry points of {components}>", "kernel", since, True)
-    _keep.append(namespace)  # the compiled functions must outlive every call of the loop
+    _exec_uncached(src, namespace, f"<entry points of {components}>", "kernel")
     return {n: (namespace[n].address if n in namespace else 0) for n in PROBLEM_ENTRIES}
+
+
+def _exec_uncached(src, namespace, label, kind):
+    """Compile the entry points of ``src`` in ``namespace``, uncached (functions without a
+    source file, or an unwritable cache), log them in :data:`KERNEL_LOG` as ``label`` and
+    keep them alive; returns the namespace."""
+    since = _clock()
+    exec(compile(src, f"<optsim {label.strip('<>')}>", "exec"), namespace)
+    _log(label, kind, since, True)
+    _keep.append(namespace)  # the compiled functions must outlive every call of the loop
+    return namespace
