@@ -277,20 +277,28 @@ def _alternate(wname, impls, args, tmp, t_start):
     if args.rounds <= 1 or any(impls.get(i, {}).get("status") != "ok" for i in pair):
         return
     rates = {i: [impls[i]["rate"]] for i in pair}
+    ratios = [rates["optsim"][0] / rates["c"][0]]
     for rnd in range(1, args.rounds):
+        got = {}
         for iname in (pair[::-1] if rnd % 2 else pair):
             print(f"[{time.perf_counter() - t_start:6.0f} s] {wname} {iname} (round {rnd + 1} of {args.rounds}) ...",
                   flush=True)
             res, _ = run_worker(wname, iname, args, tmp)
             if res.get("status") == "ok":
+                got[iname] = res["rate"]
                 rates[iname].append(res["rate"])
-    n = min(len(v) for v in rates.values())
+        if len(got) == len(pair):  # a ratio only of a pair that both ran
+            ratios.append(got["optsim"] / got["c"])
     for iname in pair:
         r = impls[iname]
         r["round_rates"] = rates[iname]
         r["rate"] = max(rates[iname])
         r["best_s"] = r["work"] / r["rate"]
-    impls["optsim"]["round_ratios"] = [o / c for o, c in zip(rates["optsim"][:n], rates["c"][:n])]
+    impls["optsim"]["round_ratios"] = ratios
+
+
+def _fmt_ratios(rr):
+    return f"{', '.join(f'{x:.2f}' for x in rr)} (median {float(np.median(rr)):.2f})"
 
 
 def machine_info():
@@ -423,8 +431,7 @@ def print_tables(report, tables):
             print("  " + line + "  " + r["notes"])
         rr = report["workloads"][wname]["impls"].get("optsim", {}).get("round_ratios")
         if rr:
-            print(f"  optsim / C in {len(rr)} back-to-back rounds: {', '.join(f'{x:.2f}' for x in rr)} "
-                  f"(median {float(np.median(rr)):.2f})")
+            print(f"  optsim / C in {len(rr)} back-to-back rounds: {_fmt_ratios(rr)}")
 
 
 def markdown(report, tables):
@@ -459,7 +466,7 @@ def markdown(report, tables):
         if o.get("round_ratios"):
             rr = o["round_ratios"]
             lines += ["", (f"optsim and the C loop in {len(rr)} rounds, back to back: optsim / C = "
-                           f"{', '.join(f'{x:.2f}' for x in rr)} (median {float(np.median(rr)):.2f}); "
+                           f"{_fmt_ratios(rr)}; "
                            f"optsim {', '.join(_fmt_rate(x) for x in o['round_rates'])}, C "
                            f"{', '.join(_fmt_rate(x) for x in report['workloads'][wname]['impls']['c']['round_rates'])}.")]
         extra = report["workloads"][wname].get("memory_check")

@@ -123,6 +123,16 @@ def test_alternating_rounds_keep_the_best_rate_and_each_pairs_ratio(monkeypatch)
     assert impls["optsim"]["round_ratios"] == [0.5, 0.5, 7.0 / 8.0]
     assert impls["numpy"] == {"status": "ok", "rate": 1.0, "work": 60.0}
 
+    # a run that fails: its pair gives no ratio, and the other pairs stay paired
+    results = {"optsim": iter([{"status": "error"}, {"status": "ok", "rate": 4.0}]),
+               "c": iter([{"status": "ok", "rate": 20.0}, {"status": "ok", "rate": 8.0}])}
+    monkeypatch.setattr(bench_peers, "run_worker", lambda w, i, a, t: (next(results[i]), None))
+    impls = {"optsim": {"status": "ok", "rate": 6.0, "work": 60.0},
+             "c": {"status": "ok", "rate": 12.0, "work": 60.0}}
+    bench_peers._alternate("W1", impls, argparse.Namespace(rounds=3), None, 0.0)
+    assert impls["optsim"]["round_rates"] == [6.0, 4.0] and impls["c"]["round_rates"] == [12.0, 20.0, 8.0]
+    assert impls["optsim"]["round_ratios"] == [0.5, 0.5]
+
     # one round, or the C loop missing: nothing more runs
     calls.clear()
     impls = {"optsim": {"status": "ok", "rate": 6.0, "work": 60.0}, "c": {"status": "unavailable"}}
