@@ -499,12 +499,28 @@ def test_double_well_starts_in_the_sharp_basin_and_follows_the_grid():
     assert float(ds["params"].isel(replicate=0, step=0, param=0)) == 0.5
 
 
+def _dot_row():
+    """x_i . w summed over j = 0, 1, ... in turn: one row at a time, the reference."""
+    from numba import njit
+
+    @njit
+    def dot_row(X, i, w):
+        s = 0.0
+        for j in range(w.shape[0]):
+            s += X[i, j] * w[j]
+        return s
+
+    return dot_row
+
+
 @pytest.mark.parametrize("rows", [1, 3, 4, 7, 32])
 def test_regression_row_loops_match_one_row_at_a_time_to_the_bit(rows):
     # the row loops take four rows' dot products together; each sum keeps its own order
     from numba import njit
 
     from optsim.problems import regression as R
+
+    dot_row = _dot_row()
 
     @njit
     def one_at_a_time(x, g, X, y, idx, nb, logistic):
@@ -514,11 +530,11 @@ def test_regression_row_loops_match_one_row_at_a_time_to_the_bit(rows):
         for k in range(n):
             i = k if nb < 0 else idx[k]
             if logistic:
-                m = y[i] * R._dot_row(X, i, x)
+                m = y[i] * dot_row(X, i, x)
                 f += R._log1pexp(-m)
                 c = -y[i] * R._sigmoid(-m)
             else:
-                c = R._dot_row(X, i, x) - y[i]
+                c = dot_row(X, i, x) - y[i]
                 f += 0.5 * c * c
             for j in range(x.shape[0]):
                 g[j] += c * X[i, j]
@@ -539,3 +555,41 @@ def test_regression_row_loops_match_one_row_at_a_time_to_the_bit(rows):
             f2 = one_at_a_time(x, g2, X, y, sel, nb, logistic)
             assert f1 == f2
             np.testing.assert_array_equal(g1, g2)
+
+
+@pytest.mark.parametrize("n", [1, 3, 4, 7])
+def test_regression_objectives_match_one_row_at_a_time_to_the_bit(n):
+    # the training and test losses take four rows' dot products together too
+    from numba import njit
+
+    from optsim.problems import regression as R
+
+    dot_row = _dot_row()
+
+    @njit
+    def one_at_a_time(x, X, y, logistic, mode):
+        f = 0.0
+        for i in range(X.shape[0]):
+            if logistic:
+                m = y[i] * dot_row(X, i, x)
+                if mode == 0.0:
+                    f += R._log1pexp(-m)
+                elif m <= 0.0:
+                    f += 1.0
+            else:
+                r = dot_row(X, i, x) - y[i]
+                f += 0.5 * r * r
+        return f
+
+    rng = np.random.default_rng(n)
+    X = rng.normal(size=(n, 9)) * 3.0
+    y = np.sign(rng.normal(size=n))
+    x = rng.normal(size=9)
+    pp = np.array([0.0])
+    for mode in (0.0, 1.0):
+        data = (X, y, X, y, np.array([mode]))
+        assert R.logreg_objective(x, pp, data) == one_at_a_time(x, X, y, True, 0.0) / n
+        assert R.logreg_test_loss(x, pp, data) == one_at_a_time(x, X, y, True, mode) / n
+    data = (X, y, X, y)
+    assert R.linreg_objective(x, pp, data) == one_at_a_time(x, X, y, False, 0.0) / n
+    assert R.linreg_test_loss(x, pp, data) == one_at_a_time(x, X, y, False, 0.0) / n

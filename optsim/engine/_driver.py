@@ -105,6 +105,7 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     bound = wt[0]
     last = wt[1]
     best = wt[2]
+    first = wt[3]
     best_step = wti[0]
     div = wti[1]
     # the components' entry points
@@ -198,6 +199,7 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
         for b in range(B):
             call_void(f_loss, (a_frame, b))
             f0 = fs[1]
+            first[b] = f0
             bnd = div_factor * max(1.0, abs(f0))
             if not (bnd < np.inf):
                 bnd = np.inf
@@ -219,8 +221,11 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                     if div[b] >= 0:
                         continue
                     k = k0 + b
-                    call_void(f_loss, (a_frame, b))
-                    f = fs[1]
+                    if t == 0:  # where the bound was set from, the same point
+                        f = first[b]
+                    else:
+                        call_void(f_loss, (a_frame, b))
+                        f = fs[1]
                     if f != f:
                         f = np.inf
                     fs[2] = np.nan

@@ -336,7 +336,7 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1, data=())
         np.empty((4, bmax * d)),               # X, Y (look-ahead point), G, EFF
         np.empty((nslots, bmax * d)),          # S
         np.empty(nscal), np.empty(n_hp), np.empty(nsched),  # sc, hp, ss
-        np.empty((3, bmax)),                   # bound, last, best
+        np.empty((4, bmax)),                   # bound, last, best, the loss at the start
         np.empty((2, bmax), np.int64),         # best_step, div
         np.empty((bmax, nstreams, 4), np.uint64),  # every trajectory's random streams
         np.empty((1, d)),                      # scratch: the gradient for its norm

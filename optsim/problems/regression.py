@@ -15,14 +15,6 @@ __all__ = ["LinearRegression", "LogisticRegression"]
 
 
 @njit(cache=True)
-def _dot_row(X, i, w):
-    s = 0.0
-    for j in range(w.shape[0]):
-        s += X[i, j] * w[j]
-    return s
-
-
-@njit(cache=True)
 def _half_sq_norm(w):
     s = 0.0
     for j in range(w.shape[0]):
@@ -70,9 +62,9 @@ def _row(k, rows, idx, nb):
 @njit(cache=True, inline="always")
 def _dot4(X, k0, rows, idx, nb, w):
     """The dot products with ``w`` of the rows of examples ``k0`` to ``k0 + 3`` of a row
-    loop, each summed in the order of ``_dot_row`` (the same numbers), as four independent
-    chains of additions: a single chain waits for every addition to finish before the
-    next one starts."""
+    loop, each summed over j = 0, 1, ... in turn (the same numbers as one row at a time), as
+    four independent chains of additions: a single chain waits for every addition to
+    finish before the next one starts."""
     i0 = _row(k0, rows, idx, nb)
     i1 = _row(k0 + 1, rows, idx, nb)
     i2 = _row(k0 + 2, rows, idx, nb)
@@ -154,11 +146,14 @@ def linreg_value_and_grad(x, g, t, pp, data, rng):
 @njit(cache=True)
 def linreg_objective(x, pp, data):
     X, y = data[0], data[1]
+    n = X.shape[0]
     f = 0.0
-    for i in range(X.shape[0]):
-        r = _dot_row(X, i, x) - y[i]
-        f += 0.5 * r * r
-    return f / X.shape[0] + pp[0] * _half_sq_norm(x)
+    for k0 in range(0, n, 4):
+        dots = _dot4(X, k0, n, ALL_ROWS, -1, x)
+        for q in range(min(4, n - k0)):
+            r = dots[q] - y[k0 + q]
+            f += 0.5 * r * r
+    return f / n + pp[0] * _half_sq_norm(x)
 
 
 @njit(cache=True)
@@ -169,11 +164,14 @@ def linreg_batch_value_and_grad(x, g, idx, nb, pp, data):
 @njit(cache=True)
 def linreg_test_loss(x, pp, data):
     Xt, yt = data[2], data[3]
+    n = Xt.shape[0]
     f = 0.0
-    for i in range(Xt.shape[0]):
-        r = _dot_row(Xt, i, x) - yt[i]
-        f += 0.5 * r * r
-    return f / max(Xt.shape[0], 1)
+    for k0 in range(0, n, 4):
+        dots = _dot4(Xt, k0, n, ALL_ROWS, -1, x)
+        for q in range(min(4, n - k0)):
+            r = dots[q] - yt[k0 + q]
+            f += 0.5 * r * r
+    return f / max(n, 1)
 
 
 # -- logistic regression ---------------------------------------------------------------------
@@ -187,10 +185,13 @@ def logreg_value_and_grad(x, g, t, pp, data, rng):
 @njit(cache=True)
 def logreg_objective(x, pp, data):
     X, y = data[0], data[1]
+    n = X.shape[0]
     f = 0.0
-    for i in range(X.shape[0]):
-        f += _log1pexp(-y[i] * _dot_row(X, i, x))
-    return f / X.shape[0] + pp[0] * _half_sq_norm(x)
+    for k0 in range(0, n, 4):
+        dots = _dot4(X, k0, n, ALL_ROWS, -1, x)
+        for q in range(min(4, n - k0)):
+            f += _log1pexp(-y[k0 + q] * dots[q])
+    return f / n + pp[0] * _half_sq_norm(x)
 
 
 @njit(cache=True)
@@ -203,12 +204,14 @@ def logreg_test_loss(x, pp, data):
     Xt, yt, mode = data[2], data[3], data[4]
     n = Xt.shape[0]
     f = 0.0
-    for i in range(n):
-        m = yt[i] * _dot_row(Xt, i, x)
-        if mode[0] == 0.0:
-            f += _log1pexp(-m)
-        elif m <= 0.0:
-            f += 1.0
+    for k0 in range(0, n, 4):
+        dots = _dot4(Xt, k0, n, ALL_ROWS, -1, x)
+        for q in range(min(4, n - k0)):
+            m = yt[k0 + q] * dots[q]
+            if mode[0] == 0.0:
+                f += _log1pexp(-m)
+            elif m <= 0.0:
+                f += 1.0
     return f / max(n, 1)
 
 
