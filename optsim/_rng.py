@@ -135,11 +135,15 @@ def _ziggurat_tables(n=256):
         return v / x + f(x) - 1.0  # the last layer must end exactly at f(0) = 1
 
     lo, hi = 3.0, 4.5
-    for _ in range(200):
+    for _ in range(200):  # bisection, to the point where it no longer moves (about 55 steps)
         mid = 0.5 * (lo + hi)
         if top_residual(mid) > 0.0:
+            if mid == lo:
+                break
             lo = mid
         else:
+            if mid == hi:
+                break
             hi = mid
     r = 0.5 * (lo + hi)
     v = r * f(r) + tail(r)

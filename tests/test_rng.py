@@ -155,6 +155,20 @@ def test_normal():
     _check_normal(100000, (2024, 0, 0, 0))
 
 
+def test_ziggurat_tables_are_the_bisections_fixed_point():
+    # The base strip's edge r is bisected until the bracket no longer moves; every draw
+    # depends on the tables, so they are pinned to the bit.  r agrees with Marsaglia and
+    # Tsang's 3.6541528853610088 for 256 layers to the last digit or two.
+    assert _rng._ZIG_R == 3.6541528853610092
+    assert _rng._ZIG_X[1] == _rng._ZIG_R and _rng._ZIG_X[256] == 0.0
+    assert np.all(np.diff(_rng._ZIG_X[1:]) < 0)
+    np.testing.assert_array_equal(_rng._ZIG_F, np.exp(-0.5 * _rng._ZIG_X**2))
+    # equal areas: every layer x_i (f(x_{i+1}) - f(x_i)) equals the base strip's r f(r) + tail
+    v = _rng._ZIG_X[0] * _rng._ZIG_F[1]  # x_0 is the base strip's width at height f(r)
+    areas = _rng._ZIG_X[1:256] * (_rng._ZIG_F[2:257] - _rng._ZIG_F[1:256])
+    np.testing.assert_allclose(areas, v, rtol=1e-9)
+
+
 @pytest.mark.slow
 def test_normal_large():
     z = _check_normal(4000000, (77, 3, 4, 5))
