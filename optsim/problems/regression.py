@@ -128,6 +128,36 @@ def logistic_rows(x, g, X, y, idx, nb):
     return f / mb
 
 
+@njit(cache=True)
+def squares_sum(x, X, y):
+    """Sum over every row of 0.5 (x_i . w - y_i)^2, four rows' dot products at a time."""
+    n = X.shape[0]
+    f = 0.0
+    for k0 in range(0, n, 4):
+        dots = _dot4(X, k0, n, ALL_ROWS, -1, x)
+        for q in range(min(4, n - k0)):
+            r = dots[q] - y[k0 + q]
+            f += 0.5 * r * r
+    return f
+
+
+@njit(cache=True)
+def logistic_sum(x, X, y, error):
+    """Sum over every row of log(1 + exp(-y_i x_i . w)) or, with ``error``, the number of
+    rows with y_i x_i . w <= 0; four rows' dot products at a time."""
+    n = X.shape[0]
+    f = 0.0
+    for k0 in range(0, n, 4):
+        dots = _dot4(X, k0, n, ALL_ROWS, -1, x)
+        for q in range(min(4, n - k0)):
+            m = y[k0 + q] * dots[q]
+            if not error:
+                f += _log1pexp(-m)
+            elif m <= 0.0:
+                f += 1.0
+    return f
+
+
 @njit(cache=True, inline="always")
 def _add_l2(x, g, lam, f):
     for j in range(x.shape[0]):
@@ -146,14 +176,7 @@ def linreg_value_and_grad(x, g, t, pp, data, rng):
 @njit(cache=True)
 def linreg_objective(x, pp, data):
     X, y = data[0], data[1]
-    n = X.shape[0]
-    f = 0.0
-    for k0 in range(0, n, 4):
-        dots = _dot4(X, k0, n, ALL_ROWS, -1, x)
-        for q in range(min(4, n - k0)):
-            r = dots[q] - y[k0 + q]
-            f += 0.5 * r * r
-    return f / n + pp[0] * _half_sq_norm(x)
+    return squares_sum(x, X, y) / X.shape[0] + pp[0] * _half_sq_norm(x)
 
 
 @njit(cache=True)
@@ -164,14 +187,7 @@ def linreg_batch_value_and_grad(x, g, idx, nb, pp, data):
 @njit(cache=True)
 def linreg_test_loss(x, pp, data):
     Xt, yt = data[2], data[3]
-    n = Xt.shape[0]
-    f = 0.0
-    for k0 in range(0, n, 4):
-        dots = _dot4(Xt, k0, n, ALL_ROWS, -1, x)
-        for q in range(min(4, n - k0)):
-            r = dots[q] - yt[k0 + q]
-            f += 0.5 * r * r
-    return f / max(n, 1)
+    return squares_sum(x, Xt, yt) / max(Xt.shape[0], 1)
 
 
 # -- logistic regression ---------------------------------------------------------------------
@@ -185,13 +201,7 @@ def logreg_value_and_grad(x, g, t, pp, data, rng):
 @njit(cache=True)
 def logreg_objective(x, pp, data):
     X, y = data[0], data[1]
-    n = X.shape[0]
-    f = 0.0
-    for k0 in range(0, n, 4):
-        dots = _dot4(X, k0, n, ALL_ROWS, -1, x)
-        for q in range(min(4, n - k0)):
-            f += _log1pexp(-y[k0 + q] * dots[q])
-    return f / n + pp[0] * _half_sq_norm(x)
+    return logistic_sum(x, X, y, False) / X.shape[0] + pp[0] * _half_sq_norm(x)
 
 
 @njit(cache=True)
@@ -202,17 +212,7 @@ def logreg_batch_value_and_grad(x, g, idx, nb, pp, data):
 @njit(cache=True)
 def logreg_test_loss(x, pp, data):
     Xt, yt, mode = data[2], data[3], data[4]
-    n = Xt.shape[0]
-    f = 0.0
-    for k0 in range(0, n, 4):
-        dots = _dot4(Xt, k0, n, ALL_ROWS, -1, x)
-        for q in range(min(4, n - k0)):
-            m = yt[k0 + q] * dots[q]
-            if mode[0] == 0.0:
-                f += _log1pexp(-m)
-            elif m <= 0.0:
-                f += 1.0
-    return f / max(n, 1)
+    return logistic_sum(x, Xt, yt, mode[0] != 0.0) / max(Xt.shape[0], 1)
 
 
 # -- the classes -----------------------------------------------------------------------------
