@@ -163,6 +163,16 @@ def test_open_loop_matches_oracle(cls, cases, oracle):
             assert_close(ds.eff_lr.values[c, 0, -1][None], rule.eff_lr(STEPS, case["lr"])[None])
 
 
+def test_rmsprop_bias_correction_is_pow_to_the_bit():
+    # 1 - alpha**t is pow(alpha, t), as Python computes it; numba's power with an integer
+    # exponent multiplies instead, which differs in the last bit from t = 4 on
+    cases = [c for c in RMSPROP_CASES if c.get("bias_correction")]
+    got = sweep_cases(RMSprop, cases).params.values[:, 0]
+    for case, xs in zip(cases, got):
+        want = ref.run(ref.RMSpropRef(**oracle_kwargs(case)), quad_grad, X0, STEPS, case["lr"])
+        np.testing.assert_array_equal(xs, want)
+
+
 def test_option_grid_is_one_kernel_and_forms_differ_only_under_a_schedule():
     # constant lr: the three momentum forms; 'torch' and 'lr_inside' are the same trajectory
     ds = optsim.sweep(PROBLEM, SGD(lr=0.01, momentum=0.9), grid={"momentum_form": ["torch", "lr_inside", "ema"]},

@@ -120,6 +120,14 @@ def test_closed_forms(schedule, oracle):
     assert_rel(lrs(schedule, N), [oracle(k) for k in range(N)])
 
 
+def test_cyclic_exp_range_scale_is_pow_to_the_bit():
+    # gamma**k as torch computes it (pow); numba's integer power multiplies instead
+    s = schedules.Cyclic(max_lr=0.5, step_size_up=20, step_size_down=35, mode="exp_range", gamma=0.995,
+                         cycle_momentum=False)
+    want = [rs.cyclic_lr_mom(k, BASE, 0.5, 20, 35, "exp_range", 0.995)[0] for k in range(N)]
+    np.testing.assert_array_equal(lrs(s, N), want)
+
+
 def test_warm_restarts_closed_form():
     for kw in (dict(T_0=30), dict(T_0=10, T_mult=2, eta_min=0.01), dict(T_0=7, T_mult=3, m_mul=0.5, eta_min=0.02)):
         s = schedules.WarmRestarts(**kw)

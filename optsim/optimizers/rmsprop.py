@@ -42,7 +42,7 @@ def rmsprop_step(x, g, S, sc, t, lr, hp):
     inside = hp[7] != 0.0
     lr_inside = hp[8] != 0.0
     nesterov = hp[9] != 0.0
-    bc = 1.0 - alpha**t if hp[10] != 0.0 else 1.0
+    bc = 1.0 - alpha ** float(t) if hp[10] != 0.0 else 1.0
     for i in range(x.shape[0]):
         gi = l2_gradient(g[i], x[i], wd, maximize)
         v = alpha * S[0, i] + (1.0 - alpha) * gi * gi
@@ -72,7 +72,7 @@ def rmsprop_eff_lr(S, sc, t, lr, hp, out):
     eps = hp[2]
     centered = hp[5] != 0.0
     inside = hp[7] != 0.0
-    bc = 1.0 - alpha**t if hp[10] != 0.0 else 1.0
+    bc = 1.0 - alpha ** float(t) if hp[10] != 0.0 else 1.0
     for i in range(out.shape[0]):
         out[i] = lr / _rms_denominator(S[0, i], S[1, i], bc, centered, inside, eps)
 

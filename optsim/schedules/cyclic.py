@@ -46,7 +46,7 @@ def _cyclic_phase(k, sp):
     elif mode == 1.0:
         scale = 1.0 / (2.0 ** (cycle - 1.0))
     else:
-        scale = gamma**k
+        scale = gamma ** float(k)  # pow, as torch computes it (an int power multiplies)
     return sf, scale
 
 
