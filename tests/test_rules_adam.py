@@ -15,10 +15,10 @@ from optsim.optimizers.adabound import AdaBound, adabound_bounds
 from optsim.optimizers.adam import Adam, adam_step
 from optsim.optimizers.adamax import Adamax, adamax_step
 from optsim.optimizers.adamw import AdamW
-from optsim.optimizers.amsgrad import AMSGrad
+from optsim.optimizers.amsgrad import AMSGrad, amsgrad_step
 from optsim.optimizers.maxprop import MaxProp
 from optsim.optimizers.nadam import NAdam
-from optsim.optimizers.radam import RAdam, radam_rect, radam_rho
+from optsim.optimizers.radam import RAdam, radam_rect, radam_rho, radam_step
 from optsim.optimizers.swats import SWATS
 from optsim.problems.quadratic import rotation_matrix
 
@@ -223,6 +223,25 @@ def test_adamw_forms_differ_by_the_lr_factor():
                       prob, steps=20)
     np.testing.assert_allclose(out[0][-1], np.array(X0) * (1 - 0.1 * 0.01) ** 20, rtol=1e-13)
     np.testing.assert_allclose(out[1][-1], np.array(X0) * (1 - 0.01) ** 20, rtol=1e-13)
+
+
+@pytest.mark.parametrize("cls, step", [(Adam, adam_step), (AMSGrad, amsgrad_step), (RAdam, radam_step)],
+                         ids=["adam", "amsgrad", "radam"])
+def test_branch_free_loops_match_the_general_loop_to_the_bit(cls, step):
+    # the default options run a loop without branches; maximize=True on the negated
+    # gradient takes the general loop through the same numbers (-(-g) == g)
+    n = 64
+    g_all = np.random.default_rng(1).standard_normal((30, n))
+    runs = []
+    for maximize in (False, True):
+        x = np.linspace(-1.0, 1.0, n)
+        S = np.zeros((3, n))
+        hp = cls(maximize=maximize).row()
+        for t, g in enumerate(g_all, start=1):
+            step(x, -g if maximize else g.copy(), S, np.zeros(4), t, 0.01, hp)
+        runs.append((x, S))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
 
 
 def test_adam_keeps_its_options_and_defaults():

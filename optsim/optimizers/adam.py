@@ -72,6 +72,18 @@ def adam_update(x, g, S, t, lr, base_lr, beta1, beta2, eps, wd, maximize, bc_m, 
             S[1, i] = v
             x[i] = x[i] - step_size * m / (math.sqrt(v) / sqrt_bc2 + eps)
         return
+    if not maximize and wd == 0.0 and ams == 1 and eps_mode == 0:
+        # AMSGrad's common case (PyTorch's form), likewise without branches
+        for i in range(x.shape[0]):
+            gi = g[i]
+            m = beta1 * S[0, i] + (1.0 - beta1) * gi
+            v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
+            S[0, i] = m
+            S[1, i] = v
+            vv = max(S[2, i], v)
+            S[2, i] = vv
+            x[i] = x[i] - step_size * m / (math.sqrt(vv) / sqrt_bc2 + eps)
+        return
     for i in range(x.shape[0]):
         gi = -g[i] if maximize else g[i]
         if wd != 0.0:

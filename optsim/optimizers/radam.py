@@ -57,6 +57,27 @@ def radam_step(x, g, S, sc, t, lr, hp):
     rho_inf, rho_t, rectified = _phase(t, hp)
     update = rectified or not skip
     rect = radam_rect(rho_t, rho_inf) if rectified else 0.0
+    if not maximize and wd == 0.0 and not eps_vhat:
+        # the common case (PyTorch's form) as loops without branches, which the compiler
+        # vectorizes (the same operations in the same order as the general loop below)
+        if rectified:
+            for i in range(x.shape[0]):
+                gi = g[i]
+                m = beta1 * S[0, i] + (1.0 - beta1) * gi
+                v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
+                S[0, i] = m
+                S[1, i] = v
+                x[i] = x[i] - m / bc1 * lr * (sqrt_bc2 / (math.sqrt(v) + eps)) * rect
+        else:
+            for i in range(x.shape[0]):
+                gi = g[i]
+                m = beta1 * S[0, i] + (1.0 - beta1) * gi
+                v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
+                S[0, i] = m
+                S[1, i] = v
+                if update:
+                    x[i] = x[i] - m / bc1 * lr
+        return
     for i in range(x.shape[0]):
         gi = -g[i] if maximize else g[i]
         if wd != 0.0:
