@@ -354,7 +354,7 @@ def build_plan(
             cell_ids = np.asarray(sub).ravel()
             groups.append(
                 _make_group(comps, label, mi_, cell_ids, cell_shape, axes, dynamic_axes, resolved,
-                            n_cells, replicates, common_random_numbers)
+                            n_cells, replicates, common_random_numbers, "dist" in record)
             )
             dims.add(comps["problem"].dimension())
             slots.add(type(comps["optimizer"]).slots)
@@ -375,7 +375,7 @@ def build_plan(
 
 
 def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_axes, resolved,
-                n_cells, replicates, crn):
+                n_cells, replicates, crn, need_optimum):
     problem, noises, opt, sched = comps["problem"], comps["noise"], comps["optimizer"], comps["schedule"]
     tree = _schedule_tree(sched)
     # Column of each schedule node's row inside the schedule row.
@@ -456,7 +456,8 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
     spec = KernelSpec(type(problem), tuple(type(n) for n in noises), type(opt),
                       tuple(_node_entries(tree)), n_pdata=len(pdata), n_ndata=tuple(len(t) for t in ndata),
                       data_sig=tuple((a.dtype.name, a.ndim) for a in (*pdata, *(a for t in ndata for a in t))))
-    xstar = problem.optimum()
+    # only a distance record reads the optimum (some problems solve for it)
+    xstar = problem.optimum() if need_optimum and "distance" not in type(problem).kernels else None
     return Group(
         spec=spec, problem=problem, noises=noises, optimizer=opt, schedule_nodes=tuple(n for _, n in tree),
         index=index.astype(np.int64), hpo=expand(hpo), hps=expand(hps), hpn=expand(hpn), hpp=expand(hpp),
