@@ -156,6 +156,37 @@ def test_known_optimum_values():
     assert problems.LogisticRegression().optimum() is None
 
 
+def test_regression_labels_sum_each_row_in_order():
+    # X w summed j = 0, 1, ... as written, not by a BLAS call whose order (and so the last
+    # bits of the labels) depends on the library's build and the CPU
+    p = problems.LinearRegression(n_train=40, n_test=9, n_features=13, noise=0.3, data_seed=5)
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal(13) / math.sqrt(13)
+    X = rng.standard_normal((49, 13))
+    eps = rng.standard_normal(49)
+    want = []
+    for i in range(49):
+        s = 0.0
+        for j in range(13):
+            s += X[i, j] * w[j]
+        want.append(s + 0.3 * eps[i])
+    X_tr, y_tr, X_te, y_te = p.data()[:4]
+    np.testing.assert_array_equal(np.concatenate([X_tr, X_te]), X)
+    np.testing.assert_array_equal(np.concatenate([y_tr, y_te]), want)
+
+
+def test_sweep_reads_the_optimum_only_for_distances(monkeypatch):
+    calls = []
+    cls = problems.LinearRegression
+    solve = cls.optimum
+    monkeypatch.setattr(cls, "optimum", lambda self: calls.append(1) or solve(self))
+    p = cls(n_train=20, n_test=0, n_features=3)
+    optsim.sweep(p, optimizers.SGD(lr=0.01), steps=5)
+    assert calls == []
+    ds = optsim.sweep(p, optimizers.SGD(lr=0.01), steps=5, record=("loss", "dist"))
+    assert calls and np.isfinite(ds.dist.values).all()
+
+
 def test_linear_regression_min_norm_when_overparameterised():
     p = problems.LinearRegression(n_train=8, n_test=4, n_features=20)
     X, y = p.data()[:2]

@@ -158,6 +158,21 @@ def logistic_sum(x, X, y, error):
     return f
 
 
+@njit(cache=True)
+def _matvec(X, w):
+    """X w, each row's products summed in order.  A BLAS product sums in an order that
+    depends on the library's build and the CPU, so the data would differ in the last bits
+    from one machine to another; and a threaded BLAS call leaves its threads spinning for
+    a while, taking cores from the sweep that follows."""
+    out = np.empty(X.shape[0])
+    for i in range(X.shape[0]):
+        s = 0.0
+        for j in range(X.shape[1]):
+            s += X[i, j] * w[j]
+        out[i] = s
+    return out
+
+
 @njit(cache=True, inline="always")
 def _add_l2(x, g, lam, f):
     for j in range(x.shape[0]):
@@ -254,7 +269,7 @@ class _Generated(Problem):
         w_true = rng.standard_normal(d) / math.sqrt(d)
         X = rng.standard_normal((n, d))
         eps = rng.standard_normal(n)
-        return w_true, X, X @ w_true + self.noise * eps
+        return w_true, X, _matvec(X, w_true) + self.noise * eps
 
     def true_weights(self):
         """The weights :math:`w^\\star` that generated the labels."""
