@@ -31,6 +31,7 @@ __all__ = [
     "uniform",
     "randint",
     "normal",
+    "normal_at",
     "exponential",
     "student_t",
     "symmetric_stable",
@@ -173,6 +174,31 @@ def normal(s):
     if x < _ZIG_X[i + 1]:
         return -x if ((u >> _S8) & _U1) == _U1 else x
     return _normal_rest(s, u)
+
+
+@njit(cache=True, inline="always")
+def normal_at(s, s0, s1, s2, s3):
+    """:func:`normal` on a stream whose state is held in ``s0, s1, s2, s3`` (kept in
+    registers across draws) rather than in memory: ``(draw, s0, s1, s2, s3)``.  ``s`` is the
+    stream's array, written and read back only in the rare case (about 1%)."""
+    u = _rotl(s1 * _FIVE, 7) * _NINE
+    t = s1 << _S17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    i = np.int64(u & _MASK8)
+    x = float(u >> _S11) * _TWO_M53 * _ZIG_X[i]
+    if x < _ZIG_X[i + 1]:
+        return (-x if ((u >> _S8) & _U1) == _U1 else x), s0, s1, s2, s3
+    s[0] = s0
+    s[1] = s1
+    s[2] = s2
+    s[3] = s3
+    x = _normal_rest(s, u)
+    return x, s[0], s[1], s[2], s[3]
 
 
 @njit(cache=True)

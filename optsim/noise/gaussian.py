@@ -4,7 +4,7 @@ import numpy as np
 from numba import njit
 
 from .._components import Param, ParameterError
-from .._rng import normal
+from .._rng import normal_at
 from .._roles import Noise
 
 __all__ = ["Gaussian"]
@@ -14,12 +14,19 @@ __all__ = ["Gaussian"]
 def gaussian_apply(g, x, t, npar, ndata, rng):
     sigma = npar[0]
     scale = ndata[0]
+    s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     if scale.shape[0] == 0:
         for i in range(g.shape[0]):
-            g[i] += sigma * normal(rng)
+            z, s0, s1, s2, s3 = normal_at(rng, s0, s1, s2, s3)
+            g[i] += sigma * z
     else:
         for i in range(g.shape[0]):
-            g[i] += sigma * scale[i] * normal(rng)
+            z, s0, s1, s2, s3 = normal_at(rng, s0, s1, s2, s3)
+            g[i] += sigma * scale[i] * z
+    rng[0] = s0
+    rng[1] = s1
+    rng[2] = s2
+    rng[3] = s3
 
 
 class Gaussian(Noise):

@@ -3,7 +3,7 @@
 from numba import njit
 
 from .._components import Param
-from .._rng import normal
+from .._rng import normal_at
 from .._roles import Noise
 
 __all__ = ["Multiplicative"]
@@ -12,8 +12,14 @@ __all__ = ["Multiplicative"]
 @njit(cache=True)
 def multiplicative_apply(g, x, t, npar, ndata, rng):
     sigma = npar[0]
+    s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     for i in range(g.shape[0]):
-        g[i] = g[i] * (1.0 + sigma * normal(rng))
+        z, s0, s1, s2, s3 = normal_at(rng, s0, s1, s2, s3)
+        g[i] = g[i] * (1.0 + sigma * z)
+    rng[0] = s0
+    rng[1] = s1
+    rng[2] = s2
+    rng[3] = s3
 
 
 class Multiplicative(Noise):
