@@ -16,3 +16,14 @@ def l2_gradient(gi, xi, wd, maximize):
     if wd != 0.0:
         gi = gi + wd * xi
     return gi
+
+
+@njit(cache=True, inline="always")
+def adam_moments(S, i, gi, beta1, beta2):
+    """Adam's moment estimates of coordinate i after gradient ``gi``: ``m = S[0, i]``
+    and ``v = S[1, i]``, updated in place and returned."""
+    m = beta1 * S[0, i] + (1.0 - beta1) * gi
+    v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
+    S[0, i] = m
+    S[1, i] = v
+    return m, v

@@ -6,7 +6,7 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
-from ._common import no_init
+from ._common import adam_moments, no_init
 
 __all__ = ["AdaBound", "adabound_bounds"]
 
@@ -39,10 +39,7 @@ def adabound_step(x, g, S, sc, t, lr, hp):
         gi = g[i]
         if wd != 0.0 and not decoupled:
             gi = gi + wd * x[i]
-        m = beta1 * S[0, i] + (1.0 - beta1) * gi
-        v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
-        S[0, i] = m
-        S[1, i] = v
+        m, v = adam_moments(S, i, gi, beta1, beta2)
         if amsbound:
             v = max(S[2, i], v)
             S[2, i] = v

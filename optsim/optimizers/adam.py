@@ -10,7 +10,7 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
-from ._common import no_init
+from ._common import adam_moments, no_init
 
 __all__ = ["Adam", "EPS_MODES", "AMSGRAD_MODES", "DECAY_SCALINGS", "adam_update", "adam_eff"]
 
@@ -66,20 +66,14 @@ def adam_update(x, g, S, t, lr, base_lr, beta1, beta2, eps, wd, maximize, bc_m, 
         # (the same operations in the same order as the general loop below)
         for i in range(x.shape[0]):
             gi = g[i]
-            m = beta1 * S[0, i] + (1.0 - beta1) * gi
-            v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
-            S[0, i] = m
-            S[1, i] = v
+            m, v = adam_moments(S, i, gi, beta1, beta2)
             x[i] = x[i] - step_size * m / (math.sqrt(v) / sqrt_bc2 + eps)
         return
     if not maximize and wd == 0.0 and ams == 1 and eps_mode == 0:
         # AMSGrad's common case (PyTorch's form), likewise without branches
         for i in range(x.shape[0]):
             gi = g[i]
-            m = beta1 * S[0, i] + (1.0 - beta1) * gi
-            v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
-            S[0, i] = m
-            S[1, i] = v
+            m, v = adam_moments(S, i, gi, beta1, beta2)
             vv = max(S[2, i], v)
             S[2, i] = vv
             x[i] = x[i] - step_size * m / (math.sqrt(vv) / sqrt_bc2 + eps)
@@ -91,10 +85,7 @@ def adam_update(x, g, S, t, lr, base_lr, beta1, beta2, eps, wd, maximize, bc_m, 
                 x[i] = x[i] * shrink
             else:
                 gi = gi + wd * x[i]
-        m = beta1 * S[0, i] + (1.0 - beta1) * gi
-        v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
-        S[0, i] = m
-        S[1, i] = v
+        m, v = adam_moments(S, i, gi, beta1, beta2)
         if ams == 1:
             vv = max(S[2, i], v)  # PyTorch / Keras: the max of the raw v
             S[2, i] = vv

@@ -6,6 +6,7 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ._common import adam_moments
 
 __all__ = ["NAdam", "NADAM_FORMS"]
 
@@ -61,10 +62,7 @@ def nadam_step(x, g, S, sc, t, lr, hp):
                 x[i] = x[i] * (1.0 - lr * wd)
             else:
                 gi = gi + wd * x[i]
-        m = beta1 * S[0, i] + (1.0 - beta1) * gi
-        v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
-        S[0, i] = m
-        S[1, i] = v
+        m, v = adam_moments(S, i, gi, beta1, beta2)
         den = math.sqrt(v / bc2) + eps
         x[i] = x[i] + (-lr * c_g) * gi / den  # two separate updates, as torch applies them
         x[i] = x[i] + (-lr * c_m) * m / den

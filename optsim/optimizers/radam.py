@@ -6,7 +6,7 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
-from ._common import no_init
+from ._common import adam_moments, no_init
 
 __all__ = ["RAdam", "RADAM_COMPARISONS", "RADAM_BELOW", "RADAM_EPS_MODES", "radam_rho", "radam_rect"]
 
@@ -63,18 +63,12 @@ def radam_step(x, g, S, sc, t, lr, hp):
         if rectified:
             for i in range(x.shape[0]):
                 gi = g[i]
-                m = beta1 * S[0, i] + (1.0 - beta1) * gi
-                v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
-                S[0, i] = m
-                S[1, i] = v
+                m, v = adam_moments(S, i, gi, beta1, beta2)
                 x[i] = x[i] - m / bc1 * lr * (sqrt_bc2 / (math.sqrt(v) + eps)) * rect
         else:
             for i in range(x.shape[0]):
                 gi = g[i]
-                m = beta1 * S[0, i] + (1.0 - beta1) * gi
-                v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
-                S[0, i] = m
-                S[1, i] = v
+                m, v = adam_moments(S, i, gi, beta1, beta2)
                 if update:
                     x[i] = x[i] - m / bc1 * lr
         return
@@ -86,10 +80,7 @@ def radam_step(x, g, S, sc, t, lr, hp):
                     x[i] = x[i] * (1.0 - lr * wd)
             else:
                 gi = gi + wd * x[i]
-        m = beta1 * S[0, i] + (1.0 - beta1) * gi
-        v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
-        S[0, i] = m
-        S[1, i] = v
+        m, v = adam_moments(S, i, gi, beta1, beta2)
         m_hat = m / bc1
         if rectified:
             if eps_vhat:  # optax: eps on sqrt(v_hat)

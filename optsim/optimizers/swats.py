@@ -6,7 +6,7 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
-from ._common import no_init
+from ._common import adam_moments, no_init
 
 __all__ = ["SWATS"]
 
@@ -38,10 +38,7 @@ def swats_step(x, g, S, sc, t, lr, hp):
         gi = g[i]
         if wd != 0.0:
             gi = gi + wd * x[i]
-        m = beta1 * S[0, i] + (1.0 - beta1) * gi
-        v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
-        S[0, i] = m
-        S[1, i] = v
+        m, v = adam_moments(S, i, gi, beta1, beta2)
         p = -step_size * m / (math.sqrt(v) + eps)
         x[i] = x[i] + p
         pp += p * p
