@@ -160,16 +160,16 @@ def logistic_sum(x, X, y, error):
 
 @njit(cache=True)
 def _matvec(X, w):
-    """X w, each row's products summed in order.  A BLAS product sums in an order that
-    depends on the library's build and the CPU, so the data would differ in the last bits
-    from one machine to another; and a threaded BLAS call leaves its threads spinning for
-    a while, taking cores from the sweep that follows."""
-    out = np.empty(X.shape[0])
-    for i in range(X.shape[0]):
-        s = 0.0
-        for j in range(X.shape[1]):
-            s += X[i, j] * w[j]
-        out[i] = s
+    """X w, each row's products summed in order (``_dot4``, as the losses sum them).  A
+    BLAS product sums in an order that depends on the library's build and the CPU, so the
+    data would differ in the last bits from one machine to another; and a threaded BLAS
+    call leaves its threads spinning for a while, taking cores from the sweep that follows."""
+    n = X.shape[0]
+    out = np.empty(n)
+    for k0 in range(0, n, 4):
+        dots = _dot4(X, k0, n, ALL_ROWS, -1, w)
+        for q in range(min(4, n - k0)):
+            out[k0 + q] = dots[q]
     return out
 
 
