@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import keyword
 import math
+from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["Param", "Component", "OptsimError", "ParameterError", "closest"]
+__all__ = ["Param", "Component", "OptsimError", "ParameterError", "closest", "layout", "param_layout"]
 
 
 class OptsimError(ValueError):
@@ -38,6 +40,27 @@ def closest(name, candidates):
     if not match:
         return ""
     return " (did you mean " + " or ".join(repr(m) for m in match) + "?)"
+
+
+def layout(names, typename="Layout"):
+    """The positions of ``names`` in a row, as a namedtuple: ``layout(("m", "v")).v == 1``.
+
+    This is how the kernels name what they read from a packed row (a component's
+    hyperparameters, its state rows, its named scalars): numba freezes a module-level
+    namedtuple of integers into constants, so ``hp[H.beta1]`` compiles to the same load
+    as a literal index.
+    """
+    names = tuple(names)
+    for n in names:
+        if not n.isidentifier() or keyword.iskeyword(n):
+            raise ValueError(f"{n!r} cannot name a row position: it must be a Python identifier")
+    return namedtuple(typename, names)(*range(len(names)))
+
+
+def param_layout(params, typename="Params"):
+    """The positions of the *dynamic* parameters of ``params`` in a component's packed row
+    (:meth:`Component.row`), as a namedtuple; see :func:`layout`."""
+    return layout((p.name for p in params if p.dynamic), typename)
 
 
 @dataclass(frozen=True)
@@ -225,6 +248,11 @@ class Component:
     @classmethod
     def dynamic_names(cls) -> tuple[str, ...]:
         return tuple(p.name for p in cls.params if p.dynamic)
+
+    @classmethod
+    def layout(cls):
+        """The positions of the dynamic parameters in :meth:`row`, by name (a namedtuple)."""
+        return param_layout(cls.params, cls.__name__ + "Params")
 
     @property
     def values(self) -> dict[str, Any]:
