@@ -2,6 +2,12 @@
 
 from numba import njit
 
+from .._components import layout
+
+MOMENTS = layout(("m", "v"), "Moments")
+"""The rows of Adam's moments in ``S``: the rules that call :func:`adam_moments` (Adam,
+AMSGrad, RAdam, AdaBound, NAdam, SWATS) keep m and v as their first two state rows."""
+
 
 @njit(cache=True)
 def no_init(x, S, sc, hp):
@@ -20,10 +26,10 @@ def l2_gradient(gi, xi, wd, maximize):
 
 @njit(cache=True, inline="always")
 def adam_moments(S, i, gi, beta1, beta2):
-    """Adam's moment estimates of coordinate i after gradient ``gi``: ``m = S[0, i]``
-    and ``v = S[1, i]``, updated in place and returned."""
-    m = beta1 * S[0, i] + (1.0 - beta1) * gi
-    v = beta2 * S[1, i] + (1.0 - beta2) * gi * gi
-    S[0, i] = m
-    S[1, i] = v
+    """Adam's moment estimates of coordinate i after gradient ``gi``: ``m = S[MOMENTS.m, i]``
+    and ``v = S[MOMENTS.v, i]``, updated in place and returned."""
+    m = beta1 * S[MOMENTS.m, i] + (1.0 - beta1) * gi
+    v = beta2 * S[MOMENTS.v, i] + (1.0 - beta2) * gi * gi
+    S[MOMENTS.m, i] = m
+    S[MOMENTS.v, i] = v
     return m, v

@@ -8,15 +8,38 @@ import math
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Optimizer
-from ._common import adam_moments, no_init
+from ._common import MOMENTS, adam_moments, no_init
 
 __all__ = ["Adam", "EPS_MODES", "AMSGRAD_MODES", "DECAY_SCALINGS", "adam_update", "adam_eff"]
 
 EPS_MODES = ("sqrt_vhat", "sqrt_v", "inside")
 AMSGRAD_MODES = ("max_v", "max_vhat")
 DECAY_SCALINGS = ("lr", "multiplier")
+
+ADAM_PARAMS = (
+    Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
+    Param("beta1", 0.9, "decay of the first moment", low=0.0, high=1.0, high_open=True),
+    Param("beta2", 0.999, "decay of the second moment", low=0.0, high=1.0, high_open=True),
+    Param("eps", 1e-8, "added to the denominator", low=0.0),
+    Param("weight_decay", 0.0, "L2 (coupled) or decoupled decay coefficient", low=0.0),
+    Param("amsgrad", False, "divide by the running max of v", kind="bool"),
+    Param("maximize", False, "ascend instead of descend", kind="bool"),
+    Param("bias_correction_m", True, "divide m by 1 - beta1^t", kind="bool"),
+    Param("bias_correction_v", True, "divide v by 1 - beta2^t", kind="bool"),
+    Param("eps_mode", "sqrt_vhat", "where eps goes", kind="choice", choices=EPS_MODES),
+    Param("decoupled_weight_decay", False, "AdamW-style decay", kind="bool"),
+    Param("amsgrad_mode", "max_v", "AMSGrad's max: of the raw v (torch, Keras) or of v_hat (optax)",
+          kind="choice", choices=AMSGRAD_MODES),
+    Param("decay_scaling", "lr", "decoupled decay times lr (torch, optax, Keras) or times the "
+          "schedule multiplier lr/base_lr (Loshchilov & Hutter)", kind="choice", choices=DECAY_SCALINGS),
+)
+ADAM_SLOTS = ("m", "v", "v_max")
+
+H = param_layout(ADAM_PARAMS, "AdamParams")
+M = layout(ADAM_SLOTS, "AdamSlots")
+assert (M.m, M.v) == (MOMENTS.m, MOMENTS.v)  # the rows adam_moments updates
 
 
 @njit(cache=True, inline="always")
@@ -53,7 +76,8 @@ def adam_update(x, g, S, t, lr, base_lr, beta1, beta2, eps, wd, maximize, bc_m, 
                 decoupled, decay_scaling):
     """One Adam step in place.  ``ams``: 0 plain, 1 max of raw v (torch/Keras), 2 max of v_hat
     (optax).  ``decay_scaling``: 0 decoupled decay times lr, 1 times the schedule multiplier
-    lr / base_lr (Loshchilov & Hutter).  State: S[0] = m, S[1] = v, S[2] = running max."""
+    lr / base_lr (Loshchilov & Hutter).  State: the rows ``ADAM_SLOTS``, m, v and the running
+    max."""
     bc1, bc2 = _corrections(t, beta1, beta2, bc_m, bc_v)
     sqrt_bc2 = math.sqrt(bc2)
     step_size = lr / bc1
@@ -74,8 +98,8 @@ def adam_update(x, g, S, t, lr, base_lr, beta1, beta2, eps, wd, maximize, bc_m, 
         for i in range(x.shape[0]):
             gi = g[i]
             m, v = adam_moments(S, i, gi, beta1, beta2)
-            vv = max(S[2, i], v)
-            S[2, i] = vv
+            vv = max(S[M.v_max, i], v)
+            S[M.v_max, i] = vv
             x[i] = x[i] - step_size * m / (math.sqrt(vv) / sqrt_bc2 + eps)
         return
     for i in range(x.shape[0]):
@@ -87,12 +111,12 @@ def adam_update(x, g, S, t, lr, base_lr, beta1, beta2, eps, wd, maximize, bc_m, 
                 gi = gi + wd * x[i]
         m, v = adam_moments(S, i, gi, beta1, beta2)
         if ams == 1:
-            vv = max(S[2, i], v)  # PyTorch / Keras: the max of the raw v
-            S[2, i] = vv
+            vv = max(S[M.v_max, i], v)  # PyTorch / Keras: the max of the raw v
+            S[M.v_max, i] = vv
             den = _adam_denominator(vv, bc2, sqrt_bc2, eps, eps_mode)
         elif ams == 2:
-            vh = max(S[2, i], v / bc2)  # optax: the max of the bias-corrected v
-            S[2, i] = vh
+            vh = max(S[M.v_max, i], v / bc2)  # optax: the max of the bias-corrected v
+            S[M.v_max, i] = vh
             den = _vhat_denominator(vh, sqrt_bc2, eps, eps_mode)
         else:
             den = _adam_denominator(v, bc2, sqrt_bc2, eps, eps_mode)
@@ -106,48 +130,32 @@ def adam_eff(S, t, lr, beta1, beta2, eps, bc_m, bc_v, eps_mode, ams, out):
     sqrt_bc2 = math.sqrt(bc2)
     for i in range(out.shape[0]):
         if ams == 2:
-            den = _vhat_denominator(S[2, i], sqrt_bc2, eps, eps_mode)
+            den = _vhat_denominator(S[M.v_max, i], sqrt_bc2, eps, eps_mode)
         else:
-            vv = S[2, i] if ams == 1 else S[1, i]
+            vv = S[M.v_max, i] if ams == 1 else S[M.v, i]
             den = _adam_denominator(vv, bc2, sqrt_bc2, eps, eps_mode)
         out[i] = lr / bc1 / den
 
 
 @njit(cache=True, inline="always")
 def _ams_code(hp):
-    if hp[5] == 0.0:
+    if hp[H.amsgrad] == 0.0:
         return 0
-    return 1 + int(hp[11])
+    return 1 + int(hp[H.amsgrad_mode])
 
 
 @njit(cache=True)
 def adam_step(x, g, S, sc, t, lr, hp):
-    adam_update(x, g, S, t, lr, hp[0], hp[1], hp[2], hp[3], hp[4], hp[6] != 0.0, hp[7] != 0.0,
-                hp[8] != 0.0, int(hp[9]), _ams_code(hp), hp[10] != 0.0, int(hp[12]))
+    adam_update(x, g, S, t, lr, hp[H.lr], hp[H.beta1], hp[H.beta2], hp[H.eps], hp[H.weight_decay],
+                hp[H.maximize] != 0.0, hp[H.bias_correction_m] != 0.0, hp[H.bias_correction_v] != 0.0,
+                int(hp[H.eps_mode]), _ams_code(hp), hp[H.decoupled_weight_decay] != 0.0,
+                int(hp[H.decay_scaling]))
 
 
 @njit(cache=True)
 def adam_eff_lr(S, sc, t, lr, hp, out):
-    adam_eff(S, t, lr, hp[1], hp[2], hp[3], hp[7] != 0.0, hp[8] != 0.0, int(hp[9]), _ams_code(hp), out)
-
-
-ADAM_PARAMS = (
-    Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
-    Param("beta1", 0.9, "decay of the first moment", low=0.0, high=1.0, high_open=True),
-    Param("beta2", 0.999, "decay of the second moment", low=0.0, high=1.0, high_open=True),
-    Param("eps", 1e-8, "added to the denominator", low=0.0),
-    Param("weight_decay", 0.0, "L2 (coupled) or decoupled decay coefficient", low=0.0),
-    Param("amsgrad", False, "divide by the running max of v", kind="bool"),
-    Param("maximize", False, "ascend instead of descend", kind="bool"),
-    Param("bias_correction_m", True, "divide m by 1 - beta1^t", kind="bool"),
-    Param("bias_correction_v", True, "divide v by 1 - beta2^t", kind="bool"),
-    Param("eps_mode", "sqrt_vhat", "where eps goes", kind="choice", choices=EPS_MODES),
-    Param("decoupled_weight_decay", False, "AdamW-style decay", kind="bool"),
-    Param("amsgrad_mode", "max_v", "AMSGrad's max: of the raw v (torch, Keras) or of v_hat (optax)",
-          kind="choice", choices=AMSGRAD_MODES),
-    Param("decay_scaling", "lr", "decoupled decay times lr (torch, optax, Keras) or times the "
-          "schedule multiplier lr/base_lr (Loshchilov & Hutter)", kind="choice", choices=DECAY_SCALINGS),
-)
+    adam_eff(S, t, lr, hp[H.beta1], hp[H.beta2], hp[H.eps], hp[H.bias_correction_m] != 0.0,
+             hp[H.bias_correction_v] != 0.0, int(hp[H.eps_mode]), _ams_code(hp), out)
 
 
 class Adam(Optimizer):
@@ -183,7 +191,7 @@ class Adam(Optimizer):
       instead, the schedule multiplier of Loshchilov & Hutter's Algorithm 2 (see :class:`AdamW`).
     - ``maximize``: negate the gradient first.
 
-    State: ``S[0]`` = m, ``S[1]`` = v, ``S[2]`` = running max (of v or of :math:`\hat v`).
+    State (``slot_names``): ``m``, ``v``, ``v_max`` = the running max (of v or of :math:`\hat v`).
     ``eff_lr`` is :math:`\eta_t / ((1-\beta_1^t)\,\mathrm{denominator})`: the step is
     ``eff_lr * m``.
 
@@ -202,5 +210,5 @@ class Adam(Optimizer):
     kernels = {"init": no_init, "step": adam_step, "eff_lr": adam_eff_lr}
     slots = 3
     elementwise = True
-    slot_names = ("m", "v", "v_max")
+    slot_names = ADAM_SLOTS
     momentum_param = "beta1"

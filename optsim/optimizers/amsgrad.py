@@ -2,20 +2,34 @@
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, param_layout
 from .._roles import Optimizer
 from ._common import no_init
-from .adam import adam_eff, adam_update
+from .adam import ADAM_SLOTS, adam_eff, adam_update
 
 __all__ = ["AMSGrad", "AMSGRAD_FORMS"]
 
 AMSGRAD_FORMS = ("torch", "keras", "optax", "paper")
 
+AMSGRAD_PARAMS = (
+    Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
+    Param("beta1", 0.9, "decay of the first moment", low=0.0, high=1.0, high_open=True),
+    Param("beta2", 0.999, "decay of the second moment", low=0.0, high=1.0, high_open=True),
+    Param("eps", 1e-8, "added to the denominator", low=0.0),
+    Param("weight_decay", 0.0, "L2 (coupled) or decoupled decay coefficient", low=0.0),
+    Param("maximize", False, "ascend instead of descend", kind="bool"),
+    Param("decoupled_weight_decay", False, "decay x by lr*wd before the step", kind="bool"),
+    Param("form", "torch", "where the max is taken and what is bias-corrected", kind="choice",
+          choices=AMSGRAD_FORMS),
+)
+
+H = param_layout(AMSGRAD_PARAMS, "AMSGradParams")
+
 
 @njit(cache=True, inline="always")
 def _form(hp):
-    """(bias_correction_m, bias_correction_v, eps_mode, ams code) of the form hp[7]."""
-    form = int(hp[7])
+    """(bias_correction_m, bias_correction_v, eps_mode, ams code) of the ``form``."""
+    form = int(hp[H.form])
     if form == 0:  # torch: max of raw v, eps on sqrt(v_hat)
         return True, True, 0, 1
     elif form == 1:  # Keras: max of raw v, eps on the uncorrected sqrt(v)
@@ -29,14 +43,14 @@ def _form(hp):
 @njit(cache=True)
 def amsgrad_step(x, g, S, sc, t, lr, hp):
     bc_m, bc_v, eps_mode, ams = _form(hp)
-    adam_update(x, g, S, t, lr, hp[0], hp[1], hp[2], hp[3], hp[4], hp[5] != 0.0, bc_m, bc_v, eps_mode,
-                ams, hp[6] != 0.0, 0)
+    adam_update(x, g, S, t, lr, hp[H.lr], hp[H.beta1], hp[H.beta2], hp[H.eps], hp[H.weight_decay],
+                hp[H.maximize] != 0.0, bc_m, bc_v, eps_mode, ams, hp[H.decoupled_weight_decay] != 0.0, 0)
 
 
 @njit(cache=True)
 def amsgrad_eff_lr(S, sc, t, lr, hp, out):
     bc_m, bc_v, eps_mode, ams = _form(hp)
-    adam_eff(S, t, lr, hp[1], hp[2], hp[3], bc_m, bc_v, eps_mode, ams, out)
+    adam_eff(S, t, lr, hp[H.beta1], hp[H.beta2], hp[H.eps], bc_m, bc_v, eps_mode, ams, out)
 
 
 class AMSGrad(Optimizer):
@@ -65,27 +79,17 @@ class AMSGrad(Optimizer):
     ``weight_decay`` is coupled L2 (:math:`g + \lambda x`, torch) unless
     ``decoupled_weight_decay`` (:math:`x \leftarrow x(1-\eta_t\lambda)` first, torch AdamW).
     The same maths is :class:`~optsim.optimizers.Adam` with ``amsgrad=True`` and
-    ``amsgrad_mode``.  State: ``S[0]`` = m, ``S[1]`` = v, ``S[2]`` = the running max.
+    ``amsgrad_mode``.  State: Adam's (``m``, ``v``, ``v_max`` = the running max).
     ``eff_lr``: the step is ``eff_lr * m``.
 
     Reference: Reddi, Kale & Kumar, *On the Convergence of Adam and Beyond*, ICLR 2018.
     """
 
     name = "amsgrad"
-    params = (
-        Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
-        Param("beta1", 0.9, "decay of the first moment", low=0.0, high=1.0, high_open=True),
-        Param("beta2", 0.999, "decay of the second moment", low=0.0, high=1.0, high_open=True),
-        Param("eps", 1e-8, "added to the denominator", low=0.0),
-        Param("weight_decay", 0.0, "L2 (coupled) or decoupled decay coefficient", low=0.0),
-        Param("maximize", False, "ascend instead of descend", kind="bool"),
-        Param("decoupled_weight_decay", False, "decay x by lr*wd before the step", kind="bool"),
-        Param("form", "torch", "where the max is taken and what is bias-corrected", kind="choice",
-              choices=AMSGRAD_FORMS),
-    )
+    params = AMSGRAD_PARAMS
     aliases = {"betas": ("beta1", "beta2")}
     kernels = {"init": no_init, "step": amsgrad_step, "eff_lr": amsgrad_eff_lr}
     slots = 3
     elementwise = True
-    slot_names = ("m", "v", "v_max")
+    slot_names = ADAM_SLOTS
     momentum_param = "beta1"

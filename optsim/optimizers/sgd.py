@@ -2,7 +2,7 @@
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Optimizer
 from ._common import l2_gradient, no_init
 
@@ -10,15 +10,30 @@ __all__ = ["SGD", "MOMENTUM_FORMS"]
 
 MOMENTUM_FORMS = ("torch", "lr_inside", "ema")
 
+SGD_PARAMS = (
+    Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
+    Param("momentum", 0.0, "momentum factor mu", low=0.0, high=1.0, high_open=True),
+    Param("dampening", 0.0, "dampening tau of the gradient in the buffer", low=0.0, high=1.0),
+    Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
+    Param("nesterov", False, "Nesterov momentum (needs momentum > 0, dampening 0)", kind="bool"),
+    Param("maximize", False, "ascend instead of descend", kind="bool"),
+    Param("momentum_form", "torch", "lr outside the buffer (torch), inside it (Keras, lectures) "
+          "or an EMA buffer", kind="choice", choices=MOMENTUM_FORMS),
+)
+SGD_SLOTS = ("momentum_buffer",)
+
+H = param_layout(SGD_PARAMS, "SGDParams")
+M = layout(SGD_SLOTS, "SGDSlots")
+
 
 @njit(cache=True)
 def sgd_step(x, g, S, sc, t, lr, hp):
-    momentum = hp[1]
-    dampening = hp[2]
-    wd = hp[3]
-    nesterov = hp[4] != 0.0
-    maximize = hp[5] != 0.0
-    form = int(hp[6])
+    momentum = hp[H.momentum]
+    dampening = hp[H.dampening]
+    wd = hp[H.weight_decay]
+    nesterov = hp[H.nesterov] != 0.0
+    maximize = hp[H.maximize] != 0.0
+    form = int(hp[H.momentum_form])
     for i in range(x.shape[0]):
         gi = l2_gradient(g[i], x[i], wd, maximize)
         if momentum == 0.0:
@@ -27,21 +42,21 @@ def sgd_step(x, g, S, sc, t, lr, hp):
             if t == 1:
                 b = gi  # the buffer starts as the first gradient, undampened
             else:
-                b = momentum * S[0, i] + (1.0 - dampening) * gi
-            S[0, i] = b
+                b = momentum * S[M.momentum_buffer, i] + (1.0 - dampening) * gi
+            S[M.momentum_buffer, i] = b
             d = gi + momentum * b if nesterov else b
             x[i] = x[i] - lr * d
         elif form == 1:  # Keras / lectures: lr inside the buffer
             if t == 1:
                 v = lr * gi
             else:
-                v = momentum * S[0, i] + (1.0 - dampening) * (lr * gi)
-            S[0, i] = v
+                v = momentum * S[M.momentum_buffer, i] + (1.0 - dampening) * (lr * gi)
+            S[M.momentum_buffer, i] = v
             d = lr * gi + momentum * v if nesterov else v
             x[i] = x[i] - d
         else:  # exponential moving average of the gradients
-            v = momentum * S[0, i] + (1.0 - momentum) * gi
-            S[0, i] = v
+            v = momentum * S[M.momentum_buffer, i] + (1.0 - momentum) * gi
+            S[M.momentum_buffer, i] = v
             d = (1.0 - momentum) * gi + momentum * v if nesterov else v
             x[i] = x[i] - lr * d
 
@@ -99,7 +114,7 @@ class SGD(Optimizer):
     ``momentum=0`` is plain SGD in every form.  ``nesterov=True`` is the Sutskever et al.
     (2013) form as PyTorch, optax and Keras store it: the parameter is the look-ahead
     point; see :class:`optsim.optimizers.nag.NAG` for the lectures' look-ahead form.
-    State: ``S[0]`` is the momentum buffer (:math:`b` or :math:`v`).  ``eff_lr`` is the
+    State: ``momentum_buffer``, the momentum buffer (:math:`b` or :math:`v`).  ``eff_lr`` is the
     scheduled lr (the momentum amplification is not included).
 
     References: Robbins & Monro (1951); Polyak (1964); Sutskever et al., *On the
@@ -114,20 +129,11 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
-    params = (
-        Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
-        Param("momentum", 0.0, "momentum factor mu", low=0.0, high=1.0, high_open=True),
-        Param("dampening", 0.0, "dampening tau of the gradient in the buffer", low=0.0, high=1.0),
-        Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
-        Param("nesterov", False, "Nesterov momentum (needs momentum > 0, dampening 0)", kind="bool"),
-        Param("maximize", False, "ascend instead of descend", kind="bool"),
-        Param("momentum_form", "torch", "lr outside the buffer (torch), inside it (Keras, lectures) "
-              "or an EMA buffer", kind="choice", choices=MOMENTUM_FORMS),
-    )
+    params = SGD_PARAMS
     kernels = {"init": no_init, "step": sgd_step, "eff_lr": sgd_eff_lr}
     slots = 1
     elementwise = True
-    slot_names = ("momentum_buffer",)
+    slot_names = SGD_SLOTS
     momentum_param = "momentum"
 
     def _validate(self):
