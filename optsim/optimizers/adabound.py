@@ -4,11 +4,29 @@ import math
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Optimizer
-from ._common import adam_moments, no_init
+from ._common import MOMENTS, adam_moments, no_init
 
 __all__ = ["AdaBound", "adabound_bounds"]
+
+ADABOUND_PARAMS = (
+    Param("lr", 1e-3, "learning rate (Adam phase)", low=0.0, low_open=True),
+    Param("beta1", 0.9, "decay of the first moment", low=0.0, high=1.0, high_open=True),
+    Param("beta2", 0.999, "decay of the second moment", low=0.0, high=1.0, high_open=True),
+    Param("final_lr", 0.1, "the SGD rate both bounds converge to (at the base lr)", low=0.0,
+          low_open=True),
+    Param("gamma", 1e-3, "convergence speed of the bounds", low=0.0, low_open=True),
+    Param("eps", 1e-8, "added to the uncorrected sqrt(v)", low=0.0),
+    Param("weight_decay", 0.0, "coupled L2, or AdaBoundW's decay per step", low=0.0),
+    Param("amsbound", False, "use the running max of v (AMSBound)", kind="bool"),
+    Param("decoupled_weight_decay", False, "AdaBoundW: x -= wd * x after the step", kind="bool"),
+)
+ADABOUND_SLOTS = ("m", "v", "v_max")
+
+H = param_layout(ADABOUND_PARAMS, "AdaBoundParams")
+M = layout(ADABOUND_SLOTS, "AdaBoundSlots")
+assert (M.m, M.v) == (MOMENTS.m, MOMENTS.v)  # the rows adam_moments updates
 
 
 @njit(cache=True)
@@ -25,24 +43,24 @@ def _clipped(step_size, den, lo, hi):
 
 @njit(cache=True)
 def adabound_step(x, g, S, sc, t, lr, hp):
-    beta1 = hp[1]
-    beta2 = hp[2]
-    eps = hp[5]
-    wd = hp[6]
-    amsbound = hp[7] != 0.0
-    decoupled = hp[8] != 0.0
+    beta1 = hp[H.beta1]
+    beta2 = hp[H.beta2]
+    eps = hp[H.eps]
+    wd = hp[H.weight_decay]
+    amsbound = hp[H.amsbound] != 0.0
+    decoupled = hp[H.decoupled_weight_decay] != 0.0
     bc1 = 1.0 - beta1 ** float(t)
     bc2 = 1.0 - beta2 ** float(t)
     step_size = lr * math.sqrt(bc2) / bc1
-    lo, hi = adabound_bounds(t, lr, hp[0], hp[3], hp[4])
+    lo, hi = adabound_bounds(t, lr, hp[H.lr], hp[H.final_lr], hp[H.gamma])
     for i in range(x.shape[0]):
         gi = g[i]
         if wd != 0.0 and not decoupled:
             gi = gi + wd * x[i]
         m, v = adam_moments(S, i, gi, beta1, beta2)
         if amsbound:
-            v = max(S[2, i], v)
-            S[2, i] = v
+            v = max(S[M.v_max, i], v)
+            S[M.v_max, i] = v
         den = math.sqrt(v) + eps  # eps on the uncorrected sqrt(v)
         x_old = x[i]
         x[i] = x[i] - _clipped(step_size, den, lo, hi) * m
@@ -53,14 +71,14 @@ def adabound_step(x, g, S, sc, t, lr, hp):
 @njit(cache=True)
 def adabound_eff_lr(S, sc, t, lr, hp, out):
     t = max(t, 1)
-    bc1 = 1.0 - hp[1] ** float(t)
-    bc2 = 1.0 - hp[2] ** float(t)
+    bc1 = 1.0 - hp[H.beta1] ** float(t)
+    bc2 = 1.0 - hp[H.beta2] ** float(t)
     step_size = lr * math.sqrt(bc2) / bc1
-    lo, hi = adabound_bounds(t, lr, hp[0], hp[3], hp[4])
-    amsbound = hp[7] != 0.0
+    lo, hi = adabound_bounds(t, lr, hp[H.lr], hp[H.final_lr], hp[H.gamma])
+    amsbound = hp[H.amsbound] != 0.0
     for i in range(out.shape[0]):
-        v = S[2, i] if amsbound else S[1, i]
-        out[i] = _clipped(step_size, math.sqrt(v) + hp[5], lo, hi)
+        v = S[M.v_max, i] if amsbound else S[M.v, i]
+        out[i] = _clipped(step_size, math.sqrt(v) + hp[H.eps], lo, hi)
 
 
 class AdaBound(Optimizer):
@@ -89,7 +107,7 @@ class AdaBound(Optimizer):
       ``decoupled_weight_decay`` the official ``AdaBoundW``:
       :math:`x_t = x_{t-1} - \mathrm{step} - \lambda x_{t-1}`, *not* multiplied by the lr.
 
-    State: ``S[0]`` = m, ``S[1]`` = v, ``S[2]`` = max v.  ``eff_lr`` is the clipped rate:
+    State (``slot_names``): ``m``, ``v``, ``v_max`` = max v.  ``eff_lr`` is the clipped rate:
     the step is ``eff_lr * m``.
 
     Reference: Luo, Xiong, Liu & Sun, *Adaptive Gradient Methods with Dynamic Bound of
@@ -97,21 +115,10 @@ class AdaBound(Optimizer):
     """
 
     name = "adabound"
-    params = (
-        Param("lr", 1e-3, "learning rate (Adam phase)", low=0.0, low_open=True),
-        Param("beta1", 0.9, "decay of the first moment", low=0.0, high=1.0, high_open=True),
-        Param("beta2", 0.999, "decay of the second moment", low=0.0, high=1.0, high_open=True),
-        Param("final_lr", 0.1, "the SGD rate both bounds converge to (at the base lr)", low=0.0,
-              low_open=True),
-        Param("gamma", 1e-3, "convergence speed of the bounds", low=0.0, low_open=True),
-        Param("eps", 1e-8, "added to the uncorrected sqrt(v)", low=0.0),
-        Param("weight_decay", 0.0, "coupled L2, or AdaBoundW's decay per step", low=0.0),
-        Param("amsbound", False, "use the running max of v (AMSBound)", kind="bool"),
-        Param("decoupled_weight_decay", False, "AdaBoundW: x -= wd * x after the step", kind="bool"),
-    )
+    params = ADABOUND_PARAMS
     aliases = {"betas": ("beta1", "beta2")}
     kernels = {"init": no_init, "step": adabound_step, "eff_lr": adabound_eff_lr}
     slots = 3
     elementwise = True
-    slot_names = ("m", "v", "v_max")
+    slot_names = ADABOUND_SLOTS
     momentum_param = "beta1"

@@ -4,34 +4,46 @@ import math
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Optimizer
 from ._common import l2_gradient, no_init
 
 __all__ = ["Adadelta"]
 
+ADADELTA_PARAMS = (
+    Param("lr", 1.0, "learning rate (scales the delta)", low=0.0, low_open=True),
+    Param("rho", 0.9, "decay of both running averages", low=0.0, high=1.0, high_open=True),
+    Param("eps", 1e-6, "added inside both square roots", low=0.0),
+    Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
+    Param("maximize", False, "ascend instead of descend", kind="bool"),
+)
+ADADELTA_SLOTS = ("square_avg", "acc_delta", "ratio")
+
+H = param_layout(ADADELTA_PARAMS, "AdadeltaParams")
+M = layout(ADADELTA_SLOTS, "AdadeltaSlots")
+
 
 @njit(cache=True)
 def adadelta_step(x, g, S, sc, t, lr, hp):
-    rho = hp[1]
-    eps = hp[2]
-    wd = hp[3]
-    maximize = hp[4] != 0.0
+    rho = hp[H.rho]
+    eps = hp[H.eps]
+    wd = hp[H.weight_decay]
+    maximize = hp[H.maximize] != 0.0
     for i in range(x.shape[0]):
         gi = l2_gradient(g[i], x[i], wd, maximize)
-        v = rho * S[0, i] + (1.0 - rho) * gi * gi
-        S[0, i] = v
-        ratio = math.sqrt(S[1, i] + eps) / math.sqrt(v + eps)
-        S[2, i] = ratio
+        v = rho * S[M.square_avg, i] + (1.0 - rho) * gi * gi
+        S[M.square_avg, i] = v
+        ratio = math.sqrt(S[M.acc_delta, i] + eps) / math.sqrt(v + eps)
+        S[M.ratio, i] = ratio
         d = ratio * gi
-        S[1, i] = rho * S[1, i] + (1.0 - rho) * d * d  # the unscaled delta, before lr
+        S[M.acc_delta, i] = rho * S[M.acc_delta, i] + (1.0 - rho) * d * d  # the unscaled delta, before lr
         x[i] = x[i] - lr * d
 
 
 @njit(cache=True)
 def adadelta_eff_lr(S, sc, t, lr, hp, out):
     for i in range(out.shape[0]):
-        out[i] = lr * S[2, i]
+        out[i] = lr * S[M.ratio, i]
 
 
 class Adadelta(Optimizer):
@@ -54,8 +66,8 @@ class Adadelta(Optimizer):
     :math:`w_{t+1} = w_t + \Delta w_t`).
 
     ``eff_lr`` is :math:`\eta_t \sqrt{u_{t-1}+\epsilon}/\sqrt{v_t+\epsilon}` per coordinate
-    (lecture 002's "effective learning rate" of AdaDelta, times the lr), kept in ``S[2]``.
-    State: ``S[0]`` = :math:`v` (square_avg), ``S[1]`` = :math:`u` (acc_delta), ``S[2]`` =
+    (lecture 002's "effective learning rate" of AdaDelta, times the lr), kept in ``ratio``.
+    State (``slot_names``): ``square_avg`` = :math:`v`, ``acc_delta`` = :math:`u`, ``ratio`` =
     the last ratio :math:`\sqrt{u_{t-1}+\epsilon}/\sqrt{v_t+\epsilon}`.
 
     Matches ``torch.optim.Adadelta`` (lr 1.0, rho 0.9, eps 1e-6), ``optax.adadelta`` (same
@@ -73,14 +85,8 @@ class Adadelta(Optimizer):
     """
 
     name = "adadelta"
-    params = (
-        Param("lr", 1.0, "learning rate (scales the delta)", low=0.0, low_open=True),
-        Param("rho", 0.9, "decay of both running averages", low=0.0, high=1.0, high_open=True),
-        Param("eps", 1e-6, "added inside both square roots", low=0.0),
-        Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
-        Param("maximize", False, "ascend instead of descend", kind="bool"),
-    )
+    params = ADADELTA_PARAMS
     kernels = {"init": no_init, "step": adadelta_step, "eff_lr": adadelta_eff_lr}
     slots = 3
     elementwise = True
-    slot_names = ("square_avg", "acc_delta", "ratio")
+    slot_names = ADADELTA_SLOTS

@@ -4,18 +4,32 @@ import math
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Optimizer
 from ._common import l2_gradient
 
 __all__ = ["Adagrad"]
 
+ADAGRAD_PARAMS = (
+    Param("lr", 1e-2, "learning rate", low=0.0, low_open=True),
+    Param("lr_decay", 0.0, "lr / (1 + (t-1) lr_decay)", low=0.0),
+    Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
+    Param("eps", 1e-10, "added to the denominator", low=0.0),
+    Param("initial_accumulator_value", 0.0, "starting value of the sum of squares", low=0.0),
+    Param("maximize", False, "ascend instead of descend", kind="bool"),
+    Param("eps_inside", False, "sqrt(sum + eps) (optax, Keras) instead of sqrt(sum) + eps", kind="bool"),
+)
+ADAGRAD_SLOTS = ("sum",)
+
+H = param_layout(ADAGRAD_PARAMS, "AdagradParams")
+M = layout(ADAGRAD_SLOTS, "AdagradSlots")
+
 
 @njit(cache=True)
 def adagrad_init(x, S, sc, hp):
-    init = hp[4]
+    init = hp[H.initial_accumulator_value]
     for i in range(x.shape[0]):
-        S[0, i] = init
+        S[M.sum, i] = init
 
 
 @njit(cache=True, inline="always")
@@ -28,16 +42,16 @@ def _adagrad_scale(s, eps, inside):
 
 @njit(cache=True)
 def adagrad_step(x, g, S, sc, t, lr, hp):
-    lr_decay = hp[1]
-    wd = hp[2]
-    eps = hp[3]
-    maximize = hp[5] != 0.0
-    inside = hp[6] != 0.0
+    lr_decay = hp[H.lr_decay]
+    wd = hp[H.weight_decay]
+    eps = hp[H.eps]
+    maximize = hp[H.maximize] != 0.0
+    inside = hp[H.eps_inside] != 0.0
     clr = lr / (1.0 + (t - 1) * lr_decay)
     for i in range(x.shape[0]):
         gi = l2_gradient(g[i], x[i], wd, maximize)
-        s = S[0, i] + gi * gi
-        S[0, i] = s
+        s = S[M.sum, i] + gi * gi
+        S[M.sum, i] = s
         if inside:
             x[i] = x[i] - clr * (gi * _adagrad_scale(s, eps, True))
         else:
@@ -46,11 +60,11 @@ def adagrad_step(x, g, S, sc, t, lr, hp):
 
 @njit(cache=True)
 def adagrad_eff_lr(S, sc, t, lr, hp, out):
-    clr = lr / (1.0 + (t - 1) * hp[1])
-    eps = hp[3]
-    inside = hp[6] != 0.0
+    clr = lr / (1.0 + (t - 1) * hp[H.lr_decay])
+    eps = hp[H.eps]
+    inside = hp[H.eps_inside] != 0.0
     for i in range(out.shape[0]):
-        out[i] = clr * _adagrad_scale(S[0, i], eps, inside)
+        out[i] = clr * _adagrad_scale(S[M.sum, i], eps, inside)
 
 
 class Adagrad(Optimizer):
@@ -84,7 +98,7 @@ class Adagrad(Optimizer):
     ``eff_lr`` is :math:`\tilde\eta_t / (\sqrt{s_t} + \epsilon)` per coordinate (or
     :math:`\tilde\eta_t / \sqrt{s_t + \epsilon}`), the factor multiplying the gradient in
     the last update: lecture 002's "effective learning rate" :math:`\eta_0/\sqrt{v_t+\epsilon}`.
-    State: ``S[0]`` is the sum of squared gradients.
+    State: ``sum``, the sum of squared gradients.
 
     References: Duchi, Hazan & Singer, *Adaptive Subgradient Methods for Online Learning
     and Stochastic Optimization*, JMLR 2011.
@@ -96,16 +110,8 @@ class Adagrad(Optimizer):
     """
 
     name = "adagrad"
-    params = (
-        Param("lr", 1e-2, "learning rate", low=0.0, low_open=True),
-        Param("lr_decay", 0.0, "lr / (1 + (t-1) lr_decay)", low=0.0),
-        Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
-        Param("eps", 1e-10, "added to the denominator", low=0.0),
-        Param("initial_accumulator_value", 0.0, "starting value of the sum of squares", low=0.0),
-        Param("maximize", False, "ascend instead of descend", kind="bool"),
-        Param("eps_inside", False, "sqrt(sum + eps) (optax, Keras) instead of sqrt(sum) + eps", kind="bool"),
-    )
+    params = ADAGRAD_PARAMS
     kernels = {"init": adagrad_init, "step": adagrad_step, "eff_lr": adagrad_eff_lr}
     slots = 1
     elementwise = True
-    slot_names = ("sum",)
+    slot_names = ADAGRAD_SLOTS

@@ -2,21 +2,32 @@
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Optimizer
 from ._common import no_init
 
 __all__ = ["Lion"]
 
+LION_PARAMS = (
+    Param("lr", 1e-4, "learning rate", low=0.0, low_open=True),
+    Param("beta1", 0.9, "interpolation of the update direction", low=0.0, high=1.0),
+    Param("beta2", 0.99, "decay of the tracked momentum", low=0.0, high=1.0),
+    Param("weight_decay", 1e-3, "decoupled decay coefficient (times lr)", low=0.0),
+)
+LION_SLOTS = ("m",)
+
+H = param_layout(LION_PARAMS, "LionParams")
+M = layout(LION_SLOTS, "LionSlots")
+
 
 @njit(cache=True)
 def lion_step(x, g, S, sc, t, lr, hp):
-    b1 = hp[1]
-    b2 = hp[2]
-    wd = hp[3]
+    b1 = hp[H.beta1]
+    b2 = hp[H.beta2]
+    wd = hp[H.weight_decay]
     for i in range(x.shape[0]):
         gi = g[i]
-        m = S[0, i]
+        m = S[M.m, i]
         c = (1.0 - b1) * gi + b1 * m
         if c > 0.0:
             d = 1.0
@@ -24,7 +35,7 @@ def lion_step(x, g, S, sc, t, lr, hp):
             d = -1.0
         else:
             d = c  # sign(0) = 0 (and NaN stays NaN)
-        S[0, i] = (1.0 - b2) * gi + b2 * m
+        S[M.m, i] = (1.0 - b2) * gi + b2 * m
         x[i] = x[i] - lr * (d + wd * x[i])
 
 
@@ -61,7 +72,7 @@ class Lion(Optimizer):
     rule, its (decoupled) ``weight_decay`` giving the same :math:`x - \eta(d + \lambda x)`;
     Keras's default is ``weight_decay=None``, i.e. ``Lion(lr=1e-3, weight_decay=0)``.
 
-    State: ``S[0]`` = :math:`m`.
+    State: ``m`` = :math:`m`.
 
     References: Chen et al., *Symbolic Discovery of Optimization Algorithms*, NeurIPS 2023.
 
@@ -70,15 +81,10 @@ class Lion(Optimizer):
     """
 
     name = "lion"
-    params = (
-        Param("lr", 1e-4, "learning rate", low=0.0, low_open=True),
-        Param("beta1", 0.9, "interpolation of the update direction", low=0.0, high=1.0),
-        Param("beta2", 0.99, "decay of the tracked momentum", low=0.0, high=1.0),
-        Param("weight_decay", 1e-3, "decoupled decay coefficient (times lr)", low=0.0),
-    )
+    params = LION_PARAMS
     aliases = {"betas": ("beta1", "beta2")}
     kernels = {"init": no_init, "step": lion_step, "eff_lr": lion_eff_lr}
     slots = 1
     elementwise = True
-    slot_names = ("m",)
+    slot_names = LION_SLOTS
     momentum_param = "beta1"

@@ -2,30 +2,42 @@
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Optimizer
 from ._common import l2_gradient, no_init
 
 __all__ = ["MaxProp"]
 
+MAXPROP_PARAMS = (
+    Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
+    Param("beta", 0.999, "decay of the running max of |g|", low=0.0, high=1.0, high_open=True),
+    Param("eps", 1e-8, "added to the denominator", low=0.0),
+    Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
+    Param("maximize", False, "ascend instead of descend", kind="bool"),
+)
+MAXPROP_SLOTS = ("v",)
+
+H = param_layout(MAXPROP_PARAMS, "MaxPropParams")
+M = layout(MAXPROP_SLOTS, "MaxPropSlots")
+
 
 @njit(cache=True)
 def maxprop_step(x, g, S, sc, t, lr, hp):
-    beta = hp[1]
-    eps = hp[2]
-    wd = hp[3]
-    maximize = hp[4] != 0.0
+    beta = hp[H.beta]
+    eps = hp[H.eps]
+    wd = hp[H.weight_decay]
+    maximize = hp[H.maximize] != 0.0
     for i in range(x.shape[0]):
         gi = l2_gradient(g[i], x[i], wd, maximize)
-        v = max(beta * S[0, i], abs(gi))
-        S[0, i] = v
+        v = max(beta * S[M.v, i], abs(gi))
+        S[M.v, i] = v
         x[i] = x[i] - lr * gi / (v + eps)
 
 
 @njit(cache=True)
 def maxprop_eff_lr(S, sc, t, lr, hp, out):
     for i in range(out.shape[0]):
-        out[i] = lr / (S[0, i] + hp[2])
+        out[i] = lr / (S[M.v, i] + hp[H.eps])
 
 
 class MaxProp(Optimizer):
@@ -50,22 +62,16 @@ class MaxProp(Optimizer):
     :math:`|\Delta_t| \le \eta_t` always.  The lecture uses :math:`\beta = 0.999` in its
     max-norm examples (the default here); it does not give :math:`\eta` or :math:`\epsilon`.
 
-    ``weight_decay`` is coupled L2 (:math:`g + \lambda x`).  State: ``S[0]`` = v.
+    ``weight_decay`` is coupled L2 (:math:`g + \lambda x`).  State: ``v``.
     ``eff_lr`` is :math:`\eta_t/(v_t+\epsilon)`.
 
     Reference: lecture 002 (IIT Madras deep-learning course, module on AdaMax), "MaxProp".
     """
 
     name = "maxprop"
-    params = (
-        Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
-        Param("beta", 0.999, "decay of the running max of |g|", low=0.0, high=1.0, high_open=True),
-        Param("eps", 1e-8, "added to the denominator", low=0.0),
-        Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
-        Param("maximize", False, "ascend instead of descend", kind="bool"),
-    )
+    params = MAXPROP_PARAMS
     kernels = {"init": no_init, "step": maxprop_step, "eff_lr": maxprop_eff_lr}
     slots = 1
     elementwise = True
-    slot_names = ("v",)
+    slot_names = MAXPROP_SLOTS
     momentum_param = None

@@ -4,18 +4,37 @@ import math
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Optimizer
-from ._common import adam_moments
+from ._common import MOMENTS, adam_moments
 
 __all__ = ["NAdam", "NADAM_FORMS"]
 
 NADAM_FORMS = ("torch", "keras", "optax", "lecture")
 
+NADAM_PARAMS = (
+    Param("lr", 2e-3, "learning rate", low=0.0, low_open=True),
+    Param("beta1", 0.9, "decay of the first moment", low=0.0, high=1.0, high_open=True),
+    Param("beta2", 0.999, "decay of the second moment", low=0.0, high=1.0, high_open=True),
+    Param("eps", 1e-8, "added to sqrt(v_hat)", low=0.0),
+    Param("weight_decay", 0.0, "L2 (coupled) or decoupled decay coefficient", low=0.0),
+    Param("momentum_decay", 4e-3, "psi of torch's mu schedule", low=0.0),
+    Param("decoupled_weight_decay", False, "decay x by lr*wd before the step", kind="bool"),
+    Param("maximize", False, "ascend instead of descend", kind="bool"),
+    Param("form", "torch", "which mu schedule and bias corrections", kind="choice", choices=NADAM_FORMS),
+)
+NADAM_SLOTS = ("m", "v")
+NADAM_SCALARS = ("mu_product",)
+
+H = param_layout(NADAM_PARAMS, "NAdamParams")
+M = layout(NADAM_SLOTS, "NAdamSlots")
+C = layout(NADAM_SCALARS, "NAdamScalars")
+assert (M.m, M.v) == (MOMENTS.m, MOMENTS.v)  # the rows adam_moments updates
+
 
 @njit(cache=True)
 def nadam_init(x, S, sc, hp):
-    sc[0] = 1.0  # the running product of mu (torch, Keras)
+    sc[C.mu_product] = 1.0  # the running product of mu (torch, Keras)
 
 
 @njit(cache=True, inline="always")
@@ -28,10 +47,10 @@ def _mus(t, beta1, psi):
 @njit(cache=True, inline="always")
 def _coefficients(t, hp, mu_product):
     """(c_g, c_m): the step is lr * (c_g g + c_m m) / denominator.  ``mu_product`` includes mu_t."""
-    beta1 = hp[1]
-    form = int(hp[8])
+    beta1 = hp[H.beta1]
+    form = int(hp[H.form])
     if form <= 1:
-        psi = hp[5] if form == 0 else 1.0
+        psi = hp[H.momentum_decay] if form == 0 else 1.0
         mu, mu_next = _mus(t, beta1, psi)
         return (1.0 - mu) / (1.0 - mu_product), mu_next / (1.0 - mu_product * mu_next)
     elif form == 2:  # optax / Dozat's constant mu
@@ -42,19 +61,19 @@ def _coefficients(t, hp, mu_product):
 
 @njit(cache=True)
 def nadam_step(x, g, S, sc, t, lr, hp):
-    beta1 = hp[1]
-    beta2 = hp[2]
-    eps = hp[3]
-    wd = hp[4]
-    decoupled = hp[6] != 0.0
-    maximize = hp[7] != 0.0
-    form = int(hp[8])
+    beta1 = hp[H.beta1]
+    beta2 = hp[H.beta2]
+    eps = hp[H.eps]
+    wd = hp[H.weight_decay]
+    decoupled = hp[H.decoupled_weight_decay] != 0.0
+    maximize = hp[H.maximize] != 0.0
+    form = int(hp[H.form])
     bc2 = 1.0 - beta2 ** float(t)
     if form <= 1:
-        psi = hp[5] if form == 0 else 1.0
+        psi = hp[H.momentum_decay] if form == 0 else 1.0
         mu, mu_next = _mus(t, beta1, psi)
-        sc[0] = sc[0] * mu
-    c_g, c_m = _coefficients(t, hp, sc[0])
+        sc[C.mu_product] = sc[C.mu_product] * mu
+    c_g, c_m = _coefficients(t, hp, sc[C.mu_product])
     for i in range(x.shape[0]):
         gi = -g[i] if maximize else g[i]
         if wd != 0.0:
@@ -71,10 +90,10 @@ def nadam_step(x, g, S, sc, t, lr, hp):
 @njit(cache=True)
 def nadam_eff_lr(S, sc, t, lr, hp, out):
     t = max(t, 1)
-    bc2 = 1.0 - hp[2] ** float(t)
-    c_g, c_m = _coefficients(t, hp, sc[0])
+    bc2 = 1.0 - hp[H.beta2] ** float(t)
+    c_g, c_m = _coefficients(t, hp, sc[C.mu_product])
     for i in range(out.shape[0]):
-        out[i] = lr * (c_g + c_m) / (math.sqrt(S[1, i] / bc2) + hp[3])
+        out[i] = lr * (c_g + c_m) / (math.sqrt(S[M.v, i] / bc2) + hp[H.eps])
 
 
 class NAdam(Optimizer):
@@ -92,7 +111,7 @@ class NAdam(Optimizer):
 
     - ``'torch'`` (``torch.optim.NAdam``): :math:`\mu_t = \beta_1(1 - \tfrac12\,
       0.96^{t\psi})`, :math:`\psi` = ``momentum_decay`` (4e-3), :math:`\Pi_t = \prod_{s\le t}
-      \mu_s` (kept in ``sc[0]``), :math:`c^g_t = (1-\mu_t)/(1-\Pi_t)`,
+      \mu_s` (kept in the scalar ``mu_product``), :math:`c^g_t = (1-\mu_t)/(1-\Pi_t)`,
       :math:`c^m_t = \mu_{t+1}/(1-\Pi_t \mu_{t+1})`.  ``momentum_decay=0`` gives
       :math:`\mu = \beta_1/2`, not the constant-:math:`\mu` form.
     - ``'keras'`` (Keras ``Nadam``): the same with :math:`0.96^t` (i.e. :math:`\psi = 1`;
@@ -108,30 +127,21 @@ class NAdam(Optimizer):
 
     ``weight_decay`` is coupled L2 unless ``decoupled_weight_decay`` (:math:`x \leftarrow
     x(1-\eta_t\lambda)` first; torch's option, Keras's ``weight_decay``, ``optax.nadamw``).
-    State: ``S[0]`` = m, ``S[1]`` = v, ``sc[0]`` = :math:`\Pi_t`.  ``eff_lr`` is
-    :math:`\eta_t (c^g_t + c^m_t)/(\sqrt{\hat v_t}+\epsilon)`, the step per unit of gradient
-    when :math:`g_t = m_t`.
+    State (``slot_names``): ``m``, ``v``; scalar (``scalar_names``): ``mu_product`` =
+    :math:`\Pi_t`.  ``eff_lr`` is :math:`\eta_t (c^g_t + c^m_t)/(\sqrt{\hat v_t}+\epsilon)`, the
+    step per unit of gradient when :math:`g_t = m_t`.
 
     References: Dozat, *Incorporating Nesterov Momentum into Adam*, ICLR 2016 workshop;
     ``torch.optim.NAdam``; ``keras.optimizers.Nadam``; ``optax.nadam``.
     """
 
     name = "nadam"
-    params = (
-        Param("lr", 2e-3, "learning rate", low=0.0, low_open=True),
-        Param("beta1", 0.9, "decay of the first moment", low=0.0, high=1.0, high_open=True),
-        Param("beta2", 0.999, "decay of the second moment", low=0.0, high=1.0, high_open=True),
-        Param("eps", 1e-8, "added to sqrt(v_hat)", low=0.0),
-        Param("weight_decay", 0.0, "L2 (coupled) or decoupled decay coefficient", low=0.0),
-        Param("momentum_decay", 4e-3, "psi of torch's mu schedule", low=0.0),
-        Param("decoupled_weight_decay", False, "decay x by lr*wd before the step", kind="bool"),
-        Param("maximize", False, "ascend instead of descend", kind="bool"),
-        Param("form", "torch", "which mu schedule and bias corrections", kind="choice", choices=NADAM_FORMS),
-    )
+    params = NADAM_PARAMS
     aliases = {"betas": ("beta1", "beta2")}
     kernels = {"init": nadam_init, "step": nadam_step, "eff_lr": nadam_eff_lr}
     slots = 2
     elementwise = True
-    slot_names = ("m", "v")
+    slot_names = NADAM_SLOTS
     scalars = 1
+    scalar_names = NADAM_SCALARS
     momentum_param = "beta1"

@@ -2,33 +2,46 @@
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Optimizer
 from ._common import no_init
 
 __all__ = ["NAG"]
 
+NAG_PARAMS = (
+    Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
+    Param("momentum", 0.9, "momentum factor gamma", low=0.0, high=1.0, high_open=True),
+    Param("weight_decay", 0.0, "coupled L2 coefficient, at the look-ahead point", low=0.0),
+    Param("maximize", False, "ascend instead of descend", kind="bool"),
+)
+NAG_SLOTS = ("velocity",)
+NAG_SCALARS = ("gamma_look",)
+
+H = param_layout(NAG_PARAMS, "NAGParams")
+M = layout(NAG_SLOTS, "NAGSlots")
+C = layout(NAG_SCALARS, "NAGScalars")
+
 
 @njit(cache=True)
 def nag_lookahead(x, S, sc, t, hp, y):
-    gamma = hp[1]
-    sc[0] = gamma  # the gamma of this look-ahead, for the L2 term at the same point
+    gamma = hp[H.momentum]
+    sc[C.gamma_look] = gamma  # the gamma of this look-ahead, for the L2 term at the same point
     for i in range(x.shape[0]):
-        y[i] = x[i] - gamma * S[0, i]
+        y[i] = x[i] - gamma * S[M.velocity, i]
 
 
 @njit(cache=True)
 def nag_step(x, g, S, sc, t, lr, hp):
-    gamma = hp[1]
-    wd = hp[2]
-    maximize = hp[3] != 0.0
-    gamma_look = sc[0]
+    gamma = hp[H.momentum]
+    wd = hp[H.weight_decay]
+    maximize = hp[H.maximize] != 0.0
+    gamma_look = sc[C.gamma_look]
     for i in range(x.shape[0]):
         gi = -g[i] if maximize else g[i]
         if wd != 0.0:
-            gi = gi + wd * (x[i] - gamma_look * S[0, i])  # L2 gradient at the look-ahead point
-        u = gamma * S[0, i] + lr * gi
-        S[0, i] = u
+            gi = gi + wd * (x[i] - gamma_look * S[M.velocity, i])  # L2 gradient at the look-ahead point
+        u = gamma * S[M.velocity, i] + lr * gi
+        S[M.velocity, i] = u
         x[i] = x[i] - u
 
 
@@ -65,7 +78,7 @@ class NAG(Optimizer):
     look-ahead variable), with buffer :math:`b_t = u_t / \eta`.  Under a schedule they
     differ (PyTorch keeps lr outside its buffer).
 
-    State: ``S[0]`` = :math:`u` (velocity, lr included); ``sc[0]`` = the :math:`\gamma`
+    State: ``velocity`` = :math:`u` (lr included); scalar ``gamma_look`` = the :math:`\gamma`
     used for the last look-ahead.  ``eff_lr`` is the scheduled lr.  ``momentum`` is the
     parameter a momentum-cycling schedule overrides; the look-ahead of a step uses the
     previous step's value (the override is applied after the gradient is taken).
@@ -77,15 +90,11 @@ class NAG(Optimizer):
     """
 
     name = "nag"
-    params = (
-        Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
-        Param("momentum", 0.9, "momentum factor gamma", low=0.0, high=1.0, high_open=True),
-        Param("weight_decay", 0.0, "coupled L2 coefficient, at the look-ahead point", low=0.0),
-        Param("maximize", False, "ascend instead of descend", kind="bool"),
-    )
+    params = NAG_PARAMS
     kernels = {"init": no_init, "step": nag_step, "eff_lr": nag_eff_lr, "lookahead": nag_lookahead}
     slots = 1
     elementwise = True
-    slot_names = ("velocity",)
+    slot_names = NAG_SLOTS
     scalars = 1
+    scalar_names = NAG_SCALARS
     momentum_param = "momentum"

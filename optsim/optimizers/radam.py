@@ -4,15 +4,37 @@ import math
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Optimizer
-from ._common import adam_moments, no_init
+from ._common import MOMENTS, adam_moments, no_init
 
 __all__ = ["RAdam", "RADAM_COMPARISONS", "RADAM_BELOW", "RADAM_EPS_MODES", "radam_rho", "radam_rect"]
 
 RADAM_COMPARISONS = (">", ">=")
 RADAM_BELOW = ("sgd", "none")
 RADAM_EPS_MODES = ("sqrt_v", "sqrt_vhat")
+
+RADAM_PARAMS = (
+    Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
+    Param("beta1", 0.9, "decay of the first moment", low=0.0, high=1.0, high_open=True),
+    Param("beta2", 0.999, "decay of the second moment", low=0.0, high=1.0, high_open=True),
+    Param("eps", 1e-8, "added to the denominator", low=0.0),
+    Param("weight_decay", 0.0, "L2 (coupled) or decoupled decay coefficient", low=0.0),
+    Param("decoupled_weight_decay", False, "decay x by lr*wd before each step taken", kind="bool"),
+    Param("maximize", False, "ascend instead of descend", kind="bool"),
+    Param("threshold", 5.0, "rectify when rho_t exceeds it (paper 4, torch and optax 5)", low=4.0),
+    Param("comparison", ">", "rho_t > threshold (torch) or >= (optax, official code)", kind="choice",
+          choices=RADAM_COMPARISONS),
+    Param("below", "sgd", "below the threshold: momentum-SGD step (torch, optax) or no update "
+          "(official default)", kind="choice", choices=RADAM_BELOW),
+    Param("eps_mode", "sqrt_v", "eps on the uncorrected sqrt(v) (torch) or on sqrt(v_hat) (optax)",
+          kind="choice", choices=RADAM_EPS_MODES),
+)
+RADAM_SLOTS = ("m", "v")
+
+H = param_layout(RADAM_PARAMS, "RAdamParams")
+M = layout(RADAM_SLOTS, "RAdamSlots")
+assert (M.m, M.v) == (MOMENTS.m, MOMENTS.v)  # the rows adam_moments updates
 
 
 @njit(cache=True)
@@ -32,9 +54,9 @@ def radam_rect(rho_t, rho_inf):
 @njit(cache=True, inline="always")
 def _phase(t, hp):
     """(rho_inf, rho_t, rectified?) at step t."""
-    rho_inf, rho_t = radam_rho(t, hp[2])
-    threshold = hp[7]
-    if hp[8] == 0.0:
+    rho_inf, rho_t = radam_rho(t, hp[H.beta2])
+    threshold = hp[H.threshold]
+    if hp[H.comparison] == 0.0:
         rectified = rho_t > threshold
     else:
         rectified = rho_t >= threshold
@@ -43,14 +65,14 @@ def _phase(t, hp):
 
 @njit(cache=True)
 def radam_step(x, g, S, sc, t, lr, hp):
-    beta1 = hp[1]
-    beta2 = hp[2]
-    eps = hp[3]
-    wd = hp[4]
-    decoupled = hp[5] != 0.0
-    maximize = hp[6] != 0.0
-    skip = hp[9] != 0.0
-    eps_vhat = hp[10] != 0.0
+    beta1 = hp[H.beta1]
+    beta2 = hp[H.beta2]
+    eps = hp[H.eps]
+    wd = hp[H.weight_decay]
+    decoupled = hp[H.decoupled_weight_decay] != 0.0
+    maximize = hp[H.maximize] != 0.0
+    skip = hp[H.below] != 0.0
+    eps_vhat = hp[H.eps_mode] != 0.0
     bc1 = 1.0 - beta1 ** float(t)
     bc2 = 1.0 - beta2 ** float(t)
     sqrt_bc2 = math.sqrt(bc2)
@@ -94,18 +116,18 @@ def radam_step(x, g, S, sc, t, lr, hp):
 @njit(cache=True)
 def radam_eff_lr(S, sc, t, lr, hp, out):
     t = max(t, 1)
-    bc1 = 1.0 - hp[1] ** float(t)
-    bc2 = 1.0 - hp[2] ** float(t)
-    eps = hp[3]
+    bc1 = 1.0 - hp[H.beta1] ** float(t)
+    bc2 = 1.0 - hp[H.beta2] ** float(t)
+    eps = hp[H.eps]
     rho_inf, rho_t, rectified = _phase(t, hp)
     for i in range(out.shape[0]):
         if rectified:
             rect = radam_rect(rho_t, rho_inf)
-            if hp[10] != 0.0:
-                out[i] = lr / bc1 * rect / (math.sqrt(S[1, i] / bc2) + eps)
+            if hp[H.eps_mode] != 0.0:
+                out[i] = lr / bc1 * rect / (math.sqrt(S[M.v, i] / bc2) + eps)
             else:
-                out[i] = lr / bc1 * rect * math.sqrt(bc2) / (math.sqrt(S[1, i]) + eps)
-        elif hp[9] == 0.0:
+                out[i] = lr / bc1 * rect * math.sqrt(bc2) / (math.sqrt(S[M.v, i]) + eps)
+        elif hp[H.below] == 0.0:
             out[i] = lr / bc1
         else:
             out[i] = 0.0
@@ -146,7 +168,7 @@ class RAdam(Optimizer):
 
     For :math:`\beta_2 = 0.999`, :math:`\rho_t` first exceeds 4 at t = 5 and 5 at t = 6
     (:math:`\rho_5 \approx 4.99`, :math:`\rho_6 \approx 5.99`).
-    State: ``S[0]`` = m, ``S[1]`` = v.  ``eff_lr``: the step is ``eff_lr * m``
+    State (``slot_names``): ``m``, ``v``.  ``eff_lr``: the step is ``eff_lr * m``
     (:math:`\eta_t r_t l_t/(1-\beta_1^t)`, :math:`\eta_t/(1-\beta_1^t)` or 0).
 
     References: Liu et al., *On the Variance of the Adaptive Learning Rate and Beyond*,
@@ -154,25 +176,10 @@ class RAdam(Optimizer):
     """
 
     name = "radam"
-    params = (
-        Param("lr", 1e-3, "learning rate", low=0.0, low_open=True),
-        Param("beta1", 0.9, "decay of the first moment", low=0.0, high=1.0, high_open=True),
-        Param("beta2", 0.999, "decay of the second moment", low=0.0, high=1.0, high_open=True),
-        Param("eps", 1e-8, "added to the denominator", low=0.0),
-        Param("weight_decay", 0.0, "L2 (coupled) or decoupled decay coefficient", low=0.0),
-        Param("decoupled_weight_decay", False, "decay x by lr*wd before each step taken", kind="bool"),
-        Param("maximize", False, "ascend instead of descend", kind="bool"),
-        Param("threshold", 5.0, "rectify when rho_t exceeds it (paper 4, torch and optax 5)", low=4.0),
-        Param("comparison", ">", "rho_t > threshold (torch) or >= (optax, official code)", kind="choice",
-              choices=RADAM_COMPARISONS),
-        Param("below", "sgd", "below the threshold: momentum-SGD step (torch, optax) or no update "
-              "(official default)", kind="choice", choices=RADAM_BELOW),
-        Param("eps_mode", "sqrt_v", "eps on the uncorrected sqrt(v) (torch) or on sqrt(v_hat) (optax)",
-              kind="choice", choices=RADAM_EPS_MODES),
-    )
+    params = RADAM_PARAMS
     aliases = {"betas": ("beta1", "beta2")}
     kernels = {"init": no_init, "step": radam_step, "eff_lr": radam_eff_lr}
     slots = 2
     elementwise = True
-    slot_names = ("m", "v")
+    slot_names = RADAM_SLOTS
     momentum_param = "beta1"

@@ -4,7 +4,7 @@ import math
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Optimizer
 from ._common import l2_gradient
 
@@ -12,12 +12,32 @@ __all__ = ["RMSprop", "RMSPROP_MOMENTUM_FORMS"]
 
 RMSPROP_MOMENTUM_FORMS = ("torch", "lr_inside")
 
+RMSPROP_PARAMS = (
+    Param("lr", 1e-2, "learning rate", low=0.0, low_open=True),
+    Param("alpha", 0.99, "decay of the squared-gradient average", low=0.0, high=1.0, high_open=True),
+    Param("eps", 1e-8, "added to the denominator", low=0.0),
+    Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
+    Param("momentum", 0.0, "momentum factor mu", low=0.0, high=1.0, high_open=True),
+    Param("centered", False, "divide by the estimated standard deviation", kind="bool"),
+    Param("maximize", False, "ascend instead of descend", kind="bool"),
+    Param("eps_inside", False, "sqrt(v + eps) (optax default, Keras) instead of sqrt(v) + eps", kind="bool"),
+    Param("momentum_form", "torch", "lr outside the momentum buffer (torch) or inside it (optax, Keras)",
+          kind="choice", choices=RMSPROP_MOMENTUM_FORMS),
+    Param("nesterov", False, "Nesterov momentum, as optax's trace(nesterov=True)", kind="bool"),
+    Param("bias_correction", False, "divide the averages by 1 - alpha^t (optax's option)", kind="bool"),
+    Param("initial_scale", 0.0, "starting value of v (optax's initial_scale)", low=0.0),
+)
+RMSPROP_SLOTS = ("square_avg", "grad_avg", "momentum_buffer")
+
+H = param_layout(RMSPROP_PARAMS, "RMSpropParams")
+M = layout(RMSPROP_SLOTS, "RMSpropSlots")
+
 
 @njit(cache=True)
 def rmsprop_init(x, S, sc, hp):
-    init = hp[11]
+    init = hp[H.initial_scale]
     for i in range(x.shape[0]):
-        S[0, i] = init
+        S[M.square_avg, i] = init
 
 
 @njit(cache=True, inline="always")
@@ -33,33 +53,33 @@ def _rms_denominator(v, ga, bc, centered, inside, eps):
 
 @njit(cache=True)
 def rmsprop_step(x, g, S, sc, t, lr, hp):
-    alpha = hp[1]
-    eps = hp[2]
-    wd = hp[3]
-    momentum = hp[4]
-    centered = hp[5] != 0.0
-    maximize = hp[6] != 0.0
-    inside = hp[7] != 0.0
-    lr_inside = hp[8] != 0.0
-    nesterov = hp[9] != 0.0
-    bc = 1.0 - alpha ** float(t) if hp[10] != 0.0 else 1.0
+    alpha = hp[H.alpha]
+    eps = hp[H.eps]
+    wd = hp[H.weight_decay]
+    momentum = hp[H.momentum]
+    centered = hp[H.centered] != 0.0
+    maximize = hp[H.maximize] != 0.0
+    inside = hp[H.eps_inside] != 0.0
+    lr_inside = hp[H.momentum_form] != 0.0
+    nesterov = hp[H.nesterov] != 0.0
+    bc = 1.0 - alpha ** float(t) if hp[H.bias_correction] != 0.0 else 1.0
     for i in range(x.shape[0]):
         gi = l2_gradient(g[i], x[i], wd, maximize)
-        v = alpha * S[0, i] + (1.0 - alpha) * gi * gi
-        S[0, i] = v
+        v = alpha * S[M.square_avg, i] + (1.0 - alpha) * gi * gi
+        S[M.square_avg, i] = v
         ga = 0.0
         if centered:
-            ga = alpha * S[1, i] + (1.0 - alpha) * gi
-            S[1, i] = ga
+            ga = alpha * S[M.grad_avg, i] + (1.0 - alpha) * gi
+            S[M.grad_avg, i] = ga
         u = gi / _rms_denominator(v, ga, bc, centered, inside, eps)
         if momentum > 0.0:
             if lr_inside:  # optax / Keras: the buffer accumulates lr-scaled steps
-                b = momentum * S[2, i] + lr * u
-                S[2, i] = b
+                b = momentum * S[M.momentum_buffer, i] + lr * u
+                S[M.momentum_buffer, i] = b
                 d = lr * u + momentum * b if nesterov else b
             else:  # PyTorch: lr outside the buffer
-                b = momentum * S[2, i] + u
-                S[2, i] = b
+                b = momentum * S[M.momentum_buffer, i] + u
+                S[M.momentum_buffer, i] = b
                 d = lr * (u + momentum * b) if nesterov else lr * b
             x[i] = x[i] - d
         else:
@@ -68,13 +88,13 @@ def rmsprop_step(x, g, S, sc, t, lr, hp):
 
 @njit(cache=True)
 def rmsprop_eff_lr(S, sc, t, lr, hp, out):
-    alpha = hp[1]
-    eps = hp[2]
-    centered = hp[5] != 0.0
-    inside = hp[7] != 0.0
-    bc = 1.0 - alpha ** float(t) if hp[10] != 0.0 else 1.0
+    alpha = hp[H.alpha]
+    eps = hp[H.eps]
+    centered = hp[H.centered] != 0.0
+    inside = hp[H.eps_inside] != 0.0
+    bc = 1.0 - alpha ** float(t) if hp[H.bias_correction] != 0.0 else 1.0
     for i in range(out.shape[0]):
-        out[i] = lr / _rms_denominator(S[0, i], S[1, i], bc, centered, inside, eps)
+        out[i] = lr / _rms_denominator(S[M.square_avg, i], S[M.grad_avg, i], bc, centered, inside, eps)
 
 
 class RMSprop(Optimizer):
@@ -122,8 +142,8 @@ class RMSprop(Optimizer):
       term).
 
     ``eff_lr`` is :math:`\eta_t / a_t` per coordinate (the momentum amplification is not
-    included).  State: ``S[0]`` = :math:`v`, ``S[1]`` = :math:`\bar g`, ``S[2]`` = the
-    momentum buffer :math:`b`.
+    included).  State (``slot_names``): ``square_avg`` = :math:`v`, ``grad_avg`` = :math:`\bar g`,
+    ``momentum_buffer`` = :math:`b`.
 
     References: Tieleman & Hinton, *Lecture 6.5, RMSprop*, COURSERA: Neural Networks for
     Machine Learning, 2012; Graves, *Generating Sequences With Recurrent Neural Networks*,
@@ -139,25 +159,11 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
-    params = (
-        Param("lr", 1e-2, "learning rate", low=0.0, low_open=True),
-        Param("alpha", 0.99, "decay of the squared-gradient average", low=0.0, high=1.0, high_open=True),
-        Param("eps", 1e-8, "added to the denominator", low=0.0),
-        Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
-        Param("momentum", 0.0, "momentum factor mu", low=0.0, high=1.0, high_open=True),
-        Param("centered", False, "divide by the estimated standard deviation", kind="bool"),
-        Param("maximize", False, "ascend instead of descend", kind="bool"),
-        Param("eps_inside", False, "sqrt(v + eps) (optax default, Keras) instead of sqrt(v) + eps", kind="bool"),
-        Param("momentum_form", "torch", "lr outside the momentum buffer (torch) or inside it (optax, Keras)",
-              kind="choice", choices=RMSPROP_MOMENTUM_FORMS),
-        Param("nesterov", False, "Nesterov momentum, as optax's trace(nesterov=True)", kind="bool"),
-        Param("bias_correction", False, "divide the averages by 1 - alpha^t (optax's option)", kind="bool"),
-        Param("initial_scale", 0.0, "starting value of v (optax's initial_scale)", low=0.0),
-    )
+    params = RMSPROP_PARAMS
     kernels = {"init": rmsprop_init, "step": rmsprop_step, "eff_lr": rmsprop_eff_lr}
     slots = 3
     elementwise = True
-    slot_names = ("square_avg", "grad_avg", "momentum_buffer")
+    slot_names = RMSPROP_SLOTS
     momentum_param = "momentum"
 
     def _validate(self):

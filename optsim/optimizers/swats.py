@@ -4,29 +4,47 @@ import math
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Optimizer
-from ._common import adam_moments, no_init
+from ._common import MOMENTS, adam_moments, no_init
 
 __all__ = ["SWATS"]
+
+SWATS_PARAMS = (
+    Param("lr", 1e-3, "learning rate of the Adam phase", low=0.0, low_open=True),
+    Param("beta1", 0.9, "decay of the first moment; SGD momentum after the switch", low=0.0, high=1.0,
+          high_open=True),
+    Param("beta2", 0.999, "decay of the second moment and of the rate estimate", low=0.0, high=1.0,
+          high_open=True),
+    Param("eps", 1e-9, "Adam's denominator eps and the switch tolerance", low=0.0),
+    Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
+    Param("require_positive", False, "switch only when the estimated rate is positive", kind="bool"),
+)
+SWATS_SLOTS = ("m", "a", "velocity")
+SWATS_SCALARS = ("switched", "rate_estimate", "sgd_rate", "switch_step")
+
+H = param_layout(SWATS_PARAMS, "SWATSParams")
+M = layout(SWATS_SLOTS, "SWATSSlots")
+C = layout(SWATS_SCALARS, "SWATSScalars")
+assert (M.m, M.a) == (MOMENTS.m, MOMENTS.v)  # the rows adam_moments updates
 
 
 @njit(cache=True)
 def swats_step(x, g, S, sc, t, lr, hp):
-    beta1 = hp[1]
-    beta2 = hp[2]
-    eps = hp[3]
-    wd = hp[4]
-    need_positive = hp[5] != 0.0
+    beta1 = hp[H.beta1]
+    beta2 = hp[H.beta2]
+    eps = hp[H.eps]
+    wd = hp[H.weight_decay]
+    need_positive = hp[H.require_positive] != 0.0
     d = x.shape[0]
-    if sc[0] != 0.0:  # SGD phase: v = beta1 v + g, x -= (1 - beta1) Lambda v
-        rate = (1.0 - beta1) * sc[2]
+    if sc[C.switched] != 0.0:  # SGD phase: v = beta1 v + g, x -= (1 - beta1) Lambda v
+        rate = (1.0 - beta1) * sc[C.sgd_rate]
         for i in range(d):
             gi = g[i]
             if wd != 0.0:
                 gi = gi + wd * x[i]
-            vb = beta1 * S[2, i] + gi
-            S[2, i] = vb
+            vb = beta1 * S[M.velocity, i] + gi
+            S[M.velocity, i] = vb
             x[i] = x[i] - rate * vb
         return
     bc1 = 1.0 - beta1 ** float(t)
@@ -45,25 +63,25 @@ def swats_step(x, g, S, sc, t, lr, hp):
         pg += p * gi
     if pg != 0.0:
         gamma = pp / (-pg)  # the SGD rate whose step has the Adam step's projection
-        lam = beta2 * sc[1] + (1.0 - beta2) * gamma
-        sc[1] = lam
+        lam = beta2 * sc[C.rate_estimate] + (1.0 - beta2) * gamma
+        sc[C.rate_estimate] = lam
         big_lambda = lam / bc2
         if t > 1 and abs(big_lambda - gamma) < eps and (big_lambda > 0.0 or not need_positive):
-            sc[0] = 1.0
-            sc[2] = big_lambda
-            sc[3] = t
+            sc[C.switched] = 1.0
+            sc[C.sgd_rate] = big_lambda
+            sc[C.switch_step] = t
 
 
 @njit(cache=True)
 def swats_eff_lr(S, sc, t, lr, hp, out):
-    if sc[0] != 0.0:
+    if sc[C.switched] != 0.0:
         for i in range(out.shape[0]):
-            out[i] = sc[2]
+            out[i] = sc[C.sgd_rate]
         return
     t = max(t, 1)
-    step_size = lr * math.sqrt(1.0 - hp[2] ** float(t)) / (1.0 - hp[1] ** float(t))
+    step_size = lr * math.sqrt(1.0 - hp[H.beta2] ** float(t)) / (1.0 - hp[H.beta1] ** float(t))
     for i in range(out.shape[0]):
-        out[i] = step_size / (math.sqrt(S[1, i]) + hp[3])
+        out[i] = step_size / (math.sqrt(S[M.a, i]) + hp[H.eps])
 
 
 class SWATS(Optimizer):
@@ -101,30 +119,22 @@ class SWATS(Optimizer):
     ``allclose`` test, which this does not reproduce.  ``weight_decay`` is coupled L2 in both
     phases.
 
-    State: ``S[0]`` = m, ``S[1]`` = a, ``S[2]`` = the SGD velocity; ``sc[0]`` = 1 after the
-    switch, ``sc[1]`` = :math:`\lambda_k`, ``sc[2]`` = the frozen :math:`\Lambda`, ``sc[3]``
-    = the step k of the switch.  ``eff_lr`` is the Adam rate
-    :math:`\eta_k\sqrt{1-\beta_2^k}/((1-\beta_1^k)(\sqrt{a_k}+\epsilon))` (the step is
-    ``eff_lr * m``) before the switch and :math:`\Lambda` after it.
+    State (``slot_names``): ``m``, ``a``, ``velocity`` = the SGD velocity; scalars
+    (``scalar_names``): ``switched`` = 1 after the switch, ``rate_estimate`` = :math:`\lambda_k`,
+    ``sgd_rate`` = the frozen :math:`\Lambda`, ``switch_step`` = the step k of the switch.
+    ``eff_lr`` is the Adam rate :math:`\eta_k\sqrt{1-\beta_2^k}/((1-\beta_1^k)(\sqrt{a_k}+\epsilon))`
+    (the step is ``eff_lr * m``) before the switch and :math:`\Lambda` after it.
 
     Reference: Keskar & Socher, *Improving Generalization Performance by Switching from
     Adam to SGD*, arXiv:1712.07628 (2017).
     """
 
     name = "swats"
-    params = (
-        Param("lr", 1e-3, "learning rate of the Adam phase", low=0.0, low_open=True),
-        Param("beta1", 0.9, "decay of the first moment; SGD momentum after the switch", low=0.0, high=1.0,
-              high_open=True),
-        Param("beta2", 0.999, "decay of the second moment and of the rate estimate", low=0.0, high=1.0,
-              high_open=True),
-        Param("eps", 1e-9, "Adam's denominator eps and the switch tolerance", low=0.0),
-        Param("weight_decay", 0.0, "coupled L2 coefficient added to the gradient", low=0.0),
-        Param("require_positive", False, "switch only when the estimated rate is positive", kind="bool"),
-    )
+    params = SWATS_PARAMS
     aliases = {"betas": ("beta1", "beta2")}
     kernels = {"init": no_init, "step": swats_step, "eff_lr": swats_eff_lr}
     slots = 3
-    slot_names = ("m", "a", "velocity")
+    slot_names = SWATS_SLOTS
     scalars = 4
+    scalar_names = SWATS_SCALARS
     momentum_param = "beta1"
