@@ -10,7 +10,8 @@ schedule function; see :mod:`optsim.engine.codegen`.
 Optimizer (``kernels`` keys)
     ``init(x, S, sc, hp)``
         set up the state: ``S`` is float64[slots, d] (zeroed), ``sc`` float64[scalars]
-        (zeroed), ``hp`` this trajectory's hyperparameter row (``hp[0]`` is the base lr).
+        (zeroed), ``hp`` this trajectory's hyperparameter row (its first entry, ``lr``, is the
+        base lr).
     ``step(x, g, S, sc, t, lr, hp)``
         apply one update to ``x`` in place; ``g`` is the observed gradient (it may be
         overwritten), ``t`` the 1-based step number used in bias corrections, ``lr`` the

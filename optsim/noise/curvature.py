@@ -5,16 +5,20 @@ import math
 import numpy as np
 from numba import njit
 
-from .._components import Param, ParameterError
+from .._components import Param, ParameterError, param_layout
 from .._rng import normal
 from .._roles import Noise
 
 __all__ = ["CurvatureScaled"]
 
 
+CURVATURE_PARAMS = (Param("batch_size", 1.0, "batch size B dividing the covariance H", low=0.0, low_open=True),)
+CURVATURE_NP = param_layout(CURVATURE_PARAMS)
+
+
 @njit(cache=True)
 def curvature_scaled_apply(g, x, t, npar, ndata, rng):
-    c = 1.0 / math.sqrt(npar[0])
+    c = 1.0 / math.sqrt(npar[CURVATURE_NP.batch_size])
     root_h = ndata[0]
     L = ndata[1]
     d = g.shape[0]
@@ -53,7 +57,7 @@ class CurvatureScaled(Noise):
     """
 
     name = "curvature_scaled"
-    params = (Param("batch_size", 1.0, "batch size B dividing the covariance H", low=0.0, low_open=True),)
+    params = CURVATURE_PARAMS
     kernels = {"apply": curvature_scaled_apply}
 
     def prepare(self, problem):

@@ -3,16 +3,23 @@
 import numpy as np
 from numba import njit
 
-from .._components import Param, ParameterError
+from .._components import Param, ParameterError, param_layout
 from .._rng import normal_at
 from .._roles import Noise
 
 __all__ = ["Gaussian"]
 
 
+GAUSSIAN_PARAMS = (
+    Param("sigma", 1.0, "standard deviation", low=0.0),
+    Param("scale", None, "per-coordinate factor", kind="array", low=0.0, dynamic=False, none_ok=True),
+)
+GAUSSIAN_NP = param_layout(GAUSSIAN_PARAMS)
+
+
 @njit(cache=True)
 def gaussian_apply(g, x, t, npar, ndata, rng):
-    sigma = npar[0]
+    sigma = npar[GAUSSIAN_NP.sigma]
     scale = ndata[0]
     s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     if scale.shape[0] == 0:
@@ -37,10 +44,7 @@ class Gaussian(Noise):
     """
 
     name = "gaussian"
-    params = (
-        Param("sigma", 1.0, "standard deviation", low=0.0),
-        Param("scale", None, "per-coordinate factor", kind="array", low=0.0, dynamic=False, none_ok=True),
-    )
+    params = GAUSSIAN_PARAMS
     kernels = {"apply": gaussian_apply}
 
     def prepare(self, problem):

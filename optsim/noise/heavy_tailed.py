@@ -2,25 +2,39 @@
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, param_layout
 from .._rng import student_t, symmetric_stable
 from .._roles import Noise
 
 __all__ = ["StudentT", "AlphaStable"]
 
 
+STUDENT_T_PARAMS = (
+    Param("nu", 3.0, "degrees of freedom", low=0.0, low_open=True),
+    Param("scale", 1.0, "scale s of each coordinate", low=0.0),
+)
+STUDENT_T_NP = param_layout(STUDENT_T_PARAMS)
+
+
 @njit(cache=True)
 def student_t_apply(g, x, t, npar, ndata, rng):
-    nu = npar[0]
-    scale = npar[1]
+    nu = npar[STUDENT_T_NP.nu]
+    scale = npar[STUDENT_T_NP.scale]
     for i in range(g.shape[0]):
         g[i] += scale * student_t(rng, nu)
 
 
+ALPHA_STABLE_PARAMS = (
+    Param("alpha", 1.8, "tail index (2: Gaussian with variance 2, 1: Cauchy)", low=0.0, high=2.0, low_open=True),
+    Param("scale", 1.0, "scale s of each coordinate", low=0.0),
+)
+ALPHA_STABLE_NP = param_layout(ALPHA_STABLE_PARAMS)
+
+
 @njit(cache=True)
 def alpha_stable_apply(g, x, t, npar, ndata, rng):
-    alpha = npar[0]
-    scale = npar[1]
+    alpha = npar[ALPHA_STABLE_NP.alpha]
+    scale = npar[ALPHA_STABLE_NP.scale]
     for i in range(g.shape[0]):
         g[i] += scale * symmetric_stable(rng, alpha)
 
@@ -39,10 +53,7 @@ class StudentT(Noise):
     """
 
     name = "student_t"
-    params = (
-        Param("nu", 3.0, "degrees of freedom", low=0.0, low_open=True),
-        Param("scale", 1.0, "scale s of each coordinate", low=0.0),
-    )
+    params = STUDENT_T_PARAMS
     kernels = {"apply": student_t_apply}
 
 
@@ -66,8 +77,5 @@ class AlphaStable(Noise):
     """
 
     name = "alpha_stable"
-    params = (
-        Param("alpha", 1.8, "tail index (2: Gaussian with variance 2, 1: Cauchy)", low=0.0, high=2.0, low_open=True),
-        Param("scale", 1.0, "scale s of each coordinate", low=0.0),
-    )
+    params = ALPHA_STABLE_PARAMS
     kernels = {"apply": alpha_stable_apply}

@@ -3,31 +3,41 @@
 import numpy as np
 from numba import njit
 
-from .._components import ParameterError, Param
+from .._components import ParameterError, Param, layout, param_layout
 from .._rng import randint
 from .._roles import Noise
 
 __all__ = ["Minibatch"]
 
 
+MINIBATCH_PARAMS = (
+    Param("batch_size", 32, "examples per minibatch", kind="int", low=1),
+    Param("with_replacement", False, "sample with replacement (else epochs without)", kind="bool"),
+)
+MINIBATCH_NP = param_layout(MINIBATCH_PARAMS)
+MINIBATCH_STATE = layout(("position", "epochs"), "MinibatchState")
+"""A sampler's state row ``mbs``: examples already served this epoch, epochs started."""
+
+
 @njit(cache=True)
 def minibatch_sample(idx, perm, mbs, npar, rng):
     """Fill ``idx[:nb]`` with the next minibatch's example indices; return ``nb``.
 
-    ``perm`` holds the current epoch's permutation of range(n), ``mbs[0]`` the position
-    in it (examples already served this epoch), ``mbs[1]`` the number of epochs started.
+    ``perm`` holds the current epoch's permutation of range(n), ``mbs`` the position in
+    it (examples already served this epoch) and the number of epochs started
+    (:data:`MINIBATCH_STATE`).
     """
     n = perm.shape[0]
-    B = int(npar[0])
+    B = int(npar[MINIBATCH_NP.batch_size])
     if B > n:  # prepare() refuses this; a safeguard for gridded values only
         B = n
     if B < 1:
         B = 1
-    if npar[1] != 0.0:  # with replacement: B independent uniform indices
+    if npar[MINIBATCH_NP.with_replacement] != 0.0:  # with replacement: B independent uniform indices
         for k in range(B):
             idx[k] = randint(rng, n)
         return B
-    pos = int(mbs[0])
+    pos = int(mbs[MINIBATCH_STATE.position])
     if pos == 0 or pos >= n:
         # a new epoch: shuffle the previous order in place (Fisher-Yates, from the end)
         for i in range(n - 1, 0, -1):
@@ -36,11 +46,11 @@ def minibatch_sample(idx, perm, mbs, npar, rng):
             perm[i] = perm[j]
             perm[j] = tmp
         pos = 0
-        mbs[1] += 1.0
+        mbs[MINIBATCH_STATE.epochs] += 1.0
     nb = min(B, n - pos)
     for k in range(nb):
         idx[k] = perm[pos + k]
-    mbs[0] = pos + nb
+    mbs[MINIBATCH_STATE.position] = pos + nb
     return nb
 
 
@@ -73,10 +83,7 @@ class Minibatch(Noise):
 
     name = "minibatch"
     kind = "minibatch"
-    params = (
-        Param("batch_size", 32, "examples per minibatch", kind="int", low=1),
-        Param("with_replacement", False, "sample with replacement (else epochs without)", kind="bool"),
-    )
+    params = MINIBATCH_PARAMS
     kernels = {"sample": minibatch_sample, "apply": minibatch_apply}
 
     def prepare(self, problem):

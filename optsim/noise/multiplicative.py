@@ -2,16 +2,20 @@
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, param_layout
 from .._rng import normal_at
 from .._roles import Noise
 
 __all__ = ["Multiplicative"]
 
 
+MULTIPLICATIVE_PARAMS = (Param("sigma", 0.1, "relative standard deviation of each coordinate", low=0.0),)
+MULTIPLICATIVE_NP = param_layout(MULTIPLICATIVE_PARAMS)
+
+
 @njit(cache=True)
 def multiplicative_apply(g, x, t, npar, ndata, rng):
-    sigma = npar[0]
+    sigma = npar[MULTIPLICATIVE_NP.sigma]
     s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     for i in range(g.shape[0]):
         z, s0, s1, s2, s3 = normal_at(rng, s0, s1, s2, s3)
@@ -37,5 +41,5 @@ class Multiplicative(Noise):
     """
 
     name = "multiplicative"
-    params = (Param("sigma", 0.1, "relative standard deviation of each coordinate", low=0.0),)
+    params = MULTIPLICATIVE_PARAMS
     kernels = {"apply": multiplicative_apply}

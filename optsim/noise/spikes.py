@@ -2,7 +2,7 @@
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, param_layout
 from .._rng import randint, uniform
 from .._roles import Noise
 
@@ -11,11 +11,19 @@ __all__ = ["Spikes"]
 MODES = ("sign", "coordinate", "scale")
 
 
+SPIKES_PARAMS = (
+    Param("p", 0.01, "probability of a spike at each step", low=0.0, high=1.0),
+    Param("magnitude", 10.0, "size m of a spike (a factor in mode 'scale')", low=0.0),
+    Param("mode", "sign", "how a spike changes the gradient", kind="choice", choices=MODES),
+)
+SPIKES_NP = param_layout(SPIKES_PARAMS)
+
+
 @njit(cache=True)
 def spikes_apply(g, x, t, npar, ndata, rng):
-    p = npar[0]
-    magnitude = npar[1]
-    mode = int(npar[2])
+    p = npar[SPIKES_NP.p]
+    magnitude = npar[SPIKES_NP.magnitude]
+    mode = int(npar[SPIKES_NP.mode])
     # One uniform every step, spike or not, so that the spike times of a replicate do
     # not depend on the mode or the magnitude.
     if uniform(rng) >= p:
@@ -69,9 +77,5 @@ class Spikes(Noise):
     """
 
     name = "spikes"
-    params = (
-        Param("p", 0.01, "probability of a spike at each step", low=0.0, high=1.0),
-        Param("magnitude", 10.0, "size m of a spike (a factor in mode 'scale')", low=0.0),
-        Param("mode", "sign", "how a spike changes the gradient", kind="choice", choices=MODES),
-    )
+    params = SPIKES_PARAMS
     kernels = {"apply": spikes_apply}

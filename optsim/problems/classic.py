@@ -5,7 +5,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .._components import Param, ParameterError
+from .._components import Param, ParameterError, param_layout
 from .._roles import Problem
 
 __all__ = ["Rosenbrock", "Beale", "Saddle", "Himmelblau"]
@@ -27,10 +27,18 @@ def _check_x0(problem):
 # -- Rosenbrock --------------------------------------------------------------------------
 
 
+ROSENBROCK_PARAMS = (
+    Param("a", 1.0, "location parameter: the minimum is (a, a^2)"),
+    Param("b", 100.0, "valley steepness", low=0.0),
+    Param("x0", None, "starting point (x, y); default (-1.5, 2)", kind="array", dynamic=False, none_ok=True),
+)
+ROSENBROCK_PP = param_layout(ROSENBROCK_PARAMS)
+
+
 @njit(cache=True)
 def rosenbrock_value_and_grad(x, g, t, pp, data, rng):
-    a = pp[0]
-    b = pp[1]
+    a = pp[ROSENBROCK_PP.a]
+    b = pp[ROSENBROCK_PP.b]
     u = a - x[0]
     v = x[1] - x[0] * x[0]
     g[0] = -2.0 * u - 4.0 * b * x[0] * v
@@ -40,8 +48,8 @@ def rosenbrock_value_and_grad(x, g, t, pp, data, rng):
 
 @njit(cache=True)
 def rosenbrock_objective(x, pp, data):
-    a = pp[0]
-    b = pp[1]
+    a = pp[ROSENBROCK_PP.a]
+    b = pp[ROSENBROCK_PP.b]
     u = a - x[0]
     v = x[1] - x[0] * x[0]
     return u * u + b * v * v
@@ -49,7 +57,7 @@ def rosenbrock_objective(x, pp, data):
 
 @njit(cache=True)
 def rosenbrock_distance(x, pp, data):
-    a = pp[0]
+    a = pp[ROSENBROCK_PP.a]
     return math.sqrt((x[0] - a) ** 2 + (x[1] - a * a) ** 2)
 
 
@@ -68,11 +76,7 @@ class Rosenbrock(Problem):
     """
 
     name = "rosenbrock"
-    params = (
-        Param("a", 1.0, "location parameter: the minimum is (a, a^2)"),
-        Param("b", 100.0, "valley steepness", low=0.0),
-        Param("x0", None, "starting point (x, y); default (-1.5, 2)", kind="array", dynamic=False, none_ok=True),
-    )
+    params = ROSENBROCK_PARAMS
     kernels = {
         "value_and_grad": rosenbrock_value_and_grad,
         "objective": rosenbrock_objective,
@@ -157,9 +161,16 @@ class Beale(Problem):
 # -- saddle ---------------------------------------------------------------------------------
 
 
+SADDLE_PARAMS = (
+    Param("quartic", 0.0, "coefficient q of the bounding term q y^4 / 4", low=0.0),
+    Param("x0", None, "starting point (x, y); default (1, 1e-3)", kind="array", dynamic=False, none_ok=True),
+)
+SADDLE_PP = param_layout(SADDLE_PARAMS)
+
+
 @njit(cache=True)
 def saddle_value_and_grad(x, g, t, pp, data, rng):
-    q = pp[0]
+    q = pp[SADDLE_PP.quartic]
     u = x[0]
     v = x[1]
     g[0] = u
@@ -169,7 +180,7 @@ def saddle_value_and_grad(x, g, t, pp, data, rng):
 
 @njit(cache=True)
 def saddle_objective(x, pp, data):
-    q = pp[0]
+    q = pp[SADDLE_PP.quartic]
     u = x[0]
     v = x[1]
     return 0.5 * (u * u - v * v) + 0.25 * q * v * v * v * v
@@ -177,7 +188,7 @@ def saddle_objective(x, pp, data):
 
 @njit(cache=True)
 def saddle_distance(x, pp, data):
-    q = pp[0]
+    q = pp[SADDLE_PP.quartic]
     if not q > 0.0:
         return np.nan
     ys = 1.0 / math.sqrt(q)
@@ -204,10 +215,7 @@ class Saddle(Problem):
     """
 
     name = "saddle"
-    params = (
-        Param("quartic", 0.0, "coefficient q of the bounding term q y^4 / 4", low=0.0),
-        Param("x0", None, "starting point (x, y); default (1, 1e-3)", kind="array", dynamic=False, none_ok=True),
-    )
+    params = SADDLE_PARAMS
     kernels = {
         "value_and_grad": saddle_value_and_grad,
         "objective": saddle_objective,

@@ -5,15 +5,34 @@ import math
 import numpy as np
 from numba import njit
 
-from .._components import Param, ParameterError
+from .._components import Param, ParameterError, param_layout
 from .._roles import Problem
 
 __all__ = ["DoubleWell"]
 
 
+DOUBLE_WELL_PARAMS = (
+    Param("sharp_center", -1.0, "a: centre of the sharp basin"),
+    Param("sharp_width", 0.1, "w_s: width of the sharp basin", low=0.0, low_open=True),
+    Param("sharp_depth", 1.0, "h_s: depth of the sharp basin", low=0.0, low_open=True),
+    Param("flat_center", 2.0, "b: centre of the flat basin"),
+    Param("flat_width", 0.5, "w_f: width of the flat basin", low=0.0, low_open=True),
+    Param("flat_depth", 1.0, "h_f: depth of the flat basin", low=0.0, low_open=True),
+    Param("wall", 10.0, "kappa: stiffness of the confining wall outside [L, U]", low=0.0),
+    Param("x0", None, "starting point (default: the sharp basin's centre)", none_ok=True),
+)
+DOUBLE_WELL_PP = param_layout(DOUBLE_WELL_PARAMS)
+
+
 @njit(cache=True)
 def _dw_terms(z, pp):
-    a, wa, ha, b, wb, hb, kappa = pp[0], pp[1], pp[2], pp[3], pp[4], pp[5], pp[6]
+    a = pp[DOUBLE_WELL_PP.sharp_center]
+    wa = pp[DOUBLE_WELL_PP.sharp_width]
+    ha = pp[DOUBLE_WELL_PP.sharp_depth]
+    b = pp[DOUBLE_WELL_PP.flat_center]
+    wb = pp[DOUBLE_WELL_PP.flat_width]
+    hb = pp[DOUBLE_WELL_PP.flat_depth]
+    kappa = pp[DOUBLE_WELL_PP.wall]
     ua = (z - a) / wa
     ub = (z - b) / wb
     ea = ha * math.exp(-0.5 * ua * ua)
@@ -47,8 +66,8 @@ def double_well_objective(x, pp, data):
 
 @njit(cache=True)
 def double_well_initial_point(x, pp, data, rng):
-    x0 = pp[7]
-    x[0] = x0 if x0 == x0 else pp[0]
+    x0 = pp[DOUBLE_WELL_PP.x0]
+    x[0] = x0 if x0 == x0 else pp[DOUBLE_WELL_PP.sharp_center]
 
 
 class DoubleWell(Problem):
@@ -83,16 +102,7 @@ class DoubleWell(Problem):
     """
 
     name = "double_well"
-    params = (
-        Param("sharp_center", -1.0, "a: centre of the sharp basin"),
-        Param("sharp_width", 0.1, "w_s: width of the sharp basin", low=0.0, low_open=True),
-        Param("sharp_depth", 1.0, "h_s: depth of the sharp basin", low=0.0, low_open=True),
-        Param("flat_center", 2.0, "b: centre of the flat basin"),
-        Param("flat_width", 0.5, "w_f: width of the flat basin", low=0.0, low_open=True),
-        Param("flat_depth", 1.0, "h_f: depth of the flat basin", low=0.0, low_open=True),
-        Param("wall", 10.0, "kappa: stiffness of the confining wall outside [L, U]", low=0.0),
-        Param("x0", None, "starting point (default: the sharp basin's centre)", none_ok=True),
-    )
+    params = DOUBLE_WELL_PARAMS
     kernels = {
         "value_and_grad": double_well_value_and_grad,
         "objective": double_well_objective,

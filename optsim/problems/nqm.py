@@ -5,17 +5,26 @@ import math
 import numpy as np
 from numba import njit
 
-from .._components import Param, ParameterError
+from .._components import Param, ParameterError, param_layout
 from .._rng import normal
 from .._roles import Problem
 
 __all__ = ["NoisyQuadraticModel"]
 
 
+NQM_PARAMS = (
+    Param("random_start", False, "x0 ~ N(0, I) per replicate instead of all ones", kind="bool"),
+    Param("batch_size", None, "B: the problem adds gradient noise of covariance H/B (None: exact)",
+          low=0.0, low_open=True, none_ok=True),
+    Param("dim", 100, "number of coordinates K (h_i = 1/i, i = 1..K)", kind="int", low=1, dynamic=False),
+)
+NQM_PP = param_layout(NQM_PARAMS)
+
+
 @njit(cache=True)
 def nqm_value_and_grad(x, g, t, pp, data, rng):
     h = data[0]
-    batch = pp[1]
+    batch = pp[NQM_PP.batch_size]
     noisy = batch == batch  # not NaN: the problem adds its own minibatch noise
     f = 0.0
     for i in range(x.shape[0]):
@@ -38,7 +47,7 @@ def nqm_objective(x, pp, data):
 
 @njit(cache=True)
 def nqm_initial_point(x, pp, data, rng):
-    if pp[0] != 0.0:
+    if pp[NQM_PP.random_start] != 0.0:
         for i in range(x.shape[0]):
             x[i] = normal(rng)
 
@@ -70,12 +79,7 @@ class NoisyQuadraticModel(Problem):
     """
 
     name = "nqm"
-    params = (
-        Param("random_start", False, "x0 ~ N(0, I) per replicate instead of all ones", kind="bool"),
-        Param("batch_size", None, "B: the problem adds gradient noise of covariance H/B (None: exact)",
-              low=0.0, low_open=True, none_ok=True),
-        Param("dim", 100, "number of coordinates K (h_i = 1/i, i = 1..K)", kind="int", low=1, dynamic=False),
-    )
+    params = NQM_PARAMS
     kernels = {
         "value_and_grad": nqm_value_and_grad,
         "objective": nqm_objective,

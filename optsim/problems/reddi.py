@@ -3,11 +3,33 @@
 import numpy as np
 from numba import njit
 
-from .._components import Param, ParameterError
+from .._components import Param, ParameterError, param_layout
 from .._rng import uniform
 from .._roles import Problem
 
 __all__ = ["ReddiOnline", "ReddiStochastic"]
+
+
+REDDI_ONLINE_PARAMS = (
+    Param("radius", 1.0, "feasible set [-radius, radius]", low=0.0, low_open=True),
+    Param("large", 1010.0, "C: the gradient on the rare steps"),
+    Param("small", -10.0, "s: the gradient on the other steps"),
+    Param("period", 101, "P: the rare step recurs every P steps", kind="int", low=1),
+    Param("x0", 0.0, "starting point", dynamic=False),
+)
+REDDI_ONLINE_PP = param_layout(REDDI_ONLINE_PARAMS)
+
+
+REDDI_STOCHASTIC_PARAMS = (
+    Param("radius", 1.0, "feasible set [-radius, radius]", low=0.0, low_open=True),
+    Param("large", 1010.0, "C: the rare gradient"),
+    Param("small", -10.0, "s: the common gradient"),
+    Param("prob", 0.01, "q: probability of the rare gradient", low=0.0, high=1.0),
+    Param("x0", 0.0, "starting point", dynamic=False),
+)
+REDDI_STOCHASTIC_PP = param_layout(REDDI_STOCHASTIC_PARAMS)
+# both problems share the projection, which reads ``radius`` where both rows keep it
+assert REDDI_ONLINE_PP.radius == REDDI_STOCHASTIC_PP.radius
 
 
 @njit(cache=True)
@@ -21,15 +43,15 @@ def _clip(x, lo, hi):
 
 @njit(cache=True)
 def reddi_project(x, pp, data):
-    r = pp[0]
+    r = pp[REDDI_ONLINE_PP.radius]
     _clip(x, -r, r)
 
 
 @njit(cache=True)
 def reddi_online_value_and_grad(x, g, t, pp, data, rng):
-    large = pp[1]
-    small = pp[2]
-    period = int(pp[3])
+    large = pp[REDDI_ONLINE_PP.large]
+    small = pp[REDDI_ONLINE_PP.small]
+    period = int(pp[REDDI_ONLINE_PP.period])
     # the paper's step is t + 1 (1-based); the large loss comes when (t + 1) mod period == 1
     c = large if (t + 1) % period == 1 % period else small
     g[0] = c
@@ -38,15 +60,15 @@ def reddi_online_value_and_grad(x, g, t, pp, data, rng):
 
 @njit(cache=True)
 def reddi_online_objective(x, pp, data):
-    period = pp[3]
-    return (pp[1] + (period - 1.0) * pp[2]) / period * x[0]
+    period = pp[REDDI_ONLINE_PP.period]
+    return (pp[REDDI_ONLINE_PP.large] + (period - 1.0) * pp[REDDI_ONLINE_PP.small]) / period * x[0]
 
 
 @njit(cache=True)
 def reddi_stochastic_value_and_grad(x, g, t, pp, data, rng):
-    large = pp[1]
-    small = pp[2]
-    prob = pp[3]
+    large = pp[REDDI_STOCHASTIC_PP.large]
+    small = pp[REDDI_STOCHASTIC_PP.small]
+    prob = pp[REDDI_STOCHASTIC_PP.prob]
     c = large if uniform(rng) < prob else small
     g[0] = c
     return c * x[0]
@@ -54,8 +76,8 @@ def reddi_stochastic_value_and_grad(x, g, t, pp, data, rng):
 
 @njit(cache=True)
 def reddi_stochastic_objective(x, pp, data):
-    prob = pp[3]
-    return (prob * pp[1] + (1.0 - prob) * pp[2]) * x[0]
+    prob = pp[REDDI_STOCHASTIC_PP.prob]
+    return (prob * pp[REDDI_STOCHASTIC_PP.large] + (1.0 - prob) * pp[REDDI_STOCHASTIC_PP.small]) * x[0]
 
 
 def _optimum(coef, radius):
@@ -91,13 +113,7 @@ class ReddiOnline(Problem):
     """
 
     name = "reddi_online"
-    params = (
-        Param("radius", 1.0, "feasible set [-radius, radius]", low=0.0, low_open=True),
-        Param("large", 1010.0, "C: the gradient on the rare steps"),
-        Param("small", -10.0, "s: the gradient on the other steps"),
-        Param("period", 101, "P: the rare step recurs every P steps", kind="int", low=1),
-        Param("x0", 0.0, "starting point", dynamic=False),
-    )
+    params = REDDI_ONLINE_PARAMS
     kernels = {
         "value_and_grad": reddi_online_value_and_grad,
         "objective": reddi_online_objective,
@@ -138,13 +154,7 @@ class ReddiStochastic(Problem):
     """
 
     name = "reddi_stochastic"
-    params = (
-        Param("radius", 1.0, "feasible set [-radius, radius]", low=0.0, low_open=True),
-        Param("large", 1010.0, "C: the rare gradient"),
-        Param("small", -10.0, "s: the common gradient"),
-        Param("prob", 0.01, "q: probability of the rare gradient", low=0.0, high=1.0),
-        Param("x0", 0.0, "starting point", dynamic=False),
-    )
+    params = REDDI_STOCHASTIC_PARAMS
     kernels = {
         "value_and_grad": reddi_stochastic_value_and_grad,
         "objective": reddi_stochastic_objective,

@@ -5,7 +5,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .._components import Param, ParameterError
+from .._components import Param, ParameterError, param_layout
 from .._roles import Problem
 
 __all__ = ["LinearRegression", "LogisticRegression"]
@@ -180,23 +180,38 @@ def _add_l2(x, g, lam, f):
     return f + lam * _half_sq_norm(x)
 
 
+# -- the parameters ----------------------------------------------------------------------------
+
+_COMMON = (
+    Param("l2", 0.0, "L2 penalty lambda: adds lambda/2 ||w||^2", low=0.0),
+    Param("n_train", 100, "training examples", kind="int", low=1, dynamic=False),
+    Param("n_test", 1000, "test examples", kind="int", low=0, dynamic=False),
+    Param("n_features", 10, "features d (may exceed n_train)", kind="int", low=1, dynamic=False),
+    Param("noise", 0.1, "label noise level (see the class docstring)", low=0.0, dynamic=False),
+    Param("data_seed", 0, "seed of the dataset", kind="int", low=0, dynamic=False),
+    Param("x0", None, "starting weights (default zeros)", kind="array", dynamic=False, none_ok=True),
+)
+REGRESSION_PP = param_layout(_COMMON)
+"""The row of both regressions (logistic regression adds only static parameters)."""
+
+
 # -- linear regression -------------------------------------------------------------------------
 
 
 @njit(cache=True)
 def linreg_value_and_grad(x, g, t, pp, data, rng):
-    return _add_l2(x, g, pp[0], squares_rows(x, g, data[0], data[1], ALL_ROWS, -1))
+    return _add_l2(x, g, pp[REGRESSION_PP.l2], squares_rows(x, g, data[0], data[1], ALL_ROWS, -1))
 
 
 @njit(cache=True)
 def linreg_objective(x, pp, data):
     X, y = data[0], data[1]
-    return squares_sum(x, X, y) / X.shape[0] + pp[0] * _half_sq_norm(x)
+    return squares_sum(x, X, y) / X.shape[0] + pp[REGRESSION_PP.l2] * _half_sq_norm(x)
 
 
 @njit(cache=True)
 def linreg_batch_value_and_grad(x, g, idx, nb, pp, data):
-    return _add_l2(x, g, pp[0], squares_rows(x, g, data[0], data[1], idx, nb))
+    return _add_l2(x, g, pp[REGRESSION_PP.l2], squares_rows(x, g, data[0], data[1], idx, nb))
 
 
 @njit(cache=True)
@@ -210,18 +225,18 @@ def linreg_test_loss(x, pp, data):
 
 @njit(cache=True)
 def logreg_value_and_grad(x, g, t, pp, data, rng):
-    return _add_l2(x, g, pp[0], logistic_rows(x, g, data[0], data[1], ALL_ROWS, -1))
+    return _add_l2(x, g, pp[REGRESSION_PP.l2], logistic_rows(x, g, data[0], data[1], ALL_ROWS, -1))
 
 
 @njit(cache=True)
 def logreg_objective(x, pp, data):
     X, y = data[0], data[1]
-    return logistic_sum(x, X, y, False) / X.shape[0] + pp[0] * _half_sq_norm(x)
+    return logistic_sum(x, X, y, False) / X.shape[0] + pp[REGRESSION_PP.l2] * _half_sq_norm(x)
 
 
 @njit(cache=True)
 def logreg_batch_value_and_grad(x, g, idx, nb, pp, data):
-    return _add_l2(x, g, pp[0], logistic_rows(x, g, data[0], data[1], idx, nb))
+    return _add_l2(x, g, pp[REGRESSION_PP.l2], logistic_rows(x, g, data[0], data[1], idx, nb))
 
 
 @njit(cache=True)
@@ -231,17 +246,6 @@ def logreg_test_loss(x, pp, data):
 
 
 # -- the classes -----------------------------------------------------------------------------
-
-
-_COMMON = (
-    Param("l2", 0.0, "L2 penalty lambda: adds lambda/2 ||w||^2", low=0.0),
-    Param("n_train", 100, "training examples", kind="int", low=1, dynamic=False),
-    Param("n_test", 1000, "test examples", kind="int", low=0, dynamic=False),
-    Param("n_features", 10, "features d (may exceed n_train)", kind="int", low=1, dynamic=False),
-    Param("noise", 0.1, "label noise level (see the class docstring)", low=0.0, dynamic=False),
-    Param("data_seed", 0, "seed of the dataset", kind="int", low=0, dynamic=False),
-    Param("x0", None, "starting weights (default zeros)", kind="array", dynamic=False, none_ok=True),
-)
 
 
 class _Generated(Problem):

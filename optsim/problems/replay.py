@@ -4,17 +4,29 @@
 import numpy as np
 from numba import njit
 
-from .._components import Param, ParameterError
+from .._components import Param, ParameterError, param_layout
 from .._roles import Problem
 
 __all__ = ["Replay"]
+
+
+REPLAY_PARAMS = (
+    Param("grads", ((0.0,),), "gradient sequence(s): (T, d), or (R, T, d) stacked as (R*T, d)",
+          kind="array", dynamic=False),
+    Param("sequences", 1, "number R of stacked sequences in grads", kind="int", low=1, dynamic=False),
+    Param("losses", None, "observed loss per update, (T,) or (R, T) (default 0)", kind="array",
+          dynamic=False, none_ok=True),
+    Param("x0", None, "starting point (default zeros)", kind="array", dynamic=False, none_ok=True),
+    Param("sequence", 0, "which of the R sequences this trajectory replays", kind="int", low=0),
+)
+REPLAY_PP = param_layout(REPLAY_PARAMS)
 
 
 @njit(cache=True)
 def replay_value_and_grad(x, g, t, pp, data, rng):
     G = data[0]
     L = data[1]
-    s = int(pp[0])
+    s = int(pp[REPLAY_PP.sequence])
     if t < G.shape[1]:
         for i in range(x.shape[0]):
             g[i] = G[s, t, i]
@@ -48,15 +60,7 @@ class Replay(Problem):
     """
 
     name = "replay"
-    params = (
-        Param("grads", ((0.0,),), "gradient sequence(s): (T, d), or (R, T, d) stacked as (R*T, d)",
-              kind="array", dynamic=False),
-        Param("sequences", 1, "number R of stacked sequences in grads", kind="int", low=1, dynamic=False),
-        Param("losses", None, "observed loss per update, (T,) or (R, T) (default 0)", kind="array",
-              dynamic=False, none_ok=True),
-        Param("x0", None, "starting point (default zeros)", kind="array", dynamic=False, none_ok=True),
-        Param("sequence", 0, "which of the R sequences this trajectory replays", kind="int", low=0),
-    )
+    params = REPLAY_PARAMS
     kernels = {"value_and_grad": replay_value_and_grad, "objective": replay_objective}
 
     def __init__(self, **kwargs):

@@ -3,7 +3,7 @@
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, param_layout
 from .._roles import Schedule
 
 __all__ = ["Constant", "StepDecay", "LinearWarmup"]
@@ -14,15 +14,28 @@ def constant_value(k, base_lr, sp, ss, loss):
     return base_lr
 
 
+STEP_PARAMS = (
+    Param("step_size", 100, "updates between decays", kind="int", low=1),
+    Param("gamma", 0.1, "decay factor", low=0.0, low_open=True),
+)
+STEP_SP = param_layout(STEP_PARAMS)
+
+LINEAR_WARMUP_PARAMS = (
+    Param("warmup_steps", 100, "length W of the warm-up", kind="float", low=0.0, low_open=True),
+    Param("start_factor", 0.0, "factor s the warm-up starts from", low=0.0, high=1.0),
+)
+LINEAR_WARMUP_SP = param_layout(LINEAR_WARMUP_PARAMS)
+
+
 @njit(cache=True)
 def step_value(k, base_lr, sp, ss, loss):
-    return base_lr * sp[1] ** (k // int(sp[0]))
+    return base_lr * sp[STEP_SP.gamma] ** (k // int(sp[STEP_SP.step_size]))
 
 
 @njit(cache=True)
 def linear_warmup_value(k, base_lr, sp, ss, loss, inner):
-    warmup = sp[0]
-    start = sp[1]
+    warmup = sp[LINEAR_WARMUP_SP.warmup_steps]
+    start = sp[LINEAR_WARMUP_SP.start_factor]
     return inner * (start + (1.0 - start) * min(1.0, (k + 1.0) / warmup))
 
 
@@ -44,10 +57,7 @@ class StepDecay(Schedule):
     """
 
     name = "step"
-    params = (
-        Param("step_size", 100, "updates between decays", kind="int", low=1),
-        Param("gamma", 0.1, "decay factor", low=0.0, low_open=True),
-    )
+    params = STEP_PARAMS
     kernels = {"value": step_value}
 
 
@@ -64,10 +74,7 @@ class LinearWarmup(Schedule):
     """
 
     name = "linear_warmup"
-    params = (
-        Param("warmup_steps", 100, "length W of the warm-up", kind="float", low=0.0, low_open=True),
-        Param("start_factor", 0.0, "factor s the warm-up starts from", low=0.0, high=1.0),
-    )
+    params = LINEAR_WARMUP_PARAMS
     children_roles = {"after": "schedule"}
     kernels = {"value": linear_warmup_value}
     wraps = True

@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .._components import Param, ParameterError
+from .._components import Param, ParameterError, param_layout
 from .._roles import Schedule
 
 __all__ = ["Cyclic", "OneCycle"]
@@ -24,15 +24,31 @@ __all__ = ["Cyclic", "OneCycle"]
 # -- cyclic -------------------------------------------------------------------------------
 
 
+CYCLIC_PARAMS = (
+    Param("max_lr", 6e-3, "upper bound of the cycle (absolute; the optimizer lr is the lower)",
+          low=0.0),
+    Param("step_size_up", 2000.0, "updates u from the bottom to the peak", low=0.0, low_open=True),
+    Param("step_size_down", None, "updates d from the peak back (default: u)", low=0.0,
+          low_open=True, none_ok=True),
+    Param("mode", "triangular", "amplitude policy", kind="choice",
+          choices=("triangular", "triangular2", "exp_range")),
+    Param("gamma", 1.0, "amplitude factor per update (exp_range)", low=0.0, low_open=True),
+    Param("cycle_momentum", True, "cycle the optimizer's momentum inversely", kind="bool"),
+    Param("base_momentum", 0.8, "momentum at the peak of the rate", low=0.0, high=1.0),
+    Param("max_momentum", 0.9, "momentum at the bottom of the rate", low=0.0, high=1.0),
+)
+CYCLIC_SP = param_layout(CYCLIC_PARAMS)
+
+
 @njit(cache=True)
 def _cyclic_phase(k, sp):
     """(scale factor in [0, 1] along the triangle, amplitude scale) for update k."""
-    up = sp[1]
-    down = sp[2]
+    up = sp[CYCLIC_SP.step_size_up]
+    down = sp[CYCLIC_SP.step_size_down]
     if down != down:
         down = up
-    mode = sp[3]
-    gamma = sp[4]
+    mode = sp[CYCLIC_SP.mode]
+    gamma = sp[CYCLIC_SP.gamma]
     total = up + down
     ratio = up / total
     cycle = math.floor(1.0 + k / total)
@@ -53,16 +69,16 @@ def _cyclic_phase(k, sp):
 @njit(cache=True)
 def cyclic_value(k, base_lr, sp, ss, loss):
     sf, scale = _cyclic_phase(k, sp)
-    return base_lr + (sp[0] - base_lr) * sf * scale
+    return base_lr + (sp[CYCLIC_SP.max_lr] - base_lr) * sf * scale
 
 
 @njit(cache=True)
 def cyclic_momentum(k, sp):
-    if sp[5] == 0.0:
+    if sp[CYCLIC_SP.cycle_momentum] == 0.0:
         return np.nan
     sf, scale = _cyclic_phase(k, sp)
-    base_m = sp[6]
-    max_m = sp[7]
+    base_m = sp[CYCLIC_SP.base_momentum]
+    max_m = sp[CYCLIC_SP.max_momentum]
     return max_m - (max_m - base_m) * sf * scale
 
 
@@ -92,25 +108,31 @@ class Cyclic(Schedule):
     """
 
     name = "cyclic"
-    params = (
-        Param("max_lr", 6e-3, "upper bound of the cycle (absolute; the optimizer lr is the lower)",
-              low=0.0),
-        Param("step_size_up", 2000.0, "updates u from the bottom to the peak", low=0.0, low_open=True),
-        Param("step_size_down", None, "updates d from the peak back (default: u)", low=0.0,
-              low_open=True, none_ok=True),
-        Param("mode", "triangular", "amplitude policy", kind="choice",
-              choices=("triangular", "triangular2", "exp_range")),
-        Param("gamma", 1.0, "amplitude factor per update (exp_range)", low=0.0, low_open=True),
-        Param("cycle_momentum", True, "cycle the optimizer's momentum inversely", kind="bool"),
-        Param("base_momentum", 0.8, "momentum at the peak of the rate", low=0.0, high=1.0),
-        Param("max_momentum", 0.9, "momentum at the bottom of the rate", low=0.0, high=1.0),
-    )
+    params = CYCLIC_PARAMS
     kernels = {"value": cyclic_value, "momentum": cyclic_momentum}
 
 
 
 
 # -- one cycle ----------------------------------------------------------------------------
+
+
+ONECYCLE_PARAMS = (
+    Param("total_steps", 1000.0, "updates N of the cycle", low=1.0),
+    Param("pct_start", 0.3, "fraction of the cycle spent increasing the rate", low=0.0, high=1.0,
+          low_open=True),
+    Param("anneal_strategy", "cos", "annealing function", kind="choice", choices=("cos", "linear")),
+    Param("div_factor", 25.0, "initial rate = max_lr / div_factor", low=0.0, low_open=True),
+    Param("final_div_factor", 1e4, "min_lr = initial rate / final_div_factor", low=0.0, low_open=True),
+    Param("three_phase", False, "go back to the initial rate before annealing to min_lr", kind="bool"),
+    Param("cycle_momentum", True, "cycle the optimizer's momentum inversely", kind="bool"),
+    Param("base_momentum", 0.85, "momentum at the peak of the rate", low=0.0, high=1.0),
+    Param("max_momentum", 0.95, "momentum at the start and end", low=0.0, high=1.0),
+    Param("convention", "torch", "torch OneCycleLR or optax *_onecycle_schedule boundaries",
+          kind="choice", choices=("torch", "optax")),
+    Param("pct_final", 0.85, "optax linear_onecycle: end of the second phase", low=0.0, high=1.0),
+)
+ONECYCLE_SP = param_layout(ONECYCLE_PARAMS)
 
 
 @njit(cache=True)
@@ -158,16 +180,16 @@ def _onecycle_optax(k, v0, v1, v2, v3, three, N, b1, b2, cos):
 
 @njit(cache=True)
 def onecycle_value(k, base_lr, sp, ss, loss):
-    N = sp[0]
-    pct_start = sp[1]
-    cos = sp[2] == 0.0
-    div = sp[3]
-    final_div = sp[4]
-    three = sp[5] != 0.0
-    if sp[9] == 0.0:
+    N = sp[ONECYCLE_SP.total_steps]
+    pct_start = sp[ONECYCLE_SP.pct_start]
+    cos = sp[ONECYCLE_SP.anneal_strategy] == 0.0
+    div = sp[ONECYCLE_SP.div_factor]
+    final_div = sp[ONECYCLE_SP.final_div_factor]
+    three = sp[ONECYCLE_SP.three_phase] != 0.0
+    if sp[ONECYCLE_SP.convention] == 0.0:
         initial = base_lr / div
         return _onecycle_torch(float(k), initial, base_lr, initial / final_div, three, N, pct_start, cos)
-    pct_final = sp[10]
+    pct_final = sp[ONECYCLE_SP.pct_final]
     b1 = math.floor(pct_start * N)
     b2 = math.floor(pct_final * N)
     v0 = base_lr / div
@@ -183,15 +205,15 @@ def onecycle_value(k, base_lr, sp, ss, loss):
 
 @njit(cache=True)
 def onecycle_momentum(k, sp):
-    if sp[6] == 0.0:
+    if sp[ONECYCLE_SP.cycle_momentum] == 0.0:
         return np.nan
-    N = sp[0]
-    pct_start = sp[1]
-    cos = sp[2] == 0.0
-    three = sp[5] != 0.0
-    base_m = sp[7]
-    max_m = sp[8]
-    if sp[9] == 0.0:
+    N = sp[ONECYCLE_SP.total_steps]
+    pct_start = sp[ONECYCLE_SP.pct_start]
+    cos = sp[ONECYCLE_SP.anneal_strategy] == 0.0
+    three = sp[ONECYCLE_SP.three_phase] != 0.0
+    base_m = sp[ONECYCLE_SP.base_momentum]
+    max_m = sp[ONECYCLE_SP.max_momentum]
+    if sp[ONECYCLE_SP.convention] == 0.0:
         # momentum: max -> base -> max (three phases: max -> base -> max -> max)
         e1 = pct_start * N - 1.0
         kk = min(float(k), N - 1.0)
@@ -206,7 +228,7 @@ def onecycle_momentum(k, sp):
             return _anneal(max_m, base_m, kk / e1, cos)
         return _anneal(base_m, max_m, (kk - e1) / (N - 1.0 - e1), cos)
     b1 = math.floor(pct_start * N)
-    b2 = math.floor(sp[10] * N)
+    b2 = math.floor(sp[ONECYCLE_SP.pct_final] * N)
     return _onecycle_optax(float(k), max_m, base_m, max_m, max_m, three, N, b1, b2, cos)
 
 
@@ -242,21 +264,7 @@ class OneCycle(Schedule):
     """
 
     name = "one_cycle"
-    params = (
-        Param("total_steps", 1000.0, "updates N of the cycle", low=1.0),
-        Param("pct_start", 0.3, "fraction of the cycle spent increasing the rate", low=0.0, high=1.0,
-              low_open=True),
-        Param("anneal_strategy", "cos", "annealing function", kind="choice", choices=("cos", "linear")),
-        Param("div_factor", 25.0, "initial rate = max_lr / div_factor", low=0.0, low_open=True),
-        Param("final_div_factor", 1e4, "min_lr = initial rate / final_div_factor", low=0.0, low_open=True),
-        Param("three_phase", False, "go back to the initial rate before annealing to min_lr", kind="bool"),
-        Param("cycle_momentum", True, "cycle the optimizer's momentum inversely", kind="bool"),
-        Param("base_momentum", 0.85, "momentum at the peak of the rate", low=0.0, high=1.0),
-        Param("max_momentum", 0.95, "momentum at the start and end", low=0.0, high=1.0),
-        Param("convention", "torch", "torch OneCycleLR or optax *_onecycle_schedule boundaries",
-              kind="choice", choices=("torch", "optax")),
-        Param("pct_final", 0.85, "optax linear_onecycle: end of the second phase", low=0.0, high=1.0),
-    )
+    params = ONECYCLE_PARAMS
     kernels = {"value": onecycle_value, "momentum": onecycle_momentum}
 
     def _validate(self):

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .._components import Param, ParameterError
+from .._components import Param, ParameterError, param_layout
 from .._roles import Schedule
 
 __all__ = [
@@ -33,12 +33,24 @@ MAX_MILESTONES = 64
 # -- multi-step ---------------------------------------------------------------------------
 
 
+MULTISTEP_PARAMS = (
+    Param("milestones", (100.0, 200.0), "updates k at which the rate is multiplied by gamma",
+          kind="array", low=0.0, dynamic=False),
+    Param("gamma", 0.1, "decay factor", low=0.0, low_open=True),
+    Param("convention", "torch", "torch/optax (switch at k == m) or keras (at k == m + 1)",
+          kind="choice", choices=("torch", "keras")),
+)
+MULTISTEP_SP = param_layout(MULTISTEP_PARAMS)
+FIRST_MILESTONE = len(MULTISTEP_SP)
+"""Where the milestones start in a :class:`MultiStep` row, after its dynamic parameters."""
+
+
 @njit(cache=True)
 def multistep_value(k, base_lr, sp, ss, loss):
-    gamma = sp[0]
-    keras = sp[1] != 0.0
+    gamma = sp[MULTISTEP_SP.gamma]
+    keras = sp[MULTISTEP_SP.convention] != 0.0
     n = 0
-    for i in range(2, sp.shape[0]):  # sorted, padded with +inf
+    for i in range(FIRST_MILESTONE, sp.shape[0]):  # sorted, padded with +inf
         m = sp[i]
         if k > m or (k == m and not keras):
             n += 1
@@ -64,13 +76,7 @@ class MultiStep(Schedule):
     """
 
     name = "multistep"
-    params = (
-        Param("milestones", (100.0, 200.0), "updates k at which the rate is multiplied by gamma",
-              kind="array", low=0.0, dynamic=False),
-        Param("gamma", 0.1, "decay factor", low=0.0, low_open=True),
-        Param("convention", "torch", "torch/optax (switch at k == m) or keras (at k == m + 1)",
-              kind="choice", choices=("torch", "keras")),
-    )
+    params = MULTISTEP_PARAMS
     kernels = {"value": multistep_value}
 
     def _validate(self):
@@ -89,24 +95,34 @@ class MultiStep(Schedule):
 
     def row(self):
         table = self.param_table()
-        out = np.full(2 + MAX_MILESTONES, np.inf)
-        out[0] = table["gamma"].pack(self.gamma)
-        out[1] = table["convention"].pack(self.convention)
+        out = np.full(FIRST_MILESTONE + MAX_MILESTONES, np.inf)
+        out[MULTISTEP_SP.gamma] = table["gamma"].pack(self.gamma)
+        out[MULTISTEP_SP.convention] = table["convention"].pack(self.convention)
         m = np.sort(self.milestones)
-        out[2:2 + m.size] = m
+        out[FIRST_MILESTONE:FIRST_MILESTONE + m.size] = m
         return out
 
 
 # -- exponential --------------------------------------------------------------------------
 
 
+EXPONENTIAL_PARAMS = (
+    Param("gamma", 0.99, "decay rate per transition_steps updates", low=0.0, low_open=True),
+    Param("transition_steps", 1.0, "updates T per factor gamma", low=0.0, low_open=True),
+    Param("staircase", False, "decay in whole steps of T updates", kind="bool"),
+    Param("transition_begin", 0, "updates b before the decay starts", kind="int", low=0),
+    Param("end_lr", None, "bound on the rate (optax end_value; absolute)", low=0.0, none_ok=True),
+)
+EXPONENTIAL_SP = param_layout(EXPONENTIAL_PARAMS)
+
+
 @njit(cache=True)
 def exponential_value(k, base_lr, sp, ss, loss):
-    gamma = sp[0]
-    steps = sp[1]
-    staircase = sp[2] != 0.0
-    begin = sp[3]
-    end = sp[4]
+    gamma = sp[EXPONENTIAL_SP.gamma]
+    steps = sp[EXPONENTIAL_SP.transition_steps]
+    staircase = sp[EXPONENTIAL_SP.staircase] != 0.0
+    begin = sp[EXPONENTIAL_SP.transition_begin]
+    end = sp[EXPONENTIAL_SP.end_lr]
     c = k - begin
     if c <= 0:
         lr = base_lr
@@ -139,25 +155,27 @@ class Exponential(Schedule):
     """
 
     name = "exponential"
-    params = (
-        Param("gamma", 0.99, "decay rate per transition_steps updates", low=0.0, low_open=True),
-        Param("transition_steps", 1.0, "updates T per factor gamma", low=0.0, low_open=True),
-        Param("staircase", False, "decay in whole steps of T updates", kind="bool"),
-        Param("transition_begin", 0, "updates b before the decay starts", kind="int", low=0),
-        Param("end_lr", None, "bound on the rate (optax end_value; absolute)", low=0.0, none_ok=True),
-    )
+    params = EXPONENTIAL_PARAMS
     kernels = {"value": exponential_value}
 
 
 # -- inverse time -------------------------------------------------------------------------
 
 
+INVERSE_TIME_PARAMS = (
+    Param("decay_rate", 0.5, "rate r", low=0.0),
+    Param("decay_steps", 1.0, "updates T per unit of p", low=0.0, low_open=True),
+    Param("staircase", False, "decay in whole steps of T updates", kind="bool"),
+)
+INVERSE_TIME_SP = param_layout(INVERSE_TIME_PARAMS)
+
+
 @njit(cache=True)
 def inverse_time_value(k, base_lr, sp, ss, loss):
-    rate = sp[0]
-    steps = sp[1]
+    rate = sp[INVERSE_TIME_SP.decay_rate]
+    steps = sp[INVERSE_TIME_SP.decay_steps]
     p = k / steps
-    if sp[2] != 0.0:
+    if sp[INVERSE_TIME_SP.staircase] != 0.0:
         p = math.floor(p)
     return base_lr / (1.0 + rate * p)
 
@@ -173,11 +191,7 @@ class InverseTime(Schedule):
     """
 
     name = "inverse_time"
-    params = (
-        Param("decay_rate", 0.5, "rate r", low=0.0),
-        Param("decay_steps", 1.0, "updates T per unit of p", low=0.0, low_open=True),
-        Param("staircase", False, "decay in whole steps of T updates", kind="bool"),
-    )
+    params = INVERSE_TIME_PARAMS
     kernels = {"value": inverse_time_value}
 
 
@@ -204,13 +218,23 @@ class InverseSqrtDecay(Schedule):
 # -- polynomial ---------------------------------------------------------------------------
 
 
+POLYNOMIAL_PARAMS = (
+    Param("total_steps", 100.0, "updates T of the decay", low=0.0, low_open=True),
+    Param("power", 1.0, "exponent p", low=0.0),
+    Param("end_lr", 0.0, "final rate (absolute; torch: 0)", low=0.0),
+    Param("transition_begin", 0, "updates b before the decay starts (optax)", kind="int", low=0),
+    Param("cycle", False, "Keras cycle: restart with a longer period", kind="bool"),
+)
+POLYNOMIAL_SP = param_layout(POLYNOMIAL_PARAMS)
+
+
 @njit(cache=True)
 def polynomial_value(k, base_lr, sp, ss, loss):
-    T = sp[0]
-    power = sp[1]
-    end = sp[2]
-    begin = sp[3]
-    cycle = sp[4] != 0.0
+    T = sp[POLYNOMIAL_SP.total_steps]
+    power = sp[POLYNOMIAL_SP.power]
+    end = sp[POLYNOMIAL_SP.end_lr]
+    begin = sp[POLYNOMIAL_SP.transition_begin]
+    cycle = sp[POLYNOMIAL_SP.cycle] != 0.0
     c = k - begin
     if c < 0.0:
         c = 0.0
@@ -238,25 +262,29 @@ class Polynomial(Schedule):
     """
 
     name = "polynomial"
-    params = (
-        Param("total_steps", 100.0, "updates T of the decay", low=0.0, low_open=True),
-        Param("power", 1.0, "exponent p", low=0.0),
-        Param("end_lr", 0.0, "final rate (absolute; torch: 0)", low=0.0),
-        Param("transition_begin", 0, "updates b before the decay starts (optax)", kind="int", low=0),
-        Param("cycle", False, "Keras cycle: restart with a longer period", kind="bool"),
-    )
+    params = POLYNOMIAL_PARAMS
     kernels = {"value": polynomial_value}
 
 
 # -- cosine annealing ---------------------------------------------------------------------
 
 
+COSINE_PARAMS = (
+    Param("T_max", 100.0, "updates of the half cosine", low=0.0, low_open=True),
+    Param("eta_min", 0.0, "final rate (absolute)", low=0.0),
+    Param("convention", "torch", "torch (periodic past T_max) or clamped (optax, Keras)",
+          kind="choice", choices=("torch", "clamped")),
+    Param("exponent", 1.0, "power of the cosine factor (optax)", low=0.0, low_open=True),
+)
+COSINE_SP = param_layout(COSINE_PARAMS)
+
+
 @njit(cache=True)
 def cosine_value(k, base_lr, sp, ss, loss):
-    T = sp[0]
-    eta_min = sp[1]
-    clamped = sp[2] != 0.0
-    exponent = sp[3]
+    T = sp[COSINE_SP.T_max]
+    eta_min = sp[COSINE_SP.eta_min]
+    clamped = sp[COSINE_SP.convention] != 0.0
+    exponent = sp[COSINE_SP.exponent]
     c = float(k)
     if clamped and c > T:
         c = T
@@ -281,26 +309,30 @@ class CosineAnnealing(Schedule):
     """
 
     name = "cosine"
-    params = (
-        Param("T_max", 100.0, "updates of the half cosine", low=0.0, low_open=True),
-        Param("eta_min", 0.0, "final rate (absolute)", low=0.0),
-        Param("convention", "torch", "torch (periodic past T_max) or clamped (optax, Keras)",
-              kind="choice", choices=("torch", "clamped")),
-        Param("exponent", 1.0, "power of the cosine factor (optax)", low=0.0, low_open=True),
-    )
+    params = COSINE_PARAMS
     kernels = {"value": cosine_value}
 
 
 # -- warm restarts ------------------------------------------------------------------------
 
 
+WARM_RESTARTS_PARAMS = (
+    Param("T_0", 50.0, "updates of the first cycle", low=0.0, low_open=True),
+    Param("T_mult", 1.0, "growth factor of the cycle length", low=1.0),
+    Param("eta_min", 0.0, "lowest rate (absolute)", low=0.0),
+    Param("m_mul", 1.0, "height factor per restart (Keras)", low=0.0),
+    Param("inclusive", False, "cycles of T_i + 1 updates ending at eta_min", kind="bool"),
+)
+WARM_RESTARTS_SP = param_layout(WARM_RESTARTS_PARAMS)
+
+
 @njit(cache=True)
 def warm_restarts_value(k, base_lr, sp, ss, loss):
-    T0 = sp[0]
-    Tmult = sp[1]
-    eta_min = sp[2]
-    m_mul = sp[3]
-    extra = 1.0 if sp[4] != 0.0 else 0.0  # inclusive: a cycle has T_i + 1 updates
+    T0 = sp[WARM_RESTARTS_SP.T_0]
+    Tmult = sp[WARM_RESTARTS_SP.T_mult]
+    eta_min = sp[WARM_RESTARTS_SP.eta_min]
+    m_mul = sp[WARM_RESTARTS_SP.m_mul]
+    extra = 1.0 if sp[WARM_RESTARTS_SP.inclusive] != 0.0 else 0.0  # inclusive: a cycle has T_i + 1 updates
     Ti = T0
     cur = float(k)
     i = 0
@@ -338,11 +370,5 @@ class WarmRestarts(Schedule):
     """
 
     name = "warm_restarts"
-    params = (
-        Param("T_0", 50.0, "updates of the first cycle", low=0.0, low_open=True),
-        Param("T_mult", 1.0, "growth factor of the cycle length", low=1.0),
-        Param("eta_min", 0.0, "lowest rate (absolute)", low=0.0),
-        Param("m_mul", 1.0, "height factor per restart (Keras)", low=0.0),
-        Param("inclusive", False, "cycles of T_i + 1 updates ending at eta_min", kind="bool"),
-    )
+    params = WARM_RESTARTS_PARAMS
     kernels = {"value": warm_restarts_value}

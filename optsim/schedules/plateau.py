@@ -3,66 +3,88 @@
 import numpy as np
 from numba import njit
 
-from .._components import Param
+from .._components import Param, layout, param_layout
 from .._roles import Schedule
 
 __all__ = ["ReduceOnPlateau"]
 
 
+PLATEAU_PARAMS = (
+    Param("factor", 0.1, "multiplier of the rate at a reduction", low=0.0, high=1.0, low_open=True,
+          high_open=True),
+    Param("patience", 10, "epochs without improvement tolerated", kind="int", low=0),
+    Param("threshold", 1e-4, "least improvement that counts", low=0.0),
+    Param("threshold_mode", "rel", "relative or absolute threshold", kind="choice",
+          choices=("rel", "abs")),
+    Param("cooldown", 0, "epochs after a reduction during which bad epochs are ignored",
+          kind="int", low=0),
+    Param("min_lr", 0.0, "lowest rate (absolute)", low=0.0),
+    Param("eps", 1e-8, "smallest change of the rate that is applied", low=0.0),
+    Param("interval", 1, "updates per epoch (the scheduler is stepped every interval updates)",
+          kind="int", low=1),
+    Param("metric", "last", "loss at the epoch boundary or mean over the epoch", kind="choice",
+          choices=("last", "mean")),
+)
+PLATEAU_SP = param_layout(PLATEAU_PARAMS)
+PLATEAU_SS = layout(("lr", "best", "bad_epochs", "cooldown_left", "loss_sum", "losses_summed"),
+                    "PlateauState")
+"""A plateau schedule's state row: the current rate, the best metric so far, the count of bad
+epochs, the cooldown epochs left, and the sum and count of the losses seen this epoch."""
+
+
 @njit(cache=True)
 def _plateau_step(metric, sp, ss):
     """One ``ReduceLROnPlateau.step(metric)`` on the state ``ss``."""
-    factor = sp[0]
-    patience = sp[1]
-    threshold = sp[2]
-    rel = sp[3] == 0.0
-    cooldown = sp[4]
-    min_lr = sp[5]
-    eps = sp[6]
-    best = ss[1]
+    factor = sp[PLATEAU_SP.factor]
+    patience = sp[PLATEAU_SP.patience]
+    threshold = sp[PLATEAU_SP.threshold]
+    rel = sp[PLATEAU_SP.threshold_mode] == 0.0
+    cooldown = sp[PLATEAU_SP.cooldown]
+    min_lr = sp[PLATEAU_SP.min_lr]
+    eps = sp[PLATEAU_SP.eps]
+    best = ss[PLATEAU_SS.best]
     if rel:
         better = metric < best * (1.0 - threshold)
     else:
         better = metric < best - threshold
     if better:
-        ss[1] = metric
-        ss[2] = 0.0
+        ss[PLATEAU_SS.best] = metric
+        ss[PLATEAU_SS.bad_epochs] = 0.0
     else:
-        ss[2] += 1.0
-    if ss[3] > 0.0:  # in cooldown: count down, ignore bad epochs
-        ss[3] -= 1.0
-        ss[2] = 0.0
-    if ss[2] > patience:
-        old = ss[0]
+        ss[PLATEAU_SS.bad_epochs] += 1.0
+    if ss[PLATEAU_SS.cooldown_left] > 0.0:  # in cooldown: count down, ignore bad epochs
+        ss[PLATEAU_SS.cooldown_left] -= 1.0
+        ss[PLATEAU_SS.bad_epochs] = 0.0
+    if ss[PLATEAU_SS.bad_epochs] > patience:
+        old = ss[PLATEAU_SS.lr]
         new = max(old * factor, min_lr)
         if old - new > eps:
-            ss[0] = new
-        ss[3] = cooldown
-        ss[2] = 0.0
+            ss[PLATEAU_SS.lr] = new
+        ss[PLATEAU_SS.cooldown_left] = cooldown
+        ss[PLATEAU_SS.bad_epochs] = 0.0
 
 
 @njit(cache=True)
 def plateau_value(k, base_lr, sp, ss, loss):
-    # ss: [lr, best, bad epochs, cooldown counter, loss sum, losses summed]
-    interval = int(sp[7])
+    interval = int(sp[PLATEAU_SP.interval])
     if k == 0:
-        ss[0] = base_lr
-        ss[1] = np.inf
-        ss[2] = 0.0
-        ss[3] = 0.0
-        ss[4] = 0.0
-        ss[5] = 0.0
+        ss[PLATEAU_SS.lr] = base_lr
+        ss[PLATEAU_SS.best] = np.inf
+        ss[PLATEAU_SS.bad_epochs] = 0.0
+        ss[PLATEAU_SS.cooldown_left] = 0.0
+        ss[PLATEAU_SS.loss_sum] = 0.0
+        ss[PLATEAU_SS.losses_summed] = 0.0
     elif k % interval == 0:
-        if sp[8] == 0.0:
+        if sp[PLATEAU_SP.metric] == 0.0:
             metric = loss
         else:
-            metric = ss[4] / ss[5]
+            metric = ss[PLATEAU_SS.loss_sum] / ss[PLATEAU_SS.losses_summed]
         _plateau_step(metric, sp, ss)
-        ss[4] = 0.0
-        ss[5] = 0.0
-    ss[4] += loss
-    ss[5] += 1.0
-    return ss[0]
+        ss[PLATEAU_SS.loss_sum] = 0.0
+        ss[PLATEAU_SS.losses_summed] = 0.0
+    ss[PLATEAU_SS.loss_sum] += loss
+    ss[PLATEAU_SS.losses_summed] += 1.0
+    return ss[PLATEAU_SS.lr]
 
 
 class ReduceOnPlateau(Schedule):
@@ -91,23 +113,8 @@ class ReduceOnPlateau(Schedule):
     """
 
     name = "plateau"
-    params = (
-        Param("factor", 0.1, "multiplier of the rate at a reduction", low=0.0, high=1.0, low_open=True,
-              high_open=True),
-        Param("patience", 10, "epochs without improvement tolerated", kind="int", low=0),
-        Param("threshold", 1e-4, "least improvement that counts", low=0.0),
-        Param("threshold_mode", "rel", "relative or absolute threshold", kind="choice",
-              choices=("rel", "abs")),
-        Param("cooldown", 0, "epochs after a reduction during which bad epochs are ignored",
-              kind="int", low=0),
-        Param("min_lr", 0.0, "lowest rate (absolute)", low=0.0),
-        Param("eps", 1e-8, "smallest change of the rate that is applied", low=0.0),
-        Param("interval", 1, "updates per epoch (the scheduler is stepped every interval updates)",
-              kind="int", low=1),
-        Param("metric", "last", "loss at the epoch boundary or mean over the epoch", kind="choice",
-              choices=("last", "mean")),
-    )
+    params = PLATEAU_PARAMS
     kernels = {"value": plateau_value}
-    state_size = 6
+    state_size = len(PLATEAU_SS)
     watches_loss = True
 

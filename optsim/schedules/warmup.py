@@ -9,17 +9,24 @@ import math
 
 from numba import njit
 
-from .._components import Param
+from .._components import Param, param_layout
 from .._roles import Schedule
 from .basic import Constant
 
 __all__ = ["TransformerWarmup", "UntunedLinearWarmup", "UntunedExponentialWarmup"]
 
 
+TRANSFORMER_PARAMS = (
+    Param("d_model", 512.0, "model width d_model", low=0.0, low_open=True),
+    Param("warmup_steps", 4000.0, "step W of the peak", low=0.0, low_open=True),
+)
+TRANSFORMER_SP = param_layout(TRANSFORMER_PARAMS)
+
+
 @njit(cache=True)
 def transformer_value(k, base_lr, sp, ss, loss):
-    d_model = sp[0]
-    warmup = sp[1]
+    d_model = sp[TRANSFORMER_SP.d_model]
+    warmup = sp[TRANSFORMER_SP.warmup_steps]
     t = k + 1.0
     return base_lr * (d_model**-0.5 * min(t**-0.5, t * warmup**-1.5))
 
@@ -39,30 +46,31 @@ class TransformerWarmup(Schedule):
     """
 
     name = "transformer"
-    params = (
-        Param("d_model", 512.0, "model width d_model", low=0.0, low_open=True),
-        Param("warmup_steps", 4000.0, "step W of the peak", low=0.0, low_open=True),
-    )
+    params = TRANSFORMER_PARAMS
     kernels = {"value": transformer_value}
+
+
+UNTUNED_WARMUP_PARAMS = (
+    Param("beta2", 0.999, "the optimizer's beta2 (sets the warm-up length)", low=0.0, high=1.0,
+          high_open=True),
+)
+UNTUNED_WARMUP_SP = param_layout(UNTUNED_WARMUP_PARAMS)
 
 
 @njit(cache=True)
 def untuned_linear_value(k, base_lr, sp, ss, loss, inner):
-    omega = min(1.0, (1.0 - sp[0]) * (k + 1.0) / 2.0)
+    omega = min(1.0, (1.0 - sp[UNTUNED_WARMUP_SP.beta2]) * (k + 1.0) / 2.0)
     return inner * omega
 
 
 @njit(cache=True)
 def untuned_exponential_value(k, base_lr, sp, ss, loss, inner):
-    omega = 1.0 - math.exp(-(1.0 - sp[0]) * (k + 1.0))
+    omega = 1.0 - math.exp(-(1.0 - sp[UNTUNED_WARMUP_SP.beta2]) * (k + 1.0))
     return inner * omega
 
 
 class _UntunedWarmup(Schedule):
-    params = (
-        Param("beta2", 0.999, "the optimizer's beta2 (sets the warm-up length)", low=0.0, high=1.0,
-              high_open=True),
-    )
+    params = UNTUNED_WARMUP_PARAMS
     children_roles = {"after": "schedule"}
     wraps = True
 
