@@ -6,6 +6,7 @@ from numba import njit
 
 from .._components import Param
 from .._roles import Optimizer
+from ..theory import radam_rect, radam_rho
 from ._common import adam_moments, no_init
 
 __all__ = ["RAdam", "RADAM_COMPARISONS", "RADAM_BELOW", "RADAM_EPS_MODES", "radam_rho", "radam_rect"]
@@ -13,20 +14,6 @@ __all__ = ["RAdam", "RADAM_COMPARISONS", "RADAM_BELOW", "RADAM_EPS_MODES", "rada
 RADAM_COMPARISONS = (">", ">=")
 RADAM_BELOW = ("sgd", "none")
 RADAM_EPS_MODES = ("sqrt_v", "sqrt_vhat")
-
-
-@njit(cache=True)
-def radam_rho(t, beta2):
-    """(rho_inf, rho_t): the maximum and the current length of the approximating SMA."""
-    rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    b2t = beta2 ** float(t)
-    return rho_inf, rho_inf - 2.0 * t * b2t / (1.0 - b2t)
-
-
-@njit(cache=True)
-def radam_rect(rho_t, rho_inf):
-    """The rectification r_t = sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t))."""
-    return math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
 
 
 @njit(cache=True, inline="always")
