@@ -87,8 +87,8 @@ def adam_step_size(lr, beta1, beta2, t):
     r"""Kingma & Ba's step size :math:`\alpha_t = \alpha\sqrt{1-\beta_2^t}/(1-\beta_1^t)`.
 
     With :math:`\epsilon = 0` Adam's update is :math:`\alpha_t m_t/\sqrt{v_t}`; at :math:`t = 1`
-    :math:`\alpha_1 = \alpha\sqrt{1-\beta_2}/(1-\beta_1)` (0.0316 for :math:`\alpha = 10^{-3}` and
-    the default betas).  Reference: Kingma & Ba 2015, Algorithm 1 (the last lines of §2).
+    :math:`\alpha_1 = \alpha\sqrt{1-\beta_2}/(1-\beta_1)` (:math:`0.316\,\alpha` for the default
+    betas).  Reference: Kingma & Ba 2015, Algorithm 1 (the last lines of §2).
     """
     return lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
 
@@ -231,7 +231,8 @@ def radam_rho_t(t, beta2=0.999):
     :math:`\rho_1 = 1` for any :math:`\beta_2`, and :math:`\rho_t \to \rho_\infty`.  For
     :math:`\beta_2 = 0.999`, :math:`\rho_t` first exceeds 4 at t = 5 and 5 at t = 6.  ``t`` is
     converted to a float array; the kernels' scalar form is :func:`radam_rho` (the same
-    expression).  Reference: Liu et al. 2020, §4.1 and Algorithm 2; ``torch.optim.RAdam``.
+    expression; NumPy's vectorised power and the kernel's scalar ``pow`` may differ in the last
+    bits of :math:`\beta_2^t`).  Reference: Liu et al. 2020, §4.1 and Algorithm 2; ``torch.optim.RAdam``.
     """
     return radam_rho.py_func(np.asarray(t, dtype=float), beta2)
 
@@ -277,7 +278,7 @@ def inv_chi2_psi_var(nu, sigma=1.0):
 
     nu = np.asarray(nu, dtype=float)
     tau2 = 1.0 / sigma ** 2
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.exp(gammaln((nu - 1) / 2) - gammaln(nu / 2))
         v = tau2 * (nu / (nu - 2) - nu / 2 * ratio ** 2)
     return np.where(nu > 2, v, np.nan)
