@@ -9,7 +9,7 @@ as the spike is remembered.
 
 import numpy as np
 
-from optsim import plotting
+from optsim import plotting, theory
 from studies.beta2_memory import measured_half_life, v_excess, v_excess_exact
 
 NAME = "beta2_memory_impulse"
@@ -26,7 +26,7 @@ def draw(results):
             c = f"C{k}"
             s = imp.step.values - t0
             keep = s >= 0
-            mem = 1.0 / (1.0 - b2)
+            mem = theory.ema_memory(b2)
             ax1.plot(s[keep] / mem, ex.sel(beta2=b2).values[keep], color=c, lw=2, alpha=0.6,
                      label=fr"$\beta_2$={b2:g} (memory {mem:.0f} steps)")
             ax1.plot(s[keep] / mem, v_excess_exact(b2, imp.step.values, t0, G)[keep], "--", color="k", lw=0.8)

@@ -9,7 +9,7 @@ per memory of v; the contour marks x = 0.
 
 import numpy as np
 
-from optsim import plotting
+from optsim import plotting, theory
 
 NAME = "beta2_memory_phase"
 STUDY = "beta2_memory"
@@ -21,7 +21,7 @@ def draw(results):
     ph = results["phase"]
     P = ph.period.values.astype(float)
     b2 = ph.beta2.values
-    mem = 1.0 / (1.0 - b2)
+    mem = theory.ema_memory(b2)
     n = ph.sizes["optimizer"]
     with plotting.use_style():
         fig, axes = plotting.new_figure(1, n, figsize=(4.2 * n + 1, 4), sharey=True)

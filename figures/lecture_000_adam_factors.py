@@ -11,7 +11,7 @@ bound.  Right: optsim's update theta_t - theta_(t-1) of each coordinate (lines) 
 
 import numpy as np
 
-from optsim import plotting
+from optsim import plotting, theory
 
 NAME = "lecture_000_adam_factors"
 STUDY = "lecture_000"
@@ -38,7 +38,7 @@ def draw(results):
         ax1.text(t[0], C, f" C = {C:.3f}", va="bottom", fontsize=7.5)
         ax1.set(xlabel="step t", ylabel="factor", title='"adaptive LR" (bias corrections)', ylim=(0, 1.1 * C))
         ax1.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(0.0, 0.9))
-        bound = 1 / np.sqrt(1 - ad.attrs["rho1"] ** 2 / ad.attrs["rho2"])
+        bound = theory.adam_momentum_bound(ad.attrs["rho1"], ad.attrs["rho2"])
         for k, p in enumerate(ad["param"].values):
             ax2.semilogx(t, ad["momentum_factor"].sel(param=p), color=color, ls=_STYLES[k % 2], label=names[p])
         for s in (-1, 1):

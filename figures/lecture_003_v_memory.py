@@ -11,7 +11,7 @@ of steps while v_t remembers it.
 
 import numpy as np
 
-from optsim import plotting
+from optsim import plotting, theory
 
 NAME = "lecture_003_v_memory"
 STUDY = "lecture_003"
@@ -46,7 +46,7 @@ def draw(results):
         for G in mem["spike"].values[1:]:
             s = mem["step_size"].sel(spike=G, t=slice(lo, None))
             ax2.semilogy(s["t"], s, color=color, ls=STYLES.get(float(G), "-"), label=f"spike G = {G:g}")
-        bound = (1 - mem.attrs["beta1"]) / np.sqrt(1 - b2)
+        bound = theory.uncorrected_step_ratio(mem.attrs["beta1"], b2)
         ax2.axhline(bound, color="k", lw=0.8, ls=":", label=r"$(1-\beta_1)/\sqrt{1-\beta_2}$")
         ax2.set(xlabel="step t", ylabel="|step| / lr", title=f"Adam's steps (gradient 1, spike at t = {t0})")
         ax2.legend(fontsize="x-small", loc="lower right")

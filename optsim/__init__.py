@@ -12,7 +12,7 @@
 ('lr', 'replicate', 'step')
 """
 
-from . import noise, optimizers, problems, registry, schedules
+from . import noise, optimizers, problems, registry, schedules, theory
 from ._components import OptsimError, Param, ParameterError
 from ._version import __version__
 from .engine.plan import RECORDABLE
@@ -33,6 +33,7 @@ __all__ = [
     "problems",
     "noise",
     "registry",
+    "theory",
     "Param",
     "OptsimError",
     "ParameterError",

@@ -31,6 +31,7 @@ import numpy as np
 import xarray as xr
 
 import optsim
+from optsim import theory
 from optsim.optimizers import AdaBound, Adam, AMSGrad
 from optsim.problems import ReddiOnline, ReddiStochastic, Replay
 from optsim.schedules import InverseSqrtDecay
@@ -162,12 +163,11 @@ def v_excess(imp):
     """v_t minus the spike-free v_t = 1 - beta2^t, from the recorded state (dims beta2, step)."""
     v = imp["state"].sel(slot="v") if "slot" in imp["state"].dims else imp["state"].isel(slot=-1)
     t = v.step
-    return v - (1 - v.beta2 ** t)
+    return v - theory.bias_correction(v.beta2, t)
 
 
-def v_excess_exact(beta2, steps, t0, spike):
-    s = np.asarray(steps, float) - t0
-    return np.where(s >= 0, (1 - beta2) * (spike ** 2 - 1) * beta2 ** np.maximum(s, 0), 0.0)
+#: v_t's excess (1 - beta2)(G^2 - 1) beta2^(t - t0) after one spike G at t0 (0 before)
+v_excess_exact = theory.ema_spike_excess
 
 
 def measured_half_life(imp, beta2):
@@ -191,7 +191,7 @@ def verdict(results):
         e = ex.sel(beta2=b2).values
         mask = exact > 1e-6 * exact.max()
         rel = max(rel, float(np.max(np.abs(e[mask] / exact[mask] - 1))))
-        halves.append((float(b2), measured_half_life(imp, b2), np.log(2) / -np.log(b2), np.log(2) / (1 - b2)))
+        halves.append((float(b2), measured_half_life(imp, b2), theory.ema_half_life(b2), theory.ema_half_life_approx(b2)))
     rows.append({
         "claim": "After one gradient spike G, v_t exceeds the spike-free value by (1 - beta2)(G^2 - 1) beta2^(t - t0): "
                  "the second moment forgets with half-life ln 2/(-ln beta2) ~ ln 2/(1 - beta2) steps "
@@ -256,7 +256,7 @@ def verdict(results):
         pfail[float(b2)] = float(P[np.argmax(f)]) if f.any() else np.nan
     inside = {b: pf for b, pf in pfail.items() if np.isfinite(pf) and pf > P[0]}
     if len(inside) >= 2:
-        lm = np.log([1 / (1 - b) for b in inside])
+        lm = np.log([theory.ema_memory(b) for b in inside])
         slope = float(np.polyfit(lm, np.log(list(inside.values())), 1)[0])
     else:
         slope = np.nan

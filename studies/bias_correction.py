@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 
 import optsim
+from optsim import theory
 from optsim.optimizers import Adam
 from optsim.problems import NoisyQuadraticModel, Replay
 
@@ -98,7 +99,7 @@ def _ema(p, seed=0):
             mi = b * mi + (1 - b) * obs[j]
             ema[k, :, j] = m
             ema_i[k, j] = mi
-    corr = 1.0 - betas[:, None] ** t[None, :]
+    corr = theory.bias_correction(betas[:, None], t[None, :])
     return xr.Dataset(
         {
             "ema": (("beta", "replicate", "step"), ema),
@@ -146,12 +147,12 @@ def exact_first_step(beta1, beta2, corrected):
     """|first update| / lr of Adam with eps = 0: 1 with bias correction, (1 - beta1)/sqrt(1 - beta2) without."""
     if corrected:
         return 1.0 + 0.0 * beta1 * beta2
-    return (1 - beta1) / np.sqrt(1 - beta2)
+    return theory.uncorrected_step_ratio(beta1, beta2)
 
 
 def exact_constant_gradient_step(beta1, beta2, t, corrected):
     """|update at step t| / lr for a constant gradient: 1 corrected, (1 - beta1^t)/sqrt(1 - beta2^t) not."""
-    value = (1 - beta1 ** t) / np.sqrt(1 - beta2 ** t)  # arrays broadcast (xarray: by dimension name)
+    value = theory.uncorrected_step_ratio(beta1, beta2, t)  # arrays broadcast (xarray: by dimension name)
     return value * 0 + 1.0 if corrected else value
 
 
@@ -205,7 +206,7 @@ def verdict(results):
     se = float(e["ema"].sel(beta=b, step=t).std("replicate")) / np.sqrt(e.sizes["replicate"])
     cratio = float(e["ema_corrected"].sel(beta=b, step=t).mean("replicate"))
     cse = float(e["ema_corrected"].sel(beta=b, step=t).std("replicate")) / np.sqrt(e.sizes["replicate"])
-    expect = 1 - b ** t
+    expect = theory.bias_correction(b, t)
     rows.append({
         "claim": "An EMA started at 0 is biased towards zero: E[m_t] = (1 - beta^t) E[g]; dividing by "
                  "1 - beta^t removes the bias",

@@ -37,6 +37,7 @@ import numpy as np
 import xarray as xr
 
 import optsim
+from optsim import theory
 from optsim.analysis import loss_surface
 from optsim.optimizers import SGD, Adam
 
@@ -76,7 +77,7 @@ XLIM, YLIM = (-10.0, 2.5), (-2.0, 2.01)  # no grid node exactly at the minimum (
 
 def valley():
     """The deep, narrow valley f = 1/2 (x^2 + 50 y^2), from (-9, 1.2)."""
-    return optsim.problems.Quadratic(curvatures=CURVATURES, x0=X0)
+    return optsim.problems.valley(CURVATURES[1], x0=X0)
 
 
 def _valley(cfg):
@@ -97,8 +98,8 @@ def factors(m, v, t, rho1=RHO1, rho2=RHO2):
     """The lecture's split of Adam's step from the moments m_t = s_t, v_t = r_t at step t:
     (adaptive LR A_t, constant C, momentum M_t)."""
     t = np.asarray(t, dtype=float)
-    A = np.sqrt(1 - rho2**t) / (1 - rho1**t)
-    C = (1 - rho1) / np.sqrt(1 - rho2)
+    A = theory.adam_step_factor(rho1, rho2, t)
+    C = theory.uncorrected_step_ratio(rho1, rho2)
     M = (m / (1 - rho1)) / np.sqrt(v / (1 - rho2))
     return A, C, M
 

@@ -36,6 +36,7 @@ import numpy as np
 import xarray as xr
 
 import optsim
+from optsim import theory
 from optsim.optimizers import SGD, Adam
 
 NAME = "lecture_001"
@@ -142,7 +143,7 @@ def _adam(cfg):
     table = xr.Dataset(
         {
             "printed": ("quantity", [PRINTED[q] for q in QUANTITIES]),
-            "optsim": ("quantity", [(1 - BETA1) ** -1 * m1, m1, v1, LR * np.sqrt(1 - BETA2) / (1 - BETA1), x1]),
+            "optsim": ("quantity", [(1 - BETA1) ** -1 * m1, m1, v1, theory.adam_step_size(LR, BETA1, BETA2, 1), x1]),
             "notes_formula": ("quantity", [grad(X0), m1, v1, ah1_notes, X0 - ah1_notes * m1 / np.sqrt(v1 + EPS)]),
             "notes_recipe": ("quantity", [grad(X0), (1 - BETA1) * grad(X0), (1 - BETA2) * grad(X0) ** 2,
                                           ah_wrong[1], x_wrong[1]]),
@@ -284,7 +285,7 @@ def verdict(results):
         "measured": ("optsim (replayed impulse): weights of f_1 in V_1..V_4 = "
                      + ", ".join(f"{x:.4f}" for x in w[:4])
                      + f"; max |weight - gamma^(t-1)| over {len(t)} steps = {w_err:.1e}; the weight halves every "
-                     f"{np.log(2) / -np.log(GAMMA):.1f} steps"),
+                     f"{theory.ema_half_life(GAMMA):.1f} steps"),
         "reproduced": w_err < 1e-12,
     })
     rnd = mo.sel(sequence="random")
@@ -302,7 +303,7 @@ def verdict(results):
     th = rnd["theta"].values
     moved = float(np.linalg.norm(th[-1] - th[n]))
     v_n = rnd["velocity"].values[n - 1]
-    predicted = float(np.linalg.norm(v_n) * GAMMA * (1 - GAMMA**z) / (1 - GAMMA))
+    predicted = float(theory.momentum_coast(np.linalg.norm(v_n), GAMMA, z))
     rows.append({
         "claim": "Where the gradient is 0 momentum still moves, because the previous gradients remain in V.",
         "source": "lecture 001, Momentum", "figure": fig_m,

@@ -50,6 +50,7 @@ import numpy as np
 import xarray as xr
 
 import optsim
+from optsim import theory
 from optsim.analysis import loss_surface
 from optsim.optimizers import NAG, SGD, Adam, NAdam, RAdam
 from optsim.schedules import (
@@ -106,7 +107,7 @@ NAG_XLIM, NAG_YLIM = (-9.0, 3.0), (-3.0, 3.01)  # no grid node exactly at the mi
 
 def valley():
     """The elongated valley f = 1/2 (x^2 + 10^4 y^2) from (-10, 1)."""
-    return optsim.problems.Quadratic(curvatures=[1.0, 1e4], x0=[-10.0, 1.0])
+    return optsim.problems.valley(1e4, x0=[-10.0, 1.0])
 
 
 def _adam_vs_sgdm(cfg):
@@ -192,19 +193,15 @@ def _schedules(cfg):
 
 
 def rho(t, beta2=BETA2):
-    """(rho_inf, rho_t): the maximum and the effective memory length of the EMA of g^2."""
-    t = np.asarray(t, dtype=float)
-    rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    b = beta2**t
-    return rho_inf, rho_inf - 2.0 * t * b / (1.0 - b)
+    """(rho_inf, rho_t): the maximum and the effective memory length of the EMA of g^2
+    (``optsim.theory.radam_rho_t``)."""
+    return theory.radam_rho_t(t, beta2)
 
 
 def rectification(t, beta2=BETA2):
     """RAdam's r_t (NaN where rho_t <= 4, where RAdam takes a momentum-SGD step)."""
     rho_inf, rho_t = rho(t, beta2)
-    with np.errstate(invalid="ignore"):
-        r = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-    return np.where(rho_t > 4, r, np.nan)
+    return theory.radam_r_t(rho_t, rho_inf)
 
 
 def radam_problem():
@@ -229,8 +226,8 @@ def _radam(cfg):
     eff = one["eff_lr"].isel(step=slice(1, None)).isel(param=0).values
     v = one["state"].sel(slot="v").isel(step=slice(1, None)).isel(param=0).values
     eps = float(RAdam().eps)
-    r_engine = eff * (1 - BETA1**t) * (np.sqrt(v) + eps) / (lr * np.sqrt(1 - BETA2**t))
-    sgd_phase = eff * (1 - BETA1**t) / lr  # 1 where RAdam takes the momentum-SGD step lr m_hat
+    r_engine = eff * theory.bias_correction(BETA1, t) * (np.sqrt(v) + eps) / (lr * np.sqrt(theory.bias_correction(BETA2, t)))
+    sgd_phase = eff * theory.bias_correction(BETA1, t) / lr  # 1 where RAdam takes the momentum-SGD step lr m_hat
     rho_inf, rho_t = rho(t)
     ds["r_engine"] = ("t", np.where(rho_t > 4, r_engine, np.nan))
     ds["sgd_phase_factor"] = ("t", np.where(rho_t <= 4, sgd_phase, np.nan))

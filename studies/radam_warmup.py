@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy.special import gammaln
-
 import optsim
 import optsim.analysis
+from optsim import theory
 from optsim.optimizers import Adam, RAdam
 from optsim.schedules import UntunedExponentialWarmup, UntunedLinearWarmup
 
@@ -64,29 +63,17 @@ FAIL_FACTOR = 1.0
 
 
 def rho(t, beta2=BETA2):
-    """(rho_inf, rho_t) of RAdam (the SMA length approximating the EMA)."""
-    t = np.asarray(t, dtype=float)
-    rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    b = beta2 ** t
-    return rho_inf, rho_inf - 2.0 * t * b / (1.0 - b)
+    """(rho_inf, rho_t) of RAdam (the SMA length approximating the EMA): ``optsim.theory.radam_rho_t``."""
+    return theory.radam_rho_t(t, beta2)
 
 
 def rect(rho_t, rho_inf):
-    """RAdam's r_t (NaN where rho_t <= 4)."""
-    rho_t = np.asarray(rho_t, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-    return np.where(rho_t > 4, r, np.nan)
+    """RAdam's r_t (NaN where rho_t <= 4): ``optsim.theory.radam_r_t``."""
+    return theory.radam_r_t(rho_t, rho_inf)
 
 
-def inv_chi2_var(nu, sigma=1.0):
-    """Var[psi] for psi^2 ~ Scaled-Inv-chi2(nu, 1/sigma^2) (finite for nu > 2)."""
-    nu = np.asarray(nu, dtype=float)
-    tau2 = 1.0 / sigma ** 2
-    with np.errstate(invalid="ignore"):
-        ratio = np.exp(gammaln((nu - 1) / 2) - gammaln(nu / 2))
-        v = tau2 * (nu / (nu - 2) - nu / 2 * ratio ** 2)
-    return np.where(nu > 2, v, np.nan)
+#: Var[psi] for psi^2 ~ Scaled-Inv-chi2(nu, 1/sigma^2) (finite for nu > 2)
+inv_chi2_var = theory.inv_chi2_psi_var
 
 
 def _monte_carlo(cfg, seed=0):
@@ -113,8 +100,8 @@ def _monte_carlo(cfg, seed=0):
             "rho": (("step",), rho_t),
             "r": (("step",), r),
             "approx_var_psi": (("step",), inv_chi2_var(rho_t, 1.0)),
-            "omega_linear": (("step",), np.minimum(1.0, (1 - BETA2) * t / 2)),
-            "omega_exp": (("step",), 1 - np.exp(-(1 - BETA2) * t)),
+            "omega_linear": (("step",), theory.untuned_linear_warmup(t, BETA2)),
+            "omega_exp": (("step",), theory.untuned_exponential_warmup(t, BETA2)),
         },
         coords={"mu": list(MUS), "replicate": np.arange(G), "step": t},
     )

@@ -6,6 +6,7 @@ from numba import njit
 
 from .._components import Param, layout, param_layout
 from .._roles import Optimizer
+from ..theory import radam_rect, radam_rho
 from ._common import MOMENTS, adam_moments, no_init
 
 __all__ = ["RAdam", "RADAM_COMPARISONS", "RADAM_BELOW", "RADAM_EPS_MODES", "radam_rho", "radam_rect"]
@@ -35,20 +36,6 @@ RADAM_SLOTS = ("m", "v")
 H = param_layout(RADAM_PARAMS, "RAdamParams")
 M = layout(RADAM_SLOTS, "RAdamSlots")
 assert (M.m, M.v) == (MOMENTS.m, MOMENTS.v)  # the rows adam_moments updates
-
-
-@njit(cache=True)
-def radam_rho(t, beta2):
-    """(rho_inf, rho_t): the maximum and the current length of the approximating SMA."""
-    rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    b2t = beta2 ** float(t)
-    return rho_inf, rho_inf - 2.0 * t * b2t / (1.0 - b2t)
-
-
-@njit(cache=True)
-def radam_rect(rho_t, rho_inf):
-    """The rectification r_t = sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t))."""
-    return math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
 
 
 @njit(cache=True, inline="always")

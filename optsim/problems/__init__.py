@@ -4,7 +4,7 @@ from .._roles import Problem
 from .classic import Beale, Himmelblau, Rosenbrock, Saddle
 from .double_well import DoubleWell
 from .nqm import NoisyQuadraticModel
-from .quadratic import Quadratic
+from .quadratic import Quadratic, valley
 from .reddi import ReddiOnline, ReddiStochastic
 from .replay import Replay
 from .regression import LinearRegression, LogisticRegression
@@ -14,6 +14,7 @@ from .wilson import Wilson
 __all__ = [
     "Problem",
     "Quadratic",
+    "valley",
     "Rosenbrock",
     "Beale",
     "Saddle",

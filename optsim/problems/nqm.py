@@ -5,6 +5,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .. import theory
 from .._components import Param, ParameterError, param_layout
 from .._rng import normal
 from .._roles import Problem
@@ -155,37 +156,15 @@ class NoisyQuadraticModel(Problem):
         if not (0.0 <= m < 1.0):
             raise ParameterError(f"expected_loss: momentum={momentum!r} must be in [0, 1)")
         h = self.curvatures()
-        c = np.zeros_like(h) if batch_size is None else lr * lr * h / float(batch_size)
-        a = lr * h
         half_h = 0.5 * h
         out = np.empty((steps + 1, h.shape[0])) if per_coordinate else np.empty(steps + 1)
-
-        def put(k, second_moment):
+        if m == 0.0:
+            moments = theory.nqm_sgd_second_moment(h, lr, steps, batch_size)
+        else:
+            moments = (x2 for x2, _, _ in theory.nqm_momentum_second_moments(h, lr, m, steps, batch_size))
+        for k, second_moment in enumerate(moments):
             if per_coordinate:
                 out[k] = half_h * second_moment
             else:
                 out[k] = half_h @ second_moment
-
-        if m == 0.0:
-            beta = (1.0 - a) ** 2
-            lin = beta == 1.0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                s_star = np.where(lin, 0.0, c / np.where(lin, 1.0, 1.0 - beta))
-            for k in range(steps + 1):
-                with np.errstate(over="ignore", invalid="ignore"):
-                    s = s_star + beta**k * (1.0 - s_star)
-                s = np.where(lin, 1.0 + k * c, s)
-                put(k, s)
-        else:
-            x2 = np.ones_like(h)
-            v2 = np.zeros_like(h)
-            xv = np.zeros_like(h)
-            put(0, x2)
-            b = 1.0 - a
-            for k in range(1, steps + 1):
-                nx2 = b * b * x2 + m * m * v2 + 2.0 * b * m * xv + c
-                nv2 = a * a * x2 + m * m * v2 - 2.0 * a * m * xv + c
-                nxv = -b * a * x2 + m * m * v2 + (1.0 - 2.0 * a) * m * xv + c
-                x2, v2, xv = nx2, nv2, nxv
-                put(k, x2)
         return out

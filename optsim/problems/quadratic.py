@@ -158,3 +158,13 @@ class Quadratic(Problem):
 
     def hessian_diag(self):
         return np.diag(self.hessian()).copy()
+
+
+def valley(steepness, x0=None):
+    r"""The lectures' valley :math:`f(x, y) = \tfrac12 (x^2 + \kappa y^2)`, flat along x and
+    steep across it (:math:`\kappa` = ``steepness``, the condition number), from ``x0``.
+
+    ``Quadratic(curvatures=[1, steepness], x0=x0)``.  Lecture 000's deep, narrow valley is
+    ``valley(50, x0=[-9, 1.2])``, lecture 003's elongated valley ``valley(1e4, x0=[-10, 1])``.
+    """
+    return Quadratic(curvatures=[1.0, float(steepness)], x0=x0)
