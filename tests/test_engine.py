@@ -187,15 +187,16 @@ def test_common_random_numbers_share_noise_across_cells():
 
 def test_no_recompilation_for_new_hyperparameter_values():
     from optsim.engine import _driver
-    from optsim.engine.codegen import kernel_for
-    from optsim.sweep import build_plan
+    from optsim.engine.codegen import KERNEL_LOG
 
     prob = problems.Quadratic(curvatures=[1.0, 4.0])
-    for lr, b2 in ((0.1, 0.9), (0.01, 0.99)):
-        optsim.sweep(prob, optimizers.Adam(lr=lr, beta2=b2), noise=noise.Gaussian(sigma=0.1),
-                     grid={"beta1": [0.0, 0.5]}, steps=5)
-    plan, _ = build_plan(prob, optimizers.Adam(), noise=noise.Gaussian(sigma=0.1), steps=5)
-    assert kernel_for(plan.groups[0].spec) == kernel_for(plan.groups[0].spec)
+    kw = dict(noise=noise.Gaussian(sigma=0.1), steps=5)
+    optsim.sweep(prob, optimizers.Adam(lr=0.1, beta2=0.9), grid={"beta1": [0.0, 0.5]}, **kw)
+    start = len(KERNEL_LOG)
+    for lr, b2 in ((0.01, 0.99), (0.3, 0.5)):  # new values, and a grid over other values
+        optsim.sweep(prob, optimizers.Adam(lr=lr, beta2=b2), grid={"beta1": [0.2, 0.7, 0.9]}, **kw)
+    optsim.sweep(prob, optimizers.Adam(), grid={"lr": [1e-3, 1e-2], "eps": [1e-8, 1e-3]}, **kw)
+    assert KERNEL_LOG[start:] == [], "new hyperparameter values compiled or loaded code"
     assert len(_driver.run.signatures) == 1
 
 
