@@ -95,3 +95,39 @@ def test_every_noise_model_runs(name):
     prob = problems.LinearRegression() if model.kind == "minibatch" else problems.Quadratic(curvatures=[1.0, 3.0])
     ds = optsim.sweep(prob, optimizers.SGD(lr=1e-2), noise=model, replicates=2, steps=20, record_every=10)
     assert np.isfinite(ds.loss.values).all()
+
+
+def _defined_components():
+    """(role, module, class) of every class with a ``name`` defined in a module of a role's
+    subpackage and deriving from the role's base class."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from optsim import _roles
+
+    bases = {"optimizer": _roles.Optimizer, "schedule": _roles.Schedule, "problem": _roles.Problem,
+             "noise": _roles.Noise}
+    out = []
+    for role, base in bases.items():
+        pkg = registry._module(role)
+        for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+            mod = importlib.import_module(info.name)
+            for _, cls in inspect.getmembers(mod, inspect.isclass):
+                if (cls.__module__ == mod.__name__ and issubclass(cls, base) and cls is not base
+                        and not cls.__name__.startswith("_") and cls.__dict__.get("name")):
+                    out.append((role, mod.__name__, cls))
+    return out
+
+
+def test_every_component_is_exported_and_registered():
+    defined = _defined_components()
+    assert {role for role, _, _ in defined} == set(registry.ROLES)
+    missing = []
+    for role, module, cls in defined:
+        pkg = registry._module(role)
+        if cls.__name__ not in getattr(pkg, "__all__", ()) or getattr(pkg, cls.__name__, None) is not cls:
+            missing.append(f"{module}.{cls.__name__} is not exported from {pkg.__name__} (__all__)")
+        elif registry.components(role).get(cls.name) is not cls:
+            missing.append(f"{module}.{cls.__name__} is not registered as {role} {cls.name!r}")
+    assert not missing, "\n".join(missing)
