@@ -9,7 +9,9 @@ import optsim
 from optsim import noise, optimizers, problems, schedules
 from optsim.problems.quadratic import rotation_matrix
 
-import reference as ref
+from reference import loops, rules
+from reference import problems as ref_problems
+from reference import schedules as ref_schedules
 
 H_DIAG = np.array([1.0, 10.0, 100.0])
 
@@ -21,7 +23,7 @@ def rotated_problem():
 def rotated_oracle():
     q = rotation_matrix(3, None, 3)
     H = (q * H_DIAG) @ q.T
-    return ref.quadratic_grad(H, np.array([0.1, 0.2, -0.3]))
+    return ref_problems.quadratic(H, np.array([0.1, 0.2, -0.3]))
 
 
 def run_params(opt, steps=100, schedule=None, noise_model=None, problem=None, **kw):
@@ -62,7 +64,7 @@ ADAM_CASES = [
 def test_sgd_matches_oracle_closed_loop(kw):
     ds = run_params(optimizers.SGD(**kw))
     grad, loss = rotated_oracle()
-    xs, fs = ref.run(ref.SGDRef(**kw), grad, loss, [1.0, -0.5, 0.25], 100, kw["lr"])
+    xs, fs = loops.run(rules.SGDRef(**kw), grad, loss, [1.0, -0.5, 0.25], 100, kw["lr"])
     assert_close(ds.params.values[0], xs)
     assert_close(ds.loss.values[0], fs)
 
@@ -74,7 +76,7 @@ def test_adam_matches_oracle_closed_loop(kw):
     rk = dict(kw)
     if "betas" in rk:
         rk["beta1"], rk["beta2"] = rk.pop("betas")
-    xs, fs = ref.run(ref.AdamRef(**rk), grad, loss, [1.0, -0.5, 0.25], 100, kw["lr"])
+    xs, fs = loops.run(rules.AdamRef(order="torch", **rk), grad, loss, [1.0, -0.5, 0.25], 100, kw["lr"])
     assert_close(ds.params.values[0], xs)
     assert_close(ds.loss.values[0], fs)
 
@@ -82,17 +84,17 @@ def test_adam_matches_oracle_closed_loop(kw):
 @pytest.mark.parametrize(
     "schedule, oracle",
     [
-        (schedules.Constant(), ref.constant_lr),
-        (schedules.StepDecay(step_size=30, gamma=0.5), ref.step_lr(30, 0.5)),
-        (schedules.LinearWarmup(warmup_steps=20), ref.warmup_lr(20)),
+        (schedules.Constant(), ref_schedules.constant_lr),
+        (schedules.StepDecay(step_size=30, gamma=0.5), ref_schedules.step_lr(30, 0.5)),
+        (schedules.LinearWarmup(warmup_steps=20), ref_schedules.warmup_lr(20)),
         (schedules.LinearWarmup(warmup_steps=10, start_factor=0.1, after=schedules.StepDecay(step_size=25, gamma=0.3)),
-         ref.warmup_lr(10, 0.1, ref.step_lr(25, 0.3))),
+         ref_schedules.warmup_lr(10, 0.1, ref_schedules.step_lr(25, 0.3))),
     ],
 )
 def test_schedules_match_oracle(schedule, oracle):
     ds = run_params(optimizers.SGD(lr=0.02, momentum=0.9), schedule=schedule)
     grad, loss = rotated_oracle()
-    xs, _ = ref.run(ref.SGDRef(momentum=0.9), grad, loss, [1.0, -0.5, 0.25], 100, 0.02, schedule=oracle)
+    xs, _ = loops.run(rules.SGDRef(momentum=0.9), grad, loss, [1.0, -0.5, 0.25], 100, 0.02, schedule=oracle)
     assert_close(ds.params.values[0], xs)
 
 
@@ -101,7 +103,7 @@ def test_noisy_run_matches_oracle_draw_for_draw():
                       steps=60, record_every=1, record=("params",), replicates=3, seed=11)
     grad, loss = rotated_oracle()
     for r in range(3):
-        xs, _ = ref.run(ref.AdamRef(lr=0.05), grad, loss, [1.0, -0.5, 0.25], 60, 0.05, sigma=0.7, seed=11, replicate=r)
+        xs, _ = loops.run(rules.AdamRef(lr=0.05, order="torch"), grad, loss, [1.0, -0.5, 0.25], 60, 0.05, sigma=0.7, seed=11, replicate=r)
         assert_close(ds.params.values[r], xs)
 
 
@@ -185,15 +187,16 @@ def test_common_random_numbers_share_noise_across_cells():
 
 def test_no_recompilation_for_new_hyperparameter_values():
     from optsim.engine import _driver
-    from optsim.engine.codegen import kernel_for
-    from optsim.sweep import build_plan
+    from optsim.engine.codegen import KERNEL_LOG
 
     prob = problems.Quadratic(curvatures=[1.0, 4.0])
-    for lr, b2 in ((0.1, 0.9), (0.01, 0.99)):
-        optsim.sweep(prob, optimizers.Adam(lr=lr, beta2=b2), noise=noise.Gaussian(sigma=0.1),
-                     grid={"beta1": [0.0, 0.5]}, steps=5)
-    plan, _ = build_plan(prob, optimizers.Adam(), noise=noise.Gaussian(sigma=0.1), steps=5)
-    assert kernel_for(plan.groups[0].spec) == kernel_for(plan.groups[0].spec)
+    kw = dict(noise=noise.Gaussian(sigma=0.1), steps=5)
+    optsim.sweep(prob, optimizers.Adam(lr=0.1, beta2=0.9), grid={"beta1": [0.0, 0.5]}, **kw)
+    start = len(KERNEL_LOG)
+    for lr, b2 in ((0.01, 0.99), (0.3, 0.5)):  # new values, and a grid over other values
+        optsim.sweep(prob, optimizers.Adam(lr=lr, beta2=b2), grid={"beta1": [0.2, 0.7, 0.9]}, **kw)
+    optsim.sweep(prob, optimizers.Adam(), grid={"lr": [1e-3, 1e-2], "eps": [1e-8, 1e-3]}, **kw)
+    assert KERNEL_LOG[start:] == [], "new hyperparameter values compiled or loaded code"
     assert len(_driver.run.signatures) == 1
 
 

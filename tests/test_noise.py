@@ -1,7 +1,7 @@
 """Gradient-noise models: exact oracles, statistics, common random numbers, validation.
 
 The engine's trajectories are compared bit for bit (to 1e-12 relative) with the
-plain-Python oracles of ``reference_noise.py``, which draw from the same streams.  To
+plain-Python oracles of ``reference/noise.py``, which draw from the same streams.  To
 keep compilation to two kernels, every Quadratic test runs the same stack of the five
 transform models (neutral settings for the ones not under test), and every minibatch
 test runs ``[Minibatch, StudentT]`` on the toy least-squares problem.
@@ -23,7 +23,7 @@ from optsim.noise.spikes import MODES
 from optsim.optimizers import SGD
 from optsim.problems import Quadratic
 
-import reference_noise as ref
+from reference import noise as ref
 from toy_problems import ToyLeastSquares, toy_ls_batch_value_and_grad, toy_ls_value_and_grad
 
 SEED = 12345

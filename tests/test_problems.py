@@ -10,7 +10,7 @@ import optsim
 from optsim import _rng, noise, optimizers, problems, registry
 from optsim._components import ParameterError
 
-import reference_problems as ref
+from reference import problems as ref
 
 
 def _rng_state(stream=0):

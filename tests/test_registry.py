@@ -11,8 +11,7 @@ import pytest
 import optsim
 from optsim import noise, optimizers, problems, registry
 from optsim.engine import _driver
-from optsim.engine.codegen import kernel_for
-from optsim.sweep import build_plan
+from optsim.engine.codegen import KERNEL_LOG
 
 OPTIMIZERS = sorted(registry.components("optimizer"))
 SCHEDULES = sorted(registry.components("schedule"))
@@ -49,11 +48,11 @@ def test_every_optimizer_is_reproducible_and_compiles_once(name):
     kw = dict(noise=noise.Gaussian(sigma=0.3), grid={"lr": [1e-4, 1e-3]}, replicates=3, steps=40,
               record=("loss", "params", "eff_lr", "state_norm"))
     a = optsim.sweep(prob, cls(), **kw)
+    start = len(KERNEL_LOG)
     b = optsim.sweep(prob, cls(lr=0.05), threads=1, chunk_size=2, **kw)
+    assert KERNEL_LOG[start:] == [], f"{name}: a second sweep with other values compiled or loaded code"
     np.testing.assert_array_equal(a.params.values, b.params.values)
     assert np.all(np.isfinite(a.eff_lr.isel(step=slice(1, None)).values) | a.diverged.values[..., None, None])
-    plan, _ = build_plan(prob, cls(), noise=noise.Gaussian(sigma=0.3), steps=40)
-    assert kernel_for(plan.groups[0].spec) == kernel_for(plan.groups[0].spec)
     assert len(_driver.run.signatures) == 1  # one compiled loop for every sweep
 
 
@@ -96,3 +95,39 @@ def test_every_noise_model_runs(name):
     prob = problems.LinearRegression() if model.kind == "minibatch" else problems.Quadratic(curvatures=[1.0, 3.0])
     ds = optsim.sweep(prob, optimizers.SGD(lr=1e-2), noise=model, replicates=2, steps=20, record_every=10)
     assert np.isfinite(ds.loss.values).all()
+
+
+def _defined_components():
+    """(role, module, class) of every class with a ``name`` defined in a module of a role's
+    subpackage and deriving from the role's base class."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from optsim import _roles
+
+    bases = {"optimizer": _roles.Optimizer, "schedule": _roles.Schedule, "problem": _roles.Problem,
+             "noise": _roles.Noise}
+    out = []
+    for role, base in bases.items():
+        pkg = registry._module(role)
+        for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+            mod = importlib.import_module(info.name)
+            for _, cls in inspect.getmembers(mod, inspect.isclass):
+                if (cls.__module__ == mod.__name__ and issubclass(cls, base) and cls is not base
+                        and not cls.__name__.startswith("_") and cls.__dict__.get("name")):
+                    out.append((role, mod.__name__, cls))
+    return out
+
+
+def test_every_component_is_exported_and_registered():
+    defined = _defined_components()
+    assert {role for role, _, _ in defined} == set(registry.ROLES)
+    missing = []
+    for role, module, cls in defined:
+        pkg = registry._module(role)
+        if cls.__name__ not in getattr(pkg, "__all__", ()) or getattr(pkg, cls.__name__, None) is not cls:
+            missing.append(f"{module}.{cls.__name__} is not exported from {pkg.__name__} (__all__)")
+        elif registry.components(role).get(cls.name) is not cls:
+            missing.append(f"{module}.{cls.__name__} is not registered as {role} {cls.name!r}")
+    assert not missing, "\n".join(missing)

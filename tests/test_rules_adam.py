@@ -22,8 +22,10 @@ from optsim.optimizers.radam import RAdam, radam_rect, radam_rho, radam_step
 from optsim.optimizers.swats import SWATS
 from optsim.problems.quadratic import rotation_matrix
 
-import reference as ref
-import reference_rules_adam as rr
+from reference import rules as rr
+from reference.loops import run, run_open
+from reference.problems import ReplayGradients, quadratic as quadratic_gradient
+from reference.schedules import step_lr
 
 X0 = [1.0, -0.5, 0.25]
 CENTER = [0.1, 0.2, -0.3]
@@ -37,7 +39,7 @@ def quadratic():
 
 def quadratic_oracle():
     q = rotation_matrix(3, None, 3)
-    return ref.quadratic_grad((q * H_DIAG) @ q.T, np.array(CENTER))
+    return quadratic_gradient((q * H_DIAG) @ q.T, np.array(CENTER))
 
 
 def gradient_sequence(steps=STEPS, seed=7):
@@ -176,7 +178,7 @@ def test_closed_loop_matches_oracle(name):
     grad, loss = quadratic_oracle()
     errs = {}
     for i, kw in enumerate(cases):
-        xs, _ = ref.run(oracle(**kw), grad, loss, X0, STEPS, kw["lr"])
+        xs, _ = run(oracle(**kw), grad, loss, X0, STEPS, kw["lr"])
         errs[i] = relerr(got[i], xs)
     bad = {str(cases[i]): e for i, e in errs.items() if not e <= 1e-12}
     assert not bad, bad
@@ -186,10 +188,10 @@ def test_closed_loop_matches_oracle(name):
 def test_open_loop_matches_oracle(name):
     cls, oracle, cases = CASES[name]
     G = gradient_sequence()
-    got = sweep_cases(cls(), cases, rr.GradientSequence(grads=G, x0=X0))
+    got = sweep_cases(cls(), cases, ReplayGradients(grads=G, x0=X0))
     bad = {}
     for i, kw in enumerate(cases):
-        xs = rr.run_open_loop(oracle(**kw), G, X0, kw["lr"])
+        xs = run_open(oracle(**kw), G, X0, kw["lr"])
         e = relerr(got[i], xs)
         if not e <= 1e-12:
             bad[str(kw)] = e
@@ -211,14 +213,14 @@ def test_schedule_multiplier_forms_follow_the_schedule(cls, oracle, cases):
     got = sweep_cases(cls(), cases, quadratic(), schedule=sched)
     grad, loss = quadratic_oracle()
     for i, kw in enumerate(cases):
-        xs, _ = ref.run(oracle(**kw), grad, loss, X0, STEPS, kw["lr"], schedule=ref.step_lr(30, 0.5))
+        xs, _ = run(oracle(**kw), grad, loss, X0, STEPS, kw["lr"], schedule=step_lr(30, 0.5))
         assert relerr(got[i], xs) <= 1e-12, kw
 
 
 def test_adamw_forms_differ_by_the_lr_factor():
     """With g = 0 the parameters only decay: (1 - lr wd)^T (torch) versus (1 - wd)^T (paper) at constant lr."""
     G = np.zeros((20, 3))
-    prob = rr.GradientSequence(grads=G, x0=X0)
+    prob = ReplayGradients(grads=G, x0=X0)
     out = sweep_cases(AdamW(lr=0.1, weight_decay=0.01), [dict(decay_scaling="lr"), dict(decay_scaling="multiplier")],
                       prob, steps=20)
     np.testing.assert_allclose(out[0][-1], np.array(X0) * (1 - 0.1 * 0.01) ** 20, rtol=1e-13)
@@ -376,7 +378,7 @@ def test_amsgrad_torch_and_optax_forms_really_differ():
 
 def first_steps(opt, grads, x0, steps=None):
     G = np.atleast_2d(np.asarray(grads, float))
-    prob = rr.GradientSequence(grads=G, x0=x0)
+    prob = ReplayGradients(grads=G, x0=x0)
     steps = steps or G.shape[0]
     ds = optsim.sweep(prob, opt, steps=steps, record_every=1, record=("params",))
     de = optsim.sweep(prob, opt, steps=steps, record_every=1, record=("eff_lr",))
@@ -444,7 +446,7 @@ def test_radam_first_rectified_step(threshold, first):
     lr = 0.1
     G = np.ones((8, 1))
     out = sweep_cases(RAdam(lr=lr, eps=0.0, threshold=threshold), [dict(below="sgd"), dict(below="none")],
-                      rr.GradientSequence(grads=G, x0=[0.0]), steps=8)
+                      ReplayGradients(grads=G, x0=[0.0]), steps=8)
     for case, below_step in ((0, lr), (1, 0.0)):
         steps = -np.diff(out[case][:, 0])
         np.testing.assert_allclose(steps[: first - 1], below_step, rtol=1e-12, atol=0)
@@ -478,7 +480,7 @@ def test_swats_switches_and_then_steps_at_lambda():
     opt = SWATS(lr=0.01, eps=1e-4)
     x, eff = first_steps(opt, G, [0.0, 0.0])
     oracle = rr.SWATSRef(lr=0.01, eps=1e-4)
-    xs = rr.run_open_loop(oracle, G, [0.0, 0.0], 0.01)
+    xs = run_open(oracle, G, [0.0, 0.0], 0.01)
     assert relerr(x, xs) <= 1e-12
     k, Lam = oracle.switch_step, oracle.Lambda
     assert k == 7 and 0.005 < Lam < 0.01
@@ -496,7 +498,7 @@ def test_swats_switch_on_the_quadratic_and_none_with_the_paper_eps():
     for kw, switches in ((dict(lr=0.001, eps=1e-6), True), (dict(lr=0.01, eps=1e-9), False)):
         ds = optsim.sweep(quadratic(), SWATS(**kw), steps=300, record_every=1, record=("eff_lr",))
         o = rr.SWATSRef(**kw)
-        ref.run(o, grad, loss, X0, 300, kw["lr"])
+        run(o, grad, loss, X0, 300, kw["lr"])
         eff = ds.eff_lr.values[0]
         assert (o.switch_step is not None) == switches
         if switches:
@@ -589,6 +591,6 @@ def test_amsgrad_paper_form_is_reddi_algorithm_2():
     G = gradient_sequence()
     G[0] = np.abs(G[0]) + 0.1  # no zero denominators at eps = 0
     kw = dict(lr=0.01, beta1=0.9, beta2=0.99)
-    got = sweep_cases(AMSGrad(), [dict(kw, eps=0.0, form="paper")], rr.GradientSequence(grads=G, x0=X0))[0]
-    xs = rr.run_open_loop(rr.PaperAMSGradRef(**kw), G, X0, 0.01)
+    got = sweep_cases(AMSGrad(), [dict(kw, eps=0.0, form="paper")], ReplayGradients(grads=G, x0=X0))[0]
+    xs = run_open(rr.AMSGradRef("paper", eps=0.0, **kw), G, X0, 0.01)
     assert relerr(got, xs) <= 1e-12

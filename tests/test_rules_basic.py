@@ -3,7 +3,7 @@ PyTorch, optax and the lectures' numbers.
 
 Each rule runs in one sweep over all its option sets (a zipped grid axis, so one compiled
 kernel per rule and problem), closed loop on a rotated quadratic and open loop on a replayed
-gradient sequence; the oracles are in ``reference_rules_basic``.
+gradient sequence; the oracles are in ``reference.rules``.
 """
 
 import math
@@ -20,7 +20,9 @@ from optsim.optimizers.nag import NAG
 from optsim.optimizers.rmsprop import RMSprop
 from optsim.optimizers.sgd import SGD
 
-import reference_rules_basic as ref
+from reference import rules as ref
+from reference.loops import positions, run_open
+from reference.problems import ReplayGradients
 
 X0 = np.array([1.0, -0.5, 0.25])
 CENTER = np.array([0.1, 0.2, -0.3])
@@ -49,7 +51,7 @@ def _replay_grads():
 
 REPLAY_G = _replay_grads()
 REPLAY_X0 = np.array([0.3, -0.2, 0.1])
-REPLAY = ref.ReplayGradients(grads=REPLAY_G, x0=REPLAY_X0)
+REPLAY = ReplayGradients(grads=REPLAY_G, x0=REPLAY_X0)
 
 
 def assert_close(a, b, rtol=1e-12):
@@ -147,7 +149,7 @@ RULE_IDS = [cls.name for cls, _, _ in RULES]
 def test_closed_loop_matches_oracle(cls, cases, oracle):
     got = sweep_cases(cls, cases).params.values[:, 0]
     for case, xs in zip(cases, got):
-        want = ref.run(oracle(**oracle_kwargs(case)), quad_grad, X0, STEPS, case["lr"])
+        want = positions(oracle(**oracle_kwargs(case)), quad_grad, X0, STEPS, case["lr"])
         assert np.all(np.isfinite(want))
         assert_close(xs, want)
 
@@ -157,7 +159,7 @@ def test_open_loop_matches_oracle(cls, cases, oracle):
     ds = sweep_cases(cls, cases, problem=REPLAY, record=("params", "eff_lr"))
     for c, case in enumerate(cases):
         rule = oracle(**oracle_kwargs(case))
-        want = ref.run_open(rule, REPLAY_G, REPLAY_X0, case["lr"])
+        want = run_open(rule, REPLAY_G, REPLAY_X0, case["lr"])
         assert_close(ds.params.values[c, 0], want)
         if hasattr(rule, "eff_lr"):  # after the last update
             assert_close(ds.eff_lr.values[c, 0, -1][None], rule.eff_lr(STEPS, case["lr"])[None])
@@ -169,7 +171,7 @@ def test_rmsprop_bias_correction_is_pow_to_the_bit():
     cases = [c for c in RMSPROP_CASES if c.get("bias_correction")]
     got = sweep_cases(RMSprop, cases).params.values[:, 0]
     for case, xs in zip(cases, got):
-        want = ref.run(ref.RMSpropRef(**oracle_kwargs(case)), quad_grad, X0, STEPS, case["lr"])
+        want = positions(ref.RMSpropRef(**oracle_kwargs(case)), quad_grad, X0, STEPS, case["lr"])
         np.testing.assert_array_equal(xs, want)
 
 
@@ -194,7 +196,7 @@ def test_momentum_forms_under_a_schedule():
              for f in ("torch", "lr_inside", "ema") for n in (False, True)]
     got = sweep_cases(SGD, cases, schedule=SCHEDULE).params.values[:, 0]
     for case, xs in zip(cases, got):
-        want = ref.run(ref.SGDRef(**oracle_kwargs(case)), quad_grad, X0, STEPS, case["lr"], schedule=step_lr)
+        want = positions(ref.SGDRef(**oracle_kwargs(case)), quad_grad, X0, STEPS, case["lr"], schedule=step_lr)
         assert_close(xs, want)
     # lr outside vs inside the buffer: equal until the first decay (k = 30), then apart
     assert_close(got[2][:31], got[0][:31], rtol=1e-13)
@@ -206,7 +208,7 @@ def test_rmsprop_momentum_forms_under_a_schedule():
              for f in ("torch", "lr_inside") for n in (False, True)]
     got = sweep_cases(RMSprop, cases, schedule=SCHEDULE).params.values[:, 0]
     for case, xs in zip(cases, got):
-        want = ref.run(ref.RMSpropRef(**oracle_kwargs(case)), quad_grad, X0, STEPS, case["lr"], schedule=step_lr)
+        want = positions(ref.RMSpropRef(**oracle_kwargs(case)), quad_grad, X0, STEPS, case["lr"], schedule=step_lr)
         assert_close(xs, want)
     assert np.max(np.abs(got[2][31:] - got[0][31:])) > 1e-6
 
@@ -228,7 +230,7 @@ def test_nag_lookahead_points_are_sgd_nesterov_params():
         # the true iterate is not the look-ahead point
         assert np.max(np.abs(w[1:] - y[1:])) > 1e-4
         # and the torch buffer is u / lr
-        assert_close(sgd.params.values[c, 0], ref.run(ref.SGDRef(nesterov=True, **oracle_kwargs(case)),
+        assert_close(sgd.params.values[c, 0], positions(ref.SGDRef(nesterov=True, **oracle_kwargs(case)),
                                                       quad_grad, X0, STEPS, case["lr"]))
 
 
@@ -246,7 +248,7 @@ def test_nag_lecture_first_steps():
 
 def test_nag_records_the_true_iterate_and_look_ahead_gradient_norm():
     ds = optsim.sweep(PROBLEM, NAG(lr=0.01, momentum=0.9), steps=3, record_every=1, record=("params", "loss"))
-    xs = ref.run(ref.NAGRef(momentum=0.9), quad_grad, X0, 3, 0.01)
+    xs = positions(ref.NAGRef(momentum=0.9), quad_grad, X0, 3, 0.01)
     f = [0.5 * (x - CENTER) @ H @ (x - CENTER) for x in xs]
     np.testing.assert_allclose(ds.loss.values[0], f, rtol=1e-13)
 
@@ -257,7 +259,7 @@ def test_nag_records_the_true_iterate_and_look_ahead_gradient_norm():
 def test_adagrad_lecture_effective_learning_rates():
     """Lecture 002: eta_0 = 0.1; v_0^w = 0.019 gives 0.1/sqrt(0.019) = 0.72, and
     grad b_0 = -9.19 (v_0^b = 84.45) gives 0.1/sqrt(84.45) = 0.01."""
-    prob = ref.ReplayGradients(grads=[[math.sqrt(0.019), -9.19]], x0=[-2.0, -2.0])
+    prob = ReplayGradients(grads=[[math.sqrt(0.019), -9.19]], x0=[-2.0, -2.0])
     ds = optsim.sweep(prob, Adagrad(lr=0.1, eps=1e-8), grid={"eps_inside": [True, False]},
                       steps=1, record_every=1, record=("eff_lr", "params"))
     eff = ds.eff_lr.values[:, 0, 1]
@@ -270,7 +272,7 @@ def test_adagrad_lecture_effective_learning_rates():
 
 def test_adadelta_lecture_first_step():
     """Lecture 002 (eps = 1e-6, beta = 0.9): at a steep start Delta w_0 ~= -3.16 sqrt(eps)."""
-    prob = ref.ReplayGradients(grads=[[100.0]], x0=[0.0])
+    prob = ReplayGradients(grads=[[100.0]], x0=[0.0])
     ds = optsim.sweep(prob, Adadelta(lr=1.0, rho=0.9, eps=1e-6), steps=1, record_every=1, record=("params", "eff_lr"))
     dw = ds.params.values[0, 1, 0]
     assert round(dw / math.sqrt(1e-6), 2) == -3.16
@@ -279,7 +281,7 @@ def test_adadelta_lecture_first_step():
 
 def test_rmsprop_lecture_flat_region_learning_rate():
     """Lecture 002: with eta = 0.05, eps = 1e-4 and v = 0 the effective lr is 0.05/sqrt(1e-4) = 5."""
-    prob = ref.ReplayGradients(grads=[[0.0, 1.0]], x0=[0.0, 0.0])
+    prob = ReplayGradients(grads=[[0.0, 1.0]], x0=[0.0, 0.0])
     ds = optsim.sweep(prob, RMSprop(lr=0.05, eps=1e-4, eps_inside=True, alpha=0.5), steps=1,
                       record_every=1, record=("eff_lr",))
     np.testing.assert_allclose(ds.eff_lr.values[0, 1], [5.0, 0.05 / math.sqrt(0.5 + 1e-4)], rtol=1e-14)

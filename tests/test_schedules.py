@@ -11,7 +11,7 @@ from optsim import optimizers, problems, schedules
 from optsim._components import ParameterError
 from optsim.problems.replay import Replay
 
-import reference_schedules as rs
+from reference import schedules as rs
 
 BASE = 0.1
 

@@ -15,6 +15,8 @@ from optsim.engine.codegen import STREAMS
 from optsim.noise import AlphaStable, CurvatureScaled, Gaussian, Multiplicative, Spikes, StudentT
 from optsim.noise.spikes import MODES
 
+from .problems import least_squares_grad, quadratic_grad  # noqa: F401 (the gradients the tests perturb)
+
 
 def apply_noise(model, g, x, t, ndata, rng):
     """The observed gradient: ``g`` changed in place by ``model`` (one step)."""
@@ -84,40 +86,6 @@ def sample_batch(model, perm, state, rng):
     out = perm[pos:pos + nb]
     state["pos"] = pos + nb
     return out
-
-
-def quadratic_grad(data, x):
-    """The Quadratic problem's exact gradient, in the kernel's order of operations."""
-    h, H, c = data
-    d = len(x)
-    g = np.empty(d)
-    if H.shape[0] == 0:
-        for i in range(d):
-            g[i] = h[i] * (x[i] - c[i])
-    else:
-        for i in range(d):
-            s = 0.0
-            for j in range(d):
-                s += H[i, j] * (x[j] - c[j])
-            g[i] = s
-    return g
-
-
-def least_squares_grad(data, x, rows):
-    """The ToyLeastSquares gradient over ``rows``, in the kernel's order of operations."""
-    A, b = data[0], data[1]
-    d = len(x)
-    g = np.zeros(d)
-    for r in rows:
-        res = -b[r]
-        for i in range(d):
-            res += A[r, i] * x[i]
-        for i in range(d):
-            g[i] += res * A[r, i]
-    inv = 1.0 / len(rows)
-    for i in range(d):
-        g[i] *= inv
-    return g
 
 
 def sgd_trajectory(problem, noises, lr, steps, seed, replicate=0, cell=0, grad=None):

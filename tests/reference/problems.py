@@ -1,13 +1,65 @@
-"""Plain NumPy oracles of the problems' loss formulas, written from the docstrings' formulas.
+"""Plain NumPy oracles of the problems, written from the docstrings' formulas.
 
-Each takes the point ``x`` and the problem (for its parameters and data) and returns the
-loss; the tests compare them with the jitted objectives and differentiate them
-numerically.
+Each loss function takes the point ``x`` and the problem (for its parameters and data) and
+returns the loss; the tests compare them with the jitted objectives and differentiate them
+numerically.  Also here: the quadratic's gradient (:func:`quadratic`, and
+:func:`quadratic_grad` in the kernel's order of operations), the least-squares gradient,
+the NQM's second-moment recursion, and :class:`ReplayGradients`, the test problem that
+replays a fixed gradient sequence (open-loop comparisons of the rules).
 """
 
 import math
 
 import numpy as np
+from numba import njit
+
+from optsim._components import Param
+from optsim._roles import Problem
+
+
+# -- the quadratic and least squares: gradients ----------------------------------------------
+
+
+def quadratic(H, c):
+    """``(grad, loss)`` of ``(x - c)^T H (x - c) / 2`` for a dense ``H``."""
+    return lambda x: H @ (x - c), lambda x: 0.5 * (x - c) @ H @ (x - c)
+
+
+def quadratic_grad(data, x):
+    """The Quadratic problem's exact gradient, in the kernel's order of operations."""
+    h, H, c = data
+    d = len(x)
+    g = np.empty(d)
+    if H.shape[0] == 0:
+        for i in range(d):
+            g[i] = h[i] * (x[i] - c[i])
+    else:
+        for i in range(d):
+            s = 0.0
+            for j in range(d):
+                s += H[i, j] * (x[j] - c[j])
+            g[i] = s
+    return g
+
+
+def least_squares_grad(data, x, rows):
+    """The ToyLeastSquares gradient over ``rows``, in the kernel's order of operations."""
+    A, b = data[0], data[1]
+    d = len(x)
+    g = np.zeros(d)
+    for r in rows:
+        res = -b[r]
+        for i in range(d):
+            res += A[r, i] * x[i]
+        for i in range(d):
+            g[i] += res * A[r, i]
+    inv = 1.0 / len(rows)
+    for i in range(d):
+        g[i] *= inv
+    return g
+
+
+# -- loss formulas ------------------------------------------------------------------------------
 
 
 def rosenbrock(x, p):
@@ -134,3 +186,49 @@ def nqm_sgd_recursion(h, steps, lr, batch_size, momentum=0.0):
             curve.append(x2)
         out.append(0.5 * hi * np.array(curve))
     return np.sum(out, axis=0)
+
+
+# -- a problem that replays recorded gradients -------------------------------------------
+# (independent of optsim.problems.Replay, which tests/test_replay.py checks against these
+# oracles; past the end of the sequence it repeats the last gradient)
+
+
+@njit(cache=True)
+def replay_value_and_grad(x, g, t, pp, data, rng):
+    G = data[0]
+    k = min(t, G.shape[0] - 1)
+    for i in range(x.shape[0]):
+        g[i] = G[k, i]
+    return 0.0
+
+
+@njit(cache=True)
+def replay_objective(x, pp, data):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i] * x[i]
+    return 0.5 * s
+
+
+class ReplayGradients(Problem):
+    """Update ``k`` (0-based) sees ``grads[k]`` whatever the parameters are (open loop).
+
+    The recorded loss is ``|x|^2 / 2`` (only for display); the observed loss is 0, so a
+    replayed run never counts as diverged.
+    """
+
+    name = "replay_gradients"
+    params = (
+        Param("grads", None, "gradients, one row per update (steps x d)", kind="array", dynamic=False),
+        Param("x0", None, "starting point (default 0)", kind="array", dynamic=False, none_ok=True),
+    )
+    kernels = {"value_and_grad": replay_value_and_grad, "objective": replay_objective}
+
+    def dimension(self):
+        return np.atleast_2d(self.grads).shape[1]
+
+    def start_point(self):
+        return np.zeros(self.dimension()) if self.x0 is None else np.asarray(self.x0, float).ravel().copy()
+
+    def data(self):
+        return (np.ascontiguousarray(np.atleast_2d(self.grads), dtype=np.float64),)

@@ -1,70 +1,155 @@
-"""NumPy oracles for the Adam family, one trajectory at a time, written from the formulas in
-REFERENCE_RULES.md (sections 5-8, 10) and PAPERS.md (sections 2, 3a, 4, 6) and lecture 002.
+"""Plain-NumPy oracles of the update rules, one class per rule, one trajectory at a time.
 
-Each oracle has ``step(x, g, t, lr) -> new x`` (t 1-based, lr the scheduled rate) so that it
-plugs into :func:`reference.run`.  Also here: :class:`GradientSequence`, a test problem whose
-gradient at update k is row k of a fixed matrix, for open-loop comparisons.
+Each is written directly from the formulas of REFERENCE_RULES.md and PAPERS.md (PyTorch,
+optax, Keras, the papers and the lectures), never from optsim's kernels, and has
+``step(x, g, t, lr) -> new x`` (``t`` 1-based, ``lr`` the scheduled rate) so that it plugs
+into :mod:`reference.loops`.  A rule with a look-ahead point also has ``lookahead(x)``;
+one with an effective learning rate, ``eff_lr(t, lr)`` (after the last step).
 """
 
 import math
 
 import numpy as np
-from numba import njit
 
-from optsim._components import Param
-from optsim._roles import Problem
+# -- SGD (all momentum forms), NAG, Adagrad, RMSprop, Adadelta, Lion -------------------------
 
 
-# -- the open-loop problem ------------------------------------------------------------------
+class SGDRef:
+    """torch SGD (momentum buffer without dampening on its first step, lr outside it), the
+    'lr_inside' form (Keras, the lecture's V_t) and the 'ema' form.  ``lr`` is accepted and
+    ignored: the rate is the one handed to :meth:`step`."""
+
+    def __init__(self, lr=None, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False,
+                 momentum_form="torch"):
+        self.mu, self.tau, self.wd = momentum, dampening, weight_decay
+        self.nesterov, self.maximize, self.form = nesterov, maximize, momentum_form
+        self.buf = None
+
+    def step(self, x, g, t, lr):
+        g = (-g if self.maximize else g) + self.wd * x
+        mu = self.mu
+        if mu == 0:
+            return x - lr * g
+        if self.form == "torch":
+            self.buf = g.copy() if self.buf is None else mu * self.buf + (1 - self.tau) * g
+            return x - lr * (g + mu * self.buf if self.nesterov else self.buf)
+        if self.form == "lr_inside":
+            self.buf = lr * g if self.buf is None else mu * self.buf + (1 - self.tau) * (lr * g)
+            return x - (lr * g + mu * self.buf if self.nesterov else self.buf)
+        # ema
+        prev = np.zeros_like(x) if self.buf is None else self.buf
+        self.buf = mu * prev + (1 - mu) * g
+        return x - lr * ((1 - mu) * g + mu * self.buf if self.nesterov else self.buf)
 
 
-@njit(cache=True)
-def seq_value_and_grad(x, g, t, pp, data):
-    G = data[0]
-    k = min(t, G.shape[0] - 1)
-    for i in range(x.shape[0]):
-        g[i] = G[k, i]
-    return 0.0
+class NAGRef:
+    """Lecture 002: u_t = gamma u_{t-1} + eta grad(w_t - gamma u_{t-1}); w_{t+1} = w_t - u_t."""
+
+    def __init__(self, momentum=0.9, weight_decay=0.0, maximize=False):
+        self.gamma, self.wd, self.maximize = momentum, weight_decay, maximize
+        self.u = None
+
+    def lookahead(self, x):
+        return x if self.u is None else x - self.gamma * self.u
+
+    def step(self, x, g, t, lr):
+        y = self.lookahead(x)
+        g = (-g if self.maximize else g) + self.wd * y
+        self.u = (0.0 if self.u is None else self.gamma * self.u) + lr * g
+        return x - self.u
 
 
-@njit(cache=True)
-def seq_value_and_grad_rng(x, g, t, pp, data, rng):
-    return seq_value_and_grad(x, g, t, pp, data)
+class AdagradRef:
+    def __init__(self, lr_decay=0.0, weight_decay=0.0, eps=1e-10, initial_accumulator_value=0.0,
+                 maximize=False, eps_inside=False):
+        self.decay, self.wd, self.eps, self.s0 = lr_decay, weight_decay, eps, initial_accumulator_value
+        self.maximize, self.inside = maximize, eps_inside
+        self.sum = None
+
+    def step(self, x, g, t, lr):
+        g = (-g if self.maximize else g) + self.wd * x
+        if self.sum is None:
+            self.sum = np.full_like(x, self.s0)
+        self.sum = self.sum + g * g
+        clr = lr / (1 + (t - 1) * self.decay)
+        if self.inside:  # optax: where(sum > 0, rsqrt(sum + eps), 0) * g
+            scale = np.where(self.sum > 0, 1 / np.sqrt(self.sum + self.eps), 0.0)
+            return x - clr * (g * scale)
+        return x - clr * g / (np.sqrt(self.sum) + self.eps)
+
+    def eff_lr(self, t, lr):
+        clr = lr / (1 + (t - 1) * self.decay)
+        if self.inside:
+            return clr * np.where(self.sum > 0, 1 / np.sqrt(self.sum + self.eps), 0.0)
+        return clr / (np.sqrt(self.sum) + self.eps)
 
 
-@njit(cache=True)
-def seq_objective(x, pp, data):
-    return 0.0
+class RMSpropRef:
+    def __init__(self, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False,
+                 eps_inside=False, momentum_form="torch", nesterov=False, bias_correction=False,
+                 initial_scale=0.0):
+        self.alpha, self.eps, self.wd, self.mu = alpha, eps, weight_decay, momentum
+        self.centered, self.maximize, self.inside = centered, maximize, eps_inside
+        self.form, self.nesterov, self.bc, self.v0 = momentum_form, nesterov, bias_correction, initial_scale
+        self.v = None
+
+    def step(self, x, g, t, lr):
+        g = (-g if self.maximize else g) + self.wd * x
+        if self.v is None:
+            self.v = np.full_like(x, self.v0)
+            self.ga = np.zeros_like(x)
+            self.buf = np.zeros_like(x)
+        a = self.alpha
+        self.v = a * self.v + (1 - a) * g * g
+        self.ga = a * self.ga + (1 - a) * g
+        c = 1 - a**t if self.bc else 1.0
+        var = self.v / c - ((self.ga / c) ** 2 if self.centered else 0.0)
+        den = np.sqrt(var + self.eps) if self.inside else np.sqrt(var) + self.eps
+        self.den = den
+        u = g / den
+        if self.mu > 0:
+            if self.form == "torch":
+                self.buf = self.mu * self.buf + u
+                return x - lr * (u + self.mu * self.buf if self.nesterov else self.buf)
+            self.buf = self.mu * self.buf + lr * u
+            return x - (lr * u + self.mu * self.buf if self.nesterov else self.buf)
+        return x - lr * u
+
+    def eff_lr(self, t, lr):
+        return lr / self.den
 
 
-class GradientSequence(Problem):
-    """The gradient at update k (0-based) is ``grads[k]`` whatever x is; the loss is 0."""
+class AdadeltaRef:
+    def __init__(self, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False):
+        self.rho, self.eps, self.wd, self.maximize = rho, eps, weight_decay, maximize
+        self.v = None
 
-    name = "gradient_sequence"
-    params = (
-        Param("grads", None, "gradients, one row per update", kind="array", dynamic=False),
-        Param("x0", None, "starting point", kind="array", dynamic=False),
-    )
-    kernels = {"value_and_grad": seq_value_and_grad_rng, "objective": seq_objective}
+    def step(self, x, g, t, lr):
+        g = (-g if self.maximize else g) + self.wd * x
+        if self.v is None:
+            self.v, self.u = np.zeros_like(x), np.zeros_like(x)
+        r = self.rho
+        self.v = r * self.v + (1 - r) * g * g
+        self.ratio = np.sqrt(self.u + self.eps) / np.sqrt(self.v + self.eps)
+        d = self.ratio * g
+        self.u = r * self.u + (1 - r) * d * d
+        return x - lr * d
 
-    def dimension(self):
-        return np.atleast_2d(self.grads).shape[1]
-
-    def start_point(self):
-        return np.asarray(self.x0, float).ravel().copy()
-
-    def data(self):
-        return (np.ascontiguousarray(np.atleast_2d(self.grads), dtype=float),)
+    def eff_lr(self, t, lr):
+        return lr * self.ratio
 
 
-def run_open_loop(rule, grads, x0, lr, schedule=None):
-    """Parameters after each update (rows 0..len(grads)) for a fixed gradient sequence."""
-    x = np.array(x0, float)
-    xs = [x.copy()]
-    for k, g in enumerate(np.asarray(grads, float)):
-        x = rule.step(x, g.copy(), k + 1, lr if schedule is None else schedule(k, lr))
-        xs.append(x.copy())
-    return np.array(xs)
+class LionRef:
+    def __init__(self, beta1=0.9, beta2=0.99, weight_decay=1e-3):
+        self.b1, self.b2, self.wd = beta1, beta2, weight_decay
+        self.m = None
+
+    def step(self, x, g, t, lr):
+        if self.m is None:
+            self.m = np.zeros_like(x)
+        d = np.sign((1 - self.b1) * g + self.b1 * self.m)
+        self.m = (1 - self.b2) * g + self.b2 * self.m
+        return x - lr * (d + self.wd * x)
 
 
 # -- shared pieces -------------------------------------------------------------------------
@@ -99,14 +184,24 @@ class _Moments:
 
 class AdamRef:
     """torch Adam/AdamW (eps on sqrt(v_hat)), Keras ('sqrt_v'), the 'inside' form; AMSGrad as max of
-    raw v (torch, Keras) or of v_hat (optax); decoupled decay times lr or times lr/base_lr."""
+    raw v (torch, Keras) or of v_hat (optax); decoupled decay times lr or times lr/base_lr.
+
+    ``order`` picks the rounding of the final step: "formula" writes it as the formula reads,
+    ``lr * m_hat / (sqrt(v_hat) + eps)``; "torch" in the order of torch's single-tensor loop,
+    ``(lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps)`` (the two agree to about 1e-16 per step).
+    ``bias_correction`` sets both ``bias_correction_m`` and ``bias_correction_v`` at once.
+    """
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
                  bias_correction_m=True, bias_correction_v=True, eps_mode="sqrt_vhat", decoupled_weight_decay=False,
-                 amsgrad_mode="max_v", decay_scaling="lr"):
+                 amsgrad_mode="max_v", decay_scaling="lr", bias_correction=None, order="formula"):
+        if bias_correction is not None:
+            bias_correction_m = bias_correction_v = bias_correction
+        if order not in ("formula", "torch") or (order == "torch" and amsgrad_mode != "max_v"):
+            raise ValueError(f"AdamRef: no order {order!r} with amsgrad_mode {amsgrad_mode!r}")
         self.base, self.eps, self.wd, self.ams, self.maximize = lr, eps, weight_decay, amsgrad, maximize
         self.bcm, self.bcv, self.eps_mode, self.decoupled = bias_correction_m, bias_correction_v, eps_mode, decoupled_weight_decay
-        self.mode, self.scaling = amsgrad_mode, decay_scaling
+        self.mode, self.scaling, self.order = amsgrad_mode, decay_scaling, order
         self.mom = _Moments(beta1, beta2)
         self.vmax = None
 
@@ -118,6 +213,17 @@ class AdamRef:
         bc2 = 1 - self.mom.b2**t if self.bcv else 1.0
         if self.vmax is None:
             self.vmax = np.zeros_like(x)
+        if self.order == "torch":
+            if self.ams:
+                self.vmax = np.maximum(self.vmax, v)
+                v = self.vmax
+            if self.eps_mode == "sqrt_vhat":
+                denom = np.sqrt(v) / math.sqrt(bc2) + self.eps
+            elif self.eps_mode == "sqrt_v":
+                denom = (np.sqrt(v) + self.eps) / math.sqrt(bc2)
+            else:
+                denom = np.sqrt(v / bc2 + self.eps)
+            return x - (lr / bc1) * m / denom
         if self.ams and self.mode == "max_vhat":
             self.vmax = np.maximum(self.vmax, v / bc2)
             vhat = self.vmax
@@ -144,19 +250,9 @@ AMSGRAD_FORMS = {
 
 
 def AMSGradRef(form="torch", **kw):
+    """AMSGrad in the four conventions; "paper" is Reddi et al.'s Algorithm 2 (no bias correction:
+    v_hat = max(v_hat, v), x -= lr m / (sqrt(v_hat) + eps))."""
     return AdamRef(amsgrad=True, **AMSGRAD_FORMS[form], **kw)
-
-
-class PaperAMSGradRef:
-    """Reddi et al. Algorithm 2 written out: v_hat = max(v_hat, v), x -= lr m / (sqrt(v_hat) + eps)."""
-
-    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=0.0):
-        self.mom, self.eps, self.vh = _Moments(beta1, beta2), eps, None
-
-    def step(self, x, g, t, lr):
-        m, v = self.mom.update(g)
-        self.vh = v.copy() if self.vh is None else np.maximum(self.vh, v)
-        return x - lr * m / (np.sqrt(self.vh) + self.eps)
 
 
 # -- section 6: AdaMax; lecture 002: MaxProp ---------------------------------------------------

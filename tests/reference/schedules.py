@@ -1,11 +1,25 @@
 """Plain-Python oracles of the learning-rate schedules, written from the libraries'
 documented formulas (torch.optim.lr_scheduler, optax.schedules, keras schedules) and the
 papers.  Each ``*_lr(k, base, ...)`` is the rate for update ``k`` (0-based: the number
-of updates already applied) when the optimizer's lr is ``base``.
+of updates already applied) when the optimizer's lr is ``base``; ``constant_lr``,
+``step_lr(...)`` and ``warmup_lr(...)`` are such functions, ready to hand to
+:mod:`reference.loops`.
 """
 
 import bisect
 import math
+
+
+def constant_lr(k, base):
+    return base
+
+
+def step_lr(step_size, gamma):
+    return lambda k, base: base * gamma ** (k // step_size)
+
+
+def warmup_lr(warmup, start=0.0, after=constant_lr):
+    return lambda k, base: after(k, base) * (start + (1 - start) * min(1.0, (k + 1) / warmup))
 
 
 def multistep_lr(k, base, milestones, gamma, convention="torch"):
