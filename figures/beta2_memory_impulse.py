@@ -48,3 +48,11 @@ def draw(results):
         ax2.axhline(1.0, color="k", lw=0.7, ls=":")
         ax2.legend(fontsize="x-small")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

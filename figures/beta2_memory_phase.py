@@ -46,3 +46,11 @@ def draw(results):
         axes[0].legend(fontsize="x-small", loc="upper left")
         fig.colorbar(mesh, ax=list(axes), label="final x (time average)", pad=0.01)
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

@@ -30,3 +30,11 @@ def draw(results):
             axes[1, j].set(xscale="log", yscale="log", xlabel="step t", ylabel="average regret $R_t/t$")
         axes[0, 0].legend(fontsize="x-small", loc="center left")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

@@ -43,3 +43,11 @@ def draw(results):
                     ax.set_title(fr"$\beta_2$={b2:g}")
         axes[0, 0].legend(fontsize="x-small", loc="lower left")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

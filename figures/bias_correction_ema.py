@@ -44,3 +44,11 @@ def draw(results):
         ax2.set(xlabel="step t", ylabel="EMA / true mean", title="EMA of observations with mean 1")
         ax2.legend(fontsize="x-small", ncol=2, loc="upper left")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

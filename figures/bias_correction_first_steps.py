@@ -53,3 +53,11 @@ def draw(results):
                 title=fr"gradients N(1, 1), $\beta_1$={b1:g}")
         ax2.legend(fontsize="x-small")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

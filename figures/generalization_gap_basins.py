@@ -64,3 +64,11 @@ def draw(results):
         fig.suptitle(f"Double well (sharp curvature 100, flat 4), noise scale {st.attrs['noise_scale']:g}, "
                      f"{n} replicates")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

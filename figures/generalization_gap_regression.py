@@ -34,3 +34,11 @@ def draw(results):
         fig.suptitle("Linear regression, 32 examples, 128 features, minibatch 4 "
                      f"({ds.sizes['replicate']} replicates)")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

@@ -48,3 +48,11 @@ def draw(results):
         ns = ", ".join(str(int(n)) for n in w["n"].values)
         fig.suptitle(f"Wilson et al. construction, full batch from 0 (n = {ns}; {w.sizes['data_seed']} draws each)")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

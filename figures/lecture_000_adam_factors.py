@@ -58,3 +58,11 @@ def draw(results):
                 title=f"update, eta = {ad.attrs['lr']:g} (max rel. difference {rel:.0e})")
         ax3.legend(fontsize="x-small", loc="center left")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

@@ -61,3 +61,11 @@ def animate(results, frames=None):
     n = ds.sizes["step"]
     return plotting.animate_paths(ds["surface"], _paths(ds), frames=frames or n, optimum=tuple(ds.attrs["optimum"]),
                                   title="deep valley: GD vs momentum")
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

@@ -78,3 +78,11 @@ def draw(results):
         zoom.set_title("zoom", fontsize=7, pad=2)
         zoom.set_xlabel("step t", fontsize=6.5, labelpad=1)
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

@@ -58,3 +58,11 @@ def draw(results):
                 title="difference (max over coordinates)", ylim=(1e-18, 1e-10))
         ax3.legend(fontsize="x-small")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

@@ -44,3 +44,11 @@ def animate(results, frames=40):
     return plotting.animate_paths(ds["surface"], {label: path(ds, label) for label in ADADELTA_METHODS},
                                   frames=frames, optimum=ds.attrs["optimum"],
                                   title="AdaDelta and RMSProp (eta0 = 0.013)")
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

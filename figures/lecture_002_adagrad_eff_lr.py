@@ -43,3 +43,11 @@ def draw(results):
         ax1.text(0.02, 0.03, f"w's rate / b's rate >= {ratio:.0f} at every step", transform=ax1.transAxes,
                  fontsize="small")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

@@ -41,3 +41,11 @@ def animate(results, frames=40):
     ds = results["adam"]
     return plotting.animate_paths(ds["surface"], {label: path(ds, label)[:200] for label in METHODS}, frames=frames,
                                   optimum=ds.attrs["optimum"], title="Adam, AdaMax, NAdam, AMSGrad")
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

@@ -49,3 +49,11 @@ def animate(results, frames=40):
     ds = results["schedules"]
     return plotting.animate_paths(ds["surface"], {label: path(ds, label)[:121] for label in METHODS}, frames=frames,
                                   optimum=ds.attrs["optimum"], styles=METHODS, title="GD near a saddle point")
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

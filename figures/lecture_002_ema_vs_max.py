@@ -43,3 +43,11 @@ def draw(results):
                             arrowprops={"arrowstyle": "->", "color": "0.3"})
         fig.suptitle("Exponential averaging (RMSProp, bias-corrected) against the max norm (MaxProp), beta = 0.999")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

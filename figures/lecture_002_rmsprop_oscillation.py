@@ -57,3 +57,11 @@ def animate(results, frames=40):
     return plotting.animate_paths(ds["surface"], {label: path(ds, label) for label in RMSPROP_METHODS},
                                   frames=frames, optimum=ds.attrs["optimum"], styles=STYLES,
                                   title="RMSProp (beta = 0.5) and AdaGrad from (-4, 4)")
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

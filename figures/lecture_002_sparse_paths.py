@@ -47,3 +47,11 @@ def animate(results, frames=40):
     return plotting.animate_paths(ds["surface"], {label: path(ds, label) for label in SPARSE_METHODS},
                                   frames=frames, optimum=ds.attrs["optimum"], figsize=(4.6, 6.0),
                                   title="GD, momentum, NAG, AdaGrad (eta = 0.1)")
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

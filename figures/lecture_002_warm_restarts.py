@@ -47,3 +47,11 @@ def draw(results):
                 title="GD on the saddle from (-2, 1e-4)")
         ax2.legend(fontsize="small", loc="lower left")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

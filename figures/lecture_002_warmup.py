@@ -27,3 +27,11 @@ def draw(results):
                title=f"Transformer schedule, d_model = {ds.attrs['d_model']:g}")
         ax.legend(fontsize="small")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

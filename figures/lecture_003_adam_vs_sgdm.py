@@ -55,3 +55,11 @@ def draw(results):
         ax3.set(title="final loss against the learning rate")
         ax3.legend(fontsize="x-small")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

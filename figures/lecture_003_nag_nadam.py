@@ -66,3 +66,11 @@ def animate(results, frames=None):
     return plotting.animate_paths(ds["surface"], paths, frames=frames or ds.sizes["step"],
                                   optimum=tuple(ds.attrs["optimum"]), styles=styles,
                                   title="SGDM, NAG, Adam, Nadam")
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

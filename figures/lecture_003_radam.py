@@ -58,3 +58,11 @@ def draw(results):
                 ylabel="largest loss / running minimum", title="rebound in the first 100 steps (median, 10-90%)")
         ax4.legend(fontsize="x-small")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

@@ -42,3 +42,11 @@ def draw(results):
                 twin.set_ylim(0, 1.35 * twin.get_ylim()[1])
             ax.legend(fontsize="x-small", loc="upper right")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

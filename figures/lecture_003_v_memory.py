@@ -51,3 +51,11 @@ def draw(results):
         ax2.set(xlabel="step t", ylabel="|step| / lr", title=f"Adam's steps (gradient 1, spike at t = {t0})")
         ax2.legend(fontsize="x-small", loc="lower right")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

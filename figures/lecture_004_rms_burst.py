@@ -63,3 +63,11 @@ def animate(results, frames=120):
                                      title="RMS adaptive rate: close, then bursts", figsize=(6.0, 4.2))
     fig.axes[0].set(**AXES)
     return fig, anim
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

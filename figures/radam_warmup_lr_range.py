@@ -34,3 +34,11 @@ def draw(results):
         fig.suptitle(f"Quadratic, condition number 100, Gaussian noise sigma=1, {int(ds.sizes['step'] and ds['step'].values[-1])} "
                      f"steps, {ds.sizes['replicate']} replicates")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

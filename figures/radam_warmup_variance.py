@@ -39,3 +39,11 @@ def draw(results):
         ax2.legend(fontsize="x-small", loc="upper left")
         fig.suptitle(f"Monte Carlo, {v.attrs['samples_per_group']} samples x {v.sizes['replicate']} groups per t")
     return fig
+
+
+if __name__ == "__main__":  # `python figures/<name>.py [--scale S]` draws it from saved results
+    import sys
+
+    from studies._runner import figure_main
+
+    sys.exit(figure_main(NAME))

@@ -86,10 +86,30 @@ def _parser():
     pp.add_argument("result", metavar="OUT.nc")
     pp.add_argument("--figure", metavar="FIG.png", help="default: next to the result, same name")
 
-    from . import studies_runner
-
-    studies_runner.add_parsers(sub)
+    research = _research()
+    if research is not None:
+        research.add_parsers(sub)
+    else:
+        for name in _RESEARCH_COMMANDS:
+            pr = sub.add_parser(name, help="(needs the research layer: pip install -e . in a clone)")
+            pr.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return p
+
+
+_RESEARCH_COMMANDS = ("study", "figures", "reproduce", "gallery")
+
+
+def _research():
+    """The research layer's runner (``studies._runner``), imported only when the command line
+    is built, never when ``optsim`` is imported; None when the research layer is absent."""
+    from .studies_runner import research_layer
+
+    try:
+        return research_layer()
+    except ModuleNotFoundError as exc:
+        if exc.name != "studies":
+            raise
+        return None
 
 
 def main(argv=None):
@@ -106,10 +126,12 @@ def main(argv=None):
             return _cmd_sweep(args)
         if args.command == "plot":
             return _cmd_plot(args)
-        if args.command in ("study", "figures", "reproduce", "gallery"):
-            from . import studies_runner
-
-            return studies_runner.dispatch(args)
+        if args.command in _RESEARCH_COMMANDS:
+            research = _research()
+            if research is None:
+                raise _Fail(f"`optsim {args.command}` runs the research studies, which are not installed: "
+                            "run `pip install -e .` in a clone of the optsim repository")
+            return research.dispatch(args)
     except BrokenPipeError:  # e.g. `optsim list | head`
         sys.stderr.close()
         return 0

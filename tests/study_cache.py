@@ -1,4 +1,5 @@
-"""Study results at the tiny scale, computed once per test process and shared by its tests."""
+"""Study results at the tiny scale, computed once per test process and shared by its tests, and
+the verdicts README states for the studies' claims."""
 
 _RESULTS = {}
 
@@ -8,3 +9,71 @@ def tiny_results(study):
     if study.NAME not in _RESULTS:
         _RESULTS[study.NAME] = study.run("tiny")
     return _RESULTS[study.NAME]
+
+
+#: For each study, the start of each claim README's "Studies" section states, with the verdict it
+#: states (True: reproduced; False: README says it is not).
+README_VERDICTS = {
+    "bias_correction": {
+        # "An EMA started at 0 is biased by 1 - beta^t"
+        "An EMA started at 0 is biased towards zero": True,
+        # "the first step is exactly lr with correction and lr(1 - beta1)/sqrt(1 - beta2) without"
+        "Adam's first step is lr sign(g_1) with bias correction": True,
+        # "Without correction, Adam's early loss blows up at large learning rates as beta2 approaches 1"
+        "Without bias correction, beta2 close to 1 leads to instabilities": True,
+    },
+    "beta2_memory": {
+        # "one large gradient is forgotten with a half-life of ln 2/(1 - beta2) steps"
+        "After one gradient spike G, v_t exceeds the spike-free value": True,
+        # "On Reddi et al.'s online and stochastic problems Adam goes to the worst point x = +1 while
+        # AMSGrad ... goes to the optimum -1"
+        "On the online 1010/-10 problem": True,
+        "On the stochastic 1010/-10 problem": True,
+    },
+    "generalization_gap": {
+        # "the adaptive methods reach sign(X^T y) with test error 1 - p while GD reaches the min-norm
+        # solution with zero error"
+        "Adam/RMSProp/AdaGrad (full batch, eps->0, w0=0) reach w ~ sign(X^T y)": True,
+        "GD and heavy-ball from 0 reach the min-norm solution": True,
+        # "heavier-tailed noise (smaller alpha) leaves the sharp basin sooner"
+        "Heavier-tailed noise (smaller alpha)": True,
+        # "SGD leaves it more often than Adam at a matched effective step"
+        "At matched effective step, SGD escapes the sharp basin more often than Adam": True,
+    },
+    "radam_warmup": {
+        # "The variance of the adaptive learning rate is huge in the first steps"
+        "Var[psi_t] is large in the first updates": True,
+        # "(and small when the gradient mean dominates)"
+        "For mu = 10 the adaptive-learning-rate variance is small": True,
+        # "and follows the scaled-inverse-chi-square model"
+        "psi_t^2 ~ Scaled-Inv-chi2(rho_t, 1/sigma^2) describes Var[psi_t]": True,
+        # "RAdam's r_t makes it nearly constant"
+        "The rectified variance Var[psi_t] r_t^2 is roughly constant": True,
+        # "and implies a warm-up close to the untuned 1/(1 - beta2) exponential one"
+        "Untuned warm-up (2/(1-beta2) linear, 1/(1-beta2) exponential) is on par with RAdam": True,
+        # "RAdam's stable learning-rate range is *not* wider than Adam's ...: the verdict says so"
+        "RAdam trains well over a wider learning-rate range than Adam": False,
+    },
+}
+
+#: The README claims the tiny scale's horizons are too short to show; tests check them on
+#: longer runs of the same study functions (and at the quick scale's settings under -m slow).
+LONGER_THAN_TINY = {
+    "beta2_memory": ("On the online 1010/-10 problem", "On the stochastic 1010/-10 problem"),
+    "generalization_gap": ("At matched effective step, SGD escapes the sharp basin more often than Adam",),
+}
+
+
+def assert_readme_verdicts(name, rows, only=None):
+    """Every README claim of study ``name`` (those in ``only``, or all but :data:`LONGER_THAN_TINY`)
+    has exactly one verdict row, whose ``reproduced`` is the verdict README states."""
+    claims = README_VERDICTS[name]
+    chosen = only if only is not None else [c for c in claims if c not in LONGER_THAN_TINY.get(name, ())]
+    assert chosen
+    for claim in chosen:
+        matching = [r for r in rows if r["claim"].startswith(claim)]
+        assert len(matching) == 1, f"{name}: {len(matching)} verdict rows start with {claim!r}"
+        row = matching[0]
+        assert bool(row["reproduced"]) is claims[claim], (
+            f"{name}: README states {claim!r} as {'reproduced' if claims[claim] else 'not reproduced'}; "
+            f"measured {row['measured']}")

@@ -1,14 +1,19 @@
-"""The studies framework (optsim.studies_runner) and the bias_correction and beta2_memory studies."""
+"""The studies framework (studies._runner, also reached as optsim.studies_runner) and the
+bias_correction and beta2_memory studies."""
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from study_cache import LONGER_THAN_TINY, assert_readme_verdicts, tiny_results
 
 from optsim import studies_runner as sr
 from optsim import theory
+from studies import beta2_memory
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -260,6 +265,7 @@ def test_study_tiny_and_figures(name, tmp_path):
     results = mod.run("tiny")
     rows = mod.verdict(results)
     assert rows and all(set(r) >= {"claim", "source", "expected", "measured", "reproduced"} for r in rows)
+    assert_readme_verdicts(name, rows)
     for fig in mod.FIGURES:
         f = sr.load_figure(fig, REPO).draw(results)
         assert f.axes and any(ax.get_xlabel() for ax in f.axes) and any(ax.get_ylabel() for ax in f.axes)
@@ -317,3 +323,75 @@ def test_beta2_memory_half_life_and_reddi():
     x = ds["params"].isel(step=-1, replicate=0, param=0)
     assert float(x.sel(optimizer="adam")) > 0.95
     assert float(x.sel(optimizer="amsgrad")) < -0.95
+
+
+def _reddi_verdict(reddi):
+    """beta2_memory's verdict with its Reddi et al. runs at the ``reddi`` settings (the rest tiny)."""
+    results = dict(tiny_results(beta2_memory))
+    results.update(beta2_memory._reddi(reddi))
+    rows = beta2_memory.verdict(results)
+    assert_readme_verdicts("beta2_memory", rows, only=LONGER_THAN_TINY["beta2_memory"])
+    for key in ("reddi_online", "reddi_stochastic"):  # "and, more slowly, AdaBound" goes to -1
+        x = results[key]["x"].isel(step=-1).mean("replicate")
+        assert float(x.sel(optimizer="amsgrad")) < float(x.sel(optimizer="adabound")) < 0, key
+
+
+def test_readme_reddi_claims_on_a_longer_horizon():
+    """README: on Reddi et al.'s online and stochastic problems Adam goes to +1, AMSGrad (and more
+    slowly AdaBound) to -1; the tiny horizon (2e4 steps) is too short, 1e5 and 3e6 steps suffice."""
+    _reddi_verdict({"steps": 100_000, "stochastic_steps": 3_000_000, "replicates": 2, "record_every": 1000,
+                    "lr": 0.5})
+
+
+@pytest.mark.slow
+def test_readme_reddi_claims_at_the_quick_scale():
+    _reddi_verdict(beta2_memory.SCALES["quick"]["reddi"])
+
+
+# -- the research layer apart from the library ------------------------------------------------------
+
+
+def _research_env():
+    """The environment of a fresh process in which the repository's packages are importable, as
+    ``pip install -e .`` makes them."""
+    path = [str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path), MPLBACKEND="Agg")
+    env.pop("OPTSIM_ROOT", None)
+    return env
+
+
+def test_library_does_not_import_the_research_layer():
+    code = ("import importlib, pkgutil, sys, optsim, optsim.studies_runner, optsim.cli\n"
+            "for m in pkgutil.walk_packages(optsim.__path__, 'optsim.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "print(sorted(k for k in sys.modules if k.split('.')[0] in ('studies', 'figures')))")
+    out = subprocess.run([sys.executable, "-c", code], env=_research_env(), cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+    assert sr.run_study.__module__ == "studies._runner"  # the old address forwards on first use
+    assert "run_study" in dir(sr) and "run_study" in sr.__all__
+
+
+def test_figure_runs_as_a_script_from_saved_results(tmp_path, monkeypatch):
+    """``python figures/<name>.py`` draws from the saved results in the working directory, and says
+    which command computes them when they are missing."""
+    cmd = [sys.executable, str(REPO / "figures" / "beta2_memory_impulse.py"), "--scale", "tiny"]
+    missing = subprocess.run(cmd, env=_research_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2, missing.stderr
+    assert "run `optsim study beta2_memory --scale tiny` first" in missing.stderr
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OPTSIM_ROOT", raising=False)
+    sr.run_study("beta2_memory", "tiny", quiet=True)  # the packages' results go to ./results
+    assert (tmp_path / "results" / "beta2_memory" / "tiny" / "verdict.json").is_file()
+    done = subprocess.run(cmd, env=_research_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "figures" / "out"
+    assert (out / "beta2_memory_impulse.png").stat().st_size > 0
+    assert json.loads((out / "beta2_memory_impulse.json").read_text())["study_scale"] == "tiny"
+
+
+def test_every_figure_module_has_a_main_block():
+    for f in sorted((REPO / "figures").glob("[a-z]*.py")):
+        text = f.read_text()
+        assert 'if __name__ == "__main__":' in text and "figure_main(NAME)" in text, f.name

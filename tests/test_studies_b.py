@@ -4,7 +4,7 @@ import importlib
 
 import numpy as np
 import pytest
-from study_cache import tiny_results
+from study_cache import LONGER_THAN_TINY, assert_readme_verdicts, tiny_results
 
 from studies import generalization_gap, radam_warmup
 
@@ -24,6 +24,7 @@ def test_tiny_run_verdict_and_figures(study):
         assert set(row) >= {"claim", "source", "expected", "measured", "reproduced"}
         assert isinstance(row["reproduced"], bool)
         assert any(ch.isdigit() for ch in row["measured"])
+    assert_readme_verdicts(study.NAME, rows)
     for name in study.FIGURES:
         mod = importlib.import_module(f"figures.{name}")
         assert mod.NAME == name and mod.STUDY == study.NAME and mod.__doc__
@@ -57,6 +58,30 @@ def test_heavy_tails_escape_more_and_sgd_more_than_adam():
     assert np.all(share.sel(optimizer="sgd", alpha=1.5).values > share.sel(optimizer="sgd", alpha=2.0).values)
     # Adam at the same learning rate has a smaller effective step and escapes less
     assert np.all(share.sel(optimizer="adam", alpha=1.5).values < share.sel(optimizer="sgd", alpha=1.5).values)
+
+
+def _matched_step_verdict(**basins):
+    """generalization_gap's verdict with its alpha-stable double-well runs at ``basins`` (the rest tiny)."""
+    import optsim
+
+    g = generalization_gap
+    results = dict(tiny_results(g))
+    cfg = dict(g.SCALES["tiny"], **basins)
+    results["basins_stable"] = g._basins(cfg, optsim.noise.AlphaStable(scale=g.DW_NOISE_SCALE), "alpha",
+                                         cfg["dw_alphas"])
+    assert_readme_verdicts("generalization_gap", g.verdict(results), only=LONGER_THAN_TINY["generalization_gap"])
+
+
+def test_readme_matched_step_claim_on_a_wider_lr_grid():
+    """README: SGD leaves the sharp basin more often than Adam at a matched effective step.  The tiny
+    grid (one lr) has no SGD learning rate as small as Adam's effective step; three lrs suffice."""
+    _matched_step_verdict(dw_lrs=[0.003, 0.01, 0.03], dw_replicates=64, dw_steps=1500)
+
+
+@pytest.mark.slow
+def test_readme_matched_step_claim_at_the_quick_scale():
+    q = generalization_gap.SCALES["quick"]
+    _matched_step_verdict(**{k: q[k] for k in ("dw_lrs", "dw_alphas", "dw_replicates", "dw_steps")})
 
 
 def test_adaptive_lr_variance_and_rectification():

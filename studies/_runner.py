@@ -1,7 +1,12 @@
 """Run research studies, save their results, check their verdicts and draw their figures.
 
-A *study* is a module ``studies/<name>.py`` (or a package ``studies/<name>/``) at the
-repository root with
+This is the research layer's runner; the library (``optsim``) never imports it (the old
+address ``optsim.studies_runner`` forwards here on first use).  Studies and figures are the
+``studies`` and ``figures`` packages, found by import (``pip install -e .`` from the
+repository installs them with the library); an explicit ``root`` argument or
+``$OPTSIM_ROOT`` names a tree of files instead.
+
+A *study* is a module ``studies/<name>.py`` (or a package ``studies/<name>/``) with
 
 - ``NAME``, ``TITLE``, ``QUESTION``, ``HYPOTHESIS``: strings;
 - ``SCALES = {"tiny": {...}, "quick": {...}, "paper": {...}}``: its parameters per scale
@@ -25,27 +30,31 @@ and ``CLAIM`` (one sentence: what the lecture shows), and their verdict rows may
 writes ``GALLERY.md``: each figure with its lecture, slide, claim and whether the
 reproduction shows it.
 
-:func:`run_study` saves results to ``<root>/results/<name>/<scale>/<key>.nc`` with a
-``verdict.json`` next to them, and reuses them (instead of recomputing) while the study's
-parameters at that scale and its source file are unchanged.  :func:`draw_figures` writes
-``<root>/figures/out/<figname>.png`` and ``.pdf`` (plus a JSON sidecar with provenance);
-:func:`reproduce` does everything.  The command line exposes them as ``optsim study``,
-``optsim figures`` and ``optsim reproduce`` (see :func:`add_parsers`).
+:func:`run_study` saves results to ``results/<name>/<scale>/<key>.nc`` (under the working
+directory, or under an explicit root) with a ``verdict.json`` next to them, and reuses them
+(instead of recomputing) while the study's parameters at that scale and its source file are
+unchanged.  :func:`draw_figures` writes ``figures/out/<figname>.png`` and ``.pdf`` (plus a
+JSON sidecar with provenance); :func:`reproduce` does everything.  The command line exposes
+them as ``optsim study``, ``optsim figures`` and ``optsim reproduce`` (see
+:func:`add_parsers`), and ``python figures/<figname>.py`` draws one figure from saved
+results (:func:`figure_main`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import inspect
 import json
 import os
+import pkgutil
 import sys
 import time
 from pathlib import Path
 
-from ._components import OptsimError
-from .io import atomic_path
+from optsim._components import OptsimError
+from optsim.io import atomic_path
 
 __all__ = [
     "StudyError",
@@ -64,6 +73,7 @@ __all__ = [
     "format_verdict",
     "add_parsers",
     "dispatch",
+    "figure_main",
 ]
 
 SCALES = ("tiny", "quick", "paper")
@@ -80,8 +90,12 @@ class StudyError(OptsimError):
 
 
 def find_root(root=None) -> Path:
-    """The repository root: ``root`` if given, else ``$OPTSIM_ROOT``, else the first directory
-    at or above the working directory that holds both ``studies/`` and ``figures/``."""
+    """A tree of study and figure files: ``root`` if given, else ``$OPTSIM_ROOT``, else the first
+    directory at or above the working directory that holds both ``studies/`` and ``figures/``.
+
+    The runner itself no longer walks up from the working directory: without ``root`` and
+    ``$OPTSIM_ROOT`` it imports the ``studies`` and ``figures`` packages (see :func:`_tree`).
+    """
     if root is not None:
         root = Path(root).resolve()
         if not (root / "studies").is_dir():
@@ -100,6 +114,44 @@ def find_root(root=None) -> Path:
     )
 
 
+class _Tree:
+    """Where studies and figures come from and where their results and images go.
+
+    ``packaged``: the studies and figures are the importable ``studies`` and ``figures``
+    packages (imported by name); otherwise they are the files under ``repo`` (an explicit
+    ``root`` or ``$OPTSIM_ROOT``).  ``out`` holds ``results/`` and ``figures/out/``: the
+    working directory for the packages, ``repo`` for an explicit tree.  ``repo`` is also
+    where ``--publish`` writes ``docs/gallery/`` and ``figures/GALLERY.md``.
+    """
+
+    def __init__(self, repo, out, packaged):
+        self.repo, self.out, self.packaged = Path(repo), Path(out), packaged
+
+    def __repr__(self):
+        return f"_Tree(repo={self.repo}, out={self.out}, packaged={self.packaged})"
+
+
+def _package(kind):
+    try:
+        return importlib.import_module(kind)
+    except ModuleNotFoundError as exc:
+        if exc.name != kind:
+            raise
+        raise StudyError(f"the {kind} package is not importable; install the repository with "
+                         "`pip install -e .` from its root, or set OPTSIM_ROOT to it") from None
+
+
+def _tree(root=None) -> _Tree:
+    """``root`` (a path, or ``$OPTSIM_ROOT``) as an explicit tree of files, else the packages."""
+    if isinstance(root, _Tree):
+        return root
+    if root is not None or os.environ.get("OPTSIM_ROOT"):
+        repo = find_root(root)
+        return _Tree(repo, repo, packaged=False)
+    repo = Path(_package("studies").__file__).resolve().parents[1]
+    return _Tree(repo, Path.cwd(), packaged=True)
+
+
 def _module_file(root, kind, name):
     base = Path(root) / kind
     for f in (base / f"{name}.py", base / name / "__init__.py"):
@@ -109,7 +161,10 @@ def _module_file(root, kind, name):
 
 
 def _names(root, kind):
-    base = Path(root) / kind
+    if root.packaged:
+        pkg = _package(kind)
+        return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith(("_", ".")))
+    base = root.repo / kind
     if not base.is_dir():
         return []
     out = []
@@ -124,11 +179,17 @@ def _names(root, kind):
 
 
 def _import(root, kind, name):
-    f = _module_file(root, kind, name)
+    if root.packaged:
+        known = _names(root, kind)
+        if name not in known:
+            where = Path(_package(kind).__file__).parent
+            raise StudyError(f"no {_SINGULAR[kind]} {name!r} in {where} (known: {', '.join(known) or 'none'})")
+        return importlib.import_module(f"{kind}.{name}")
+    f = _module_file(root.repo, kind, name)
     if f is None:
         known = ", ".join(_names(root, kind)) or "none"
-        raise StudyError(f"no {_SINGULAR[kind]} {name!r} in {Path(root) / kind} (known: {known})")
-    root_s = str(Path(root))
+        raise StudyError(f"no {_SINGULAR[kind]} {name!r} in {root.repo / kind} (known: {known})")
+    root_s = str(root.repo)
     if root_s not in sys.path:
         sys.path.insert(0, root_s)  # studies and figures may import each other absolutely
     tag = hashlib.sha1(root_s.encode()).hexdigest()[:8]
@@ -153,7 +214,7 @@ def _import(root, kind, name):
 
 def load_study(name, root=None):
     """The study module ``studies/<name>``, checked for the study interface."""
-    root = find_root(root)
+    root = _tree(root)
     mod = _import(root, "studies", name)
     missing = [a for a in _REQUIRED if not hasattr(mod, a)]
     if missing:
@@ -163,7 +224,7 @@ def load_study(name, root=None):
 
 def load_figure(figname, root=None):
     """The figure module ``figures/<figname>``, checked for ``NAME``, ``STUDY`` and ``draw``."""
-    root = find_root(root)
+    root = _tree(root)
     mod = _import(root, "figures", figname)
     missing = [a for a in ("NAME", "STUDY", "draw") if not hasattr(mod, a)]
     if missing:
@@ -173,7 +234,7 @@ def load_figure(figname, root=None):
 
 def list_studies(root=None) -> list[dict]:
     """Every study under ``root``: name, title, question, figures and the scales with saved results."""
-    root = find_root(root)
+    root = _tree(root)
     out = []
     for name in _names(root, "studies"):
         mod = load_study(name, root)
@@ -218,7 +279,7 @@ def study_hash(mod, scale) -> str:
 
 
 def results_dir(name, scale="quick", root=None) -> Path:
-    return find_root(root) / "results" / name / scale
+    return _tree(root).out / "results" / name / scale
 
 
 def _check_scale(mod, scale):
@@ -245,9 +306,9 @@ def _read_manifest(d):
 
 def load_results(name, scale="quick", root=None):
     """The saved results of a study at ``scale`` (never computes); raises naming the command to run."""
-    from .io import load
+    from optsim.io import load
 
-    root = find_root(root)
+    root = _tree(root)
     d = results_dir(name, scale, root)
     manifest = _read_manifest(d)
     cmd = f"optsim study {name}" + ("" if scale == "quick" else f" --scale {scale}")
@@ -306,9 +367,9 @@ def run_study(name, scale="quick", root=None, force=False, client=None, quiet=Fa
     (unless ``force``).  ``client`` is passed on to the study's ``run`` when that accepts
     a ``client`` argument.  Returns the results dict.
     """
-    from .io import save
+    from optsim.io import save
 
-    root = find_root(root)
+    root = _tree(root)
     mod = load_study(name, root)
     _check_scale(mod, scale)
     say = (lambda *a: None) if quiet else print
@@ -374,11 +435,11 @@ def draw_figures(name=None, scale="quick", root=None, quiet=False, animations=Fa
     an error is raised only if none has results).  With ``animations``, figures that
     define ``animate`` are also written as ``<figname>.gif`` (and ``.mp4`` with ffmpeg).
     """
-    from .plotting import save_animation, save_figure
+    from optsim.plotting import save_animation, save_figure
 
-    root = find_root(root)
+    root = _tree(root)
     say = (lambda *a: None) if quiet else print
-    out_dir = root / "figures" / "out"
+    out_dir = root.out / "figures" / "out"
     written, cache, missing = [], {}, []
     for figname, study in _figures_of(root, name):
         if study not in cache:
@@ -417,9 +478,9 @@ def draw_figures(name=None, scale="quick", root=None, quiet=False, animations=Fa
 
 def reproduce(scale="quick", root=None, force=False, quiet=False) -> list[dict]:
     """Run every study at ``scale`` (reusing saved results), draw every figure, print a summary."""
-    root = find_root(root)
+    root = _tree(root)
     say = (lambda *a: None) if quiet else print
-    from .engine.plan import KERNEL_LOG, kernel_time
+    from optsim.engine.plan import KERNEL_LOG, kernel_time
 
     summary = []
     log_start = len(KERNEL_LOG)
@@ -469,9 +530,9 @@ def gallery_page(scale="quick", root=None, images=None) -> str:
     sits next to them in ``figures/out``).  Lectures whose results are missing are listed
     with the command that makes them.
     """
-    root = find_root(root)
+    root = _tree(root)
     prefix = "" if images is None else images.rstrip("/") + "/"
-    out_dir = root / "figures" / "out"
+    out_dir = root.out / "figures" / "out"
     lines = [
         "# Lecture gallery",
         "",
@@ -544,13 +605,13 @@ def write_gallery_page(scale="quick", root=None, publish=False) -> Path:
     GIFs to ``docs/gallery/`` and write ``figures/GALLERY.md`` linking to them."""
     import shutil
 
-    root = find_root(root)
-    out_dir = root / "figures" / "out"
+    root = _tree(root)
+    out_dir = root.out / "figures" / "out"
     page = out_dir / "GALLERY.md"
     with atomic_path(page) as tmp:
         Path(tmp).write_text(gallery_page(scale, root))
     if publish:
-        dest = root / "docs" / "gallery"
+        dest = root.repo / "docs" / "gallery"
         dest.mkdir(parents=True, exist_ok=True)
         for name in _gallery_studies(root):
             for figname in load_study(name, root).FIGURES:
@@ -560,7 +621,7 @@ def write_gallery_page(scale="quick", root=None, publish=False) -> Path:
                 f = out_dir / f"{figname}.gif"
                 if f.is_file():
                     shutil.copyfile(f, dest / f.name)
-        page = root / "figures" / "GALLERY.md"
+        page = root.repo / "figures" / "GALLERY.md"
         with atomic_path(page) as tmp:
             Path(tmp).write_text(gallery_page(scale, root, images="../docs/gallery"))
     return page
@@ -569,7 +630,7 @@ def write_gallery_page(scale="quick", root=None, publish=False) -> Path:
 def gallery(scale="quick", root=None, force=False, quiet=False, animations=True, publish=False, name=None):
     """Run the lecture studies (reusing saved results), draw their figures and animations,
     and write the gallery page.  ``name`` limits it to one lecture study.  Returns the page."""
-    root = find_root(root)
+    root = _tree(root)
     say = (lambda *a: None) if quiet else print
     names = _gallery_studies(root)
     if name is not None:
@@ -624,7 +685,7 @@ def dispatch(args) -> int:
         return 0
     cluster = contextlib.nullcontext()
     if getattr(args, "dask", None):
-        from .distributed import default_client
+        from optsim.distributed import default_client
 
         cluster = default_client(args.dask)
     with cluster:
@@ -637,4 +698,22 @@ def dispatch(args) -> int:
             reproduce(args.scale, force=args.force)
         else:
             raise StudyError(f"unknown command {args.command!r}")
+    return 0
+
+
+def figure_main(figname, argv=None) -> int:
+    """What ``python figures/<figname>.py [--scale S]`` does: draw that figure from the saved
+    results of its study into ``figures/out/`` (as ``optsim figures <figname>``).  Without
+    saved results it prints the command that computes them and returns 2."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog=f"python figures/{figname}.py",
+                                description=f"Draw the figure {figname} from its study's saved results.")
+    p.add_argument("--scale", choices=SCALES, default="quick", help="whose results to draw (default quick)")
+    args = p.parse_args(argv)
+    try:
+        draw_figures(figname, args.scale)
+    except StudyError as exc:
+        print(f"{p.prog}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
     return 0
