@@ -59,28 +59,9 @@ def _parser():
     ps.add_argument("--figure", metavar="FIG.png",
                     help="overview figure; PNG and PDF are written (default: next to OUT, same name)")
     ps.add_argument("--no-figure", action="store_true", help="do not draw the overview figure")
-    ps.add_argument("--threads", type=int, metavar="N", help="numba threads (default: all cores)")
-    ps.add_argument("--out-dir", metavar="DIR",
-                    help="write each finished chunk to DIR as it completes (resumable; see --resume)")
-    ps.add_argument("--resume", action="store_true",
-                    help="with --out-dir: compute only the chunks that are not there yet")
-    ps.add_argument("--overwrite", action="store_true",
-                    help="with --out-dir: discard the chunks already there")
-    ps.add_argument("--reduce", metavar="STATS",
-                    help="keep only statistics over replicates, reduced on the fly: a comma list of "
-                         "mean, std, quantiles (for sweeps whose curves do not fit in memory)")
-    ps.add_argument("--chunk-size", type=int, metavar="N",
-                    help="trajectories per chunk (default: a few seconds of work each)")
-    ps.add_argument("--dask", metavar="ADDRESS",
-                    help="run the chunks on a Dask cluster: a scheduler address (tcp://host:port) "
-                         "or local:N for N local worker processes")
+    _add_run_options(ps)
     ps.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                     help="override a configuration value (TOML syntax), e.g. --set run.steps=100")
-    g = ps.add_mutually_exclusive_group()
-    g.add_argument("--progress", dest="progress", action="store_true", default=None,
-                   help="show a progress bar (default when the terminal is interactive)")
-    g.add_argument("--quiet", "-q", dest="progress", action="store_false",
-                   help="no progress bar and no summary")
 
     pp = sub.add_parser("plot", help="draw the overview figure of a saved result")
     pp.add_argument("result", metavar="OUT.nc")
@@ -110,6 +91,26 @@ def _research():
         if exc.name != "studies":
             raise
         return None
+
+
+def _add_run_options(ps):
+    """The options of ``optsim sweep`` that are sweep keywords, from the keyword table."""
+    from ._sweep.keywords import KEYWORDS
+
+    for entry in KEYWORDS:
+        if not entry.cli:
+            continue
+        target = ps.add_mutually_exclusive_group() if len(entry.cli) > 1 else ps
+        for flags, options in entry.cli:
+            target.add_argument(*flags, dest=entry.name, **options)
+
+
+def _run_options(args):
+    """{keyword: value} of the sweep keywords given on the command line."""
+    from ._sweep.keywords import KEYWORDS
+
+    return {e.name: getattr(args, e.name) for e in KEYWORDS
+            if e.cli and getattr(args, e.name) is not None and getattr(args, e.name) != ""}
 
 
 def main(argv=None):
@@ -286,17 +287,8 @@ def _cmd_sweep(args):
         raise _Fail(f"-o {out} is a directory; give a file name such as {out / (config.stem + '.nc')}")
     quiet = args.progress is False
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    kwargs.update(_run_options(args))  # given options override the configuration's [run] table
     kwargs["progress"] = bool(progress)
-    if args.out_dir:
-        kwargs["out_dir"] = args.out_dir
-    kwargs["resume"] = args.resume
-    kwargs["overwrite"] = args.overwrite
-    if args.chunk_size is not None:
-        kwargs["chunk_size"] = args.chunk_size
-    if args.dask:
-        kwargs["client"] = args.dask
-    if args.reduce:
-        kwargs["reduce"] = args.reduce
 
     t0 = time.perf_counter()
     ds = sweep(**kwargs)

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from ._components import OptsimError, closest
+from ._sweep import keywords as _keywords
 
 __all__ = ["ConfigError", "load_config", "parse_config", "from_dict", "expand_axis", "SECTIONS", "RUN_KEYS"]
 
@@ -63,23 +64,9 @@ class ConfigError(OptsimError):
 
 SECTIONS = ("title", "description", "problem", "noise", "optimizer", "optimizers", "schedule", "grid", "run")
 
-RUN_KEYS = {
-    "replicates": "independent noise realisations per grid cell",
-    "steps": "updates per trajectory",
-    "record_every": "record every this many steps",
-    "record_steps": "record at exactly these steps",
-    "record": "what to record (optsim.RECORDABLE)",
-    "thresholds": "loss levels for first_below",
-    "seed": "root seed",
-    "common_random_numbers": "same noise for every grid cell (default true)",
-    "diverge_factor": "loss blow-up factor that flags divergence",
-    "x_bound": "coordinate bound that flags divergence",
-    "chunk_size": "trajectories per kernel call",
-    "threads": "numba threads",
-    "max_memory": "bytes the results may take",
-    "reduce": "keep only statistics over replicates: any of mean, std, quantiles",
-    "quantiles": "quantile levels for reduce = ['quantiles']",
-}
+#: the keys of the ``[run]`` table and their one-line docs: the sweep's keyword table
+#: (:mod:`optsim._sweep.keywords`), which also says which keywords are sections
+RUN_KEYS = _keywords.RUN_KEYS
 
 SPACINGS = ("logspace", "linspace", "geomspace", "values")
 
@@ -214,12 +201,20 @@ def from_dict(data, source="<config>", check=True) -> dict:
         from .reduce import check_reduce
 
         try:
-            check_reduce(kwargs.get("reduce"), kwargs.get("quantiles", (0.1, 0.5, 0.9)))
+            check_reduce(kwargs.get("reduce"), kwargs.get("quantiles", _keywords.BY_NAME["quantiles"].default))
         except OptsimError as exc:
             fail(f"[run] {exc}")
     if check:
-        plan_keys = ("noise", "schedule", "grid", "replicates", "steps", "record_every", "record_steps",
-                     "record", "thresholds", "seed", "common_random_numbers", "diverge_factor", "x_bound")
+        # the [run] keys that only say how the sweep runs (chunk_size, threads) by their own
+        # checks; the rest with the whole sweep, through build_plan
+        for key in RUN_KEYS:
+            entry = _keywords.BY_NAME[key]
+            if key in kwargs and not entry.plan and entry.check is not None:
+                try:
+                    entry.check(kwargs[key])
+                except OptsimError as exc:
+                    fail(f"[run] {exc}")
+        plan_keys = _keywords.PLAN_KEYWORDS
         try:
             build_plan(kwargs["problem"], kwargs["optimizer"], **{k: kwargs[k] for k in plan_keys if k in kwargs})
         except OptsimError as exc:
@@ -230,10 +225,10 @@ def from_dict(data, source="<config>", check=True) -> dict:
 
 
 def _section_of(message):
-    if message.startswith("grid"):
-        return "[grid] "
-    if message.startswith(("noise", "record", "steps", "replicates", "seed", "thresholds", "diverge", "x_bound")):
-        return "[run] " if not message.startswith("noise") else "[noise] "
+    """The section of a plan keyword's error (messages start with the keyword's name)."""
+    for entry in _keywords.KEYWORDS:
+        if entry.plan and entry.name != "schedule" and message.startswith(entry.name):
+            return f"[{entry.name}] " if entry.config == "section" else "[run] "
     return ""
 
 

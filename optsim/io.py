@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["save", "load", "spec_of", "atomic_path"]
+import numpy as np
+
+__all__ = ["save", "load", "spec_of", "atomic_path", "to_jsonable"]
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
 
 
 def save(ds, path):
@@ -75,3 +80,29 @@ def load(path):
 def spec_of(ds) -> dict:
     """The sweep spec stored in a result's attributes."""
     return json.loads(ds.attrs["optsim_spec"])
+
+
+def to_jsonable(obj, default=None):
+    """``obj`` with its containers and NumPy values made plain JSON types (for ``json.dumps``).
+
+    Dicts get string keys, in sorted order; lists and tuples become lists; NumPy scalars
+    become Python scalars and arrays nested lists.  A non-finite Python float becomes its
+    ``repr`` (``"inf"``, ``"nan"``), so that a spec is strict JSON.  Any other object is
+    returned as it is, or, with ``default``, replaced by ``default(obj)`` (e.g. ``repr``).
+
+    Sweep specs and their hashes (:func:`optsim.sweep`, the chunk store) and the studies'
+    parameters and hashes are all written through this one function.
+    """
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v, default) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v, default) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return repr(obj)
+    if default is None or isinstance(obj, _JSON_SCALARS):
+        return obj
+    return default(obj)

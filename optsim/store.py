@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ._components import OptsimError
-from .io import atomic_path
+from .io import atomic_path, to_jsonable
 
 __all__ = ["ChunkStore", "StoreError", "SweepInterrupted", "auto_chunk_size", "missing_chunks", "TARGET_CHUNK_WORK"]
 
@@ -84,9 +84,7 @@ class ChunkStore:
         for tmp in self.chunk_dir.glob(".*.tmp"):  # left by a killed writer
             tmp.unlink(missing_ok=True)
         if existing != spec_hash or overwrite:
-            from .sweep import _jsonable
-
-            text = json.dumps({"spec_hash": spec_hash, "spec": _jsonable(spec)}, sort_keys=True, indent=1)
+            text = json.dumps({"spec_hash": spec_hash, "spec": to_jsonable(spec)}, sort_keys=True, indent=1)
             with atomic_path(self.spec_path) as tmp:
                 Path(tmp).write_text(text)
 

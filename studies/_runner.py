@@ -54,7 +54,7 @@ import time
 from pathlib import Path
 
 from optsim._components import OptsimError
-from optsim.io import atomic_path
+from optsim.io import atomic_path, to_jsonable
 
 __all__ = [
     "StudyError",
@@ -259,15 +259,8 @@ def format_study_list(studies) -> str:
 
 
 def _jsonable(x):
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in sorted(x.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if hasattr(x, "tolist"):
-        return x.tolist()
-    if isinstance(x, (str, int, float, bool)) or x is None:
-        return x
-    return repr(x)
+    """A study's parameters as JSON (any other object as its ``repr``)."""
+    return to_jsonable(x, default=repr)
 
 
 def study_hash(mod, scale) -> str:

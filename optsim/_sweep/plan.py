@@ -1,0 +1,261 @@
+"""Validating a sweep and flattening it into a :class:`~optsim.engine.plan.Plan`: the kernel groups."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+
+from .._components import Component, ParameterError
+from .._roles import Noise, Problem, Schedule
+from ..engine.codegen import KernelSpec
+from ..engine.plan import Group, Plan
+from .grid import _axes, _record_steps
+from .keywords import takes
+from .spec import _get, _locations, _methods, _resolve, _schedule_tree, _set
+
+__all__ = ["build_plan"]
+
+
+@takes("plan")
+def build_plan(
+    problem,
+    optimizer,
+    *,
+    noise=None,
+    schedule=None,
+    grid=None,
+    replicates=1,
+    steps=100,
+    record_every=None,
+    record_steps=None,
+    record=("loss",),
+    thresholds=(),
+    seed=0,
+    common_random_numbers=True,
+    diverge_factor=1e8,
+    x_bound=None,
+):
+    """Validate a sweep and flatten it into a :class:`Plan` (no results allocated).
+
+    Returns ``(plan, layout)`` where ``layout`` describes the Dataset's dimensions.  The
+    keywords are those of :func:`optsim.sweep` that shape the plan (checked from the table
+    of :mod:`optsim._sweep.keywords` before this body runs):
+
+    Parameters
+    ----------
+    problem : optsim.problems.Problem
+    optimizer : Optimizer, list of Optimizer, or dict {label: Optimizer or (Optimizer, Schedule)}
+    {keywords}
+    """
+    if not isinstance(problem, Problem):
+        raise ParameterError(f"problem must be an optsim problem (see optsim.problems), got {problem!r}")
+    from ..schedules import Constant
+
+    schedule = Constant() if schedule is None else schedule
+    if not isinstance(schedule, Schedule):
+        raise ParameterError(f"schedule must be an optsim schedule (see optsim.schedules), got {schedule!r}")
+    if noise is None:
+        noises = ()
+    elif isinstance(noise, Noise):
+        noises = (noise,)
+    elif isinstance(noise, Sequence) and all(isinstance(n, Noise) for n in noise):
+        noises = tuple(noise)
+    else:
+        raise ParameterError(f"noise must be a noise model or a list of them (see optsim.noise), got {noise!r}")
+    for j, nz in enumerate(noises):
+        if nz.kind == "minibatch" and j != 0:
+            raise ParameterError("noise: minibatch sampling must come first in the list of noise models")
+        if nz.kind == "minibatch" and problem.n_samples() is None:
+            raise ParameterError(f"noise: {type(problem).__name__} has no dataset to sample minibatches from")
+    # steps, replicates, seed, record, thresholds, diverge_factor and x_bound are checked
+    # (and normalised) by their entries in the keyword table; what follows needs context.
+    rec_steps = _record_steps(steps, record_every, record_steps)
+    if "test_loss" in record and "test_loss" not in type(problem).kernels:
+        raise ParameterError(f"record: {type(problem).__name__} has no test set, so 'test_loss' cannot be recorded")
+    if "dist" in record and "distance" not in type(problem).kernels and problem.optimum() is None:
+        raise ParameterError(f"record: {type(problem).__name__} does not know its optimum, so 'dist' cannot be recorded")
+
+    methods, has_opt_axis = _methods(optimizer, schedule)
+    axes = _axes(grid)
+    if has_opt_axis and any(a.dim == "optimizer" for a in axes):
+        raise ParameterError("grid: 'optimizer' is the dimension of the methods; name the axis differently")
+
+    # Resolve every grid name in every method, and check every value once.
+    resolved = {}  # (label, axis index, member index) -> (location, Param)
+    for label, m in methods.items():
+        locs = _locations(m, noises, problem)
+        for ai, ax in enumerate(axes):
+            for mi, name in enumerate(ax.names):
+                q = _resolve(name, locs, label)
+                loc, param = locs[q]
+                owner = type(_get({"optimizer": m.optimizer, "schedule": m.schedule, "noise": noises, "problem": problem}, loc)).__name__
+                for v in ax.values:
+                    param.check(v[mi], owner)
+                resolved[(label, ai, mi)] = (loc, param)
+
+    cell_shape = tuple(len(a.values) for a in axes)
+    n_cells = int(np.prod(cell_shape)) if axes else 1
+    n_methods = len(methods)
+    n_traj = n_methods * n_cells * replicates
+
+    # Group cells by everything that is not a dynamic value: method and static values.
+    groups = []
+    dims = {problem.dimension()}
+    slots = set()
+    for mi_, (label, m) in enumerate(methods.items()):
+        base = {"optimizer": m.optimizer, "schedule": m.schedule, "noise": noises, "problem": problem}
+        static_axes = [
+            (ai, mi) for ai, ax in enumerate(axes) for mi in range(len(ax.names))
+            if not resolved[(label, ai, mi)][1].dynamic
+        ]
+        dynamic_axes = [
+            (ai, mi) for ai, ax in enumerate(axes) for mi in range(len(ax.names))
+            if resolved[(label, ai, mi)][1].dynamic
+        ]
+        static_dims = sorted({ai for ai, _ in static_axes})
+        cells = np.arange(n_cells).reshape(cell_shape) if axes else np.zeros((), dtype=int)
+        for combo in itertools.product(*[range(cell_shape[ai]) for ai in static_dims]):
+            comps = base
+            edits = {}
+            for ai, mi in static_axes:
+                pos = combo[static_dims.index(ai)]
+                loc, param = resolved[(label, ai, mi)]
+                edits.setdefault(loc, {})[param.name] = axes[ai].values[pos][mi]
+            for loc, kw in edits.items():
+                comps = _set(comps, loc, _get(comps, loc).replace(**kw))
+            # the cells of this static combination
+            index = [slice(None)] * len(axes)
+            for ai, pos in zip(static_dims, combo):
+                index[ai] = pos
+            sub = cells[tuple(index)] if axes else cells
+            cell_ids = np.asarray(sub).ravel()
+            groups.append(
+                _make_group(comps, label, mi_, cell_ids, cell_shape, axes, dynamic_axes, resolved,
+                            n_cells, replicates, common_random_numbers, "dist" in record)
+            )
+            dims.add(comps["problem"].dimension())
+            slots.add(type(comps["optimizer"]).slots)
+    if len(dims) > 1 and ({"params", "eff_lr", "state"} & set(record)):
+        raise ParameterError("record: the problem's dimension varies over the grid, so per-coordinate records "
+                             "('params', 'eff_lr', 'state') cannot share one array; record them in separate sweeps")
+    plan = Plan(groups, n_traj, steps, rec_steps, record, thresholds, seed, diverge_factor, x_bound,
+                dim=max(dims), n_slots=max(slots), replicates=replicates)
+    layout = {
+        "methods": methods,
+        "has_opt_axis": has_opt_axis,
+        "axes": axes,
+        "replicates": replicates,
+        "problem": problem,
+        "noises": noises,
+    }
+    return plan, layout
+
+
+def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_axes, resolved,
+                n_cells, replicates, crn, need_optimum):
+    problem, noises, opt, sched = comps["problem"], comps["noise"], comps["optimizer"], comps["schedule"]
+    tree = _schedule_tree(sched)
+    # Column of each schedule node's row inside the schedule row.
+    offsets = {}
+    off = 0
+    for path, node in tree:
+        offsets[path] = off
+        off += len(node.dynamic_names())
+    noise_offsets = []
+    off = 0
+    for nz in noises:
+        noise_offsets.append(off)
+        off += len(nz.dynamic_names())
+
+    nc = cell_ids.shape[0]
+    hpo = np.tile(opt.row(), (nc, 1))
+    hps = np.tile(np.concatenate([n.row() for _, n in tree]) if tree else np.zeros(0), (nc, 1))
+    hpn = np.tile(np.concatenate([n.row() for n in noises]) if noises else np.zeros(0), (nc, 1))
+    hpp = np.tile(problem.row(), (nc, 1))
+    if hps.shape[1] == 0:
+        hps = np.zeros((nc, 1))
+    if hpn.shape[1] == 0:
+        hpn = np.zeros((nc, 1))
+    if hpp.shape[1] == 0:
+        hpp = np.zeros((nc, 1))
+
+    multi = np.array(np.unravel_index(cell_ids, cell_shape)) if axes else np.zeros((0, nc), dtype=int)
+    touched = {}  # location -> {param name: column values}
+    for ai, mi in dynamic_axes:
+        loc, param = resolved[(label, ai, mi)]
+        vals = np.array([param.pack(axes[ai].values[p][mi]) for p in multi[ai]], dtype=np.float64)
+        comp = _get(comps, loc)
+        col = comp.dynamic_names().index(param.name)
+        if loc[0] == "optimizer":
+            hpo[:, col] = vals
+        elif loc[0] == "problem":
+            hpp[:, col] = vals
+        elif loc[0] == "noise":
+            hpn[:, noise_offsets[loc[1]] + col] = vals
+        else:
+            hps[:, offsets[loc[1:]] + col] = vals
+        touched.setdefault(loc, []).append((param.name, ai, mi))
+    # Cross-parameter checks of each touched component (and a noise model's checks against
+    # the problem, e.g. batch size <= examples), once per distinct combination of values.
+    for loc, members in touched.items():
+        comp = _get(comps, loc)
+        is_noise = isinstance(comp, Noise)
+        if type(comp)._validate is Component._validate and not is_noise:
+            continue
+        seen = set()
+        for c in range(nc):
+            kw = tuple((name, axes[ai].values[multi[ai][c]][mi]) for name, ai, mi in members)
+            if kw not in seen:
+                seen.add(kw)
+                variant = comp.replace(**dict(kw))
+                if is_noise:
+                    variant.prepare(problem)
+
+    # Trajectory order: method, cells (C order), replicate.
+    reps = np.arange(replicates, dtype=np.int64)
+    index = ((method_index * n_cells + cell_ids)[:, None] * replicates + reps[None, :]).ravel()
+    rep = np.tile(reps, nc)
+    if crn:
+        cell = np.zeros(nc * replicates, dtype=np.int64)
+    else:
+        cell = np.repeat(method_index * n_cells + cell_ids + 1, replicates).astype(np.int64)
+    expand = lambda a: np.ascontiguousarray(np.repeat(a, replicates, axis=0))  # noqa: E731
+
+    for _, node in tree:
+        if "momentum" in type(node).kernels and node.values.get("cycle_momentum", True) \
+                and type(opt).momentum_param is None:
+            raise ParameterError(
+                f"{type(node).__name__}: cycle_momentum=True needs an optimizer with momentum "
+                f"(SGD momentum, Adam beta1); {type(opt).__name__} has none: set cycle_momentum=False"
+            )
+    pdata = tuple(np.ascontiguousarray(a) for a in problem.data())
+    ndata = tuple(tuple(np.ascontiguousarray(a) for a in n.prepare(problem)) for n in noises)
+    spec = KernelSpec(type(problem), tuple(type(n) for n in noises), type(opt),
+                      tuple(_node_entries(tree)), n_pdata=len(pdata), n_ndata=tuple(len(t) for t in ndata),
+                      data_sig=tuple((a.dtype.name, a.ndim) for a in (*pdata, *(a for t in ndata for a in t))))
+    # only a distance record reads the optimum (some problems solve for it)
+    xstar = problem.optimum() if need_optimum and "distance" not in type(problem).kernels else None
+    return Group(
+        spec=spec, problem=problem, noises=noises, optimizer=opt, schedule_nodes=tuple(n for _, n in tree),
+        index=index.astype(np.int64), hpo=expand(hpo), hps=expand(hps), hpn=expand(hpn), hpp=expand(hpp),
+        rep=rep, cell=cell,
+        x0=np.ascontiguousarray(np.asarray(problem.start_point(), dtype=np.float64).reshape(1, -1)),
+        pdata=pdata,
+        ndata=ndata,
+        xstar=np.zeros(0) if xstar is None else np.asarray(xstar, dtype=np.float64).ravel(),
+    )
+
+
+def _node_entries(tree):
+    """(class, index of the child whose lr it wraps or -1) per node, in evaluation order."""
+    entries = []
+    position = {path: i for i, (path, _) in enumerate(tree)}
+    for path, node in tree:
+        child = -1
+        if type(node).wraps:
+            kids = list(node.children_map)
+            child = position[path + (kids[0],)]
+        entries.append((type(node), child))
+    return entries
