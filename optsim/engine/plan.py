@@ -237,9 +237,11 @@ class Plan:
         names = ["grad", "loss", "start", "project"] + [
             n for n, rec in (("test", "test_loss"), ("gnorm", "grad_norm"), ("dist", "dist")) if rec in self.record]
         pe = kernel_for(g.spec, names) if problem is None else {n: problem.get(n, 0) for n in names}
-        fn = np.array([ep["init"], ep["step"], ep.get("eff_lr", 0), ep.get("lookahead", 0), mom_index,
-                       records_address(), pe["grad"], pe["loss"], pe.get("test", 0), pe.get("gnorm", 0),
-                       pe.get("dist", 0), pe["start"], pe["project"]], dtype=np.int64)
+        fn = np.array(type(_driver.FN)(
+            init=ep["init"], step=ep["step"], eff_lr=ep.get("eff_lr", 0), lookahead=ep.get("lookahead", 0),
+            mom_index=mom_index, records=records_address(), grad=pe["grad"], loss=pe["loss"],
+            test=pe.get("test", 0), gnorm=pe.get("gnorm", 0), dist=pe.get("dist", 0), start=pe["start"],
+            project=pe["project"]), dtype=np.int64)
         rows = []
         sp_off = ss_off = 0
         for scls, child in g.spec.schedule_nodes:
@@ -247,10 +249,11 @@ class Plan:
             momentum = mom_index >= 0 and "momentum" in scls.kernels
             sep = entry_points(scls, ["value", "momentum"] if momentum else ["value"])
             width = len(scls.dynamic_names())
-            rows.append([sep["value"], sep.get("momentum", 0), child, sp_off, width, ss_off, scls.state_size])
+            rows.append(type(_driver.SCHED)(value=sep["value"], momentum=sep.get("momentum", 0), child=child,
+                                            sp_off=sp_off, sp_n=width, ss_off=ss_off, ss_n=scls.state_size))
             sp_off += width
             ss_off += scls.state_size
-        return fn, np.array(rows, dtype=np.int64).reshape(-1, 7)
+        return fn, np.array(rows, dtype=np.int64).reshape(-1, len(_driver.SCHED))
 
     def chunks(self, chunk_size=None):
         """(group, start, stop) ranges covering every trajectory, at most ``chunk_size`` long."""
