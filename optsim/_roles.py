@@ -32,6 +32,10 @@ Schedule
     ``momentum(k, sp) -> m`` (optional)
         a value that overrides the optimizer's ``momentum_param`` for update ``k`` (cyclic
         momentum); NaN leaves it unchanged.
+    The same schedules can drive any numeric hyperparameter of the optimizer
+    (``Method(opt, schedules={"beta1": ...})``): ``value`` then gets that hyperparameter's
+    value in the row as ``base_lr``, and what it returns is written into ``hp`` before
+    update ``k``.
 
 Problem
     ``value_and_grad(x, g, t, pp, data, rng) -> loss``
@@ -74,6 +78,27 @@ class Optimizer(Component):
     """Per-trajectory scalar state (``sc``)."""
     momentum_param: ClassVar[str | None] = None
     """The hyperparameter a momentum-cycling schedule overrides (``momentum``, ``beta1``)."""
+    schedulable: ClassVar[tuple[str, ...] | None] = None
+    """The hyperparameters that may follow a schedule (``Method(..., schedules={name: ...})``);
+    None: every dynamic float parameter but ``lr`` (which follows ``schedule``)."""
+    scalar_names: ClassVar[tuple[str, ...]] = ()
+    """Names of the per-trajectory scalars ``sc`` (read as ``sc[SC.d]`` with
+    ``SC = optsim._components.layout(scalar_names)``); a class that names them gets
+    ``scalars = len(scalar_names)``."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "scalar_names" in cls.__dict__:
+            if "scalars" in cls.__dict__ and cls.scalars != len(cls.scalar_names):
+                raise TypeError(f"{cls.__name__}: scalars={cls.scalars} but {len(cls.scalar_names)} scalar_names")
+            cls.scalars = len(cls.scalar_names)
+
+    @classmethod
+    def schedulable_names(cls) -> tuple[str, ...]:
+        """The hyperparameters that may follow a schedule (see ``schedulable``)."""
+        if cls.schedulable is not None:
+            return tuple(cls.schedulable)
+        return tuple(p.name for p in cls.params if p.dynamic and p.kind == "float" and p.name != "lr")
     elementwise: ClassVar[bool] = False
     """True when ``init``, ``step``, ``eff_lr`` and ``lookahead`` treat every coordinate on its
     own (no sums or norms over coordinates) and ``sc`` depends only on ``t`` and ``hp``.  The

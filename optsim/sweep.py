@@ -25,15 +25,48 @@ class MemoryLimitError(OptsimError, MemoryError):
 
 
 class Method:
-    """An optimizer with its schedule: one entry along the ``optimizer`` dimension."""
+    """An optimizer with its schedule: one entry along the ``optimizer`` dimension.
 
-    def __init__(self, optimizer, schedule=None):
+    ``schedules`` makes hyperparameters other than the learning rate follow a schedule:
+    ``{"beta1": CosineAnnealing(T_max=100)}`` gives beta1 the value the schedule computes
+    from the optimizer's own beta1, as ``schedule`` computes the rate from ``lr``.  Any
+    numeric hyperparameter can (``type(optimizer).schedulable_names()``), and a grid over
+    these schedules' parameters (``"schedules.beta1.T_max"``) never recompiles.
+    """
+
+    def __init__(self, optimizer, schedule=None, schedules=None):
         if not isinstance(optimizer, Optimizer):
             raise ParameterError(f"optimizer must be an optsim optimizer, got {optimizer!r}")
         if schedule is not None and not isinstance(schedule, Schedule):
             raise ParameterError(f"schedule must be an optsim schedule, got {schedule!r}")
         self.optimizer = optimizer
         self.schedule = schedule
+        self.schedules = _check_schedules(optimizer, schedules)
+
+
+def _check_schedules(optimizer, schedules):
+    """``{hyperparameter: schedule}`` in the optimizer's order, or a ParameterError naming
+    the hyperparameter that cannot follow a schedule."""
+    if not schedules:
+        return {}
+    cls = type(optimizer)
+    if not isinstance(schedules, Mapping):
+        raise ParameterError(f"schedules must be a dict {{hyperparameter: schedule}}, got {schedules!r}")
+    table = optimizer.param_table()
+    allowed = cls.schedulable_names()
+    for name, sched in schedules.items():
+        if name == "lr":
+            raise ParameterError(f"schedules: lr follows schedule=, not schedules={{'lr': ...}}")
+        if name not in table:
+            raise ParameterError(f"schedules: {cls.__name__} has no parameter {name!r}{closest(name, table)}")
+        if name not in allowed:
+            raise ParameterError(f"schedules: {cls.__name__}.{name} cannot follow a schedule (the ones that can: "
+                                 f"{', '.join(allowed) or 'none'})")
+        if not isinstance(sched, Schedule):
+            raise ParameterError(f"schedules: {name} must follow an optsim schedule, got {sched!r}")
+        if optimizer.values[name] is None:
+            raise ParameterError(f"schedules: {cls.__name__}.{name} is None; give it a value to schedule from")
+    return {p.name: schedules[p.name] for p in optimizer.params if p.name in schedules}
 
 
 # -- validation helpers ------------------------------------------------------------------
@@ -48,9 +81,9 @@ def _check_int(name, value, low, high=None):
     return int(value)
 
 
-def _methods(optimizer, schedule):
+def _methods(optimizer, schedule, schedules=None):
     """The methods as an ordered {label: Method} and whether there is an optimizer axis."""
-    default_schedule = schedule
+    default_schedule = (schedule, schedules)
     if isinstance(optimizer, (Optimizer, Method)) or (
         isinstance(optimizer, tuple) and len(optimizer) == 2 and isinstance(optimizer[0], Optimizer)
     ):
@@ -78,11 +111,12 @@ def _methods(optimizer, schedule):
 
 
 def _as_method(o, default_schedule):
+    schedule, schedules = default_schedule
     if isinstance(o, Method):
-        return Method(o.optimizer, o.schedule or default_schedule)
+        return Method(o.optimizer, o.schedule or schedule, o.schedules or schedules)
     if isinstance(o, tuple) and len(o) == 2:
-        return Method(o[0], o[1])
-    return Method(o, default_schedule)
+        return Method(o[0], o[1], schedules)
+    return Method(o, schedule, schedules)
 
 
 def _schedule_tree(schedule):
@@ -99,6 +133,11 @@ def _locations(method, noises, problem):
         prefix = ".".join(("schedule",) + path)
         for p in node.params:
             locs[f"{prefix}.{p.name}"] = (("schedule",) + path, p)
+    for name, sched in method.schedules.items():
+        for path, node in _schedule_tree(sched):
+            loc = ("schedules", name) + path
+            for p in node.params:
+                locs[f"{'.'.join(loc)}.{p.name}"] = (loc, p)
     for j, nz in enumerate(noises):
         prefix = "noise" if len(noises) == 1 else f"noise.{j}"
         for p in nz.params:
@@ -131,7 +170,10 @@ def _get(components, loc):
         return components["problem"]
     if kind == "noise":
         return components["noise"][loc[1]]
-    node = components["schedule"]
+    if kind == "schedules":
+        node, loc = components["schedules"][loc[1]], loc[1:]
+    else:
+        node = components["schedule"]
     for key in loc[1:]:
         node = node.children_map[key]
     return node
@@ -152,7 +194,11 @@ def _set(components, loc, new):
                 return new
             return node.replace(**{path[0]: rebuild(node.children_map[path[0]], path[1:])})
 
-        out["schedule"] = rebuild(out["schedule"], loc[1:])
+        if kind == "schedules":
+            out["schedules"] = dict(out["schedules"])
+            out["schedules"][loc[1]] = rebuild(out["schedules"][loc[1]], loc[2:])
+        else:
+            out["schedule"] = rebuild(out["schedule"], loc[1:])
     return out
 
 
@@ -252,6 +298,7 @@ def build_plan(
     common_random_numbers=True,
     diverge_factor=1e8,
     x_bound=None,
+    schedules=None,
 ):
     """Validate a sweep and flatten it into a :class:`Plan` (no results allocated).
 
@@ -298,7 +345,7 @@ def build_plan(
     if not x_bound > 0:
         raise ParameterError(f"x_bound={x_bound!r} is not allowed; it must be a number > 0 or None")
 
-    methods, has_opt_axis = _methods(optimizer, schedule)
+    methods, has_opt_axis = _methods(optimizer, schedule, schedules)
     axes = _axes(grid)
     if has_opt_axis and any(a.dim == "optimizer" for a in axes):
         raise ParameterError("grid: 'optimizer' is the dimension of the methods; name the axis differently")
@@ -311,7 +358,8 @@ def build_plan(
             for mi, name in enumerate(ax.names):
                 q = _resolve(name, locs, label)
                 loc, param = locs[q]
-                owner = type(_get({"optimizer": m.optimizer, "schedule": m.schedule, "noise": noises, "problem": problem}, loc)).__name__
+                owner = type(_get({"optimizer": m.optimizer, "schedule": m.schedule, "noise": noises,
+                                   "problem": problem, "schedules": m.schedules}, loc)).__name__
                 for v in ax.values:
                     param.check(v[mi], owner)
                 resolved[(label, ai, mi)] = (loc, param)
@@ -326,7 +374,8 @@ def build_plan(
     dims = {problem.dimension()}
     slots = set()
     for mi_, (label, m) in enumerate(methods.items()):
-        base = {"optimizer": m.optimizer, "schedule": m.schedule, "noise": noises, "problem": problem}
+        base = {"optimizer": m.optimizer, "schedule": m.schedule, "noise": noises, "problem": problem,
+                "schedules": m.schedules}
         static_axes = [
             (ai, mi) for ai, ax in enumerate(axes) for mi in range(len(ax.names))
             if not resolved[(label, ai, mi)][1].dynamic
@@ -378,11 +427,16 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
                 n_cells, replicates, crn, need_optimum):
     problem, noises, opt, sched = comps["problem"], comps["noise"], comps["optimizer"], comps["schedule"]
     tree = _schedule_tree(sched)
+    # Every schedule node, (location, node, target): the trees of the scheduled
+    # hyperparameters (target: the hyperparameter's column), then the learning rate's.
+    nodes = [(("schedules", name) + path, node, opt.dynamic_names().index(name))
+             for name, s in comps["schedules"].items() for path, node in _schedule_tree(s)]
+    nodes += [(("schedule",) + path, node, None) for path, node in tree]
     # Column of each schedule node's row inside the schedule row.
     offsets = {}
     off = 0
-    for path, node in tree:
-        offsets[path] = off
+    for loc, node, _ in nodes:
+        offsets[loc] = off
         off += len(node.dynamic_names())
     noise_offsets = []
     off = 0
@@ -392,7 +446,7 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
 
     nc = cell_ids.shape[0]
     hpo = np.tile(opt.row(), (nc, 1))
-    hps = np.tile(np.concatenate([n.row() for _, n in tree]) if tree else np.zeros(0), (nc, 1))
+    hps = np.tile(np.concatenate([n.row() for _, n, _ in nodes]) if nodes else np.zeros(0), (nc, 1))
     hpn = np.tile(np.concatenate([n.row() for n in noises]) if noises else np.zeros(0), (nc, 1))
     hpp = np.tile(problem.row(), (nc, 1))
     if hps.shape[1] == 0:
@@ -416,7 +470,7 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
         elif loc[0] == "noise":
             hpn[:, noise_offsets[loc[1]] + col] = vals
         else:
-            hps[:, offsets[loc[1:]] + col] = vals
+            hps[:, offsets[loc] + col] = vals
         touched.setdefault(loc, []).append((param.name, ai, mi))
     # Cross-parameter checks of each touched component (and a noise model's checks against
     # the problem, e.g. batch size <= examples), once per distinct combination of values.
@@ -451,15 +505,20 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
                 f"{type(node).__name__}: cycle_momentum=True needs an optimizer with momentum "
                 f"(SGD momentum, Adam beta1); {type(opt).__name__} has none: set cycle_momentum=False"
             )
+        if "momentum" in type(node).kernels and node.values.get("cycle_momentum", True) \
+                and type(opt).momentum_param in comps["schedules"]:
+            raise ParameterError(
+                f"schedules: {type(opt).momentum_param} follows a schedule and {type(node).__name__} cycles it "
+                f"too; set cycle_momentum=False or schedule it in one place")
     pdata = tuple(np.ascontiguousarray(a) for a in problem.data())
     ndata = tuple(tuple(np.ascontiguousarray(a) for a in n.prepare(problem)) for n in noises)
     spec = KernelSpec(type(problem), tuple(type(n) for n in noises), type(opt),
-                      tuple(_node_entries(tree)), n_pdata=len(pdata), n_ndata=tuple(len(t) for t in ndata),
+                      tuple(_node_entries(nodes)), n_pdata=len(pdata), n_ndata=tuple(len(t) for t in ndata),
                       data_sig=tuple((a.dtype.name, a.ndim) for a in (*pdata, *(a for t in ndata for a in t))))
     # only a distance record reads the optimum (some problems solve for it)
     xstar = problem.optimum() if need_optimum and "distance" not in type(problem).kernels else None
     return Group(
-        spec=spec, problem=problem, noises=noises, optimizer=opt, schedule_nodes=tuple(n for _, n in tree),
+        spec=spec, problem=problem, noises=noises, optimizer=opt, schedule_nodes=tuple(n for _, n, _ in nodes),
         index=index.astype(np.int64), hpo=expand(hpo), hps=expand(hps), hpn=expand(hpn), hpp=expand(hpp),
         rep=rep, cell=cell,
         x0=np.ascontiguousarray(np.asarray(problem.start_point(), dtype=np.float64).reshape(1, -1)),
@@ -469,16 +528,17 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
     )
 
 
-def _node_entries(tree):
-    """(class, index of the child whose lr it wraps or -1) per node, in evaluation order."""
+def _node_entries(nodes):
+    """(class, index of the child whose value it wraps or -1, target) per node of
+    ``(location, node, target)``, in evaluation order."""
     entries = []
-    position = {path: i for i, (path, _) in enumerate(tree)}
-    for path, node in tree:
+    position = {loc: i for i, (loc, _, _) in enumerate(nodes)}
+    for loc, node, target in nodes:
         child = -1
         if type(node).wraps:
             kids = list(node.children_map)
-            child = position[path + (kids[0],)]
-        entries.append((type(node), child))
+            child = position[loc + (kids[0],)]
+        entries.append((type(node), child, target))
     return entries
 
 
@@ -490,7 +550,9 @@ def _spec_dict(plan, layout, kwargs):
     spec = {
         "problem": layout["problem"].spec(),
         "noise": [n.spec() for n in layout["noises"]],
-        "methods": {label: {"optimizer": m.optimizer.spec(), "schedule": m.schedule.spec()} for label, m in methods.items()},
+        "methods": {label: {"optimizer": m.optimizer.spec(), "schedule": m.schedule.spec(),
+                            **({"schedules": {k: v.spec() for k, v in m.schedules.items()}} if m.schedules else {})}
+                    for label, m in methods.items()},
         "grid": {a.dim: {"names": list(a.names), "values": [list(v) for v in a.values]} for a in layout["axes"]},
         "replicates": layout["replicates"],
         "steps": plan.steps,
@@ -695,6 +757,7 @@ def sweep(
     client=None,
     reduce=None,
     quantiles=(0.1, 0.5, 0.9),
+    schedules=None,
 ):
     """Run many optimizer trajectories over a grid of hyperparameters.
 
@@ -709,6 +772,11 @@ def sweep(
     schedule : Schedule, optional
         The learning-rate schedule (default constant); a method given as
         ``(optimizer, schedule)`` overrides it.
+    schedules : dict {hyperparameter: Schedule}, optional
+        Other hyperparameters that follow a schedule (``{"beta1": CosineAnnealing(T_max=100)}``),
+        each from its own value as the rate from ``lr``; for the methods that do not give
+        their own (:class:`Method`).  Their parameters can be gridded as
+        ``"schedules.beta1.T_max"``, without recompiling.
     grid : dict, optional
         ``{name: values}`` axes, multiplied together.  ``name`` is any parameter of the
         optimizer, schedule, noise or problem (``"lr"``, ``"beta2"``, ``"sigma"``; qualify as
@@ -789,7 +857,7 @@ def sweep(
         problem, optimizer, noise=noise, schedule=schedule, grid=grid, replicates=replicates,
         steps=steps, record_every=record_every, record_steps=record_steps, record=record,
         thresholds=thresholds, seed=seed, common_random_numbers=common_random_numbers,
-        diverge_factor=diverge_factor, x_bound=x_bound,
+        diverge_factor=diverge_factor, x_bound=x_bound, schedules=schedules,
     )
     reducer = Reducer(plan, layout["replicates"], stats, qs) if stats else None
     if chunk_size is not None:

@@ -48,7 +48,7 @@ from .._rng import seed_stream
 from ._fcall import addr_of, call_f64, call_i64, call_void
 from ._helpers import _same_rows
 
-__all__ = ["FRAME", "FS", "FR", "FSL", "FN", "SCHED", "WORK", "WT", "WTI", "DATA_WIDTH", "HP_LR", "run"]
+__all__ = ["FRAME", "FS", "FR", "FSL", "FN", "SCHED", "WORK", "WT", "WTI", "DATA_WIDTH", "HP_LR", "NO_TARGET", "SCHED_LR_ONLY", "run"]
 
 # Positions in the frame.  The problem's data arrays follow from DATA on, four numbers each:
 # address and up to three dimensions.
@@ -75,8 +75,15 @@ FN = layout(("init", "step", "eff_lr", "lookahead", "mom_index", "records", "gra
              "gnorm", "dist", "start", "project"), "EntryTable")
 # The columns of a schedule node's row: the addresses of its value and momentum functions,
 # the child whose value it wraps (-1: none), the offset and width of its parameters in the
-# schedule row and of its state.
-SCHED = layout(("value", "momentum", "child", "sp_off", "sp_n", "ss_off", "ss_n"), "ScheduleTable")
+# schedule row and of its state; then, only in a sweep that schedules hyperparameters (the
+# table is SCHED_LR_ONLY columns wide otherwise), the position in hp of the base value its
+# value function gets (HP_LR: the learning rate) and where its value goes (NO_TARGET: to its
+# parent, or, for the learning rate's root, the last row, to the update; else the position in
+# hp of the scheduled hyperparameter, written there before every update).
+SCHED = layout(("value", "momentum", "child", "sp_off", "sp_n", "ss_off", "ss_n", "base", "target"),
+               "ScheduleTable")
+NO_TARGET = -1
+SCHED_LR_ONLY = SCHED.base
 # The rows of the workspace's W (coordinates, look-ahead point, gradient, effective rates),
 # wt (the per-trajectory floats) and wti (the per-trajectory integers).
 WORK = layout(("X", "Y", "G", "EFF"), "Work")
@@ -97,8 +104,10 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     ``fn`` holds the addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and
     ``lookahead`` (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
     schedule overrides, the records function, and the problem's ``grad``, ``loss``,
-    ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none);
-    ``sched`` one row per schedule node (see ``Plan.entry_tables``)."""
+    ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none)
+    (layout ``FN``); ``sched`` one row per schedule node, the trees of the scheduled
+    hyperparameters first and the learning rate's last (layout ``SCHED``, see
+    ``Plan.entry_tables``)."""
     n = hpo.shape[0]
     d = x0.shape[1]
     bmax = rngs.shape[0]
@@ -148,6 +157,7 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     f_start = fn[FN.start]
     f_proj = fn[FN.project]
     nnodes = sched.shape[0]
+    targeted = sched.shape[1] > SCHED_LR_ONLY  # some node sets a hyperparameter
     lmax = S.shape[1]
     nhp = hp.shape[0]
     a_S = addr_of(S)
@@ -292,9 +302,14 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
             for i in range(nnodes):  # children first; sched[i] = addresses, child, offsets
                 c = sched[i, SCHED.child]
                 inner = lrs[c] if c >= 0 else np.nan
-                lrs[i] = call_f64(sched[i, SCHED.value], (t, base_lr, a_sp + 8 * sched[i, SCHED.sp_off],
+                base = base_lr
+                if targeted and sched[i, SCHED.base] != HP_LR:
+                    base = hpo[k0, sched[i, SCHED.base]]
+                lrs[i] = call_f64(sched[i, SCHED.value], (t, base, a_sp + 8 * sched[i, SCHED.sp_off],
                                                           sched[i, SCHED.sp_n], a_ss + 8 * sched[i, SCHED.ss_off],
                                                           sched[i, SCHED.ss_n], fobs, inner))
+                if targeted and sched[i, SCHED.target] != NO_TARGET:
+                    hp[sched[i, SCHED.target]] = lrs[i]
                 if sched[i, SCHED.momentum] != 0:
                     mom = call_f64(sched[i, SCHED.momentum], (t, a_sp + 8 * sched[i, SCHED.sp_off],
                                                               sched[i, SCHED.sp_n]))

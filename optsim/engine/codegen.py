@@ -122,9 +122,12 @@ class KernelSpec:
         if len(self.data_sig) != n_data:
             raise ValueError(f"data_sig describes {len(self.data_sig)} arrays, not {n_data}")
         self.optimizer_cls = optimizer_cls
-        # schedule_nodes: list of (class, child_index or -1) in evaluation order (children first)
-        self.schedule_nodes = tuple(schedule_nodes)
-        self.blocked = blockable(optimizer_cls, [c for c, _ in self.schedule_nodes]) if blocked is None \
+        # schedule_nodes: (class, child_index or -1, target) in evaluation order (children first):
+        # target is None for the learning rate's tree, else the position in the optimizer's row
+        # of the hyperparameter the node's tree schedules (a pair (class, child) is lr's)
+        self.schedule_nodes = tuple((c, child, *rest) if rest else (c, child, None)
+                                    for c, child, *rest in schedule_nodes)
+        self.blocked = blockable(optimizer_cls, [c for c, *_ in self.schedule_nodes]) if blocked is None \
             else bool(blocked)
 
     def key(self):
@@ -137,7 +140,8 @@ def blockable(optimizer_cls, schedule_classes):
     """Whether the replicates of a cell can advance together (see ``Optimizer.elementwise``).
 
     They can when the optimizer treats coordinates independently and every replicate gets
-    the same learning rate at every step (no schedule that watches the loss or keeps state).
+    the same learning rate and scheduled hyperparameters at every step (no schedule, of the
+    learning rate or of a hyperparameter, that watches the loss or keeps state).
     """
     if not BLOCKS or not getattr(optimizer_cls, "elementwise", False):
         return False

@@ -6,6 +6,7 @@ from .adabound import AdaBound
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
+from .ademamix import AdEMAMix
 from .adamax import Adamax
 from .adamw import AdamW
 from .amsgrad import AMSGrad
@@ -35,4 +36,5 @@ __all__ = [
     "AdaBound",
     "SWATS",
     "Lion",
+    "AdEMAMix",
 ]
