@@ -198,3 +198,96 @@ def test_momentum_cycled_and_scheduled_at_once_is_refused():
     with pytest.raises(ParameterError, match="beta1 follows a schedule"):
         build_plan(problems.Quadratic(curvatures=CURV), Method(optimizers.Adam(), schedules.OneCycle(total_steps=10),
                                                                schedules={"beta1": schedules.Constant()}), steps=10)
+
+
+# -- Prodigy: named scalars accumulated over all coordinates --------------------------------
+
+
+class ProdigyRef:
+    """prodigyopt.Prodigy (one parameter group, slice_p=1), sums taken in coordinate order."""
+
+    def __init__(self, lr=1.0, beta1=0.9, beta2=0.999, beta3=None, eps=1e-8, weight_decay=0.0, decouple=True,
+                 use_bias_correction=False, safeguard_warmup=False, d0=1e-6, d_coef=1.0, growth_rate=math.inf):
+        self.__dict__.update(locals())
+        self.d = self.d_max = d0
+        self.numerator = 0.0
+        self.x0 = None
+        self.ds = []
+
+    def __call__(self, x, g, t):
+        if self.x0 is None:
+            self.x0 = x.copy()
+            self.m, self.v, self.s = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
+        b1, b2, d, d0, lr = self.beta1, self.beta2, self.d, self.d0, self.lr
+        b3 = math.sqrt(b2) if self.beta3 is None else self.beta3
+        bc = math.sqrt(1 - b2**t) / (1 - b1**t) if self.use_bias_correction else 1.0
+        dlr = d * lr * bc
+        g = g + self.weight_decay * x if (self.weight_decay and not self.decouple) else g.copy()
+        dot = 0.0
+        for gi, x0i, xi in zip(g, self.x0, x):
+            dot += gi * (x0i - xi)
+        numerator = self.numerator * b3 + (d / d0) * dlr * dot
+        self.m = self.m * b1 + (d * (1 - b1)) * g
+        self.v = self.v * b2 + (d * d * (1 - b2)) * g * g
+        self.s = self.s * b3 + ((d / d0) * d if self.safeguard_warmup else (d / d0) * dlr) * g
+        den = 0.0
+        for si in self.s:
+            den += abs(si)
+        d_hat = self.d_coef * numerator / den
+        if d == d0:
+            d = max(d, d_hat)
+        self.d_max = max(self.d_max, d_hat)
+        self.d = d = min(self.d_max, d * self.growth_rate)
+        self.numerator = numerator
+        self.ds.append(d)
+        denom = np.sqrt(self.v) + d * self.eps
+        if self.weight_decay and self.decouple:
+            x = x + x * (-self.weight_decay * dlr)
+        if b1 > 0:
+            return x + -dlr * (self.m / denom)
+        return x + (-dlr * d) * (g / denom)
+
+
+PRODIGY_CASES = [
+    {},
+    dict(lr=0.5, betas=(0.8, 0.99), weight_decay=0.01, d_coef=2.0, growth_rate=1.05),
+    dict(beta3=0.9, weight_decay=0.1, decouple=False, use_bias_correction=True, safeguard_warmup=True, d0=1e-4),
+    dict(beta1=0.0, eps=1e-6),
+]
+
+
+def _prodigy_ref(kw):
+    kw = dict(kw)
+    if "betas" in kw:
+        kw["beta1"], kw["beta2"] = kw.pop("betas")
+    return ProdigyRef(**kw)
+
+
+@pytest.mark.parametrize("kw", PRODIGY_CASES)
+def test_prodigy_open_loop_matches_numpy(kw):
+    G = grads(STEPS, 3, seed=2)
+    got = sweep_params(Replay(grads=G, x0=X0), optimizers.Prodigy(**kw))[0]
+    want = run_oracle(_prodigy_ref(kw), X0, lambda x, k: G[k])
+    assert_close(got, want)
+
+
+@pytest.mark.parametrize("kw", PRODIGY_CASES)
+def test_prodigy_closed_loop_matches_numpy(kw):
+    ref = _prodigy_ref(kw)
+    ds = optsim.sweep(problems.Quadratic(curvatures=CURV, x0=X0), optimizers.Prodigy(**kw), steps=STEPS,
+                      record_every=1, record=("params", "loss"), replicates=2)
+    want = run_oracle(ref, X0, lambda x, k: CURV * x)
+    for r in range(2):
+        assert_close(ds["params"].isel(replicate=r).values, want)
+    assert ref.ds[-1] > 10 * ref.d0  # D has grown from its initial estimate
+
+
+def test_prodigy_names_its_scalars_and_is_not_elementwise():
+    from optsim._components import layout
+
+    P = optimizers.Prodigy
+    assert P.scalars == len(P.scalar_names) == 4
+    assert layout(P.scalar_names).d == 0
+    assert not P.elementwise
+    with pytest.raises(TypeError, match="scalar_names"):
+        type("Bad", (optimizers.Optimizer,), {"scalar_names": ("a", "b"), "scalars": 3})

@@ -14,6 +14,7 @@ from .lion import Lion
 from .maxprop import MaxProp
 from .nadam import NAdam
 from .nag import NAG
+from .prodigy import Prodigy
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
@@ -37,4 +38,5 @@ __all__ = [
     "SWATS",
     "Lion",
     "AdEMAMix",
+    "Prodigy",
 ]
