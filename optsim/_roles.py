@@ -10,7 +10,8 @@ schedule function; see :mod:`optsim.engine.codegen`.
 Optimizer (``kernels`` keys)
     ``init(x, S, sc, hp)``
         set up the state: ``S`` is float64[slots, d] (zeroed), ``sc`` float64[scalars]
-        (zeroed), ``hp`` this trajectory's hyperparameter row (``hp[0]`` is the base lr).
+        (zeroed; named by ``scalar_names``, for rules that accumulate over all coordinates),
+        ``hp`` this trajectory's hyperparameter row (``hp[0]`` is the base lr).
     ``step(x, g, S, sc, t, lr, hp)``
         apply one update to ``x`` in place; ``g`` is the observed gradient (it may be
         overwritten), ``t`` the 1-based step number used in bias corrections, ``lr`` the
@@ -57,11 +58,12 @@ Noise
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
 
-from ._components import Component
+from ._components import Component, ParameterError, closest
 
 __all__ = ["Optimizer", "Schedule", "Problem", "Noise"]
 
@@ -92,6 +94,30 @@ class Optimizer(Component):
             if "scalars" in cls.__dict__ and cls.scalars != len(cls.scalar_names):
                 raise TypeError(f"{cls.__name__}: scalars={cls.scalars} but {len(cls.scalar_names)} scalar_names")
             cls.scalars = len(cls.scalar_names)
+
+    def check_schedules(self, schedules) -> dict:
+        """``{hyperparameter: schedule}`` in declaration order, or a one-line ParameterError
+        naming the hyperparameter that cannot follow a schedule."""
+        if not schedules:
+            return {}
+        cls = type(self)
+        if not isinstance(schedules, Mapping):
+            raise ParameterError(f"schedules must be a dict {{hyperparameter: schedule}}, got {schedules!r}")
+        table = self.param_table()
+        allowed = cls.schedulable_names()
+        for name, sched in schedules.items():
+            if name == "lr":
+                raise ParameterError("schedules: lr follows schedule=, not schedules={'lr': ...}")
+            if name not in table:
+                raise ParameterError(f"schedules: {cls.__name__} has no parameter {name!r}{closest(name, table)}")
+            if name not in allowed:
+                raise ParameterError(f"schedules: {cls.__name__}.{name} cannot follow a schedule (the ones that "
+                                     f"can: {', '.join(allowed) or 'none'})")
+            if not isinstance(sched, Schedule):
+                raise ParameterError(f"schedules: {name} must follow an optsim schedule, got {sched!r}")
+            if self.values[name] is None:
+                raise ParameterError(f"schedules: {cls.__name__}.{name} is None; give it a value to schedule from")
+        return {p.name: schedules[p.name] for p in self.params if p.name in schedules}
 
     @classmethod
     def schedulable_names(cls) -> tuple[str, ...]:

@@ -41,32 +41,7 @@ class Method:
             raise ParameterError(f"schedule must be an optsim schedule, got {schedule!r}")
         self.optimizer = optimizer
         self.schedule = schedule
-        self.schedules = _check_schedules(optimizer, schedules)
-
-
-def _check_schedules(optimizer, schedules):
-    """``{hyperparameter: schedule}`` in the optimizer's order, or a ParameterError naming
-    the hyperparameter that cannot follow a schedule."""
-    if not schedules:
-        return {}
-    cls = type(optimizer)
-    if not isinstance(schedules, Mapping):
-        raise ParameterError(f"schedules must be a dict {{hyperparameter: schedule}}, got {schedules!r}")
-    table = optimizer.param_table()
-    allowed = cls.schedulable_names()
-    for name, sched in schedules.items():
-        if name == "lr":
-            raise ParameterError(f"schedules: lr follows schedule=, not schedules={{'lr': ...}}")
-        if name not in table:
-            raise ParameterError(f"schedules: {cls.__name__} has no parameter {name!r}{closest(name, table)}")
-        if name not in allowed:
-            raise ParameterError(f"schedules: {cls.__name__}.{name} cannot follow a schedule (the ones that can: "
-                                 f"{', '.join(allowed) or 'none'})")
-        if not isinstance(sched, Schedule):
-            raise ParameterError(f"schedules: {name} must follow an optsim schedule, got {sched!r}")
-        if optimizer.values[name] is None:
-            raise ParameterError(f"schedules: {cls.__name__}.{name} is None; give it a value to schedule from")
-    return {p.name: schedules[p.name] for p in optimizer.params if p.name in schedules}
+        self.schedules = optimizer.check_schedules(schedules)
 
 
 # -- validation helpers ------------------------------------------------------------------

@@ -355,7 +355,7 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1, data=())
 # B (the problem's gradient and the noise models inlined: this is the hot loop), marks those
 # that left the bounds (div = t, gradient 0) and returns how many did.  ``loss``, ``test``,
 # ``gnorm`` and ``dist`` put the loss, test loss, gradient norm and distance of trajectory
-# b into fs[1:5], through the problem's own cached functions; each is compiled only when a
+# b into fs (FSL.f, ftest, gnorm, dist), through the problem's own cached functions; each is compiled only when a
 # sweep records it.
 _PROBLEM_TEMPLATE = """
 
