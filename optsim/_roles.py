@@ -10,8 +10,8 @@ schedule function; see :mod:`optsim.engine.codegen`.
 Optimizer (``kernels`` keys)
     ``init(x, S, sc, hp)``
         set up the state: ``S`` is float64[slots, d] (zeroed), ``sc`` float64[scalars]
-        (zeroed), ``hp`` this trajectory's hyperparameter row (its first entry, ``lr``, is the
-        base lr).
+        (zeroed; named by ``scalar_names``, for rules that accumulate over all coordinates),
+        ``hp`` this trajectory's hyperparameter row (its first entry, ``lr``, is the base lr).
     ``step(x, g, S, sc, t, lr, hp)``
         apply one update to ``x`` in place; ``g`` is the observed gradient (it may be
         overwritten), ``t`` the 1-based step number used in bias corrections, ``lr`` the
@@ -33,6 +33,10 @@ Schedule
     ``momentum(k, sp) -> m`` (optional)
         a value that overrides the optimizer's ``momentum_param`` for update ``k`` (cyclic
         momentum); NaN leaves it unchanged.
+    The same schedules can drive any numeric hyperparameter of the optimizer
+    (``Method(opt, schedules={"beta1": ...})``): ``value`` then gets that hyperparameter's
+    value in the row as ``base_lr``, and what it returns is written into ``hp`` before
+    update ``k``.
 
 Problem
     ``value_and_grad(x, g, t, pp, data, rng) -> loss``
@@ -54,11 +58,12 @@ Noise
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
 
-from ._components import Component
+from ._components import Component, ParameterError, closest
 
 __all__ = ["Optimizer", "Schedule", "Problem", "Noise"]
 
@@ -75,6 +80,51 @@ class Optimizer(Component):
     """Per-trajectory scalar state (``sc``)."""
     momentum_param: ClassVar[str | None] = None
     """The hyperparameter a momentum-cycling schedule overrides (``momentum``, ``beta1``)."""
+    schedulable: ClassVar[tuple[str, ...] | None] = None
+    """The hyperparameters that may follow a schedule (``Method(..., schedules={name: ...})``);
+    None: every dynamic float parameter but ``lr`` (which follows ``schedule``)."""
+    scalar_names: ClassVar[tuple[str, ...]] = ()
+    """Names of the per-trajectory scalars ``sc`` (read as ``sc[SC.d]`` with
+    ``SC = optsim._components.layout(scalar_names)``); a class that names them gets
+    ``scalars = len(scalar_names)``."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "scalar_names" in cls.__dict__:
+            if "scalars" in cls.__dict__ and cls.scalars != len(cls.scalar_names):
+                raise TypeError(f"{cls.__name__}: scalars={cls.scalars} but {len(cls.scalar_names)} scalar_names")
+            cls.scalars = len(cls.scalar_names)
+
+    def check_schedules(self, schedules) -> dict:
+        """``{hyperparameter: schedule}`` in declaration order, or a one-line ParameterError
+        naming the hyperparameter that cannot follow a schedule."""
+        if not schedules:
+            return {}
+        cls = type(self)
+        if not isinstance(schedules, Mapping):
+            raise ParameterError(f"schedules must be a dict {{hyperparameter: schedule}}, got {schedules!r}")
+        table = self.param_table()
+        allowed = cls.schedulable_names()
+        for name, sched in schedules.items():
+            if name == "lr":
+                raise ParameterError("schedules: lr follows schedule=, not schedules={'lr': ...}")
+            if name not in table:
+                raise ParameterError(f"schedules: {cls.__name__} has no parameter {name!r}{closest(name, table)}")
+            if name not in allowed:
+                raise ParameterError(f"schedules: {cls.__name__}.{name} cannot follow a schedule (the ones that "
+                                     f"can: {', '.join(allowed) or 'none'})")
+            if not isinstance(sched, Schedule):
+                raise ParameterError(f"schedules: {name} must follow an optsim schedule, got {sched!r}")
+            if self.values[name] is None:
+                raise ParameterError(f"schedules: {cls.__name__}.{name} is None; give it a value to schedule from")
+        return {p.name: schedules[p.name] for p in self.params if p.name in schedules}
+
+    @classmethod
+    def schedulable_names(cls) -> tuple[str, ...]:
+        """The hyperparameters that may follow a schedule (see ``schedulable``)."""
+        if cls.schedulable is not None:
+            return tuple(cls.schedulable)
+        return tuple(p.name for p in cls.params if p.dynamic and p.kind == "float" and p.name != "lr")
     elementwise: ClassVar[bool] = False
     """True when ``init``, ``step``, ``eff_lr`` and ``lookahead`` treat every coordinate on its
     own (no sums or norms over coordinates) and ``sc`` depends only on ``t`` and ``hp``.  The

@@ -61,6 +61,7 @@ def sweep(
     client=None,
     reduce=None,
     quantiles=(0.1, 0.5, 0.9),
+    schedules=None,
 ):
     """Run many optimizer trajectories over a grid of hyperparameters.
 

@@ -20,7 +20,9 @@ def _spec_dict(plan, layout, kwargs):
     spec = {
         "problem": layout["problem"].spec(),
         "noise": [n.spec() for n in layout["noises"]],
-        "methods": {label: {"optimizer": m.optimizer.spec(), "schedule": m.schedule.spec()} for label, m in methods.items()},
+        "methods": {label: {"optimizer": m.optimizer.spec(), "schedule": m.schedule.spec(),
+                            **({"schedules": {k: v.spec() for k, v in m.schedules.items()}} if m.schedules else {})}
+                    for label, m in methods.items()},
         "grid": {a.dim: {"names": list(a.names), "values": [list(v) for v in a.values]} for a in layout["axes"]},
         "replicates": layout["replicates"],
         "steps": plan.steps,

@@ -123,6 +123,12 @@ KEYWORDS = (
             "The learning-rate schedule (default constant); a method given as\n"
             "``(optimizer, schedule)`` overrides it.",
             plan=True, config="section"),
+    Keyword("schedules", None, "dict {hyperparameter: Schedule}, optional",
+            "Other hyperparameters that follow a schedule (``{\"beta1\": CosineAnnealing(T_max=100)}``),\n"
+            "each from its own value as the rate from ``lr``; for the methods that do not give\n"
+            "their own (:class:`Method`).  Their parameters can be gridded as\n"
+            "``\"schedules.beta1.T_max\"``, without recompiling.",
+            plan=True),
     Keyword("grid", None, "dict, optional",
             "``{name: values}`` axes, multiplied together.  ``name`` is any parameter of the\n"
             "optimizer, schedule, noise or problem (``\"lr\"``, ``\"beta2\"``, ``\"sigma\"``; qualify as\n"

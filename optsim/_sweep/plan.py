@@ -36,6 +36,7 @@ def build_plan(
     common_random_numbers=True,
     diverge_factor=1e8,
     x_bound=None,
+    schedules=None,
 ):
     """Validate a sweep and flatten it into a :class:`Plan` (no results allocated).
 
@@ -77,7 +78,7 @@ def build_plan(
     if "dist" in record and "distance" not in type(problem).kernels and problem.optimum() is None:
         raise ParameterError(f"record: {type(problem).__name__} does not know its optimum, so 'dist' cannot be recorded")
 
-    methods, has_opt_axis = _methods(optimizer, schedule)
+    methods, has_opt_axis = _methods(optimizer, schedule, schedules)
     axes = _axes(grid)
     if has_opt_axis and any(a.dim == "optimizer" for a in axes):
         raise ParameterError("grid: 'optimizer' is the dimension of the methods; name the axis differently")
@@ -90,7 +91,8 @@ def build_plan(
             for mi, name in enumerate(ax.names):
                 q = _resolve(name, locs, label)
                 loc, param = locs[q]
-                owner = type(_get({"optimizer": m.optimizer, "schedule": m.schedule, "noise": noises, "problem": problem}, loc)).__name__
+                owner = type(_get({"optimizer": m.optimizer, "schedule": m.schedule, "noise": noises,
+                                   "problem": problem, "schedules": m.schedules}, loc)).__name__
                 for v in ax.values:
                     param.check(v[mi], owner)
                 resolved[(label, ai, mi)] = (loc, param)
@@ -105,7 +107,8 @@ def build_plan(
     dims = {problem.dimension()}
     slots = set()
     for mi_, (label, m) in enumerate(methods.items()):
-        base = {"optimizer": m.optimizer, "schedule": m.schedule, "noise": noises, "problem": problem}
+        base = {"optimizer": m.optimizer, "schedule": m.schedule, "noise": noises, "problem": problem,
+                "schedules": m.schedules}
         static_axes = [
             (ai, mi) for ai, ax in enumerate(axes) for mi in range(len(ax.names))
             if not resolved[(label, ai, mi)][1].dynamic
@@ -157,11 +160,16 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
                 n_cells, replicates, crn, need_optimum):
     problem, noises, opt, sched = comps["problem"], comps["noise"], comps["optimizer"], comps["schedule"]
     tree = _schedule_tree(sched)
+    # Every schedule node, (location, node, target): the trees of the scheduled
+    # hyperparameters (target: the hyperparameter's column), then the learning rate's.
+    nodes = [(("schedules", name) + path, node, opt.dynamic_names().index(name))
+             for name, s in comps["schedules"].items() for path, node in _schedule_tree(s)]
+    nodes += [(("schedule",) + path, node, None) for path, node in tree]
     # Column of each schedule node's row inside the schedule row.
     offsets = {}
     off = 0
-    for path, node in tree:
-        offsets[path] = off
+    for loc, node, _ in nodes:
+        offsets[loc] = off
         off += len(node.dynamic_names())
     noise_offsets = []
     off = 0
@@ -171,7 +179,7 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
 
     nc = cell_ids.shape[0]
     hpo = np.tile(opt.row(), (nc, 1))
-    hps = np.tile(np.concatenate([n.row() for _, n in tree]) if tree else np.zeros(0), (nc, 1))
+    hps = np.tile(np.concatenate([n.row() for _, n, _ in nodes]) if nodes else np.zeros(0), (nc, 1))
     hpn = np.tile(np.concatenate([n.row() for n in noises]) if noises else np.zeros(0), (nc, 1))
     hpp = np.tile(problem.row(), (nc, 1))
     if hps.shape[1] == 0:
@@ -195,7 +203,7 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
         elif loc[0] == "noise":
             hpn[:, noise_offsets[loc[1]] + col] = vals
         else:
-            hps[:, offsets[loc[1:]] + col] = vals
+            hps[:, offsets[loc] + col] = vals
         touched.setdefault(loc, []).append((param.name, ai, mi))
     # Cross-parameter checks of each touched component (and a noise model's checks against
     # the problem, e.g. batch size <= examples), once per distinct combination of values.
@@ -230,15 +238,20 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
                 f"{type(node).__name__}: cycle_momentum=True needs an optimizer with momentum "
                 f"(SGD momentum, Adam beta1); {type(opt).__name__} has none: set cycle_momentum=False"
             )
+        if "momentum" in type(node).kernels and node.values.get("cycle_momentum", True) \
+                and type(opt).momentum_param in comps["schedules"]:
+            raise ParameterError(
+                f"schedules: {type(opt).momentum_param} follows a schedule and {type(node).__name__} cycles it "
+                f"too; set cycle_momentum=False or schedule it in one place")
     pdata = tuple(np.ascontiguousarray(a) for a in problem.data())
     ndata = tuple(tuple(np.ascontiguousarray(a) for a in n.prepare(problem)) for n in noises)
     spec = KernelSpec(type(problem), tuple(type(n) for n in noises), type(opt),
-                      tuple(_node_entries(tree)), n_pdata=len(pdata), n_ndata=tuple(len(t) for t in ndata),
+                      tuple(_node_entries(nodes)), n_pdata=len(pdata), n_ndata=tuple(len(t) for t in ndata),
                       data_sig=tuple((a.dtype.name, a.ndim) for a in (*pdata, *(a for t in ndata for a in t))))
     # only a distance record reads the optimum (some problems solve for it)
     xstar = problem.optimum() if need_optimum and "distance" not in type(problem).kernels else None
     return Group(
-        spec=spec, problem=problem, noises=noises, optimizer=opt, schedule_nodes=tuple(n for _, n in tree),
+        spec=spec, problem=problem, noises=noises, optimizer=opt, schedule_nodes=tuple(n for _, n, _ in nodes),
         index=index.astype(np.int64), hpo=expand(hpo), hps=expand(hps), hpn=expand(hpn), hpp=expand(hpp),
         rep=rep, cell=cell,
         x0=np.ascontiguousarray(np.asarray(problem.start_point(), dtype=np.float64).reshape(1, -1)),
@@ -248,14 +261,15 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
     )
 
 
-def _node_entries(tree):
-    """(class, index of the child whose lr it wraps or -1) per node, in evaluation order."""
+def _node_entries(nodes):
+    """(class, index of the child whose value it wraps or -1, target) per node of
+    ``(location, node, target)``, in evaluation order."""
     entries = []
-    position = {path: i for i, (path, _) in enumerate(tree)}
-    for path, node in tree:
+    position = {loc: i for i, (loc, _, _) in enumerate(nodes)}
+    for loc, node, target in nodes:
         child = -1
         if type(node).wraps:
             kids = list(node.children_map)
-            child = position[path + (kids[0],)]
-        entries.append((type(node), child))
+            child = position[loc + (kids[0],)]
+        entries.append((type(node), child, target))
     return entries

@@ -11,24 +11,32 @@ __all__ = ["Method"]
 
 
 class Method:
-    """An optimizer with its schedule: one entry along the ``optimizer`` dimension."""
+    """An optimizer with its schedule: one entry along the ``optimizer`` dimension.
 
-    def __init__(self, optimizer, schedule=None):
+    ``schedules`` makes hyperparameters other than the learning rate follow a schedule:
+    ``{"beta1": CosineAnnealing(T_max=100)}`` gives beta1 the value the schedule computes
+    from the optimizer's own beta1, as ``schedule`` computes the rate from ``lr``.  Any
+    numeric hyperparameter can (``type(optimizer).schedulable_names()``), and a grid over
+    these schedules' parameters (``"schedules.beta1.T_max"``) never recompiles.
+    """
+
+    def __init__(self, optimizer, schedule=None, schedules=None):
         if not isinstance(optimizer, Optimizer):
             raise ParameterError(f"optimizer must be an optsim optimizer, got {optimizer!r}")
         if schedule is not None and not isinstance(schedule, Schedule):
             raise ParameterError(f"schedule must be an optsim schedule, got {schedule!r}")
         self.optimizer = optimizer
         self.schedule = schedule
+        self.schedules = optimizer.check_schedules(schedules)
 
 
 
 # -- validation helpers ------------------------------------------------------------------
 
 
-def _methods(optimizer, schedule):
+def _methods(optimizer, schedule, schedules=None):
     """The methods as an ordered {label: Method} and whether there is an optimizer axis."""
-    default_schedule = schedule
+    default_schedule = (schedule, schedules)
     if isinstance(optimizer, (Optimizer, Method)) or (
         isinstance(optimizer, tuple) and len(optimizer) == 2 and isinstance(optimizer[0], Optimizer)
     ):
@@ -56,11 +64,12 @@ def _methods(optimizer, schedule):
 
 
 def _as_method(o, default_schedule):
+    schedule, schedules = default_schedule
     if isinstance(o, Method):
-        return Method(o.optimizer, o.schedule or default_schedule)
+        return Method(o.optimizer, o.schedule or schedule, o.schedules or schedules)
     if isinstance(o, tuple) and len(o) == 2:
-        return Method(o[0], o[1])
-    return Method(o, default_schedule)
+        return Method(o[0], o[1], schedules)
+    return Method(o, schedule, schedules)
 
 
 def _schedule_tree(schedule):
@@ -77,6 +86,11 @@ def _locations(method, noises, problem):
         prefix = ".".join(("schedule",) + path)
         for p in node.params:
             locs[f"{prefix}.{p.name}"] = (("schedule",) + path, p)
+    for name, sched in method.schedules.items():
+        for path, node in _schedule_tree(sched):
+            loc = ("schedules", name) + path
+            for p in node.params:
+                locs[f"{'.'.join(loc)}.{p.name}"] = (loc, p)
     for j, nz in enumerate(noises):
         prefix = "noise" if len(noises) == 1 else f"noise.{j}"
         for p in nz.params:
@@ -109,7 +123,10 @@ def _get(components, loc):
         return components["problem"]
     if kind == "noise":
         return components["noise"][loc[1]]
-    node = components["schedule"]
+    if kind == "schedules":
+        node, loc = components["schedules"][loc[1]], loc[1:]
+    else:
+        node = components["schedule"]
     for key in loc[1:]:
         node = node.children_map[key]
     return node
@@ -130,5 +147,9 @@ def _set(components, loc, new):
                 return new
             return node.replace(**{path[0]: rebuild(node.children_map[path[0]], path[1:])})
 
-        out["schedule"] = rebuild(out["schedule"], loc[1:])
+        if kind == "schedules":
+            out["schedules"] = dict(out["schedules"])
+            out["schedules"][loc[1]] = rebuild(out["schedules"][loc[1]], loc[2:])
+        else:
+            out["schedule"] = rebuild(out["schedule"], loc[1:])
     return out

@@ -43,11 +43,12 @@ otherwise costs two atomic operations, and those were more than half of a step's
 import numpy as np
 from numba import njit
 
+from .._components import layout
 from .._rng import seed_stream
 from ._fcall import addr_of, call_f64, call_i64, call_void
 from ._helpers import _same_rows
 
-__all__ = ["FRAME", "FS", "run"]
+__all__ = ["FRAME", "FS", "FR", "FSL", "FN", "SCHED", "WORK", "WT", "WTI", "DATA_WIDTH", "HP_LR", "NO_TARGET", "SCHED_LR_ONLY", "run"]
 
 # Positions in the frame.  The problem's data arrays follow from DATA on, four numbers each:
 # address and up to three dimensions.
@@ -59,6 +60,37 @@ FRAME = {
 # Positions in fs: the last observed loss (both ways); the loss, test loss, gradient norm and
 # distance of a recorded step (from the problem's loss, test, gnorm, dist); the bound on |x_i|.
 FS = {"fobs": 0, "f": 1, "ftest": 2, "gnorm": 3, "dist": 4, "x_bound": 5, "size": 6}
+
+# The same positions as namedtuples of constants (``optsim._components.layout``), which
+# numba folds into the loads a literal index gives: the loop and the generated entry points
+# read ``frame[FR.X]``, ``fs[FSL.fobs]``.  A data array takes DATA_WIDTH numbers.
+FR = layout(FRAME, "Frame")
+FSL = layout(FS, "FrameScalars")
+DATA_WIDTH = 4
+# The table of entry points (``Plan.entry_tables``): the optimizer's init, step, eff_lr and
+# lookahead (0: none), the position in hp of the hyperparameter a momentum-cycling schedule
+# overrides, the records function, the problem's grad, loss, test, gnorm, dist, start and
+# project (0: none).
+FN = layout(("init", "step", "eff_lr", "lookahead", "mom_index", "records", "grad", "loss", "test",
+             "gnorm", "dist", "start", "project"), "EntryTable")
+# The columns of a schedule node's row: the addresses of its value and momentum functions,
+# the child whose value it wraps (-1: none), the offset and width of its parameters in the
+# schedule row and of its state; then, only in a sweep that schedules hyperparameters (the
+# table is SCHED_LR_ONLY columns wide otherwise), the position in hp of the base value its
+# value function gets (HP_LR: the learning rate) and where its value goes (NO_TARGET: to its
+# parent, or, for the learning rate's root, the last row, to the update; else the position in
+# hp of the scheduled hyperparameter, written there before every update).
+SCHED = layout(("value", "momentum", "child", "sp_off", "sp_n", "ss_off", "ss_n", "base", "target"),
+               "ScheduleTable")
+NO_TARGET = -1
+SCHED_LR_ONLY = SCHED.base
+# The rows of the workspace's W (coordinates, look-ahead point, gradient, effective rates),
+# wt (the per-trajectory floats) and wti (the per-trajectory integers).
+WORK = layout(("X", "Y", "G", "EFF"), "Work")
+WT = layout(("bound", "last", "best", "first"), "WorkFloats")
+WTI = layout(("best_step", "div"), "WorkInts")
+HP_LR = 0  # the optimizer's params[0] is lr (``optsim._roles.Optimizer``)
+assert tuple(FR) == tuple(FRAME.values()) and tuple(FSL) == tuple(FS.values())
 
 
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
@@ -72,8 +104,10 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     ``fn`` holds the addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and
     ``lookahead`` (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
     schedule overrides, the records function, and the problem's ``grad``, ``loss``,
-    ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none);
-    ``sched`` one row per schedule node (see ``Plan.entry_tables``)."""
+    ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none)
+    (layout ``FN``); ``sched`` one row per schedule node, the trees of the scheduled
+    hyperparameters first and the learning rate's last (layout ``SCHED``, see
+    ``Plan.entry_tables``)."""
     n = hpo.shape[0]
     d = x0.shape[1]
     bmax = rngs.shape[0]
@@ -102,57 +136,58 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     a_thr = addr_of(thresholds)
     a_first = addr_of(out_first)
     oslots = out_statenorm.shape[2]
-    bound = wt[0]
-    last = wt[1]
-    best = wt[2]
-    first = wt[3]
-    best_step = wti[0]
-    div = wti[1]
+    bound = wt[WT.bound]
+    last = wt[WT.last]
+    best = wt[WT.best]
+    first = wt[WT.first]
+    best_step = wti[WTI.best_step]
+    div = wti[WTI.div]
     # the components' entry points
-    f_init = fn[0]
-    f_step = fn[1]
-    f_eff = fn[2]
-    f_look = fn[3]
-    mom_index = fn[4]
-    f_rec = fn[5]
-    f_grad = fn[6]
-    f_loss = fn[7]
-    f_test = fn[8]
-    f_gnorm = fn[9]
-    f_dist = fn[10]
-    f_start = fn[11]
-    f_proj = fn[12]
+    f_init = fn[FN.init]
+    f_step = fn[FN.step]
+    f_eff = fn[FN.eff_lr]
+    f_look = fn[FN.lookahead]
+    mom_index = fn[FN.mom_index]
+    f_rec = fn[FN.records]
+    f_grad = fn[FN.grad]
+    f_loss = fn[FN.loss]
+    f_test = fn[FN.test]
+    f_gnorm = fn[FN.gnorm]
+    f_dist = fn[FN.dist]
+    f_start = fn[FN.start]
+    f_proj = fn[FN.project]
     nnodes = sched.shape[0]
+    targeted = sched.shape[1] > SCHED_LR_ONLY  # some node sets a hyperparameter
     lmax = S.shape[1]
     nhp = hp.shape[0]
     a_S = addr_of(S)
     a_sc = addr_of(sc)
     a_hp = addr_of(hp)
     a_ss = addr_of(ss)
-    a_X = addr_of(W[0])
-    a_Y = addr_of(W[1])
-    a_G = addr_of(W[2])
-    a_EFF = addr_of(W[3])
+    a_X = addr_of(W[WORK.X])
+    a_Y = addr_of(W[WORK.Y])
+    a_G = addr_of(W[WORK.G])
+    a_EFF = addr_of(W[WORK.EFF])
     # what the problem's entry points read (the plan has filled in the data arrays)
     a_frame = addr_of(frame)
-    frame[0] = d
-    frame[1] = a_X
-    frame[2] = a_Y
-    frame[3] = a_G
-    frame[4] = addr_of(div)
-    frame[5] = addr_of(bound)
-    frame[6] = addr_of(rngs)
-    frame[7] = rngs.shape[1]
-    frame[12] = addr_of(xstar)
-    frame[13] = xstar.shape[0]
-    frame[14] = addr_of(wd[0])
-    frame[15] = addr_of(fs)
-    frame[16] = addr_of(idx)
-    frame[17] = idx.shape[0]
-    frame[18] = addr_of(perms)
-    frame[19] = addr_of(mbss)
-    frame[20] = bmax
-    fs[5] = x_bound
+    frame[FR.d] = d
+    frame[FR.X] = a_X
+    frame[FR.Y] = a_Y
+    frame[FR.G] = a_G
+    frame[FR.div] = addr_of(div)
+    frame[FR.bound] = addr_of(bound)
+    frame[FR.rng] = addr_of(rngs)
+    frame[FR.nstreams] = rngs.shape[1]
+    frame[FR.xstar] = addr_of(xstar)
+    frame[FR.nxstar] = xstar.shape[0]
+    frame[FR.gs] = addr_of(wd[0])
+    frame[FR.fs] = addr_of(fs)
+    frame[FR.idx] = addr_of(idx)
+    frame[FR.nidx] = idx.shape[0]
+    frame[FR.perms] = addr_of(perms)
+    frame[FR.mbss] = addr_of(mbss)
+    frame[FR.bmax] = bmax
+    fs[FSL.x_bound] = x_bound
     ns = perms.shape[1]  # the minibatch sampler's permutation (0: no minibatches)
     k0 = 0
     while k0 < n:
@@ -161,7 +196,7 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
             k1 += 1
         B = k1 - k0
         L = B * d
-        X = W[0, :L]
+        X = W[WORK.X, :L]
         for s in range(nslots):
             for i in range(L):
                 S[s, i] = 0.0
@@ -172,10 +207,10 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
         sp = hps[k0]
         npar = hpn[k0]
         pp = hpp[k0]
-        frame[8] = addr_of(pp)
-        frame[9] = pp.shape[0]
-        frame[10] = addr_of(npar)
-        frame[11] = npar.shape[0]
+        frame[FR.pp] = addr_of(pp)
+        frame[FR.npp] = pp.shape[0]
+        frame[FR.npar] = addr_of(npar)
+        frame[FR.nnpar] = npar.shape[0]
         for b in range(B):
             k = k0 + b
             for j in range(rngs.shape[1]):
@@ -193,12 +228,12 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                 call_void(f_start, (a_frame, b))
         a_sp = addr_of(sp)
         call_void(f_init, (a_X, L, a_S, nslots, lmax, a_sc, nscal, a_hp, nhp))
-        base_lr = hp[0]
+        base_lr = hp[HP_LR]
         alive = B
         fobs = np.nan
         for b in range(B):
             call_void(f_loss, (a_frame, b))
-            f0 = fs[1]
+            f0 = fs[FSL.f]
             first[b] = f0
             bnd = div_factor * max(1.0, abs(f0))
             if not (bnd < np.inf):
@@ -209,7 +244,7 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
             best_step[b] = -1
             div[b] = -1
             fobs = f0
-        fs[0] = fobs
+        fs[FSL.fobs] = fobs
         lr = np.nan
         r = 0
         t = 0
@@ -225,20 +260,20 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                         f = first[b]
                     else:
                         call_void(f_loss, (a_frame, b))
-                        f = fs[1]
+                        f = fs[FSL.f]
                     if f != f:
                         f = np.inf
-                    fs[2] = np.nan
-                    fs[3] = np.nan
-                    fs[4] = np.nan
+                    fs[FSL.ftest] = np.nan
+                    fs[FSL.gnorm] = np.nan
+                    fs[FSL.dist] = np.nan
                     if f_test != 0:
                         call_void(f_test, (a_frame, b))
                     if f_gnorm != 0:
                         call_void(f_gnorm, (a_frame, b, t))
                     if f_dist != 0:
                         call_void(f_dist, (a_frame, b))
-                    call_void(f_rec, (0, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f, fs[2], fs[3],
-                                      fs[4], a_loss, a_test, a_gnorm, a_dist, a_params, a_eff, a_effstats,
+                    call_void(f_rec, (0, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f, fs[FSL.ftest],
+                                      fs[FSL.gnorm], fs[FSL.dist], a_loss, a_test, a_gnorm, a_dist, a_params, a_eff, a_effstats,
                                       a_state, a_statenorm, a_first, a_thr, a_X + 8 * b * d, a_S, a_EFF))
                     last[b] = f
                     if f < best[b]:
@@ -261,16 +296,23 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                                           a_eff, a_effstats, a_state, a_statenorm, a_first, a_thr,
                                           a_X + 8 * b * d, a_S, a_EFF))
                         last[b] = np.inf
-            fobs = fs[0]
+            fobs = fs[FSL.fobs]
             if alive == 0:
                 break
             for i in range(nnodes):  # children first; sched[i] = addresses, child, offsets
-                c = sched[i, 2]
+                c = sched[i, SCHED.child]
                 inner = lrs[c] if c >= 0 else np.nan
-                lrs[i] = call_f64(sched[i, 0], (t, base_lr, a_sp + 8 * sched[i, 3], sched[i, 4],
-                                                a_ss + 8 * sched[i, 5], sched[i, 6], fobs, inner))
-                if sched[i, 1] != 0:
-                    mom = call_f64(sched[i, 1], (t, a_sp + 8 * sched[i, 3], sched[i, 4]))
+                base = base_lr
+                if targeted and sched[i, SCHED.base] != HP_LR:
+                    base = hpo[k0, sched[i, SCHED.base]]
+                lrs[i] = call_f64(sched[i, SCHED.value], (t, base, a_sp + 8 * sched[i, SCHED.sp_off],
+                                                          sched[i, SCHED.sp_n], a_ss + 8 * sched[i, SCHED.ss_off],
+                                                          sched[i, SCHED.ss_n], fobs, inner))
+                if targeted and sched[i, SCHED.target] != NO_TARGET:
+                    hp[sched[i, SCHED.target]] = lrs[i]
+                if sched[i, SCHED.momentum] != 0:
+                    mom = call_f64(sched[i, SCHED.momentum], (t, a_sp + 8 * sched[i, SCHED.sp_off],
+                                                              sched[i, SCHED.sp_n]))
                     if mom == mom:
                         hp[mom_index] = mom
             lr = lrs[nnodes - 1]

@@ -54,7 +54,7 @@ from . import _driver, _fcall, _helpers  # noqa: F401  (imported by every genera
 
 __all__ = ["kernel_for", "entry_points", "cache_dir", "KernelSpec", "STREAMS", "KERNEL_LOG"]
 
-TEMPLATE_VERSION = "5"
+TEMPLATE_VERSION = "6"
 
 # Random-stream numbers inside a trajectory's key; noise model j uses NOISE0 + j.
 STREAMS = {"problem": 0, "batch": 1, "record": 2, "init": 3, "noise0": 4}
@@ -122,9 +122,12 @@ class KernelSpec:
         if len(self.data_sig) != n_data:
             raise ValueError(f"data_sig describes {len(self.data_sig)} arrays, not {n_data}")
         self.optimizer_cls = optimizer_cls
-        # schedule_nodes: list of (class, child_index or -1) in evaluation order (children first)
-        self.schedule_nodes = tuple(schedule_nodes)
-        self.blocked = blockable(optimizer_cls, [c for c, _ in self.schedule_nodes]) if blocked is None \
+        # schedule_nodes: (class, child_index or -1, target) in evaluation order (children first):
+        # target is None for the learning rate's tree, else the position in the optimizer's row
+        # of the hyperparameter the node's tree schedules (a pair (class, child) is lr's)
+        self.schedule_nodes = tuple((c, child, *rest) if rest else (c, child, None)
+                                    for c, child, *rest in schedule_nodes)
+        self.blocked = blockable(optimizer_cls, [c for c, *_ in self.schedule_nodes]) if blocked is None \
             else bool(blocked)
 
     def key(self):
@@ -137,7 +140,8 @@ def blockable(optimizer_cls, schedule_classes):
     """Whether the replicates of a cell can advance together (see ``Optimizer.elementwise``).
 
     They can when the optimizer treats coordinates independently and every replicate gets
-    the same learning rate at every step (no schedule that watches the loss or keeps state).
+    the same learning rate and scheduled hyperparameters at every step (no schedule, of the
+    learning rate or of a hyperparameter, that watches the loss or keeps state).
     """
     if not BLOCKS or not getattr(optimizer_cls, "elementwise", False):
         return False
@@ -267,34 +271,33 @@ _DTYPES = ("float64", "float32", "int64", "int32", "uint64", "uint32", "int16", 
 
 def _unpack_lines(spec):
     """Lines making the frame's arrays (``_driver.FRAME``) and the data tuples."""
-    F = _driver.FRAME
     lines = [
-        f"d = fr[{F['d']}]",
-        f"bmax = fr[{F['bmax']}]",
-        f"X = carray(pointer(fr[{F['X']}], np.float64), bmax * d)",
-        f"Y = carray(pointer(fr[{F['Y']}], np.float64), bmax * d)",
-        f"G = carray(pointer(fr[{F['G']}], np.float64), bmax * d)",
-        f"div = carray(pointer(fr[{F['div']}], np.int64), bmax)",
-        f"bound = carray(pointer(fr[{F['bound']}], np.float64), bmax)",
-        f"rngs = carray(pointer(fr[{F['rng']}], np.uint64), (bmax, fr[{F['nstreams']}], 4))",
-        f"pp = carray(pointer(fr[{F['pp']}], np.float64), fr[{F['npp']}])",
-        f"npar = carray(pointer(fr[{F['npar']}], np.float64), fr[{F['nnpar']}])",
-        f"xstar = carray(pointer(fr[{F['xstar']}], np.float64), fr[{F['nxstar']}])",
-        f"gs = carray(pointer(fr[{F['gs']}], np.float64), d)",
-        f"fs = carray(pointer(fr[{F['fs']}], np.float64), {_driver.FS['size']})",
-        f"idx = carray(pointer(fr[{F['idx']}], np.int64), fr[{F['nidx']}])",
-        f"perms = carray(pointer(fr[{F['perms']}], np.int64), (bmax, fr[{F['nidx']}]))",
-        f"mbss = carray(pointer(fr[{F['mbss']}], np.float64), (bmax, 2))",
+        "d = fr[FR.d]",
+        "bmax = fr[FR.bmax]",
+        "X = carray(pointer(fr[FR.X], np.float64), bmax * d)",
+        "Y = carray(pointer(fr[FR.Y], np.float64), bmax * d)",
+        "G = carray(pointer(fr[FR.G], np.float64), bmax * d)",
+        "div = carray(pointer(fr[FR.div], np.int64), bmax)",
+        "bound = carray(pointer(fr[FR.bound], np.float64), bmax)",
+        "rngs = carray(pointer(fr[FR.rng], np.uint64), (bmax, fr[FR.nstreams], 4))",
+        "pp = carray(pointer(fr[FR.pp], np.float64), fr[FR.npp])",
+        "npar = carray(pointer(fr[FR.npar], np.float64), fr[FR.nnpar])",
+        "xstar = carray(pointer(fr[FR.xstar], np.float64), fr[FR.nxstar])",
+        "gs = carray(pointer(fr[FR.gs], np.float64), d)",
+        "fs = carray(pointer(fr[FR.fs], np.float64), FSL.size)",
+        "idx = carray(pointer(fr[FR.idx], np.int64), fr[FR.nidx])",
+        "perms = carray(pointer(fr[FR.perms], np.int64), (bmax, fr[FR.nidx]))",
+        "mbss = carray(pointer(fr[FR.mbss], np.float64), (bmax, 2))",
     ]
     arrays = []
-    pos = F["DATA"]
+    pos = _driver.FR.DATA
     for dtype, ndim in spec.data_sig:
         if dtype not in _DTYPES or not 1 <= ndim <= 3:
             raise TypeError(f"{spec.problem_cls.__name__}: a data array of dtype {dtype} with {ndim} "
                             f"dimensions; the kernels take 1 to 3 dimensions of {', '.join(_DTYPES)}")
-        shape = ", ".join(f"fr[{pos + 1 + i}]" for i in range(ndim))
+        shape = ", ".join(f"fr[{pos + 1 + i}]" for i in range(ndim))  # address, then dimensions
         arrays.append(f"carray(pointer(fr[{pos}], np.{dtype}), ({shape},))")
-        pos += 4
+        pos += _driver.DATA_WIDTH
     tup = lambda items: "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"  # noqa: E731
     pdata = arrays[:spec.n_pdata]
     ndata, at = [], spec.n_pdata
@@ -307,7 +310,7 @@ def _unpack_lines(spec):
 
 def frame_size(spec):
     """The length of the frame of ``spec``'s entry points (``_driver.FRAME``)."""
-    return _driver.FRAME["DATA"] + 4 * len(spec.data_sig)
+    return _driver.FR.DATA + _driver.DATA_WIDTH * len(spec.data_sig)
 
 
 def block_size(spec, d):
@@ -324,11 +327,11 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1, data=())
     The arrays of ``data`` must outlive the call."""
     bmax = block_size(spec, d)
     frame = np.zeros(frame_size(spec), np.int64)
-    pos = _driver.FRAME["DATA"]
+    pos = _driver.FR.DATA
     for a in data:
-        frame[pos] = a.ctypes.data
+        frame[pos] = a.ctypes.data  # address, then dimensions
         frame[pos + 1:pos + 1 + a.ndim] = a.shape
-        pos += 4
+        pos += _driver.DATA_WIDTH
     nstreams = STREAMS["noise0"] + len(spec.noise_classes)
     minibatch = bool(spec.noise_classes) and spec.noise_classes[0].kind == "minibatch"
     ns = int(nsamples) if minibatch else 0
@@ -343,7 +346,7 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1, data=())
         np.empty(ns, np.int64), np.empty((bmax if ns else 0, ns), np.int64),  # idx, perms
         np.empty((bmax, 2)),                   # minibatch position and epoch
         np.empty(nnodes),                      # the learning rate of every schedule node
-        frame, np.empty(_driver.FS["size"]),   # the problem's entry points' frame and scalars
+        frame, np.empty(_driver.FSL.size),     # the problem's entry points' frame and scalars
     )
 
 
@@ -352,7 +355,7 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1, data=())
 # B (the problem's gradient and the noise models inlined: this is the hot loop), marks those
 # that left the bounds (div = t, gradient 0) and returns how many did.  ``loss``, ``test``,
 # ``gnorm`` and ``dist`` put the loss, test loss, gradient norm and distance of trajectory
-# b into fs[1:5], through the problem's own cached functions; each is compiled only when a
+# b into fs (FSL.f, ftest, gnorm, dist), through the problem's own cached functions; each is compiled only when a
 # sweep records it.
 _PROBLEM_TEMPLATE = """
 
@@ -361,8 +364,8 @@ def grad(fp, t, B, look):
     fr = carray(fp, NFRAME)
 {unpack}
 {views}
-    fobs = fs[0]
-    x_bound = fs[5]
+    fobs = fs[FSL.fobs]
+    x_bound = fs[FSL.x_bound]
     check_x = x_bound < np.inf
     nbad = 0
     nb = 0
@@ -388,7 +391,7 @@ def grad(fp, t, B, look):
             nbad += 1
             for i in range(d):
                 g[i] = 0.0
-    fs[0] = fobs
+    fs[FSL.fobs] = fobs
     return nbad
 
 
@@ -396,7 +399,7 @@ def grad(fp, t, B, look):
 def loss(fp, b):
     fr = carray(fp, NFRAME)
 {unpack}
-    fs[1] = _p_obj(X[b * d:(b + 1) * d], pp, pdata)
+    fs[FSL.f] = _p_obj(X[b * d:(b + 1) * d], pp, pdata)
 
 
 @cfunc(types.void(FP, I, I), cache=CACHE, error_model="numpy")
@@ -404,7 +407,7 @@ def gnorm(fp, b, t):
     fr = carray(fp, NFRAME)
 {unpack}
     _p_vg(X[b * d:(b + 1) * d], gs, t, pp, pdata, rngs[b, {record_stream}])
-    fs[3] = _norm(gs)
+    fs[FSL.gnorm] = _norm(gs)
 
 
 @cfunc(types.void(FP, I), cache=CACHE, error_model="numpy")
@@ -412,7 +415,7 @@ def dist(fp, b):
     fr = carray(fp, NFRAME)
 {unpack}
     x = X[b * d:(b + 1) * d]
-    fs[4] = {dist_expr}
+    fs[FSL.dist] = {dist_expr}
 """.replace("{record_stream}", str(STREAMS["record"])).replace(
     "{problem_stream}", str(STREAMS["problem"])).replace("{batch_stream}", str(STREAMS["batch"]))
 
@@ -422,7 +425,7 @@ _TEST = """
 def test(fp, b):
     fr = carray(fp, NFRAME)
 {unpack}
-    fs[2] = _p_test(X[b * d:(b + 1) * d], pp, pdata)
+    fs[FSL.ftest] = _p_test(X[b * d:(b + 1) * d], pp, pdata)
 """
 
 _PROJECT = """
@@ -454,6 +457,7 @@ import numpy as np
 from numba import carray, cfunc, njit, types
 from optsim.engine._helpers import _norm, _dist
 from optsim.engine._fcall import pointer
+from optsim.engine._driver import FR, FSL
 {imports}
 CACHE = True
 I = types.int64
@@ -496,7 +500,8 @@ def _problem_entry(spec, name, cache):
             header = _HEADER.format(optsim_version=__version__, version=TEMPLATE_VERSION, components=components,
                                     function=name, imports=_import_lines(refs), nframe=frame_size(spec))
             full = header + src
-            modules = {mod for mod, _ in refs.values()} | {"optsim.engine._helpers", "optsim.engine._fcall"}
+            modules = {mod for mod, _ in refs.values()} | {"optsim.engine._helpers", "optsim.engine._fcall",
+                                                            "optsim.engine._driver"}
             address = _load_entry("k_" + _source_hash(full, modules), full, name, "kernel")
         if address is None:  # functions without a source file, or an unwritable cache
             address = _compile_in_memory(src, funcs, spec, f"{components}: {name}")[name]
@@ -680,7 +685,8 @@ def _compile_in_memory(src, funcs, spec, components):
     from ._helpers import _dist, _norm
 
     namespace = dict(math=math, np=np, njit=numba.njit, carray=carray, cfunc=cfunc, types=types,
-                     pointer=pointer, _norm=_norm, _dist=_dist, CACHE=False, I=types.int64,
+                     pointer=pointer, _norm=_norm, _dist=_dist, FR=_driver.FR, FSL=_driver.FSL,
+                     CACHE=False, I=types.int64,
                      FP=types.CPointer(types.int64), NFRAME=frame_size(spec))
     namespace.update({alias: numba.njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})
     namespace.update({"_" + alias: fn for alias, fn in funcs.items()})

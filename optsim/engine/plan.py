@@ -221,8 +221,10 @@ class Plan:
         ``loss``, ``test``, ``gnorm``, ``dist`` (0 unless recorded), ``start`` and
         ``project`` (0: none).  ``sched``, one row per schedule node in evaluation order:
         addresses of ``value`` and ``momentum`` (0: none), the child's row (-1: none), then
-        offset and width of the node's parameters in the schedule row and of its state.
-        Only the entry points named here are compiled.
+        offset and width of the node's parameters in the schedule row and of its state,
+        and, where the sweep schedules hyperparameters, the position in ``hp`` of its base
+        value and where its value goes (layout ``_driver.SCHED``; the trees of scheduled
+        hyperparameters first, the learning rate's last).  Only the entry points named here are compiled.
         """
         opt = type(g.optimizer)
         wanted = ["init", "step"]
@@ -237,20 +239,30 @@ class Plan:
         names = ["grad", "loss", "start", "project"] + [
             n for n, rec in (("test", "test_loss"), ("gnorm", "grad_norm"), ("dist", "dist")) if rec in self.record]
         pe = kernel_for(g.spec, names) if problem is None else {n: problem.get(n, 0) for n in names}
-        fn = np.array([ep["init"], ep["step"], ep.get("eff_lr", 0), ep.get("lookahead", 0), mom_index,
-                       records_address(), pe["grad"], pe["loss"], pe.get("test", 0), pe.get("gnorm", 0),
-                       pe.get("dist", 0), pe["start"], pe["project"]], dtype=np.int64)
+        fn = np.array(type(_driver.FN)(
+            init=ep["init"], step=ep["step"], eff_lr=ep.get("eff_lr", 0), lookahead=ep.get("lookahead", 0),
+            mom_index=mom_index, records=records_address(), grad=pe["grad"], loss=pe["loss"],
+            test=pe.get("test", 0), gnorm=pe.get("gnorm", 0), dist=pe.get("dist", 0), start=pe["start"],
+            project=pe["project"]), dtype=np.int64)
         rows = []
         sp_off = ss_off = 0
-        for scls, child in g.spec.schedule_nodes:
-            # (an optimizer without momentum: the sweep has refused cycle_momentum=True)
-            momentum = mom_index >= 0 and "momentum" in scls.kernels
+        nodes = g.spec.schedule_nodes
+        for i, (scls, child, target) in enumerate(nodes):
+            # (an optimizer without momentum: the sweep has refused cycle_momentum=True); only
+            # the learning rate's schedule cycles momentum
+            momentum = mom_index >= 0 and "momentum" in scls.kernels and target is None
             sep = entry_points(scls, ["value", "momentum"] if momentum else ["value"])
             width = len(scls.dynamic_names())
-            rows.append([sep["value"], sep.get("momentum", 0), child, sp_off, width, ss_off, scls.state_size])
+            # the root of a hyperparameter's tree: no later node of that tree wraps it
+            root = target is not None and not any(c == i for _, c, _ in nodes[i + 1:])
+            rows.append(type(_driver.SCHED)(
+                value=sep["value"], momentum=sep.get("momentum", 0), child=child, sp_off=sp_off, sp_n=width,
+                ss_off=ss_off, ss_n=scls.state_size, base=_driver.HP_LR if target is None else target,
+                target=target if root else _driver.NO_TARGET))
             sp_off += width
             ss_off += scls.state_size
-        return fn, np.array(rows, dtype=np.int64).reshape(-1, 7)
+        width = len(_driver.SCHED) if any(t is not None for *_, t in nodes) else _driver.SCHED_LR_ONLY
+        return fn, np.array(rows, dtype=np.int64).reshape(-1, len(_driver.SCHED))[:, :width].copy()
 
     def chunks(self, chunk_size=None):
         """(group, start, stop) ranges covering every trajectory, at most ``chunk_size`` long."""

@@ -6,6 +6,7 @@ from .adabound import AdaBound
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
+from .ademamix import AdEMAMix
 from .adamax import Adamax
 from .adamw import AdamW
 from .amsgrad import AMSGrad
@@ -13,6 +14,7 @@ from .lion import Lion
 from .maxprop import MaxProp
 from .nadam import NAdam
 from .nag import NAG
+from .prodigy import Prodigy
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
@@ -35,4 +37,6 @@ __all__ = [
     "AdaBound",
     "SWATS",
     "Lion",
+    "AdEMAMix",
+    "Prodigy",
 ]

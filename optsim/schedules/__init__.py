@@ -2,6 +2,7 @@
 schedules, the trajectory's own loss); see :mod:`optsim._roles`."""
 
 from .._roles import Schedule
+from .ademamix import Beta3Warmup
 from .basic import Constant, LinearWarmup, StepDecay
 from .cyclic import Cyclic, OneCycle
 from .decay import (
@@ -34,4 +35,5 @@ __all__ = [
     "TransformerWarmup",
     "UntunedLinearWarmup",
     "UntunedExponentialWarmup",
+    "Beta3Warmup",
 ]
