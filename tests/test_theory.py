@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-import reference_problems as ref
+from reference import problems as ref
 
 import optsim
 from optsim import theory
