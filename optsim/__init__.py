@@ -13,7 +13,7 @@
 """
 
 from . import noise, optimizers, problems, registry, schedules, theory
-from ._components import OptsimError, Param, ParameterError
+from ._components import OptsimError, Param, ParameterError, layout, param_layout
 from ._version import __version__
 from .engine.plan import RECORDABLE
 from .io import load, save
@@ -35,6 +35,8 @@ __all__ = [
     "registry",
     "theory",
     "Param",
+    "layout",
+    "param_layout",
     "OptsimError",
     "ParameterError",
     "MemoryLimitError",
