@@ -232,3 +232,16 @@ name = "cosine"
 """)
     with pytest.raises(ConfigError, match=r"\[optimizers.heavy.schedules\] .*no parameter 'mom'"):
         parse_config(text)
+
+
+def test_optsim_list_shows_what_schedules_accepts(capsys):
+    from optsim import registry
+    from optsim.cli import main
+
+    scheduled = registry.schedulable()
+    assert scheduled == {n: tuple(c.schedulable_names()) for n, c in registry.components("optimizer").items()}
+    assert "beta1" in scheduled["adam"] and "lr" not in scheduled["adam"]
+    assert main(["list", "optimizer"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for name, hps in scheduled.items():
+        assert f"[schedules.<name>]): {', '.join(hps) or 'none'}" in text
