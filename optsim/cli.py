@@ -249,10 +249,15 @@ def _cmd_list(args):
     out = []
     for role in roles:
         table = registry.components(role)
+        scheduled = registry.schedulable() if role == "optimizer" else {}
         plural = "noise models" if role == "noise" else role + "s"
         out.append(f"{plural.upper()} ({len(table)})")
         for name in sorted(table):
             out += describe(role, name, table[name])
+            if role == "optimizer":
+                names = ", ".join(scheduled[name]) or "none"
+                out += ["    " + t for t in textwrap.wrap(
+                    f"can follow a schedule besides lr (schedules=, [schedules.<name>]): {names}", 88)]
             out.append("")
     print("\n".join(out).rstrip())
     return 0

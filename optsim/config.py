@@ -21,9 +21,16 @@ all) and gives its parameters next to the name::
     # momentum = 0.9
     # [optimizers.momentum.schedule]
     # name = "step"
+    # [optimizers.momentum.schedules.momentum]   # its own scheduled hyperparameters
+    # name = "cosine"
+    # T_max = 2000
 
     [schedule]                # optional; the default for every optimizer
     name = "constant"
+
+    [schedules.beta1]         # optional: other hyperparameters that follow a schedule,
+    name = "cosine"           # each from its own value (the default for every optimizer)
+    T_max = 2000
 
     [grid]                    # axes, multiplied together
     lr = { logspace = [-4, 0, 64] }          # also linspace, geomspace, values, or a list
@@ -62,7 +69,8 @@ class ConfigError(OptsimError):
     """A configuration that cannot describe a sweep (the message names the key at fault)."""
 
 
-SECTIONS = ("title", "description", "problem", "noise", "optimizer", "optimizers", "schedule", "grid", "run")
+SECTIONS = ("title", "description", "problem", "noise", "optimizer", "optimizers", "schedule", "schedules", "grid",
+            "run")
 
 #: the keys of the ``[run]`` table and their one-line docs: the sweep's keyword table
 #: (:mod:`optsim._sweep.keywords`), which also says which keywords are sections
@@ -160,6 +168,15 @@ def from_dict(data, source="<config>", check=True) -> dict:
     if "schedule" in data:
         kwargs["schedule"] = component("schedule", data["schedule"], "schedule")
 
+    def schedules(tables, where):
+        """{hyperparameter: Schedule} from ``[<where>.<hyperparameter>]`` tables."""
+        if not isinstance(tables, dict) or not tables:
+            fail(f"[{where}] must hold one table per hyperparameter, e.g. [{where}.beta1] with name = \"cosine\"")
+        return {str(hp): component("schedule", t, f"{where}.{hp}") for hp, t in tables.items()}
+
+    if "schedules" in data:
+        kwargs["schedules"] = schedules(data["schedules"], "schedules")
+
     if "optimizer" in data and "optimizers" in data:
         fail("give either [optimizer] (one) or [optimizers.<label>] tables (several), not both")
     if "optimizer" in data:
@@ -174,9 +191,14 @@ def from_dict(data, source="<config>", check=True) -> dict:
                 fail(f"[optimizers.{label}] must be a table with a 'name', got {table!r}")
             table = dict(table)
             sched = table.pop("schedule", None)
+            scheds = table.pop("schedules", None)
             opt = component("optimizer", table, f"optimizers.{label}")
             sch = component("schedule", sched, f"optimizers.{label}.schedule") if sched is not None else None
-            methods[str(label)] = Method(opt, sch)
+            hps = schedules(scheds, f"optimizers.{label}.schedules") if scheds is not None else None
+            try:
+                methods[str(label)] = Method(opt, sch, hps)
+            except OptsimError as exc:
+                fail(f"[optimizers.{label}.schedules] {exc}")
         kwargs["optimizer"] = methods
     else:
         fail("missing [optimizer] section (name = one of " + ", ".join(sorted(registry.components("optimizer"))) + ")")
@@ -226,6 +248,8 @@ def from_dict(data, source="<config>", check=True) -> dict:
 
 def _section_of(message):
     """The section of a plan keyword's error (messages start with the keyword's name)."""
+    if message.startswith("schedules"):
+        return "[schedules] "
     for entry in _keywords.KEYWORDS:
         if entry.plan and entry.name != "schedule" and message.startswith(entry.name):
             return f"[{entry.name}] " if entry.config == "section" else "[run] "

@@ -28,14 +28,21 @@ from __future__ import annotations
 import numpy as np
 
 from ._components import ParameterError
+from .engine.outputs import OUTPUTS
 
 __all__ = ["STATISTICS", "Reducer", "check_reduce"]
 
 #: The statistics ``reduce=`` accepts.
 STATISTICS = ("mean", "std", "quantiles")
 
-_CURVES = ("loss", "test_loss", "grad_norm", "dist", "params", "eff_lr", "eff_lr_stats", "state", "state_norm")
-_SUMMARIES = ("final_loss", "min_loss", "argmin_step")
+#: The outputs reduced to mean, std and quantiles: recorded curves, then per-trajectory summaries.
+_CURVES = tuple(o.name for o in OUTPUTS if o.reduction == "stats" and o.per_record)
+_SUMMARIES = tuple(o.name for o in OUTPUTS if o.reduction == "stats" and not o.per_record)
+#: The per-trajectory step at which each threshold was first reached (-1: never).
+_REACHED = next(o.name for o in OUTPUTS if o.reduction == "reached")
+#: The per-trajectory step at which the trajectory diverged (-1: never).
+_DIVERGED = next(o.name for o in OUTPUTS if o.reduction == "diverged")
+_DIVERGED_FRACTION = "diverged_fraction"
 
 
 def check_reduce(reduce, quantiles):
@@ -113,12 +120,12 @@ class Reducer:
                 out[f"{name}_quantile"] = ((n_cells, nq, *shape), np.float64)
         nthr = self.plan.thresholds.shape[0]
         if nthr:
-            out["first_below_fraction"] = ((n_cells, nthr), np.float64)
+            out[f"{_REACHED}_fraction"] = ((n_cells, nthr), np.float64)
             if "mean" in self.stats:
-                out["first_below_mean"] = ((n_cells, nthr), np.float64)
+                out[f"{_REACHED}_mean"] = ((n_cells, nthr), np.float64)
             if "quantiles" in self.stats:
-                out["first_below_quantile"] = ((n_cells, nq, nthr), np.float64)
-        out["diverged_fraction"] = ((n_cells,), np.float64)
+                out[f"{_REACHED}_quantile"] = ((n_cells, nq, nthr), np.float64)
+        out[_DIVERGED_FRACTION] = ((n_cells,), np.float64)
         return out
 
     def output_bytes(self):
@@ -147,15 +154,15 @@ class Reducer:
             a = arr.reshape(c, r, *arr.shape[1:]).astype(np.float64, copy=False)
             self._stats(out, name, a)
         if self.n_thresholds:
-            fb = part["first_below"].reshape(c, r, -1).astype(np.float64)
+            fb = part[_REACHED].reshape(c, r, -1).astype(np.float64)
             reached = fb >= 0
-            out["first_below_fraction"] = reached.mean(axis=1)
+            out[f"{_REACHED}_fraction"] = reached.mean(axis=1)
             fb[~reached] = np.inf
             if "mean" in self.stats:
-                out["first_below_mean"] = fb.mean(axis=1)
+                out[f"{_REACHED}_mean"] = fb.mean(axis=1)
             if "quantiles" in self.stats:
-                out["first_below_quantile"] = _quantile(fb, self.quantiles)
-        out["diverged_fraction"] = (part["diverged_at"].reshape(c, r) >= 0).mean(axis=1)
+                out[f"{_REACHED}_quantile"] = _quantile(fb, self.quantiles)
+        out[_DIVERGED_FRACTION] = (part[_DIVERGED].reshape(c, r) >= 0).mean(axis=1)
         return out
 
     def _stats(self, out, name, a):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._components import ParameterError, closest
 
-__all__ = ["ROLES", "components", "get", "build"]
+__all__ = ["ROLES", "components", "get", "build", "schedulable"]
 
 ROLES = ("optimizer", "schedule", "problem", "noise")
 
@@ -32,6 +32,13 @@ def components(role) -> dict:
         if isinstance(cls, type) and getattr(cls, "role", None) == role and getattr(cls, "name", ""):
             out[cls.name] = cls
     return out
+
+
+def schedulable() -> dict:
+    """{name: hyperparameters} of the registered optimizers: the hyperparameters each can
+    make follow a schedule (``sweep(..., schedules={name: Schedule})``, ``[schedules.<name>]``
+    in a configuration), besides the learning rate (``schedule=``)."""
+    return {name: tuple(cls.schedulable_names()) for name, cls in components("optimizer").items()}
 
 
 def get(role, name):

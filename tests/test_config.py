@@ -166,3 +166,82 @@ def test_missing_problem_and_optimizer():
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="no such"):
         load_config(tmp_path / "nope.toml")
+
+
+SCHEDULED = BASE.replace('name = "sgd"\nlr = 0.1', 'name = "adam"\nlr = 0.05') + """
+[schedules.beta1]
+name = "cosine"
+T_max = 20
+
+[grid]
+"schedules.beta1.T_max" = [10, 20]
+"""
+
+
+def test_scheduled_hyperparameters_give_the_sweep_of_the_schedules_keyword():
+    kwargs = parse_config(SCHEDULED)
+    assert list(kwargs["schedules"]) == ["beta1"]
+    assert kwargs["schedules"]["beta1"].name == "cosine" and kwargs["schedules"]["beta1"].T_max == 20
+    ds = optsim.sweep(**kwargs, progress=False)
+    ref = optsim.sweep(optsim.problems.Quadratic(curvatures=[1.0, 10.0]), optsim.optimizers.Adam(lr=0.05),
+                       schedules={"beta1": optsim.schedules.CosineAnnealing(T_max=20)},
+                       grid={"schedules.beta1.T_max": [10, 20]}, steps=20, replicates=2, progress=False)
+    np.testing.assert_array_equal(ds["loss"].values, ref["loss"].values)
+
+
+def test_scheduled_hyperparameters_per_method():
+    text = BASE.replace('[optimizer]\nname = "sgd"\nlr = 0.1', """
+[optimizers.adam]
+name = "adam"
+[optimizers.adam.schedules.beta2]
+name = "exponential"
+gamma = 0.99
+[optimizers.heavy]
+name = "sgd"
+momentum = 0.9
+[optimizers.heavy.schedules.momentum]
+name = "cosine"
+T_max = 20
+""")
+    methods = parse_config(text)["optimizer"]
+    assert list(methods["adam"].schedules) == ["beta2"] and methods["adam"].schedules["beta2"].gamma == 0.99
+    assert list(methods["heavy"].schedules) == ["momentum"] and methods["heavy"].schedule is None
+
+
+@pytest.mark.parametrize("extra, match", [
+    ('[schedules.beta9]\nname = "cosine"', r"^<config>: \[schedules\] .*no parameter 'beta9'"),
+    ('[schedules.beta1]\nname = "cosinx"', r"^<config>: \[schedules.beta1\] no schedule named 'cosinx'"),
+    ('[schedules.beta1]\nname = "cosine"\nT_mx = 3', r"^<config>: \[schedules.beta1\] .*'T_mx'"),
+    ('[schedules]\nbeta1 = 3', r"^<config>: \[schedules.beta1\] must be a table"),
+    ('[schedules]', r"^<config>: \[schedules\] must hold one table per hyperparameter"),
+    ('[schedules.lr]\nname = "cosine"', r"^<config>: \[schedules\] .*lr follows schedule="),
+])
+def test_bad_schedules_name_the_section(extra, match):
+    text = BASE.replace('name = "sgd"\nlr = 0.1', 'name = "adam"') + "\n" + extra + "\n"
+    with pytest.raises(ConfigError, match=match) as info:
+        parse_config(text)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_schedules_of_a_method_name_its_section():
+    text = BASE.replace('[optimizer]\nname = "sgd"\nlr = 0.1', """
+[optimizers.heavy]
+name = "sgd"
+[optimizers.heavy.schedules.mom]
+name = "cosine"
+""")
+    with pytest.raises(ConfigError, match=r"\[optimizers.heavy.schedules\] .*no parameter 'mom'"):
+        parse_config(text)
+
+
+def test_optsim_list_shows_what_schedules_accepts(capsys):
+    from optsim import registry
+    from optsim.cli import main
+
+    scheduled = registry.schedulable()
+    assert scheduled == {n: tuple(c.schedulable_names()) for n, c in registry.components("optimizer").items()}
+    assert "beta1" in scheduled["adam"] and "lr" not in scheduled["adam"]
+    assert main(["list", "optimizer"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for name, hps in scheduled.items():
+        assert f"[schedules.<name>]): {', '.join(hps) or 'none'}" in text

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .. import _provenance
-from ..engine.plan import RECORDABLE
+from ..engine.outputs import DIVERGED_DOC, OUTPUTS, STAT_NAMES, output, trailing_dims
 from ..io import to_jsonable
 
 __all__ = ["assemble", "assemble_reduced", "spec_hash"]
@@ -94,53 +94,43 @@ def _attrs(plan, spec):
     return attrs
 
 
+def _present(plan):
+    """The outputs a plan's Dataset holds: the recorded curves, and the per-trajectory
+    outputs whose trailing dimensions are not empty (``first_below`` only with thresholds)."""
+    empty = {"threshold": plan.thresholds.size == 0}
+    return [o for o in OUTPUTS
+            if (o.name in plan.record if o.per_record else not any(empty.get(d, False) for d in o.dims))]
+
+
+def _trailing_coords(plan, layout, present, order=("stat", "param", "slot", "threshold")):
+    """The coordinates of the trailing dimensions the outputs ``present`` use, in ``order``."""
+    used = {d for o in present for d in o.dims}
+    values = {"stat": lambda: list(STAT_NAMES), "param": lambda: _coord_names(plan, layout),
+              "slot": lambda: _slot_names(plan, layout), "threshold": lambda: plan.thresholds}
+    return {d: values[d]() for d in order if d in used}
+
+
 def assemble(plan, layout, out, spec):
     """The labelled Dataset from the flat outputs of a plan."""
     import xarray as xr
 
     lead_dims, lead_shape, coords = _layout_coords(plan, layout)
-    coord_names = _coord_names(plan, layout)
     data_vars = {}
 
-    def shaped(arr, extra):
+    def shaped(arr):
         return arr.reshape(tuple(lead_shape) + tuple(arr.shape[1:]))
 
-    for name in ("loss", "test_loss", "grad_norm", "dist"):
-        if name in plan.record:
-            data_vars[name] = (lead_dims + ["step"], shaped(out[name], 1), {"description": RECORDABLE[name]})
-    if "params" in plan.record:
-        data_vars["params"] = (lead_dims + ["step", "param"], shaped(out["params"], 2), {"description": RECORDABLE["params"]})
-    if "eff_lr" in plan.record:
-        data_vars["eff_lr"] = (lead_dims + ["step", "param"], shaped(out["eff_lr"], 2), {"description": RECORDABLE["eff_lr"]})
-    if "eff_lr_stats" in plan.record:
-        data_vars["eff_lr_stats"] = (lead_dims + ["step", "stat"], shaped(out["eff_lr_stats"], 2), {"description": RECORDABLE["eff_lr_stats"]})
-        coords["stat"] = ["min", "mean", "max"]
-    if "state" in plan.record:
-        data_vars["state"] = (lead_dims + ["step", "slot", "param"], shaped(out["state"], 3), {"description": RECORDABLE["state"]})
-    if "state_norm" in plan.record:
-        data_vars["state_norm"] = (lead_dims + ["step", "slot"], shaped(out["state_norm"], 2), {"description": RECORDABLE["state_norm"]})
-    if {"params", "eff_lr", "state"} & set(plan.record):
-        coords["param"] = coord_names
-    if {"state", "state_norm"} & set(plan.record):
-        coords["slot"] = _slot_names(plan, layout)
-    data_vars["final_loss"] = (lead_dims, shaped(out["final_loss"], 0),
-                               {"description": "loss at the last step (inf if the trajectory diverged)"})
-    data_vars["min_loss"] = (lead_dims, shaped(out["min_loss"], 0), {"description": "lowest recorded loss"})
-    data_vars["argmin_step"] = (lead_dims, shaped(out["argmin_step"], 0), {"description": "step of the lowest recorded loss"})
-    if plan.thresholds.size:
-        data_vars["first_below"] = (lead_dims + ["threshold"], shaped(out["first_below"], 1),
-                                    {"description": "first recorded step with loss <= threshold (-1: never)"})
-        coords["threshold"] = plan.thresholds
-    data_vars["diverged_at"] = (lead_dims, shaped(out["diverged_at"], 0),
-                                {"description": "step at which the trajectory diverged and was frozen (-1: never)"})
-    data_vars["diverged"] = (lead_dims, shaped(out["diverged_at"] >= 0, 0), {"description": "the trajectory diverged"})
+    present = _present(plan)
+    for o in present:
+        data_vars[o.name] = (lead_dims + trailing_dims(o), shaped(out[o.name]), {"description": o.doc})
+    coords.update(_trailing_coords(plan, layout, present))
+    div = output("diverged_at")
+    data_vars["diverged"] = (lead_dims, shaped(out[div.name] >= 0), {"description": DIVERGED_DOC})
     return xr.Dataset(data_vars, coords=coords, attrs=_attrs(plan, spec))
 
 
-_TRAILING = {"loss": ["step"], "test_loss": ["step"], "grad_norm": ["step"], "dist": ["step"],
-             "params": ["step", "param"], "eff_lr": ["step", "param"], "eff_lr_stats": ["step", "stat"],
-             "state": ["step", "slot", "param"], "state_norm": ["step", "slot"], "final_loss": [],
-             "min_loss": [], "argmin_step": [], "first_below": ["threshold"]}
+#: The dimensions of each reduced output after the cell's (and ``quantile``).
+_TRAILING = {o.name: trailing_dims(o) for o in OUTPUTS if o.reduction in ("stats", "reached")}
 _STAT_TEXT = {"mean": "mean over replicates of", "std": "standard deviation (ddof=1) over replicates of",
               "quantile": "quantiles over replicates of"}
 
@@ -152,14 +142,7 @@ def assemble_reduced(plan, layout, out, spec, reducer):
     lead_dims, lead_shape, coords = _layout_coords(plan, layout)
     lead_dims, lead_shape = lead_dims[:-1], lead_shape[:-1]
     del coords["replicate"]
-    if {"params", "eff_lr", "state"} & set(plan.record):
-        coords["param"] = _coord_names(plan, layout)
-    if {"state", "state_norm"} & set(plan.record):
-        coords["slot"] = _slot_names(plan, layout)
-    if "eff_lr_stats" in plan.record:
-        coords["stat"] = ["min", "mean", "max"]
-    if plan.thresholds.size:
-        coords["threshold"] = plan.thresholds
+    coords.update(_trailing_coords(plan, layout, _present(plan), ("param", "slot", "stat", "threshold")))
     if "quantiles" in reducer.stats:
         coords["quantile"] = reducer.quantiles
     data_vars = {}
@@ -172,10 +155,7 @@ def assemble_reduced(plan, layout, out, spec, reducer):
         else:
             base, stat = key.rsplit("_", 1)
             dims = lead_dims + (["quantile"] if stat == "quantile" else []) + _TRAILING[base]
-            what = RECORDABLE.get(base, base.replace("_", " "))
-            if base == "first_below":
-                what = "first recorded step with loss <= threshold (inf: never)"
-            text = f"{_STAT_TEXT[stat]} {what}"
+            text = f"{_STAT_TEXT[stat]} {output(base).what}"
         data_vars[key] = (dims, arr.reshape(tuple(lead_shape) + arr.shape[1:]), {"description": text})
     coords["step"] = plan.rec_steps
     ds = xr.Dataset(data_vars, coords=coords, attrs=_attrs(plan, spec))

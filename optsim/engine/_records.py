@@ -6,18 +6,20 @@ The loop (:func:`optsim.engine._driver.run`) gets the problem's numbers (loss, t
 gradient norm, distance) from the problem's entry points and calls
 :data:`records` through its address (``Plan.entry_tables``) with pointers to its
 outputs, whose shapes are those of ``Plan.output_shapes`` for the ``n`` trajectories of
-the call.  ``flags`` says which outputs are recorded (bit i for ``RECORDS[i]``).
+the call.  ``flags`` says which outputs are recorded (bit i for ``RECORDS[i]``; by name,
+:data:`optsim.engine.outputs.FLAGS`, which numba folds into constants).
 """
 
 import numpy as np
 from numba import carray, cfunc, types
 
 from ._helpers import _rms, _stats
+from .outputs import FLAGS as F
+from .outputs import RECORDED
 
 __all__ = ["RECORDS", "records"]
 
-RECORDS = ("loss", "test_loss", "grad_norm", "dist", "params", "eff_lr", "eff_lr_stats", "state",
-           "state_norm")
+RECORDS = RECORDED
 
 _I = types.int64
 _F = types.float64
@@ -41,25 +43,25 @@ def records(diverged, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f,
     S = carray(p_S, (nslots, lmax))
     stop = R if diverged else r + 1
     for rr in range(r, stop):
-        if flags & 1:
+        if flags & F.loss:
             carray(p_loss, (n, R))[k, rr] = f
-        if flags & 2:
+        if flags & F.test_loss:
             carray(p_test, (n, R))[k, rr] = ftest
-        if flags & 4:
+        if flags & F.grad_norm:
             carray(p_gnorm, (n, R))[k, rr] = gnorm
-        if flags & 8:
+        if flags & F.dist:
             carray(p_dist, (n, R))[k, rr] = dist
-        if flags & 16:
+        if flags & F.params:
             out = carray(p_params, (n, R, d))
             for i in range(d):
                 out[k, rr, i] = x[i]
-        if flags & (32 | 64):
+        if flags & (F.eff_lr | F.eff_lr_stats):
             if diverged:
-                if flags & 32:
+                if flags & F.eff_lr:
                     out = carray(p_eff, (n, R, d))
                     for i in range(d):
                         out[k, rr, i] = np.nan
-                if flags & 64:
+                if flags & F.eff_lr_stats:
                     stats = carray(p_effstats, (n, R, 3))
                     for i in range(3):
                         stats[k, rr, i] = np.nan
@@ -68,18 +70,18 @@ def records(diverged, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f,
                 if t == 0:
                     for i in range(d):
                         eff[i] = np.nan
-                if flags & 32:
+                if flags & F.eff_lr:
                     out = carray(p_eff, (n, R, d))
                     for i in range(d):
                         out[k, rr, i] = eff[i]
-                if flags & 64:
+                if flags & F.eff_lr_stats:
                     _stats(eff, carray(p_effstats, (n, R, 3))[k, rr])
-        if flags & 128:
+        if flags & F.state:
             out = carray(p_state, (n, R, oslots, d))
             for s in range(nslots):
                 for i in range(d):
                     out[k, rr, s, i] = S[s, b * d + i]
-        if flags & 256:
+        if flags & F.state_norm:
             out = carray(p_statenorm, (n, R, oslots))
             for s in range(nslots):
                 if diverged:

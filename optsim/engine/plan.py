@@ -27,6 +27,7 @@ from .codegen import (
     records_address,
     workspace,
 )
+from .outputs import OUTPUT_NAMES, OUTPUTS, dim_sizes, shape
 
 __all__ = ["Plan", "Group", "RECORDABLE", "KERNEL_LOG", "kernel_time"]
 
@@ -50,17 +51,8 @@ def _blocks(n, threads):
     size = max(1, -(-n // (4 * max(1, threads))))
     return [(a, min(a + size, n)) for a in range(0, n, size)]
 
-RECORDABLE = {
-    "loss": "the training objective f(x_t) at each recorded step",
-    "test_loss": "the loss on the problem's test set (problems with one)",
-    "grad_norm": "the norm of the noise-free gradient at x_t",
-    "dist": "the distance from x_t to the optimum (problems that know it)",
-    "params": "the parameters x_t themselves (dims: ..., step, param)",
-    "eff_lr": "the effective learning rate of each coordinate in the last update",
-    "eff_lr_stats": "min, mean and max over coordinates of eff_lr",
-    "state": "the optimizer's state vectors (dims: ..., step, slot, param)",
-    "state_norm": "the root-mean-square of each optimizer state vector",
-}
+#: What ``record=`` accepts, and what each holds (from :data:`optsim.engine.outputs.OUTPUTS`).
+RECORDABLE = {o.name: o.doc for o in OUTPUTS if o.per_record}
 
 
 @dataclass
@@ -111,25 +103,8 @@ class Plan:
     def output_shapes(self, n):
         """Shapes of every output array for ``n`` trajectories (0 where not recorded)."""
         R = self.rec_steps.shape[0]
-        d = self.dim
-        on = lambda name, r: r if name in self.record else 0  # noqa: E731
-        nthr = self.thresholds.shape[0]
-        return {
-            "loss": ((n, on("loss", R)), np.float64),
-            "test_loss": ((n, on("test_loss", R)), np.float64),
-            "grad_norm": ((n, on("grad_norm", R)), np.float64),
-            "dist": ((n, on("dist", R)), np.float64),
-            "params": ((n, on("params", R), d), np.float64),
-            "eff_lr": ((n, on("eff_lr", R), d), np.float64),
-            "eff_lr_stats": ((n, on("eff_lr_stats", R), 3), np.float64),
-            "state": ((n, on("state", R), self.n_slots, d), np.float64),
-            "state_norm": ((n, on("state_norm", R), self.n_slots), np.float64),
-            "final_loss": ((n,), np.float64),
-            "min_loss": ((n,), np.float64),
-            "argmin_step": ((n,), np.int64),
-            "first_below": ((n, nthr), np.int64),
-            "diverged_at": ((n,), np.int64),
-        }
+        sizes = dim_sizes(self.dim, self.n_slots, self.thresholds.shape[0])
+        return {o.name: (shape(o, n, R if o.name in self.record else 0, sizes), o.dtype) for o in OUTPUTS}
 
     def output_bytes(self, n=None):
         n = self.n_traj if n is None else n
@@ -148,9 +123,8 @@ class Plan:
     def allocate(self, n=None):
         n = self.n_traj if n is None else n
         out = {}
-        for name, (shape, dtype) in self.output_shapes(n).items():
-            fill = -1 if dtype == np.int64 else np.nan
-            out[name] = np.full(shape, fill, dtype=dtype)
+        for o, (shp, dtype) in zip(OUTPUTS, self.output_shapes(n).values()):
+            out[o.name] = np.full(shp, o.fill, dtype=dtype)
         return out
 
     # -- running ------------------------------------------------------------------------
@@ -192,9 +166,7 @@ class Plan:
         fn, sched = self.entry_tables(g, problem)
         data = (*g.pdata, *(a for arrays in g.ndata for a in arrays))
         opt = type(g.optimizer)
-        names = ("loss", "test_loss", "grad_norm", "dist", "params", "eff_lr", "eff_lr_stats",
-                 "state", "state_norm", "final_loss", "min_loss", "argmin_step", "first_below",
-                 "diverged_at")
+        names = OUTPUT_NAMES  # in the order of run's out_* arguments
 
         def call(a, b):
             sl = slice(start + a, start + b)
