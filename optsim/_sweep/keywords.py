@@ -128,7 +128,7 @@ KEYWORDS = (
             "each from its own value as the rate from ``lr``; for the methods that do not give\n"
             "their own (:class:`Method`).  Their parameters can be gridded as\n"
             "``\"schedules.beta1.T_max\"``, without recompiling.",
-            plan=True),
+            plan=True, config="section"),
     Keyword("grid", None, "dict, optional",
             "``{name: values}`` axes, multiplied together.  ``name`` is any parameter of the\n"
             "optimizer, schedule, noise or problem (``\"lr\"``, ``\"beta2\"``, ``\"sigma\"``; qualify as\n"
