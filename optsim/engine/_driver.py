@@ -35,6 +35,13 @@ of addresses and sizes (the block's coordinates, gradient, random streams, the p
 hyperparameters and data arrays; layout ``FRAME``) that this loop and the plan fill in,
 and a float64 array ``fs`` of scalars passed both ways (``FS``).
 
+Several gradient evaluations per step.  A rule with a ``point`` entry point (``FN.point``)
+takes ``FN.evals`` observed gradients per step at the points it writes, each from the
+gradient at the one before (:func:`_gradients`), on the same noise sample (the random
+streams and the minibatch sampler saved before the first and restored before each later
+one) or on independent draws; ``step`` gets the last.  The other rules take one, at ``x``
+or at their ``lookahead`` point, through the same calls as before.
+
 The loop allocates nothing (the caller hands it a ``workspace``), so it is compiled without
 numba's reference counting (``_nrt=False``): every array view, or a slice of a trajectory,
 otherwise costs two atomic operations, and those were more than half of a step's time.
