@@ -24,7 +24,7 @@ Optimizer (``kernels`` keys)
     ``point(x, g_prev, S, sc, t, k, hp, y)`` (optional; rules with ``evaluations > 1``)
         for rules that take several gradients per step: write the ``k``-th evaluation point
         (``k = 0 .. evaluations - 1``) into ``y``; ``g_prev`` holds the observed gradient at
-        the previous point (for ``k = 0``, the last step's, or zeros).  The engine evaluates
+        the previous point (undefined for ``k = 0``).  The engine evaluates
         the observed gradient at each point in turn, on the same noise sample or on
         independent draws (``same_noise``), and calls ``step`` with the last one; a rule
         that needs an earlier gradient keeps it in its state from ``point``.  A rule with

@@ -161,8 +161,15 @@ class TwoPointProbe(Optimizer):
     same_noise_param = "same_noise"
 
 
-def probe_gradients(problem, nz, shift, same, replicates=2, lrs=(0.05,)):
-    ds = optsim.sweep(problem, TwoPointProbe(shift=shift, same_noise=same), noise=nz, steps=10,
+class BlockedTwoPointProbe(TwoPointProbe):
+    """The probe, advanced in blocks of replicates."""
+
+    name = "blocked_two_point_probe"
+    elementwise = True
+
+
+def probe_gradients(problem, nz, shift, same, replicates=2, lrs=(0.05,), cls=TwoPointProbe):
+    ds = optsim.sweep(problem, cls(shift=shift, same_noise=same), noise=nz, steps=10,
                       replicates=replicates, grid={"lr": list(lrs)}, record_every=1, record=("state",))
     st = ds.state.values.reshape(len(lrs), replicates, 11, len(PS), -1)
     return st[..., PS.g0, :], st[..., PS.g1, :], st[..., PS.step, :]
@@ -208,3 +215,14 @@ def test_a_rule_with_several_evaluations_needs_a_point_kernel():
     with pytest.raises(TypeError, match="point"):
         type("Bad", (Optimizer,), {"name": "bad", "evaluations": 2,
                                    "kernels": {"init": probe_init, "step": probe_step}})
+
+
+@pytest.mark.parametrize("same", [True, False])
+def test_several_evaluations_give_the_same_numbers_in_blocks(same):
+    mb = noise.Minibatch(batch_size=3)
+    prob = ToyLeastSquares(n=9, d=3, seed=2)
+    for p, nz in ((QUAD, noise.Gaussian(sigma=0.5)), (prob, mb)):
+        one = probe_gradients(p, nz, 0.1, same, replicates=5)
+        blocked = probe_gradients(p, nz, 0.1, same, replicates=5, cls=BlockedTwoPointProbe)
+        for a, b in zip(one, blocked):
+            np.testing.assert_array_equal(a, b)
