@@ -21,6 +21,14 @@ Optimizer (``kernels`` keys)
     ``lookahead(x, S, sc, t, hp, y)`` (optional)
         for rules whose gradient is taken at a look-ahead point: write that point into
         ``y``; the engine evaluates the gradient there instead of at ``x``.
+    ``point(x, g_prev, S, sc, t, k, hp, y)`` (optional; rules with ``evaluations > 1``)
+        for rules that take several gradients per step: write the ``k``-th evaluation point
+        (``k = 0 .. evaluations - 1``) into ``y``; ``g_prev`` holds the observed gradient at
+        the previous point (undefined for ``k = 0``).  The engine evaluates
+        the observed gradient at each point in turn, on the same noise sample or on
+        independent draws (``same_noise``), and calls ``step`` with the last one; a rule
+        that needs an earlier gradient keeps it in its state from ``point``.  A rule with
+        ``point`` has no ``lookahead`` (``point`` at ``k = 0`` is its look-ahead).
 
 Schedule
     ``value(k, base_lr, sp, ss, loss) -> lr``
@@ -94,6 +102,11 @@ class Optimizer(Component):
             if "scalars" in cls.__dict__ and cls.scalars != len(cls.scalar_names):
                 raise TypeError(f"{cls.__name__}: scalars={cls.scalars} but {len(cls.scalar_names)} scalar_names")
             cls.scalars = len(cls.scalar_names)
+        if cls.evaluations < 1 or (cls.evaluations > 1 and "point" not in cls.kernels):
+            raise TypeError(f"{cls.__name__}: evaluations={cls.evaluations} needs evaluations >= 1 and, "
+                            "above 1, a 'point' kernel")
+        if "point" in cls.kernels and "lookahead" in cls.kernels:
+            raise TypeError(f"{cls.__name__}: a rule has 'point' or 'lookahead', not both")
 
     def check_schedules(self, schedules) -> dict:
         """``{hyperparameter: schedule}`` in declaration order, or a one-line ParameterError
@@ -125,6 +138,15 @@ class Optimizer(Component):
         if cls.schedulable is not None:
             return tuple(cls.schedulable)
         return tuple(p.name for p in cls.params if p.dynamic and p.kind == "float" and p.name != "lr")
+    evaluations: ClassVar[int] = 1
+    """Gradient evaluations per step; more than one needs a ``point`` kernel."""
+    same_noise: ClassVar[bool] = True
+    """With several evaluations per step: True evaluates every point on the same noise sample
+    (the random streams and the minibatch sampler are saved before the first evaluation and
+    restored before each later one; SAM, MARS), False on independent draws (the streams
+    continue).  Common random numbers across cells hold either way."""
+    same_noise_param: ClassVar[str | None] = None
+    """A bool hyperparameter that chooses ``same_noise`` per trajectory (None: the class's)."""
     elementwise: ClassVar[bool] = False
     """True when ``init``, ``step``, ``eff_lr`` and ``lookahead`` treat every coordinate on its
     own (no sums or norms over coordinates) and ``sc`` depends only on ``t`` and ``hp``.  The

@@ -35,6 +35,13 @@ of addresses and sizes (the block's coordinates, gradient, random streams, the p
 hyperparameters and data arrays; layout ``FRAME``) that this loop and the plan fill in,
 and a float64 array ``fs`` of scalars passed both ways (``FS``).
 
+Several gradient evaluations per step.  A rule with a ``point`` entry point (``FN.point``)
+takes ``FN.evals`` observed gradients per step at the points it writes, each from the
+gradient at the one before (:func:`_gradients`), on the same noise sample (the random
+streams and the minibatch sampler saved before the first and restored before each later
+one) or on independent draws; ``step`` gets the last.  The other rules take one, at ``x``
+or at their ``lookahead`` point, through the same calls as before.
+
 The loop allocates nothing (the caller hands it a ``workspace``), so it is compiled without
 numba's reference counting (``_nrt=False``): every array view, or a slice of a trajectory,
 otherwise costs two atomic operations, and those were more than half of a step's time.
@@ -70,9 +77,12 @@ DATA_WIDTH = 4
 # The table of entry points (``Plan.entry_tables``): the optimizer's init, step, eff_lr and
 # lookahead (0: none), the position in hp of the hyperparameter a momentum-cycling schedule
 # overrides, the records function, the problem's grad, loss, test, gnorm, dist, start and
-# project (0: none).
+# project (0: none); then the optimizer's point (0: none), its number of gradient evaluations
+# per step, whether they share one noise sample (1) or draw anew (0), and the position in hp of
+# the hyperparameter that chooses this per trajectory (-1: none).
 FN = layout(("init", "step", "eff_lr", "lookahead", "mom_index", "records", "grad", "loss", "test",
-             "gnorm", "dist", "start", "project"), "EntryTable")
+             "gnorm", "dist", "start", "project", "point", "evals", "same_noise", "same_noise_hp"),
+            "EntryTable")
 # The columns of a schedule node's row: the addresses of its value and momentum functions,
 # the child whose value it wraps (-1: none), the offset and width of its parameters in the
 # schedule row and of its state; then, only in a sweep that schedules hyperparameters (the
@@ -98,14 +108,16 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
         thresholds, div_factor, x_bound, nslots, nscal, nsched, nsamples, fn, sched,
         out_loss, out_test, out_gnorm, out_dist, out_params, out_eff, out_effstats,
         out_state, out_statenorm, out_final, out_min, out_argmin, out_first, out_div,
-        W, S, sc, hp, ss, wt, wti, rngs, wd, idx, perms, mbss, lrs, frame, fs):
+        W, S, sc, hp, ss, wt, wti, rngs, wd, idx, perms, mbss, lrs, frame, fs,
+        rng_save, perm_save, mbss_save):
     """Run trajectories ``0:n`` of the given rows (see the module docstring).
 
     ``fn`` holds the addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and
     ``lookahead`` (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
-    schedule overrides, the records function, and the problem's ``grad``, ``loss``,
-    ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none)
-    (layout ``FN``); ``sched`` one row per schedule node, the trees of the scheduled
+    schedule overrides, the records function, the problem's ``grad``, ``loss``,
+    ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none),
+    and the optimizer's ``point`` (0: none), gradient evaluations per step and choice of noise
+    sample (layout ``FN``; see :func:`_gradients`); ``sched`` one row per schedule node, the trees of the scheduled
     hyperparameters first and the learning rate's last (layout ``SCHED``, see
     ``Plan.entry_tables``)."""
     n = hpo.shape[0]
@@ -156,6 +168,9 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     f_dist = fn[FN.dist]
     f_start = fn[FN.start]
     f_proj = fn[FN.project]
+    f_point = fn[FN.point]
+    evals = fn[FN.evals]
+    look = 1 if f_look != 0 or f_point != 0 else 0
     nnodes = sched.shape[0]
     targeted = sched.shape[1] > SCHED_LR_ONLY  # some node sets a hyperparameter
     lmax = S.shape[1]
@@ -282,12 +297,21 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                 r += 1
             if t >= steps:
                 break
-            if f_look != 0:
-                call_void(f_look, (a_X, L, a_S, nslots, lmax, a_sc, nscal, t + 1, a_hp, nhp, a_Y))
+            if f_point == 0:
+                if f_look != 0:
+                    call_void(f_look, (a_X, L, a_S, nslots, lmax, a_sc, nscal, t + 1, a_hp, nhp, a_Y))
+                nbad = call_i64(f_grad, (a_frame, t, B, look))
+            else:
+                same = fn[FN.same_noise] != 0
+                if fn[FN.same_noise_hp] >= 0:
+                    same = hp[fn[FN.same_noise_hp]] != 0.0
+                nbad = _gradients(f_point, f_grad, evals, same, a_frame, t, B, L, a_X, a_G, a_S, nslots,
+                                  lmax, a_sc, nscal, a_hp, nhp, a_Y, rngs, perms, mbss, rng_save,
+                                  perm_save, mbss_save)
             # the observed gradient of every running trajectory; those that left the bounds
             # get div = t, a zero gradient (they ride along with the block), and their later
             # records filled now
-            if call_i64(f_grad, (a_frame, t, B, f_look)) > 0:
+            if nbad > 0:
                 for b in range(B):
                     if div[b] == t:
                         alive -= 1
@@ -327,3 +351,42 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
             out_argmin[k] = best_step[b]
             out_div[k] = div[b]
         k0 = k1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def _gradients(f_point, f_grad, evals, same, a_frame, t, B, L, a_X, a_G, a_S, nslots, lmax, a_sc, nscal,
+               a_hp, nhp, a_Y, rngs, perms, mbss, rng_save, perm_save, mbss_save):
+    """The observed gradients of a block at the ``evals`` points of a step that the
+    optimizer's ``point`` chooses; the last is left in the gradient row, and the number of
+    trajectories that left the bounds (at any of the points) is returned.
+
+    Point k is written from the gradient at point k - 1; the gradient there is taken on the
+    same noise sample as at point 0 (``same``: every trajectory's random streams and the
+    minibatch sampler's permutation and position are saved before the first evaluation and
+    restored before each later one) or on fresh draws (the streams continue).  A trajectory
+    that leaves the bounds at one point is marked there (``div = t``) and skipped at the
+    later ones."""
+    nbad = 0
+    ns = perms.shape[1]
+    for k in range(evals):
+        if same and evals > 1:
+            for b in range(B):
+                if k == 0:
+                    for j in range(rngs.shape[1]):
+                        for w in range(rngs.shape[2]):
+                            rng_save[b, j, w] = rngs[b, j, w]
+                    for i in range(ns):
+                        perm_save[b, i] = perms[b, i]
+                    mbss_save[b, 0] = mbss[b, 0]
+                    mbss_save[b, 1] = mbss[b, 1]
+                else:
+                    for j in range(rngs.shape[1]):
+                        for w in range(rngs.shape[2]):
+                            rngs[b, j, w] = rng_save[b, j, w]
+                    for i in range(ns):
+                        perms[b, i] = perm_save[b, i]
+                    mbss[b, 0] = mbss_save[b, 0]
+                    mbss[b, 1] = mbss_save[b, 1]
+        call_void(f_point, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, k, a_hp, nhp, a_Y))
+        nbad += call_i64(f_grad, (a_frame, t, B, 1))
+    return nbad

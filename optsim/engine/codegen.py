@@ -12,7 +12,7 @@ module generates:
   them, through the problem's own cached functions; ``start`` and ``project`` where the
   problem has an initial point or a feasible set;
 - for each optimizer and each schedule class (:func:`entry_points`): ``init``, ``step``,
-  ``eff_lr`` and ``lookahead``; ``value`` and ``momentum``.
+  ``eff_lr``, ``lookahead`` and ``point``; ``value`` and ``momentum``.
 
 A sweep over 8 optimizers on one problem then compiles the problem's entry points once, and
 a new optimizer on a known problem compiles only its own entry points (under a second).
@@ -335,6 +335,9 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1, data=())
     nstreams = STREAMS["noise0"] + len(spec.noise_classes)
     minibatch = bool(spec.noise_classes) and spec.noise_classes[0].kind == "minibatch"
     ns = int(nsamples) if minibatch else 0
+    # the random streams and the minibatch sampler's state saved before the first of several
+    # gradient evaluations per step, restored before each later one (the same noise sample)
+    nsave = bmax if getattr(spec.optimizer_cls, "evaluations", 1) > 1 else 0
     return (
         np.empty((4, bmax * d)),               # X, Y (look-ahead point), G, EFF
         np.empty((nslots, bmax * d)),          # S
@@ -347,6 +350,8 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1, data=())
         np.empty((bmax, 2)),                   # minibatch position and epoch
         np.empty(nnodes),                      # the learning rate of every schedule node
         frame, np.empty(_driver.FSL.size),     # the problem's entry points' frame and scalars
+        np.empty((nsave, nstreams, 4), np.uint64), np.empty((nsave if ns else 0, ns), np.int64),
+        np.empty((nsave, 2)),                  # saved streams, permutations, positions
     )
 
 
@@ -556,6 +561,10 @@ _ENTRIES = {
         "lookahead": ("void(P, I, P, I, I, P, I, I, P, I, P)", "xp, n, sp, ns, m, scp, nsc, t, hpp, nhp, yp",
                       ("{f}(carray(xp, n), carray(sp, (ns, m)), carray(scp, nsc), t, carray(hpp, nhp),\n"
                        "        carray(yp, n))")),
+        "point": ("void(P, P, I, P, I, I, P, I, I, I, P, I, P)",
+                  "xp, gp, n, sp, ns, m, scp, nsc, t, k, hpp, nhp, yp",
+                  ("{f}(carray(xp, n), carray(gp, n), carray(sp, (ns, m)), carray(scp, nsc), t, k,\n"
+                   "        carray(hpp, nhp), carray(yp, n))")),
     },
     "schedule": {
         "value": ("F(I, F, P, I, P, I, F, F)", "k, base_lr, spp, nsp, ssp, nss, loss, inner",
@@ -585,7 +594,7 @@ void = types.void
 
 def entry_points(cls, names=None):
     """``{function: address}`` of the C-callable entry points of an optimizer's or a
-    schedule's jitted functions (``init``, ``step``, ``eff_lr``, ``lookahead``; ``value``,
+    schedule's jitted functions (``init``, ``step``, ``eff_lr``, ``lookahead``, ``point``; ``value``,
     ``momentum``; ``names``: only those, default all it has).  Each is compiled on first
     use, in a module of its own, and kept in numba's disk cache: a sweep that does not
     record effective learning rates never compiles ``eff_lr``."""

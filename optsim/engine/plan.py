@@ -191,7 +191,9 @@ class Plan:
         of the hyperparameter a momentum-cycling schedule overrides, the address of
         :func:`optsim.engine._records.records`, and the addresses of the problem's ``grad``,
         ``loss``, ``test``, ``gnorm``, ``dist`` (0 unless recorded), ``start`` and
-        ``project`` (0: none).  ``sched``, one row per schedule node in evaluation order:
+        ``project`` (0: none), then the optimizer's ``point`` (0: none), its number of gradient
+        evaluations per step, whether they share one noise sample, and the position in ``hp``
+        of the hyperparameter that chooses it (-1: none).  ``sched``, one row per schedule node in evaluation order:
         addresses of ``value`` and ``momentum`` (0: none), the child's row (-1: none), then
         offset and width of the node's parameters in the schedule row and of its state,
         and, where the sweep schedules hyperparameters, the position in ``hp`` of its base
@@ -202,8 +204,9 @@ class Plan:
         wanted = ["init", "step"]
         if "eff_lr" in self.record or "eff_lr_stats" in self.record:
             wanted.append("eff_lr")
-        if "lookahead" in opt.kernels:
-            wanted.append("lookahead")
+        for extra in ("lookahead", "point"):
+            if extra in opt.kernels:
+                wanted.append(extra)
         ep = entry_points(opt, wanted)
         mom_index = -1
         if opt.momentum_param is not None:
@@ -215,7 +218,8 @@ class Plan:
             init=ep["init"], step=ep["step"], eff_lr=ep.get("eff_lr", 0), lookahead=ep.get("lookahead", 0),
             mom_index=mom_index, records=records_address(), grad=pe["grad"], loss=pe["loss"],
             test=pe.get("test", 0), gnorm=pe.get("gnorm", 0), dist=pe.get("dist", 0), start=pe["start"],
-            project=pe["project"]), dtype=np.int64)
+            project=pe["project"], point=ep.get("point", 0), evals=opt.evaluations,
+            same_noise=int(bool(opt.same_noise)), same_noise_hp=self._same_noise_hp(opt)), dtype=np.int64)
         rows = []
         sp_off = ss_off = 0
         nodes = g.spec.schedule_nodes
@@ -235,6 +239,13 @@ class Plan:
             ss_off += scls.state_size
         width = len(_driver.SCHED) if any(t is not None for *_, t in nodes) else _driver.SCHED_LR_ONLY
         return fn, np.array(rows, dtype=np.int64).reshape(-1, len(_driver.SCHED))[:, :width].copy()
+
+    @staticmethod
+    def _same_noise_hp(opt):
+        """The position in ``hp`` of ``opt.same_noise_param`` (-1: the class decides)."""
+        if opt.evaluations <= 1 or opt.same_noise_param is None:
+            return -1
+        return opt.dynamic_names().index(opt.same_noise_param)
 
     def chunks(self, chunk_size=None):
         """(group, start, stop) ranges covering every trajectory, at most ``chunk_size`` long."""

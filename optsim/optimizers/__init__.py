@@ -17,6 +17,7 @@ from .nag import NAG
 from .prodigy import Prodigy
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .sam import SAM
 from .sgd import SGD
 from .swats import SWATS
 
@@ -39,4 +40,5 @@ __all__ = [
     "Lion",
     "AdEMAMix",
     "Prodigy",
+    "SAM",
 ]
