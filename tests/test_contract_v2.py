@@ -11,6 +11,8 @@ import optsim
 from optsim import ParameterError, optimizers, problems, schedules
 from optsim.problems import Replay
 from optsim.sweep import Method, build_plan
+from reference.rules import AdEMAMixRef, ProdigyRef
+from reference.schedules import beta3_warmup
 
 STEPS = 100
 RTOL = 1e-12
@@ -45,38 +47,6 @@ def sweep_params(problem, method, steps=STEPS, **kw):
 
 
 # -- AdEMAMix, with and without its warm-ups ------------------------------------------------
-
-
-def linear_warmup(t, T, end):
-    """The authors' alpha warm-up at the 1-based step t."""
-    return (t / T) * end if t < T else end
-
-
-def beta3_warmup(t, T, start, end, eps=0.0):
-    """The paper's beta3 warm-up at the 1-based step t (half-life linear in t)."""
-    if t >= T:
-        return end
-    a = t / T
-    ls, le = math.log(start + eps), math.log(end + eps)
-    return math.exp(ls * le / ((1.0 - a) * le + a * ls))
-
-
-class AdEMAMixRef:
-    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, beta3=0.9999, alpha=2.0, eps=1e-8, weight_decay=0.0,
-                 alpha_warmup=None, beta3_warmup=None, beta_start=None, log_eps=0.0):
-        self.__dict__.update(locals())
-        self.m1 = self.m2 = self.nu = 0.0
-
-    def __call__(self, x, g, t):
-        b1, b2 = self.beta1, self.beta2
-        alpha = self.alpha if self.alpha_warmup is None else linear_warmup(t, self.alpha_warmup, self.alpha)
-        b3 = self.beta3 if self.beta3_warmup is None else beta3_warmup(
-            t, self.beta3_warmup, self.beta_start, self.beta3, self.log_eps)
-        self.m1 = b1 * self.m1 + (1.0 - b1) * g
-        self.m2 = b3 * self.m2 + (1.0 - b3) * g
-        self.nu = b2 * self.nu + (1.0 - b2) * (g * g)
-        u = (self.m1 / (1.0 - b1**t) + alpha * self.m2) / (np.sqrt(self.nu) / math.sqrt(1.0 - b2**t) + self.eps)
-        return x - self.lr * (u + self.weight_decay * x)
 
 
 ADEMAMIX_CASES = [
@@ -201,51 +171,6 @@ def test_momentum_cycled_and_scheduled_at_once_is_refused():
 
 
 # -- Prodigy: named scalars accumulated over all coordinates --------------------------------
-
-
-class ProdigyRef:
-    """prodigyopt.Prodigy (one parameter group, slice_p=1), sums taken in coordinate order."""
-
-    def __init__(self, lr=1.0, beta1=0.9, beta2=0.999, beta3=None, eps=1e-8, weight_decay=0.0, decouple=True,
-                 use_bias_correction=False, safeguard_warmup=False, d0=1e-6, d_coef=1.0, growth_rate=math.inf):
-        self.__dict__.update(locals())
-        self.d = self.d_max = d0
-        self.numerator = 0.0
-        self.x0 = None
-        self.ds = []
-
-    def __call__(self, x, g, t):
-        if self.x0 is None:
-            self.x0 = x.copy()
-            self.m, self.v, self.s = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
-        b1, b2, d, d0, lr = self.beta1, self.beta2, self.d, self.d0, self.lr
-        b3 = math.sqrt(b2) if self.beta3 is None else self.beta3
-        bc = math.sqrt(1 - b2**t) / (1 - b1**t) if self.use_bias_correction else 1.0
-        dlr = d * lr * bc
-        g = g + self.weight_decay * x if (self.weight_decay and not self.decouple) else g.copy()
-        dot = 0.0
-        for gi, x0i, xi in zip(g, self.x0, x):
-            dot += gi * (x0i - xi)
-        numerator = self.numerator * b3 + (d / d0) * dlr * dot
-        self.m = self.m * b1 + (d * (1 - b1)) * g
-        self.v = self.v * b2 + (d * d * (1 - b2)) * g * g
-        self.s = self.s * b3 + ((d / d0) * d if self.safeguard_warmup else (d / d0) * dlr) * g
-        den = 0.0
-        for si in self.s:
-            den += abs(si)
-        d_hat = self.d_coef * numerator / den
-        if d == d0:
-            d = max(d, d_hat)
-        self.d_max = max(self.d_max, d_hat)
-        self.d = d = min(self.d_max, d * self.growth_rate)
-        self.numerator = numerator
-        self.ds.append(d)
-        denom = np.sqrt(self.v) + d * self.eps
-        if self.weight_decay and self.decouple:
-            x = x + x * (-self.weight_decay * dlr)
-        if b1 > 0:
-            return x + -dlr * (self.m / denom)
-        return x + (-dlr * d) * (g / denom)
 
 
 PRODIGY_CASES = [

@@ -8,8 +8,6 @@ a minibatch: the same rows) and independent draws on another, with common random
 across cells either way.
 """
 
-import math
-
 import numpy as np
 import pytest
 from numba import njit
@@ -34,24 +32,6 @@ STEPS = 50
 
 def grad(x):
     return CURV * (x - CENTER)
-
-
-class SAMRef:
-    """SAM over torch.optim.SGD, as github:davda54/sam writes it (one flat parameter)."""
-
-    def __init__(self, rho=0.05, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-                 adaptive=False, eps=1e-12):
-        self.rho, self.adaptive, self.eps = rho, adaptive, eps
-        self.base = ref.SGDRef(momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                               nesterov=nesterov)
-
-    def ascent(self, x, g):
-        t = np.abs(x) if self.adaptive else 1.0
-        scale = self.rho / (math.sqrt(float(np.sum((t * g) ** 2))) + self.eps)
-        return x + (x * x if self.adaptive else 1.0) * g * scale
-
-    def step(self, x, g, t, lr):
-        return self.base.step(x, g, t, lr)
 
 
 def sam_oracle(rule, lr, steps=STEPS, sigma=0.0, same=True, seed=0, replicate=0, cell=0):
@@ -89,7 +69,7 @@ CASES = [
 def test_sam_matches_the_oracle_without_noise(case):
     ds = optsim.sweep(QUAD, SAM(**case), steps=STEPS, record_every=1, record=("params",))
     kw = {k: v for k, v in case.items() if k != "lr"}
-    want = sam_oracle(SAMRef(**kw), case["lr"])
+    want = sam_oracle(ref.SAMRef(**kw), case["lr"])
     assert rel_err(ds.params.values.reshape(-1, len(X0)), want) <= 1e-12
 
 
@@ -100,7 +80,7 @@ def test_sam_with_gaussian_noise_matches_the_oracle(same):
                       replicates=2, seed=7, record_every=1, record=("params",))
     got = ds.params.values.reshape(2, STEPS + 1, len(X0))
     for r in range(2):
-        want = sam_oracle(SAMRef(rho=0.05, momentum=0.9), 0.05, sigma=0.3, same=same, seed=7, replicate=r)
+        want = sam_oracle(ref.SAMRef(rho=0.05, momentum=0.9), 0.05, sigma=0.3, same=same, seed=7, replicate=r)
         assert rel_err(got[r], want) <= 1e-12
 
 

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .schedules import beta3_warmup, linear_warmup
+
 # -- SGD (all momentum forms), NAG, Adagrad, RMSprop, Adadelta, Lion -------------------------
 
 
@@ -419,3 +421,87 @@ class SWATSRef:
             if t > 1 and abs(Lam - gamma) < self.eps and (Lam > 0 or not self.pos):
                 self.sgd, self.Lambda, self.switch_step = True, Lam, t
         return x + p
+
+
+# -- AdEMAMix, Prodigy, SAM (the contract v2 rules) --------------------------------------
+
+
+class AdEMAMixRef:
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, beta3=0.9999, alpha=2.0, eps=1e-8, weight_decay=0.0,
+                 alpha_warmup=None, beta3_warmup=None, beta_start=None, log_eps=0.0):
+        self.__dict__.update(locals())
+        self.m1 = self.m2 = self.nu = 0.0
+
+    def __call__(self, x, g, t):
+        b1, b2 = self.beta1, self.beta2
+        alpha = self.alpha if self.alpha_warmup is None else linear_warmup(t, self.alpha_warmup, self.alpha)
+        b3 = self.beta3 if self.beta3_warmup is None else beta3_warmup(
+            t, self.beta3_warmup, self.beta_start, self.beta3, self.log_eps)
+        self.m1 = b1 * self.m1 + (1.0 - b1) * g
+        self.m2 = b3 * self.m2 + (1.0 - b3) * g
+        self.nu = b2 * self.nu + (1.0 - b2) * (g * g)
+        u = (self.m1 / (1.0 - b1**t) + alpha * self.m2) / (np.sqrt(self.nu) / math.sqrt(1.0 - b2**t) + self.eps)
+        return x - self.lr * (u + self.weight_decay * x)
+
+
+class ProdigyRef:
+    """prodigyopt.Prodigy (one parameter group, slice_p=1), sums taken in coordinate order."""
+
+    def __init__(self, lr=1.0, beta1=0.9, beta2=0.999, beta3=None, eps=1e-8, weight_decay=0.0, decouple=True,
+                 use_bias_correction=False, safeguard_warmup=False, d0=1e-6, d_coef=1.0, growth_rate=math.inf):
+        self.__dict__.update(locals())
+        self.d = self.d_max = d0
+        self.numerator = 0.0
+        self.x0 = None
+        self.ds = []
+
+    def __call__(self, x, g, t):
+        if self.x0 is None:
+            self.x0 = x.copy()
+            self.m, self.v, self.s = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
+        b1, b2, d, d0, lr = self.beta1, self.beta2, self.d, self.d0, self.lr
+        b3 = math.sqrt(b2) if self.beta3 is None else self.beta3
+        bc = math.sqrt(1 - b2**t) / (1 - b1**t) if self.use_bias_correction else 1.0
+        dlr = d * lr * bc
+        g = g + self.weight_decay * x if (self.weight_decay and not self.decouple) else g.copy()
+        dot = 0.0
+        for gi, x0i, xi in zip(g, self.x0, x):
+            dot += gi * (x0i - xi)
+        numerator = self.numerator * b3 + (d / d0) * dlr * dot
+        self.m = self.m * b1 + (d * (1 - b1)) * g
+        self.v = self.v * b2 + (d * d * (1 - b2)) * g * g
+        self.s = self.s * b3 + ((d / d0) * d if self.safeguard_warmup else (d / d0) * dlr) * g
+        den = 0.0
+        for si in self.s:
+            den += abs(si)
+        d_hat = self.d_coef * numerator / den
+        if d == d0:
+            d = max(d, d_hat)
+        self.d_max = max(self.d_max, d_hat)
+        self.d = d = min(self.d_max, d * self.growth_rate)
+        self.numerator = numerator
+        self.ds.append(d)
+        denom = np.sqrt(self.v) + d * self.eps
+        if self.weight_decay and self.decouple:
+            x = x + x * (-self.weight_decay * dlr)
+        if b1 > 0:
+            return x + -dlr * (self.m / denom)
+        return x + (-dlr * d) * (g / denom)
+
+
+class SAMRef:
+    """SAM over torch.optim.SGD, as github:davda54/sam writes it (one flat parameter)."""
+
+    def __init__(self, rho=0.05, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+                 adaptive=False, eps=1e-12):
+        self.rho, self.adaptive, self.eps = rho, adaptive, eps
+        self.base = SGDRef(momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                           nesterov=nesterov)
+
+    def ascent(self, x, g):
+        t = np.abs(x) if self.adaptive else 1.0
+        scale = self.rho / (math.sqrt(float(np.sum((t * g) ** 2))) + self.eps)
+        return x + (x * x if self.adaptive else 1.0) * g * scale
+
+    def step(self, x, g, t, lr):
+        return self.base.step(x, g, t, lr)

@@ -231,3 +231,20 @@ def plateau_lrs(losses, base, interval=1, metric="last", **kw):
             ref.step(m)
         out.append(ref.lr)
     return out
+
+
+# -- AdEMAMix's warm-ups (at the 1-based step t) --------------------------------------
+
+
+def linear_warmup(t, T, end):
+    """The authors' alpha warm-up at the 1-based step t."""
+    return (t / T) * end if t < T else end
+
+
+def beta3_warmup(t, T, start, end, eps=0.0):
+    """The paper's beta3 warm-up at the 1-based step t (half-life linear in t)."""
+    if t >= T:
+        return end
+    a = t / T
+    ls, le = math.log(start + eps), math.log(end + eps)
+    return math.exp(ls * le / ((1.0 - a) * le + a * ls))
