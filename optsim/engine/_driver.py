@@ -70,9 +70,10 @@ DATA_WIDTH = 4
 # The table of entry points (``Plan.entry_tables``): the optimizer's init, step, eff_lr and
 # lookahead (0: none), the position in hp of the hyperparameter a momentum-cycling schedule
 # overrides, the records function, the problem's grad, loss, test, gnorm, dist, start and
-# project (0: none).
+# project (0: none); for a matrix rule (``Optimizer.matrix``), the address and number of rows of
+# the problem's parameter blocks (``Problem.param_blocks``; nblocks 0: an elementwise step).
 FN = layout(("init", "step", "eff_lr", "lookahead", "mom_index", "records", "grad", "loss", "test",
-             "gnorm", "dist", "start", "project"), "EntryTable")
+             "gnorm", "dist", "start", "project", "blocks", "nblocks"), "EntryTable")
 # The columns of a schedule node's row: the addresses of its value and momentum functions,
 # the child whose value it wraps (-1: none), the offset and width of its parameters in the
 # schedule row and of its state; then, only in a sweep that schedules hyperparameters (the
@@ -104,8 +105,8 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     ``fn`` holds the addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and
     ``lookahead`` (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
     schedule overrides, the records function, and the problem's ``grad``, ``loss``,
-    ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none)
-    (layout ``FN``); ``sched`` one row per schedule node, the trees of the scheduled
+    ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none),
+    and a matrix rule's parameter blocks (address and rows; 0 rows: none) (layout ``FN``); ``sched`` one row per schedule node, the trees of the scheduled
     hyperparameters first and the learning rate's last (layout ``SCHED``, see
     ``Plan.entry_tables``)."""
     n = hpo.shape[0]
@@ -156,6 +157,8 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     f_dist = fn[FN.dist]
     f_start = fn[FN.start]
     f_proj = fn[FN.project]
+    a_blocks = fn[FN.blocks]
+    nblocks = fn[FN.nblocks]  # > 0: the step takes the parameter blocks
     nnodes = sched.shape[0]
     targeted = sched.shape[1] > SCHED_LR_ONLY  # some node sets a hyperparameter
     lmax = S.shape[1]
@@ -316,7 +319,11 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                     if mom == mom:
                         hp[mom_index] = mom
             lr = lrs[nnodes - 1]
-            call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp))
+            if nblocks > 0:
+                call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp,
+                                   a_blocks, nblocks))
+            else:
+                call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp))
             if f_proj != 0:
                 call_void(f_proj, (a_frame, B))
             t += 1

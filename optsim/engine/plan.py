@@ -83,6 +83,7 @@ class Group:
     pdata: tuple = field(repr=False, default=())
     ndata: tuple = field(repr=False, default=())
     xstar: np.ndarray = field(repr=False, default=None)
+    blocks: np.ndarray = field(repr=False, default=None)  # (offset, rows, cols) per parameter array
 
     @property
     def size(self):
@@ -219,7 +220,8 @@ class Plan:
         of the hyperparameter a momentum-cycling schedule overrides, the address of
         :func:`optsim.engine._records.records`, and the addresses of the problem's ``grad``,
         ``loss``, ``test``, ``gnorm``, ``dist`` (0 unless recorded), ``start`` and
-        ``project`` (0: none).  ``sched``, one row per schedule node in evaluation order:
+        ``project`` (0: none), and for a matrix rule the address and rows of the group's
+        parameter blocks (``Problem.param_blocks``; kept alive by the group).  ``sched``, one row per schedule node in evaluation order:
         addresses of ``value`` and ``momentum`` (0: none), the child's row (-1: none), then
         offset and width of the node's parameters in the schedule row and of its state,
         and, where the sweep schedules hyperparameters, the position in ``hp`` of its base
@@ -243,7 +245,7 @@ class Plan:
             init=ep["init"], step=ep["step"], eff_lr=ep.get("eff_lr", 0), lookahead=ep.get("lookahead", 0),
             mom_index=mom_index, records=records_address(), grad=pe["grad"], loss=pe["loss"],
             test=pe.get("test", 0), gnorm=pe.get("gnorm", 0), dist=pe.get("dist", 0), start=pe["start"],
-            project=pe["project"]), dtype=np.int64)
+            project=pe["project"], **self._blocks_entry(g)), dtype=np.int64)
         rows = []
         sp_off = ss_off = 0
         nodes = g.spec.schedule_nodes
@@ -263,6 +265,16 @@ class Plan:
             ss_off += scls.state_size
         width = len(_driver.SCHED) if any(t is not None for *_, t in nodes) else _driver.SCHED_LR_ONLY
         return fn, np.array(rows, dtype=np.int64).reshape(-1, len(_driver.SCHED))[:, :width].copy()
+
+    @staticmethod
+    def _blocks_entry(g):
+        """The address and rows of ``g``'s parameter blocks for a matrix rule (else 0, 0)."""
+        if not getattr(type(g.optimizer), "matrix", False):
+            return {"blocks": 0, "nblocks": 0}
+        if g.spec.blocked or g.blocks is None:
+            raise TypeError(f"{type(g.optimizer).__name__} acts on matrices: its replicates cannot advance "
+                            f"in blocks, and the group needs the problem's parameter blocks")
+        return {"blocks": g.blocks.ctypes.data, "nblocks": g.blocks.shape[0]}
 
     def chunks(self, chunk_size=None):
         """(group, start, stop) ranges covering every trajectory, at most ``chunk_size`` long."""
