@@ -106,9 +106,9 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     ``lookahead`` (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
     schedule overrides, the records function, and the problem's ``grad``, ``loss``,
     ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none),
-    and a matrix rule's parameter blocks (address and rows; 0 rows: none) (layout ``FN``); ``sched`` one row per schedule node, the trees of the scheduled
-    hyperparameters first and the learning rate's last (layout ``SCHED``, see
-    ``Plan.entry_tables``)."""
+    and a matrix rule's parameter blocks (address and rows; 0 rows: none) (layout ``FN``);
+    ``sched`` one row per schedule node, the trees of the scheduled hyperparameters first
+    and the learning rate's last (layout ``SCHED``, see ``Plan.entry_tables``)."""
     n = hpo.shape[0]
     d = x0.shape[1]
     bmax = rngs.shape[0]

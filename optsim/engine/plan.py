@@ -221,8 +221,8 @@ class Plan:
         :func:`optsim.engine._records.records`, and the addresses of the problem's ``grad``,
         ``loss``, ``test``, ``gnorm``, ``dist`` (0 unless recorded), ``start`` and
         ``project`` (0: none), and for a matrix rule the address and rows of the group's
-        parameter blocks (``Problem.param_blocks``; kept alive by the group).  ``sched``, one row per schedule node in evaluation order:
-        addresses of ``value`` and ``momentum`` (0: none), the child's row (-1: none), then
+        parameter blocks (``Problem.param_blocks``; kept alive by the group).  ``sched``, one
+        row per schedule node in evaluation order: addresses of ``value`` and ``momentum`` (0: none), the child's row (-1: none), then
         offset and width of the node's parameters in the schedule row and of its state,
         and, where the sweep schedules hyperparameters, the position in ``hp`` of its base
         value and where its value goes (layout ``_driver.SCHED``; the trees of scheduled

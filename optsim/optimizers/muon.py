@@ -18,7 +18,8 @@ __all__ = ["Muon", "ADJUST_LR", "newton_schulz", "muon_step"]
 ADJUST_LR = ("original", "match_rms_adamw")
 
 MUON_PARAMS = (
-    Param("lr", 0.02, "learning rate (of the matrices; of the vectors too unless adamw_lr)", low=0.0, low_open=True),
+    Param("lr", 0.02, "learning rate (of the matrices; of the vectors too unless adamw_lr)", low=0.0,
+          low_open=True),
     Param("momentum", 0.95, "momentum mu of the buffer B = mu B + g", low=0.0, high=1.0, high_open=True),
     Param("nesterov", True, "orthogonalize g + mu B (Nesterov) instead of B", kind="bool"),
     Param("ns_steps", 5, "Newton-Schulz iterations", kind="int", low=0),
@@ -186,12 +187,13 @@ class Muon(Optimizer):
     :math:`x \leftarrow x - \alpha_t \hat m_t / (\sqrt{\hat v_t} + \epsilon')`, the numbers of
     :class:`~optsim.optimizers.AdamW` with those settings.
 
-    Conventions: the buffer is the sum form of the blog post (:math:`B = \mu B + G`); the
-    reference's current code and ``torch.optim.Muon`` keep the average form
-    :math:`B' = \mu B' + (1-\mu)G`, which is :math:`(1-\mu)` times it (and its Nesterov
-    update likewise), so the two differ only through :math:`\epsilon` after the normalization.
-    The reference iterates in bfloat16; this is float64 throughout.  Its default weight decay
-    is 0 (``torch.optim.Muon``'s is 0.1).
+    Conventions: the buffer is the sum form of the blog post and of ``torch.optim.Muon``'s
+    documented algorithm (:math:`B = \mu B + G`); the reference's current code keeps the
+    average form :math:`B' = \mu B' + (1-\mu)G` (``lerp``), which is :math:`(1-\mu)` times
+    it (and its Nesterov update likewise), so the two differ only through :math:`\epsilon`
+    after the normalization.  The reference iterates in bfloat16; this is float64 throughout.
+    Defaults are the reference's (lr 0.02, weight decay 0); ``torch.optim.Muon``'s are lr
+    1e-3 and weight decay 0.1, with the same momentum, coefficients, eps and steps.
 
     State (``slot_names``): ``momentum_buffer`` (B), ``exp_avg`` and ``exp_avg_sq`` (the
     vectors' AdamW moments), then four rows of scratch for the iteration (``ns_x``,
