@@ -16,6 +16,10 @@ Optimizer (``kernels`` keys)
         apply one update to ``x`` in place; ``g`` is the observed gradient (it may be
         overwritten), ``t`` the 1-based step number used in bias corrections, ``lr`` the
         scheduled learning rate for this step.
+    ``step(x, g, S, sc, t, lr, hp, blocks)`` (a rule with ``matrix = True``)
+        the same, with the problem's parameter blocks (``Problem.param_blocks``): an int64
+        array [nblocks, 3] of (offset, rows, cols) into ``x``, ``cols = 0`` for a vector
+        block of ``rows`` numbers.  Such a rule advances one trajectory at a time.
     ``eff_lr(S, sc, t, lr, hp, out)``
         write the effective per-coordinate learning rate of the last update into ``out``.
     ``lookahead(x, S, sc, t, hp, y)`` (optional)
@@ -73,7 +77,7 @@ import numpy as np
 
 from ._components import Component, ParameterError, closest
 
-__all__ = ["Optimizer", "Schedule", "Problem", "Noise"]
+__all__ = ["Optimizer", "Schedule", "Problem", "Noise", "blocks_of"]
 
 
 class Optimizer(Component):
@@ -147,6 +151,9 @@ class Optimizer(Component):
     continue).  Common random numbers across cells hold either way."""
     same_noise_param: ClassVar[str | None] = None
     """A bool hyperparameter that chooses ``same_noise`` per trajectory (None: the class's)."""
+    matrix: ClassVar[bool] = False
+    """True when ``step`` acts on each of the problem's matrices as a matrix: it then takes the
+    extra ``blocks`` argument (see the module docstring), and replicates advance one at a time."""
     elementwise: ClassVar[bool] = False
     """True when ``init``, ``step``, ``eff_lr`` and ``lookahead`` treat every coordinate on its
     own (no sums or norms over coordinates) and ``sc`` depends only on ``t`` and ``hp``.  The
@@ -240,6 +247,52 @@ class Problem(Component):
     def coord_names(self) -> list[str]:
         d = self.dimension()
         return [f"x{i}" for i in range(d)]
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The parameter as named arrays, ``{name: shape}`` in storage order, whose sizes add up
+        to :meth:`dimension`.  The engine stores them as one flat vector, each array row-major
+        after the one before; elementwise rules see only that vector.  Default: one vector,
+        ``{"x": (d,)}``."""
+        return {"x": (self.dimension(),)}
+
+    def param_blocks(self) -> np.ndarray:
+        """:meth:`param_shapes` as the int64 array [nblocks, 3] of (offset, rows, cols) that
+        a matrix rule's ``step`` gets: a 2-D shape (r, c) gives (offset, r, c); a vector or a
+        scalar of n numbers gives (offset, n, 0); a shape (r, c1, c2, ...) of more dimensions
+        is taken as the r x (c1 c2 ...) matrix of its rows (as Muon's reference flattens
+        convolution filters).  A one-line ParameterError for shapes that do not fit."""
+        return blocks_of(self.param_shapes(), self.dimension(), type(self).__name__)
+
+    def param_names(self) -> list[str]:
+        """Names of the coordinates from :meth:`param_shapes`: ``W[0,1]``, ``b[2]``."""
+        names = []
+        for name, shape in self.param_shapes().items():
+            names += [f"{name}[{','.join(map(str, ix))}]" for ix in np.ndindex(*shape)] if shape else [name]
+        return names
+
+
+def blocks_of(shapes, d, owner="problem") -> np.ndarray:
+    """The blocks (offset, rows, cols) of ``shapes`` (see :meth:`Problem.param_blocks`)."""
+    if not isinstance(shapes, Mapping) or not shapes:
+        raise ParameterError(f"{owner}.param_shapes() must be a non-empty dict {{name: shape}}, got {shapes!r}")
+    rows = []
+    off = 0
+    for name, shape in shapes.items():
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else shape
+        if not isinstance(name, str) or not isinstance(shape, tuple) or not all(
+                isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0 for n in shape):
+            raise ParameterError(f"{owner}.param_shapes(): {name!r} has shape {shape!r}; a shape is a tuple "
+                                 f"of positive integers")
+        size = int(np.prod(shape, dtype=np.int64))
+        if len(shape) >= 2:
+            rows.append((off, int(shape[0]), size // int(shape[0])))
+        else:
+            rows.append((off, size, 0))
+        off += size
+    if off != d:
+        raise ParameterError(f"{owner}.param_shapes(): the shapes {dict(shapes)} hold {off} numbers, "
+                             f"but the dimension is {d}")
+    return np.array(rows, dtype=np.int64).reshape(-1, 3)
 
 
 class Noise(Component):

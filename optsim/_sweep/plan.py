@@ -243,6 +243,7 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
             raise ParameterError(
                 f"schedules: {type(opt).momentum_param} follows a schedule and {type(node).__name__} cycles it "
                 f"too; set cycle_momentum=False or schedule it in one place")
+    blocks = problem.param_blocks()  # a one-line ParameterError for shapes that do not fit
     pdata = tuple(np.ascontiguousarray(a) for a in problem.data())
     ndata = tuple(tuple(np.ascontiguousarray(a) for a in n.prepare(problem)) for n in noises)
     spec = KernelSpec(type(problem), tuple(type(n) for n in noises), type(opt),
@@ -258,6 +259,7 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
         pdata=pdata,
         ndata=ndata,
         xstar=np.zeros(0) if xstar is None else np.asarray(xstar, dtype=np.float64).ravel(),
+        blocks=blocks,
     )
 
 

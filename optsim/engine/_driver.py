@@ -79,10 +79,12 @@ DATA_WIDTH = 4
 # overrides, the records function, the problem's grad, loss, test, gnorm, dist, start and
 # project (0: none); then the optimizer's point (0: none), its number of gradient evaluations
 # per step, whether they share one noise sample (1) or draw anew (0), and the position in hp of
-# the hyperparameter that chooses this per trajectory (-1: none).
+# the hyperparameter that chooses this per trajectory (-1: none); then, for a matrix rule
+# (``Optimizer.matrix``), the address and number of rows of the problem's parameter blocks
+# (``Problem.param_blocks``; nblocks 0: an elementwise step).
 FN = layout(("init", "step", "eff_lr", "lookahead", "mom_index", "records", "grad", "loss", "test",
-             "gnorm", "dist", "start", "project", "point", "evals", "same_noise", "same_noise_hp"),
-            "EntryTable")
+             "gnorm", "dist", "start", "project", "point", "evals", "same_noise", "same_noise_hp",
+             "blocks", "nblocks"), "EntryTable")
 # The columns of a schedule node's row: the addresses of its value and momentum functions,
 # the child whose value it wraps (-1: none), the offset and width of its parameters in the
 # schedule row and of its state; then, only in a sweep that schedules hyperparameters (the
@@ -116,9 +118,10 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     ``lookahead`` (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
     schedule overrides, the records function, the problem's ``grad``, ``loss``,
     ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none),
-    and the optimizer's ``point`` (0: none), gradient evaluations per step and choice of noise
-    sample (layout ``FN``; see :func:`_gradients`); ``sched`` one row per schedule node, the trees of the scheduled
-    hyperparameters first and the learning rate's last (layout ``SCHED``, see
+    the optimizer's ``point`` (0: none), gradient evaluations per step and choice of noise
+    sample (see :func:`_gradients`), and a matrix rule's parameter blocks (address and rows;
+    0 rows: none) (layout ``FN``); ``sched`` one row per schedule node, the trees of the
+    scheduled hyperparameters first and the learning rate's last (layout ``SCHED``, see
     ``Plan.entry_tables``)."""
     n = hpo.shape[0]
     d = x0.shape[1]
@@ -171,6 +174,8 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     f_point = fn[FN.point]
     evals = fn[FN.evals]
     look = 1 if f_look != 0 or f_point != 0 else 0
+    a_blocks = fn[FN.blocks]
+    nblocks = fn[FN.nblocks]  # > 0: the step takes the parameter blocks
     nnodes = sched.shape[0]
     targeted = sched.shape[1] > SCHED_LR_ONLY  # some node sets a hyperparameter
     lmax = S.shape[1]
@@ -340,7 +345,11 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                     if mom == mom:
                         hp[mom_index] = mom
             lr = lrs[nnodes - 1]
-            call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp))
+            if nblocks > 0:
+                call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp,
+                                   a_blocks, nblocks))
+            else:
+                call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp))
             if f_proj != 0:
                 call_void(f_proj, (a_frame, B))
             t += 1

@@ -75,6 +75,7 @@ class Group:
     pdata: tuple = field(repr=False, default=())
     ndata: tuple = field(repr=False, default=())
     xstar: np.ndarray = field(repr=False, default=None)
+    blocks: np.ndarray = field(repr=False, default=None)  # (offset, rows, cols) per parameter array
 
     @property
     def size(self):
@@ -193,7 +194,9 @@ class Plan:
         ``loss``, ``test``, ``gnorm``, ``dist`` (0 unless recorded), ``start`` and
         ``project`` (0: none), then the optimizer's ``point`` (0: none), its number of gradient
         evaluations per step, whether they share one noise sample, and the position in ``hp``
-        of the hyperparameter that chooses it (-1: none).  ``sched``, one row per schedule node in evaluation order:
+        of the hyperparameter that chooses it (-1: none), and for a matrix rule the address and
+        rows of the group's parameter blocks (``Problem.param_blocks``; kept alive by the
+        group).  ``sched``, one row per schedule node in evaluation order:
         addresses of ``value`` and ``momentum`` (0: none), the child's row (-1: none), then
         offset and width of the node's parameters in the schedule row and of its state,
         and, where the sweep schedules hyperparameters, the position in ``hp`` of its base
@@ -219,7 +222,8 @@ class Plan:
             mom_index=mom_index, records=records_address(), grad=pe["grad"], loss=pe["loss"],
             test=pe.get("test", 0), gnorm=pe.get("gnorm", 0), dist=pe.get("dist", 0), start=pe["start"],
             project=pe["project"], point=ep.get("point", 0), evals=opt.evaluations,
-            same_noise=int(bool(opt.same_noise)), same_noise_hp=self._same_noise_hp(opt)), dtype=np.int64)
+            same_noise=int(bool(opt.same_noise)), same_noise_hp=self._same_noise_hp(opt),
+            **self._blocks_entry(g)), dtype=np.int64)
         rows = []
         sp_off = ss_off = 0
         nodes = g.spec.schedule_nodes
@@ -246,6 +250,16 @@ class Plan:
         if opt.evaluations <= 1 or opt.same_noise_param is None:
             return -1
         return opt.dynamic_names().index(opt.same_noise_param)
+
+    @staticmethod
+    def _blocks_entry(g):
+        """The address and rows of ``g``'s parameter blocks for a matrix rule (else 0, 0)."""
+        if not getattr(type(g.optimizer), "matrix", False):
+            return {"blocks": 0, "nblocks": 0}
+        if g.spec.blocked or g.blocks is None:
+            raise TypeError(f"{type(g.optimizer).__name__} acts on matrices: its replicates cannot advance "
+                            f"in blocks, and the group needs the problem's parameter blocks")
+        return {"blocks": g.blocks.ctypes.data, "nblocks": g.blocks.shape[0]}
 
     def chunks(self, chunk_size=None):
         """(group, start, stop) ranges covering every trajectory, at most ``chunk_size`` long."""

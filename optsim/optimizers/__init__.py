@@ -12,6 +12,7 @@ from .adamw import AdamW
 from .amsgrad import AMSGrad
 from .lion import Lion
 from .maxprop import MaxProp
+from .muon import Muon
 from .nadam import NAdam
 from .nag import NAG
 from .prodigy import Prodigy
@@ -41,4 +42,5 @@ __all__ = [
     "AdEMAMix",
     "Prodigy",
     "SAM",
+    "Muon",
 ]

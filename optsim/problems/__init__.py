@@ -3,6 +3,7 @@
 from .._roles import Problem
 from .classic import Beale, Himmelblau, Rosenbrock, Saddle
 from .double_well import DoubleWell
+from .matrix import MatrixRegression
 from .nqm import NoisyQuadraticModel
 from .quadratic import Quadratic, valley
 from .reddi import ReddiOnline, ReddiStochastic
@@ -28,4 +29,5 @@ __all__ = [
     "ReddiStochastic",
     "DoubleWell",
     "Replay",
+    "MatrixRegression",
 ]
