@@ -11,8 +11,12 @@ module generates:
   (the hot loop); ``loss``, and ``test``, ``gnorm`` and ``dist`` where a sweep records
   them, through the problem's own cached functions; ``start`` and ``project`` where the
   problem has an initial point or a feasible set;
-- for each optimizer and each schedule class (:func:`entry_points`): ``init``, ``step``,
-  ``eff_lr``, ``lookahead`` and ``point``; ``value`` and ``momentum``.
+- for each optimizer and each schedule class (:func:`entry_points`, written by
+  :mod:`optsim.engine._entries`): ``init``, ``step``, ``eff_lr``, ``lookahead`` and
+  ``point``; ``value`` and ``momentum``.
+
+The cache of generated modules (their names, hashes, loading and :data:`KERNEL_LOG`) is
+:mod:`optsim.engine._modcache`.
 
 A sweep over 8 optimizers on one problem then compiles the problem's entry points once, and
 a new optimizer on a known problem compiles only its own entry points (under a second).
@@ -35,26 +39,33 @@ source file take the uncached path: the same source is compiled in memory.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import math
 import os
 import re
-import sys
-import threading
-import time
-from pathlib import Path
 
 import numba
 import numpy as np
 
 from .._version import __version__
-from ..io import atomic_path
 from . import _driver, _fcall, _helpers  # noqa: F401  (imported by every generated module)
+from ._entries import entry_points, records_address  # noqa: F401  (part of this module's interface)
+from ._modcache import (  # noqa: F401  (KERNEL_LOG, cache_dir, _clock and _log: part of this module's interface)
+    KERNEL_LOG,
+    TEMPLATE_VERSION,
+    _clock,
+    _exec_uncached,
+    _function_ref,
+    _import_lines,
+    _importable,
+    _load_entry,
+    _loaded,
+    _lock,
+    _log,
+    _source_hash,
+    cache_dir,
+)
 
 __all__ = ["kernel_for", "entry_points", "cache_dir", "KernelSpec", "STREAMS", "KERNEL_LOG"]
-
-TEMPLATE_VERSION = "6"
 
 # Random-stream numbers inside a trajectory's key; noise model j uses NOISE0 + j.
 STREAMS = {"problem": 0, "batch": 1, "record": 2, "init": 3, "noise0": 4}
@@ -65,39 +76,6 @@ STREAMS = {"problem": 0, "batch": 1, "record": 2, "init": 3, "noise0": 4}
 BLOCKS = os.environ.get("OPTSIM_BLOCKS", "1") != "0"
 BLOCK_TRAJ = 256
 BLOCK_ELEMS = 2048
-
-_lock = threading.Lock()
-KERNEL_LOG: list[dict] = []
-"""Everything this process compiled or loaded from the cache: the loop and each problem's
-entry points (kind "kernel"), each optimizer's and schedule's entry points and the records
-function (kind "entry points"), as ``{"kernel", "kind", "seconds", "cpu_seconds",
-"compiled"}`` (also :data:`optsim.engine.plan.KERNEL_LOG`).  ``seconds`` is wall time;
-``cpu_seconds`` is the compiling thread's CPU time, which on a busy or virtual machine
-can be much less."""
-
-_loaded: dict[str, object] = {}
-_keep: list = []
-
-
-def _clock():
-    return time.perf_counter(), time.thread_time()
-
-
-def _log(name, kind, since, compiled):
-    """Add an entry to KERNEL_LOG: wall and CPU seconds (of this thread) from ``since``."""
-    t0, c0 = since
-    KERNEL_LOG.append({"kernel": name, "kind": kind, "seconds": time.perf_counter() - t0,
-                       "cpu_seconds": time.thread_time() - c0, "compiled": bool(compiled)})
-_file_digests: dict[str, tuple[float, str]] = {}
-
-
-def cache_dir() -> Path:
-    """Where generated modules of entry points (and numba's cache of them) are kept."""
-    env = os.environ.get("OPTSIM_CACHE_DIR")
-    if env:
-        return Path(env).expanduser() / "kernels"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "optsim" / "kernels"
 
 
 class KernelSpec:
@@ -146,33 +124,6 @@ def blockable(optimizer_cls, schedule_classes):
     if not BLOCKS or not getattr(optimizer_cls, "elementwise", False):
         return False
     return all(c.state_size == 0 and not getattr(c, "watches_loss", False) for c in schedule_classes)
-
-
-def _function_ref(fn):
-    py = getattr(fn, "py_func", None)
-    if py is None:
-        raise TypeError(f"{fn!r} is not a numba-jitted function; decorate it with @numba.njit")
-    return py.__module__, py.__qualname__
-
-
-def _importable(fn):
-    """True if ``fn`` can be imported by name from a module with a source file."""
-    module_name, qualname = _function_ref(fn)
-    mod = sys.modules.get(module_name)
-    if module_name == "__main__" or mod is None:
-        return False
-    f = getattr(mod, "__file__", None)
-    return bool(f) and os.path.isfile(f) and getattr(mod, qualname, None) is fn
-
-
-def _file_digest(path):
-    st = os.stat(path)
-    hit = _file_digests.get(path)
-    if hit and hit[0] == st.st_mtime:
-        return hit[1]
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    _file_digests[path] = (st.st_mtime, digest)
-    return digest
 
 
 def _indent(lines, n):
@@ -531,170 +482,6 @@ def _problem_source(spec):
     return parts, funcs
 
 
-def _load_entry(module_name, source, name, kind):
-    """The address of the C-callable function ``name`` of the generated module (written to
-    the cache directory and loaded from numba's cache, or compiled), logged in
-    :data:`KERNEL_LOG`; None if the cache directory cannot be written."""
-    with _lock:
-        since = _clock()
-        try:
-            compiled = getattr(_load_module(module_name, source), name)
-        except OSError:
-            return None
-        _log(f"optsim_kernels.{module_name}", kind, since, compiled.cache_hits == 0)
-        return compiled.address
-
-
-# The C-callable entry points of an optimizer's and a schedule's functions, by role and
-# function: (signature, arguments, call).  P is a pointer to float64 data (an array's
-# first element), I an int64, F a float64.  optsim.engine._driver.run calls them with
-# the same arguments in this order.
-_ENTRIES = {
-    "optimizer": {
-        "init": ("void(P, I, P, I, I, P, I, P, I)", "xp, n, sp, ns, m, scp, nsc, hpp, nhp",
-                 "{f}(carray(xp, n), carray(sp, (ns, m)), carray(scp, nsc), carray(hpp, nhp))"),
-        "step": ("void(P, P, I, P, I, I, P, I, I, F, P, I)", "xp, gp, n, sp, ns, m, scp, nsc, t, lr, hpp, nhp",
-                 ("{f}(carray(xp, n), carray(gp, n), carray(sp, (ns, m)), carray(scp, nsc), t, lr,\n"
-                  "        carray(hpp, nhp))")),
-        "eff_lr": ("void(P, I, I, P, I, I, F, P, I, P, I)", "sp, ns, m, scp, nsc, t, lr, hpp, nhp, ep, n",
-                   "{f}(carray(sp, (ns, m)), carray(scp, nsc), t, lr, carray(hpp, nhp), carray(ep, n))"),
-        "lookahead": ("void(P, I, P, I, I, P, I, I, P, I, P)", "xp, n, sp, ns, m, scp, nsc, t, hpp, nhp, yp",
-                      ("{f}(carray(xp, n), carray(sp, (ns, m)), carray(scp, nsc), t, carray(hpp, nhp),\n"
-                       "        carray(yp, n))")),
-        "point": ("void(P, P, I, P, I, I, P, I, I, I, P, I, P)",
-                  "xp, gp, n, sp, ns, m, scp, nsc, t, k, hpp, nhp, yp",
-                  ("{f}(carray(xp, n), carray(gp, n), carray(sp, (ns, m)), carray(scp, nsc), t, k,\n"
-                   "        carray(hpp, nhp), carray(yp, n))")),
-    },
-    "schedule": {
-        "value": ("F(I, F, P, I, P, I, F, F)", "k, base_lr, spp, nsp, ssp, nss, loss, inner",
-                  "return {f}(k, base_lr, carray(spp, nsp), carray(ssp, nss), loss{inner})"),
-        "momentum": ("F(I, P, I)", "k, spp, nsp", "return {f}(k, carray(spp, nsp))"),
-    },
-}
-# A matrix rule's step (``Optimizer.matrix``) takes the problem's parameter blocks too: the
-# address and number of rows of the int64 array [nblocks, 3] (``Problem.param_blocks``).
-# Every other rule's step keeps the entry above, unchanged.
-_MATRIX_STEP = ("void(P, P, I, P, I, I, P, I, I, F, P, I, types.CPointer(types.int64), I)",
-                "xp, gp, n, sp, ns, m, scp, nsc, t, lr, hpp, nhp, bp, nb",
-                ("{f}(carray(xp, n), carray(gp, n), carray(sp, (ns, m)), carray(scp, nsc), t, lr,\n"
-                 "        carray(hpp, nhp), carray(bp, (nb, 3)))"))
-_REQUIRED = {"optimizer": ("init", "step", "eff_lr"), "schedule": ("value",)}
-
-_ENTRY_HEADER = '''"""Generated by optsim {optsim_version} (template {version}); do not edit.
-
-The C-callable entry point of {component}'s {function!r} function; the trajectory loop calls it
-by address.
-"""
-from numba import carray, cfunc, njit, types
-{imports}
-CACHE = True
-'''
-
-_ENTRY_PRELUDE = """
-P = types.CPointer(types.float64)
-I = types.int64
-F = types.float64
-void = types.void
-"""
-
-
-def entry_points(cls, names=None):
-    """``{function: address}`` of the C-callable entry points of an optimizer's or a
-    schedule's jitted functions (``init``, ``step``, ``eff_lr``, ``lookahead``, ``point``; ``value``,
-    ``momentum``; ``names``: only those, default all it has).  Each is compiled on first
-    use, in a module of its own, and kept in numba's disk cache: a sweep that does not
-    record effective learning rates never compiles ``eff_lr``."""
-    role = getattr(cls, "role", None)
-    if role not in _ENTRIES:
-        raise TypeError(f"{cls!r} is neither an optimizer nor a schedule")
-    for name in _REQUIRED[role]:
-        if name not in cls.kernels:
-            raise TypeError(f"{cls.__name__}.kernels lacks {name!r}")
-    if names is None:
-        names = [n for n in _ENTRIES[role] if n in cls.kernels]
-    return {n: _entry_point(cls, role, n) for n in names}
-
-
-def _entry_point(cls, role, name):
-    key = ("entry", cls, name)
-    with _lock:
-        if key in _loaded:
-            return _loaded[key]
-    if name not in _ENTRIES[role] or name not in cls.kernels:
-        raise TypeError(f"{cls.__name__} has no {name!r} function")
-    sig, args, call = _ENTRIES[role][name]
-    if name == "step" and getattr(cls, "matrix", False):
-        sig, args, call = _MATRIX_STEP
-    fn = cls.kernels[name]
-    inner = ", inner" if getattr(cls, "wraps", False) else ""
-    src = (_ENTRY_PRELUDE + f"\n\n@cfunc({sig}, cache=CACHE, error_model='numpy')\ndef {name}({args}):\n"
-           f"    {call.format(f=f'f_{name}', inner=inner)}\n")
-    address = None
-    if _importable(fn):
-        refs = {f"f_{name}": _function_ref(fn)}
-        full = _ENTRY_HEADER.format(optsim_version=__version__, version=TEMPLATE_VERSION,
-                                    component=cls.__name__, function=name, imports=_import_lines(refs)) + src
-        address = _load_entry("e_" + _source_hash(full, {mod for mod, _ in refs.values()}), full, name,
-                              "entry points")
-    if address is None:  # a function without a source file, or an unwritable cache
-        from numba import carray, cfunc, types
-
-        namespace = {"carray": carray, "cfunc": cfunc, "types": types, "CACHE": False,
-                     f"f_{name}": numba.njit(inline="always")(fn.py_func)}
-        address = _exec_uncached(src, namespace, f"<entry point {cls.__name__}.{name}>", "entry points")[name].address
-    with _lock:
-        _loaded[key] = address
-    return address
-
-
-def records_address():
-    """The address of :func:`optsim.engine._records.records` (compiled or loaded on first use)."""
-    if "records" not in _loaded:
-        with _lock:
-            if "records" not in _loaded:
-                since = _clock()
-                from ._records import records
-
-                _log("optsim.engine._records", "entry points", since, records.cache_hits == 0)
-                _loaded["records"] = records.address
-    return _loaded["records"]
-
-
-def _import_lines(refs):
-    """Import each function by name (``_alias``, its cached dispatcher) and make an inlined
-    copy of it (``alias``) for the generated module."""
-    return "\n".join(
-        f"from {mod} import {qual} as _{alias}\n{alias} = njit(inline='always')(_{alias}.py_func)"
-        for alias, (mod, qual) in sorted(refs.items())
-    )
-
-
-def _source_hash(full, modules):
-    """A hash of the generated source, numba's version and the source files it imports."""
-    h = hashlib.sha256(full.encode())
-    h.update(numba.__version__.encode())
-    for mod in sorted(modules):
-        h.update(_file_digest(sys.modules[mod].__file__).encode())
-    return h.hexdigest()[:24]
-
-
-def _load_module(name, source):
-    """Write ``source`` to the cache directory as module ``name`` (once) and import it."""
-    directory = cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}.py"
-    if not path.exists():
-        with atomic_path(path) as tmp:
-            Path(tmp).write_text(source)
-    modname = f"optsim_kernels.{name}"
-    spec = importlib.util.spec_from_file_location(modname, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module  # numba's cache re-imports the module by name
-    spec.loader.exec_module(module)
-    return module
-
-
 def _compile_in_memory(src, funcs, spec, components):
     """Compile the problem's entry points in ``src`` in memory: ``{function: address}``."""
     from numba import carray, cfunc, types
@@ -710,14 +497,3 @@ def _compile_in_memory(src, funcs, spec, components):
     namespace.update({"_" + alias: fn for alias, fn in funcs.items()})
     _exec_uncached(src, namespace, f"<entry points of {components}>", "kernel")
     return {n: (namespace[n].address if n in namespace else 0) for n in PROBLEM_ENTRIES}
-
-
-def _exec_uncached(src, namespace, label, kind):
-    """Compile the entry points of ``src`` in ``namespace``, uncached (functions without a
-    source file, or an unwritable cache), log them in :data:`KERNEL_LOG` as ``label`` and
-    keep them alive; returns the namespace."""
-    since = _clock()
-    exec(compile(src, f"<optsim {label.strip('<>')}>", "exec"), namespace)
-    _log(label, kind, since, True)
-    _keep.append(namespace)  # the compiled functions must outlive every call of the loop
-    return namespace
