@@ -105,6 +105,18 @@ HP_LR = 0  # the optimizer's params[0] is lr (``optsim._roles.Optimizer``)
 assert tuple(FR) == tuple(FRAME.values()) and tuple(FSL) == tuple(FS.values())
 
 
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False, inline="always")
+def _copy_sample(b, ns, rngs, perms, mbss, rngs_to, perms_to, mbss_to):
+    """Copy trajectory b's random streams and minibatch sampler state (its noise sample)."""
+    for j in range(rngs.shape[1]):
+        for w in range(rngs.shape[2]):
+            rngs_to[b, j, w] = rngs[b, j, w]
+    for i in range(ns):
+        perms_to[b, i] = perms[b, i]
+    mbss_to[b, 0] = mbss[b, 0]
+    mbss_to[b, 1] = mbss[b, 1]
+
+
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
         thresholds, div_factor, x_bound, nslots, nscal, nsched, nsamples, fn, sched,
@@ -380,22 +392,10 @@ def _gradients(f_point, f_grad, evals, same, a_frame, t, B, L, a_X, a_G, a_S, ns
     for k in range(evals):
         if same and evals > 1:
             for b in range(B):
-                if k == 0:
-                    for j in range(rngs.shape[1]):
-                        for w in range(rngs.shape[2]):
-                            rng_save[b, j, w] = rngs[b, j, w]
-                    for i in range(ns):
-                        perm_save[b, i] = perms[b, i]
-                    mbss_save[b, 0] = mbss[b, 0]
-                    mbss_save[b, 1] = mbss[b, 1]
-                else:
-                    for j in range(rngs.shape[1]):
-                        for w in range(rngs.shape[2]):
-                            rngs[b, j, w] = rng_save[b, j, w]
-                    for i in range(ns):
-                        perms[b, i] = perm_save[b, i]
-                    mbss[b, 0] = mbss_save[b, 0]
-                    mbss[b, 1] = mbss_save[b, 1]
+                if k == 0:  # save the sample's state ...
+                    _copy_sample(b, ns, rngs, perms, mbss, rng_save, perm_save, mbss_save)
+                else:  # ... and draw every later point from the same one
+                    _copy_sample(b, ns, rng_save, perm_save, mbss_save, rngs, perms, mbss)
         call_void(f_point, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, k, a_hp, nhp, a_Y))
         nbad += call_i64(f_grad, (a_frame, t, B, 1))
     return nbad

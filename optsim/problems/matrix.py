@@ -24,6 +24,15 @@ _PARAMS = (
 PP = param_layout(_PARAMS, "MatrixRegressionParams")
 
 
+@njit(cache=True, inline="always")
+def _prediction(x, X, s, i, p, q, bias):
+    """Output i of example s: b_i + sum_j W_ij X_sj (W row-major in x, then b)."""
+    z = x[q * p + i] if bias else 0.0
+    for j in range(p):
+        z += x[i * p + j] * X[s, j]
+    return z
+
+
 @njit(cache=True)
 def matreg_value_and_grad(x, g, t, pp, data):
     """The loss and, into ``g``, its gradient (W's block, then b's)."""
@@ -37,10 +46,7 @@ def matreg_value_and_grad(x, g, t, pp, data):
     f = 0.0
     for s in range(n):
         for i in range(q):
-            z = x[q * p + i] if bias else 0.0
-            for j in range(p):
-                z += x[i * p + j] * X[s, j]
-            r = z - Y[s, i]
+            r = _prediction(x, X, s, i, p, q, bias) - Y[s, i]
             f += 0.5 * r * r
             for j in range(p):
                 g[i * p + j] += r * X[s, j]
@@ -69,10 +75,7 @@ def matreg_objective(x, pp, data):
     f = 0.0
     for s in range(n):
         for i in range(q):
-            z = x[q * p + i] if bias else 0.0
-            for j in range(p):
-                z += x[i * p + j] * X[s, j]
-            r = z - Y[s, i]
+            r = _prediction(x, X, s, i, p, q, bias) - Y[s, i]
             f += 0.5 * r * r
     reg = 0.0
     for k in range(q * p):
