@@ -11,7 +11,8 @@ from numba import njit
 
 from .._components import Param, layout, param_layout
 from .._roles import Optimizer
-from ._common import no_init
+from ._common import MOMENTS, no_init
+from .adam import adam_update
 
 __all__ = ["Muon", "ADJUST_LR", "newton_schulz", "muon_step"]
 
@@ -42,6 +43,7 @@ MUON_SLOTS = ("momentum_buffer", "exp_avg", "exp_avg_sq", "ns_x", "ns_y", "ns_a"
 H = param_layout(MUON_PARAMS, "MuonParams")
 M = layout(MUON_SLOTS, "MuonSlots")
 BL = layout(("offset", "rows", "cols"), "ParamBlock")
+assert (M.exp_avg_sq - M.exp_avg, MOMENTS.m, MOMENTS.v) == (1, 0, 1)  # the rows adam_update takes as m, v
 
 
 @njit(cache=True)
@@ -118,23 +120,12 @@ def _muon_block(x, g, S, off, r, c, lr, hp):
 
 @njit(cache=True, inline="always")
 def _adamw_block(x, g, S, off, n, t, lr, hp):
-    """AdamW (torch.optim.AdamW's numbers, as :func:`optsim.optimizers.adam.adam_update`)."""
+    """AdamW on coordinates ``off:off+n``: :func:`optsim.optimizers.adam.adam_update` (torch's
+    ``AdamW``) on the block, with the rows ``exp_avg``, ``exp_avg_sq`` as its m and v."""
     alr = lr if hp[H.adamw_lr] != hp[H.adamw_lr] else hp[H.adamw_lr] * (lr / hp[H.lr])
-    beta1 = hp[H.adamw_beta1]
-    beta2 = hp[H.adamw_beta2]
-    eps = hp[H.adamw_eps]
-    bc1 = 1.0 - beta1 ** float(t)
-    sqrt_bc2 = math.sqrt(1.0 - beta2 ** float(t))
-    step_size = alr / bc1
-    shrink = 1.0 - alr * hp[H.adamw_weight_decay]
-    for i in range(off, off + n):
-        gi = g[i]
-        m = beta1 * S[M.exp_avg, i] + (1.0 - beta1) * gi
-        v = beta2 * S[M.exp_avg_sq, i] + (1.0 - beta2) * gi * gi
-        S[M.exp_avg, i] = m
-        S[M.exp_avg_sq, i] = v
-        x[i] = x[i] * shrink
-        x[i] = x[i] - step_size * m / (math.sqrt(v) / sqrt_bc2 + eps)
+    adam_update(x[off:off + n], g[off:off + n], S[M.exp_avg:M.exp_avg_sq + 1, off:off + n], t, alr, alr,
+                hp[H.adamw_beta1], hp[H.adamw_beta2], hp[H.adamw_eps], hp[H.adamw_weight_decay],
+                False, True, True, 0, 0, True, 0)
 
 
 @njit(cache=True)
