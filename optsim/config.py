@@ -248,8 +248,6 @@ def from_dict(data, source="<config>", check=True) -> dict:
 
 def _section_of(message):
     """The section of a plan keyword's error (messages start with the keyword's name)."""
-    if message.startswith("schedules"):
-        return "[schedules] "
     for entry in _keywords.KEYWORDS:
         if entry.plan and entry.name != "schedule" and message.startswith(entry.name):
             return f"[{entry.name}] " if entry.config == "section" else "[run] "
