@@ -44,7 +44,8 @@ Schedule
     ``children()``.
     ``momentum(k, sp) -> m`` (optional)
         a value that overrides the optimizer's ``momentum_param`` for update ``k`` (cyclic
-        momentum); NaN leaves it unchanged.
+        momentum); NaN leaves it unchanged.  The engine runs it as the schedule of that
+        hyperparameter, on the same row ``sp``, as it runs any scheduled hyperparameter.
     The same schedules can drive any numeric hyperparameter of the optimizer
     (``Method(opt, schedules={"beta1": ...})``): ``value`` then gets that hyperparameter's
     value in the row as ``base_lr``, and what it returns is written into ``hp`` before

@@ -151,6 +151,27 @@ def test_cyclic_momentum_is_unchanged_next_to_a_scheduled_hyperparameter():
     assert np.array_equal(a, b)
 
 
+def test_cyclic_momentum_is_a_scheduled_hyperparameter():
+    """A momentum-cycling schedule gives the engine one more scheduled hyperparameter: a row
+    on the schedule's own parameters, whose value goes to the optimizer's momentum."""
+    from optsim.engine._driver import HP_LR, NO_TARGET, SCHED
+
+    prob = problems.Quadratic(curvatures=CURV, x0=X0)
+    plan = build_plan(prob, Method(optimizers.SGD(lr=0.01, momentum=0.9), schedules.Cyclic(max_lr=0.05)), steps=10)[0]
+    _, table = plan.entry_tables(plan.groups[0])
+    mom = optimizers.SGD().dynamic_names().index("momentum")
+    assert table.shape == (2, len(SCHED))
+    cycled, lr = table
+    assert (cycled[SCHED.target], cycled[SCHED.base], cycled[SCHED.sp_off]) == (mom, mom, lr[SCHED.sp_off])
+    assert (lr[SCHED.target], lr[SCHED.base]) == (NO_TARGET, HP_LR)
+    # an optimizer whose momentum follows a schedule of its own gets no such row
+    plain = build_plan(prob, Method(optimizers.SGD(lr=0.01, momentum=0.9),
+                                    schedules.Cyclic(max_lr=0.05, cycle_momentum=False),
+                                    schedules={"momentum": schedules.Constant()}), steps=10)[0]
+    _, table = plain.entry_tables(plain.groups[0])
+    assert list(table[:, SCHED.target]) == [mom, NO_TARGET]
+
+
 @pytest.mark.parametrize("schedules_, words", [
     ({"lr": schedules.Constant()}, "lr follows schedule="),
     ({"bta1": schedules.Constant()}, "no parameter 'bta1'"),

@@ -75,24 +75,24 @@ FR = layout(FRAME, "Frame")
 FSL = layout(FS, "FrameScalars")
 DATA_WIDTH = 4
 # The table of entry points (``Plan.entry_tables``): the optimizer's init, step, eff_lr and
-# lookahead (0: none), the position in hp of the hyperparameter a momentum-cycling schedule
-# overrides, the records function, the problem's grad, loss, test, gnorm, dist, start and
+# lookahead (0: none), the records function, the problem's grad, loss, test, gnorm, dist, start and
 # project (0: none); then the optimizer's point (0: none), its number of gradient evaluations
 # per step, whether they share one noise sample (1) or draw anew (0), and the position in hp of
 # the hyperparameter that chooses this per trajectory (-1: none); then, for a matrix rule
 # (``Optimizer.matrix``), the address and number of rows of the problem's parameter blocks
 # (``Problem.param_blocks``; nblocks 0: an elementwise step).
-FN = layout(("init", "step", "eff_lr", "lookahead", "mom_index", "records", "grad", "loss", "test",
+FN = layout(("init", "step", "eff_lr", "lookahead", "records", "grad", "loss", "test",
              "gnorm", "dist", "start", "project", "point", "evals", "same_noise", "same_noise_hp",
              "blocks", "nblocks"), "EntryTable")
-# The columns of a schedule node's row: the addresses of its value and momentum functions,
-# the child whose value it wraps (-1: none), the offset and width of its parameters in the
+# The columns of a schedule node's row: the address of its value function, the child whose value it wraps (-1: none), the offset and width of its parameters in the
 # schedule row and of its state; then, only in a sweep that schedules hyperparameters (the
 # table is SCHED_LR_ONLY columns wide otherwise), the position in hp of the base value its
 # value function gets (HP_LR: the learning rate) and where its value goes (NO_TARGET: to its
 # parent, or, for the learning rate's root, the last row, to the update; else the position in
-# hp of the scheduled hyperparameter, written there before every update).
-SCHED = layout(("value", "momentum", "child", "sp_off", "sp_n", "ss_off", "ss_n", "base", "target"),
+# hp of the scheduled hyperparameter, written there before every update).  A schedule that
+# cycles the optimizer's momentum (``Cyclic``, ``OneCycle``) gets a second row, whose value
+# function is its momentum function and whose target is the momentum hyperparameter.
+SCHED = layout(("value", "child", "sp_off", "sp_n", "ss_off", "ss_n", "base", "target"),
                "ScheduleTable")
 NO_TARGET = -1
 SCHED_LR_ONLY = SCHED.base
@@ -127,8 +127,7 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     """Run trajectories ``0:n`` of the given rows (see the module docstring).
 
     ``fn`` holds the addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and
-    ``lookahead`` (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
-    schedule overrides, the records function, the problem's ``grad``, ``loss``,
+    ``lookahead`` (0: none), the records function, the problem's ``grad``, ``loss``,
     ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none),
     the optimizer's ``point`` (0: none), gradient evaluations per step and choice of noise
     sample (see :func:`_gradients`), and a matrix rule's parameter blocks (address and rows;
@@ -174,7 +173,6 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     f_step = fn[FN.step]
     f_eff = fn[FN.eff_lr]
     f_look = fn[FN.lookahead]
-    mom_index = fn[FN.mom_index]
     f_rec = fn[FN.records]
     f_grad = fn[FN.grad]
     f_loss = fn[FN.loss]
@@ -351,11 +349,6 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                                                           sched[i, SCHED.ss_n], fobs, inner))
                 if targeted and sched[i, SCHED.target] != NO_TARGET:
                     hp[sched[i, SCHED.target]] = lrs[i]
-                if sched[i, SCHED.momentum] != 0:
-                    mom = call_f64(sched[i, SCHED.momentum], (t, a_sp + 8 * sched[i, SCHED.sp_off],
-                                                              sched[i, SCHED.sp_n]))
-                    if mom == mom:
-                        hp[mom_index] = mom
             lr = lrs[nnodes - 1]
             if nblocks > 0:
                 call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp,
