@@ -84,8 +84,9 @@ DATA_WIDTH = 4
 FN = layout(("init", "step", "eff_lr", "lookahead", "records", "grad", "loss", "test",
              "gnorm", "dist", "start", "project", "point", "evals", "same_noise", "same_noise_hp",
              "blocks", "nblocks"), "EntryTable")
-# The columns of a schedule node's row: the address of its value function, the child whose value it wraps (-1: none), the offset and width of its parameters in the
-# schedule row and of its state; then, only in a sweep that schedules hyperparameters (the
+# The columns of a schedule node's row: the address of its value function, the child whose
+# value it wraps (-1: none), the offset and width of its parameters in the schedule row and
+# of its state; then, only in a sweep that schedules hyperparameters (the
 # table is SCHED_LR_ONLY columns wide otherwise), the position in hp of the base value its
 # value function gets (HP_LR: the learning rate) and where its value goes (NO_TARGET: to its
 # parent, or, for the learning rate's root, the last row, to the update; else the position in
