@@ -9,6 +9,7 @@ from .adam import Adam
 from .ademamix import AdEMAMix
 from .adamax import Adamax
 from .adamw import AdamW
+from .adopt import ADOPT
 from .amsgrad import AMSGrad
 from .lion import Lion
 from .maxprop import MaxProp
@@ -43,4 +44,5 @@ __all__ = [
     "Prodigy",
     "SAM",
     "Muon",
+    "ADOPT",
 ]

@@ -1,0 +1,146 @@
+"""Regenerate the golden files of ADOPT, AdaBelief, Yogi, LaProp, Adan, Rprop, NovoGrad, LAMB
+and LARS from the libraries that have them.
+
+Run where the libraries are installed (optsim need not be)::
+
+    python tests/golden/make_elem.py          # from the repository root
+
+torch, optax (with optax.contrib), pytorch-optimizer and the AdaBelief authors'
+``adabelief-pytorch`` come from PyPI.  The ADOPT and Adan authors' optimizers are not
+packaged: put their single files on ``PYTHONPATH`` as ``adopt_authors.py``
+(``src/adopt/adopt.py`` of github.com/iShohei220/adopt) and ``adan_authors.py``
+(``adan.py`` of github.com/sail-sg/Adan); the cases of a library that cannot be imported
+are skipped with a message.  Every case is written open loop and closed loop, 100 steps,
+with non-default hyperparameters (:mod:`fixtures` is the format).
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import drivers  # noqa: E402
+import fixtures  # noqa: E402
+
+STEPS = 100
+
+
+def _torch():
+    return __import__("torch")
+
+
+def _po():
+    return __import__("pytorch_optimizer")
+
+
+def _optax():
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    return __import__("optax")
+
+
+def _contrib():
+    _optax()
+    import optax.contrib
+
+    return optax.contrib
+
+
+def _authors(module):
+    return __import__(module)
+
+
+# (case, library, reference text, optsim spec, kind, make): kind "torch" makes an optimizer
+# from a parameter list, kind "optax" makes a GradientTransformation.
+CASES = [
+    # -- ADOPT --------------------------------------------------------------------------------
+    ("adopt_authors", "adopt_authors",
+     "adopt.ADOPT(lr=0.01, betas=(0.8, 0.99), eps=1e-3)",
+     {"name": "adopt", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3}, "torch",
+     lambda ps: _authors("adopt_authors").ADOPT(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-3)),
+    ("adopt_authors_decouple", "adopt_authors",
+     "adopt.ADOPT(lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.05, decouple=True)",
+     {"name": "adopt", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "weight_decay": 0.05,
+      "decouple": True}, "torch",
+     lambda ps: _authors("adopt_authors").ADOPT(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.05,
+                                                decouple=True)),
+    ("adopt_authors_l2_noclip", "adopt_authors",
+     "adopt.ADOPT(lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.05, clip_lambda=None)",
+     {"name": "adopt", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "weight_decay": 0.05,
+      "clip": False}, "torch",
+     lambda ps: _authors("adopt_authors").ADOPT(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.05,
+                                                clip_lambda=None)),
+    ("optax_contrib_adopt", "optax",
+     "optax.contrib.adopt(learning_rate=0.01, b1=0.8, b2=0.99, eps=1e-3)",
+     {"name": "adopt", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3}, "optax",
+     lambda: _contrib().adopt(learning_rate=0.01, b1=0.8, b2=0.99, eps=1e-3)),
+    ("optax_contrib_adopt_nesterov", "optax",
+     "optax.contrib.adopt(learning_rate=0.01, b1=0.8, b2=0.99, eps=1e-3, nesterov=True)",
+     {"name": "adopt", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "nesterov": True}, "optax",
+     lambda: _contrib().adopt(learning_rate=0.01, b1=0.8, b2=0.99, eps=1e-3, nesterov=True)),
+    ("pytorch_optimizer_adopt", "pytorch_optimizer",
+     "pytorch_optimizer.ADOPT(lr=0.01, betas=(0.8, 0.99), eps=1e-3)",
+     {"name": "adopt", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "clip_step": "current"}, "torch",
+     lambda ps: _po().ADOPT(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-3)),
+    ("pytorch_optimizer_adopt_decouple", "pytorch_optimizer",
+     "pytorch_optimizer.ADOPT(lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.05, weight_decouple=True)",
+     {"name": "adopt", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "clip_step": "current",
+      "weight_decay": 0.05, "decouple": True, "decay_first_step": True}, "torch",
+     lambda ps: _po().ADOPT(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.05, weight_decouple=True)),
+]
+
+NOTES = {}
+"""{case: note} for the cases whose library departs from optsim's default form."""
+RTOL = {}
+"""{case: rtol} where a library computes part of the rule in lower precision."""
+
+
+def _versions():
+    v = drivers.versions()
+    for module in ("adopt_authors", "adan_authors"):
+        try:
+            __import__(module)
+            v[module] = "git file"
+        except ImportError:
+            pass
+    try:
+        from importlib import metadata
+
+        v["adabelief_pytorch"] = metadata.version("adabelief-pytorch")
+    except Exception:
+        pass
+    return v
+
+
+def _run(kind, make, x0, loop, **problem):
+    if kind == "torch":
+        return drivers.torch_run(make, x0, STEPS, loop, **problem)
+    return drivers.optax_run(make(), x0, STEPS, loop, **problem)
+
+
+def optimizer_cases(version, only=None):
+    x0, curv, center = drivers.closed_loop_problem()
+    grads = drivers.gradient_sequence(STEPS)
+    for case, library, ref, spec, kind, make in CASES:
+        if only and not any(case.startswith(o) for o in only):
+            continue
+        lib_key = library if library in version else library.split(".")[0]
+        if lib_key not in version:
+            print(f"skip {case}: {library} is not importable here")
+            continue
+        meta = dict(library=library, library_version=version[lib_key], reference=ref, optimizer=spec)
+        if case in NOTES:
+            meta["note"] = NOTES[case]
+        if case in RTOL:
+            meta["rtol"] = RTOL[case]
+        xs = _run(kind, make, x0, "open", grads=grads)
+        fixtures.save("optimizers", dict(meta, case=case + "_open", loop="open"), x0=x0, grads=grads, xs=xs)
+        xs = _run(kind, make, x0, "closed", curvatures=curv, center=center)
+        fixtures.save("optimizers", dict(meta, case=case + "_closed", loop="closed"),
+                      x0=x0, curvatures=curv, center=center, xs=xs)
+        print("wrote", case)
+
+
+if __name__ == "__main__":
+    optimizer_cases(_versions(), only=sys.argv[1:])

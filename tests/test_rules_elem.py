@@ -1,0 +1,83 @@
+"""ADOPT, AdaBelief, Yogi, LaProp, Adan, Rprop, NovoGrad, LAMB and LARS against their NumPy
+oracles (tests/reference/rules_elem.py), open and closed loop, over their options."""
+
+import numpy as np
+import pytest
+
+import optsim
+from optsim import ParameterError, optimizers
+
+from reference import rules_elem as re_
+from reference.loops import run, run_open
+from test_rules_adam import STEPS, X0, gradient_sequence, quadratic, quadratic_oracle, relerr, sweep_cases
+from reference.problems import ReplayGradients
+
+BASE = dict(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-3)
+
+CASES = {
+    "adopt": (optimizers.ADOPT, re_.ADOPTRef, [
+        dict(lr=0.01),
+        dict(BASE),
+        dict(BASE, clip=False),
+        dict(BASE, clip_step="current"),
+        dict(BASE, clip_exponent=0.5, eps=1e-8),
+        dict(BASE, weight_decay=0.05),
+        dict(BASE, weight_decay=0.05, decouple=True),
+        dict(BASE, weight_decay=0.05, decouple=True, decay_first_step=True, clip_step="current"),
+        dict(BASE, weight_decay=0.05, decouple=True, fixed_decay=True),
+        dict(BASE, nesterov=True),
+        dict(BASE, maximize=True, weight_decay=0.01),
+    ]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_closed_loop_matches_oracle(name):
+    cls, oracle, cases = CASES[name]
+    got = sweep_cases(cls(), cases, quadratic())
+    grad, loss = quadratic_oracle()
+    bad = {}
+    for i, kw in enumerate(cases):
+        xs, _ = run(oracle(**kw), grad, loss, X0, STEPS, kw["lr"])
+        e = relerr(got[i], xs)
+        if not e <= 1e-12:
+            bad[str(kw)] = e
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_open_loop_matches_oracle(name):
+    cls, oracle, cases = CASES[name]
+    G = gradient_sequence()
+    got = sweep_cases(cls(), cases, ReplayGradients(grads=G, x0=X0))
+    bad = {}
+    for i, kw in enumerate(cases):
+        xs = run_open(oracle(**kw), G, X0, kw["lr"])
+        e = relerr(got[i], xs)
+        if not e <= 1e-12:
+            bad[str(kw)] = e
+    assert not bad, bad
+
+
+# -- ADOPT -------------------------------------------------------------------------------------
+
+
+def test_adopt_first_step_only_sets_v_and_the_clip_steps_differ_at_step_two():
+    """g = (3, 3, ...): no move at t = 1; at t = 2 n = 1 everywhere (sqrt(v_1) = 3), so the clip
+    does not bite; a gradient 10 times larger is clipped to 1 ('previous', c = 1^0.25) or 2^0.25."""
+    G = np.array([[3.0], [30.0]])
+    out = {}
+    for form in ("previous", "current"):
+        ds = optsim.sweep(ReplayGradients(grads=G, x0=[0.0]), optimizers.ADOPT(lr=1.0, beta1=0.5, clip_step=form),
+                          steps=2, record_every=1, record=("params",))
+        out[form] = ds.params.values[0, :, 0]
+    assert out["previous"][1] == 0.0 and out["current"][1] == 0.0
+    assert out["previous"][2] == pytest.approx(-0.5 * 1.0, rel=1e-15)
+    assert out["current"][2] == pytest.approx(-0.5 * 2 ** 0.25, rel=1e-15)
+
+
+def test_bad_options_are_refused_by_name():
+    with pytest.raises(ParameterError, match="clip_step"):
+        optimizers.ADOPT(clip_step="next")
+    with pytest.raises(ParameterError, match="beta2"):
+        optimizers.ADOPT(beta2=1.0)
