@@ -28,6 +28,20 @@ CASES = {
         dict(BASE, nesterov=True),
         dict(BASE, maximize=True, weight_decay=0.01),
     ]),
+    "adabelief": (optimizers.AdaBelief, re_.AdaBeliefRef, [
+        dict(lr=0.01),
+        dict(BASE),
+        dict(BASE, eps_root=1e-5),
+        dict(BASE, weight_decay=0.05),
+        dict(BASE, weight_decay=0.05, fixed_decay=True),
+        dict(BASE, weight_decay=0.05, weight_decouple=False),
+        dict(BASE, amsgrad=True),
+        dict(BASE, rectify=True, weight_decay=0.05),
+        dict(BASE, rectify=True, degenerated_to_sgd=False),
+        dict(BASE, rectify=True, n_sma_threshold=4.0, amsgrad=True),
+        dict(BASE, nesterov=True, eps_root=0.0),
+        dict(BASE, maximize=True),
+    ]),
 }
 
 

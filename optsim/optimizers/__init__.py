@@ -2,6 +2,7 @@
 defaults) over jitted ``init``/``step``/``eff_lr`` functions; see :mod:`optsim._roles`."""
 
 from .._roles import Optimizer
+from .adabelief import AdaBelief
 from .adabound import AdaBound
 from .adadelta import Adadelta
 from .adagrad import Adagrad
@@ -45,4 +46,5 @@ __all__ = [
     "SAM",
     "Muon",
     "ADOPT",
+    "AdaBelief",
 ]

@@ -46,3 +46,45 @@ class ADOPTRef:
         self.v = self.b2 * self.v + (1 - self.b2) * g * g
         u = self.b1 * self.m + (1 - self.b1) * n if self.nesterov else self.m
         return x - lr * u
+
+
+class AdaBeliefRef:
+    """Zhuang et al. 2020, Algorithm 1, with the authors' options (adabelief-pytorch 0.2): the
+    stored s includes eps_root; rectify is RAdam's step with the bias correction of s in r_t."""
+
+    def __init__(self, lr=None, beta1=0.9, beta2=0.999, eps=1e-16, eps_root=None, weight_decay=0.0,
+                 weight_decouple=True, fixed_decay=False, amsgrad=False, rectify=False, n_sma_threshold=5.0,
+                 degenerated_to_sgd=True, nesterov=False, maximize=False):
+        self.b1, self.b2, self.eps = beta1, beta2, eps
+        self.eps_root = eps if eps_root is None else eps_root
+        self.wd, self.decouple, self.fixed = weight_decay, weight_decouple, fixed_decay
+        self.ams, self.rectify, self.thr, self.sgd = amsgrad, rectify, n_sma_threshold, degenerated_to_sgd
+        self.nesterov, self.maximize = nesterov, maximize
+        self.m = self.s = self.smax = None
+
+    def step(self, x, g, t, lr):
+        g = -g if self.maximize else g
+        if self.wd:
+            if self.decouple:
+                x = x * (1 - self.wd * (1.0 if self.fixed else lr))
+            else:
+                g = g + self.wd * x
+        if self.m is None:
+            self.m, self.s, self.smax = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
+        b1, b2 = self.b1, self.b2
+        self.m = b1 * self.m + (1 - b1) * g
+        self.s = b2 * self.s + (1 - b2) * (g - self.m) ** 2 + self.eps_root
+        self.smax = np.maximum(self.smax, self.s)
+        s = self.smax if self.ams else self.s
+        if self.nesterov:
+            m_hat = b1 * self.m / (1 - b1 ** (t + 1)) + (1 - b1) * g / (1 - b1 ** t)
+        else:
+            m_hat = self.m / (1 - b1 ** t)
+        if not self.rectify:
+            return x - lr * m_hat / (np.sqrt(s / (1 - b2 ** t)) + self.eps)
+        rho_inf = 2 / (1 - b2) - 1
+        rho = rho_inf - 2 * t * b2 ** t / (1 - b2 ** t)
+        if rho >= self.thr:
+            r = math.sqrt((1 - b2 ** t) * (rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+            return x - lr * r * m_hat / (np.sqrt(self.s) + self.eps)
+        return x - lr * m_hat if self.sgd else x
