@@ -42,6 +42,17 @@ CASES = {
         dict(BASE, nesterov=True, eps_root=0.0),
         dict(BASE, maximize=True),
     ]),
+    "yogi": (optimizers.Yogi, re_.YogiRef, [
+        dict(lr=0.01),
+        dict(BASE),
+        dict(BASE, initial_accumulator=0.5),
+        dict(BASE, init_m=False, initial_accumulator=0.0),
+        dict(BASE, eps_root=1e-4),
+        dict(BASE, bias_correction=False),
+        dict(BASE, weight_decay=0.05),
+        dict(BASE, weight_decay=0.05, fixed_decay=True),
+        dict(BASE, weight_decay=0.05, weight_decouple=False, maximize=True),
+    ]),
 }
 
 

@@ -23,6 +23,7 @@ from .rmsprop import RMSprop
 from .sam import SAM
 from .sgd import SGD
 from .swats import SWATS
+from .yogi import Yogi
 
 __all__ = [
     "Optimizer",
@@ -47,4 +48,5 @@ __all__ = [
     "Muon",
     "ADOPT",
     "AdaBelief",
+    "Yogi",
 ]

@@ -129,6 +129,27 @@ CASES = [
      {"name": "adabelief", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "rectify": True,
       "n_sma_threshold": 4.0}, "torch",
      lambda ps: _po().AdaBelief(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-6, rectify=True, n_sma_threshold=4)),
+    # -- Yogi ---------------------------------------------------------------------------------
+    ("optax_yogi", "optax", "optax.yogi(learning_rate=0.01, b1=0.8, b2=0.99, eps=1e-4)",
+     {"name": "yogi", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4}, "optax",
+     lambda: _optax().yogi(learning_rate=0.01, b1=0.8, b2=0.99, eps=1e-4)),
+    ("optax_scale_by_yogi", "optax",
+     "optax.chain(optax.scale_by_yogi(b1=0.8, b2=0.99, eps=1e-4, eps_root=1e-6, initial_accumulator_value=0.1), "
+     "optax.scale(-0.01))",
+     {"name": "yogi", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4, "eps_root": 1e-6,
+      "initial_accumulator": 0.1}, "optax",
+     lambda: _optax().chain(_optax().scale_by_yogi(b1=0.8, b2=0.99, eps=1e-4, eps_root=1e-6,
+                                                   initial_accumulator_value=0.1), _optax().scale(-0.01))),
+    ("pytorch_optimizer_yogi", "pytorch_optimizer",
+     "pytorch_optimizer.Yogi(lr=0.01, betas=(0.8, 0.99), eps=1e-4, initial_accumulator=0.01, weight_decay=0.05)",
+     {"name": "yogi", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4, "initial_accumulator": 0.01,
+      "weight_decay": 0.05}, "torch",
+     lambda ps: _po().Yogi(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-4, initial_accumulator=0.01, weight_decay=0.05)),
+    ("pytorch_optimizer_yogi_l2", "pytorch_optimizer",
+     "pytorch_optimizer.Yogi(lr=0.01, betas=(0.8, 0.99), eps=1e-4, weight_decay=0.05, weight_decouple=False)",
+     {"name": "yogi", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4, "weight_decay": 0.05,
+      "weight_decouple": False}, "torch",
+     lambda ps: _po().Yogi(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-4, weight_decay=0.05, weight_decouple=False)),
 ]
 
 NOTES = {}

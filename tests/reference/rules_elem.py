@@ -88,3 +88,30 @@ class AdaBeliefRef:
             r = math.sqrt((1 - b2 ** t) * (rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
             return x - lr * r * m_hat / (np.sqrt(self.s) + self.eps)
         return x - lr * m_hat if self.sgd else x
+
+
+class YogiRef:
+    """Zaheer et al. 2018, Algorithm 2, with the libraries' bias corrections and m_0 = v_0."""
+
+    def __init__(self, lr=None, beta1=0.9, beta2=0.999, eps=1e-3, eps_root=0.0, initial_accumulator=1e-6,
+                 init_m=True, bias_correction=True, weight_decay=0.0, weight_decouple=True, fixed_decay=False,
+                 maximize=False):
+        self.b1, self.b2, self.eps, self.eps_root = beta1, beta2, eps, eps_root
+        self.v0, self.init_m, self.bc = initial_accumulator, init_m, bias_correction
+        self.wd, self.decouple, self.fixed, self.maximize = weight_decay, weight_decouple, fixed_decay, maximize
+        self.m = self.v = None
+
+    def step(self, x, g, t, lr):
+        g = -g if self.maximize else g
+        if self.wd:
+            if self.decouple:
+                x = x * (1 - self.wd * (1.0 if self.fixed else lr))
+            else:
+                g = g + self.wd * x
+        if self.m is None:
+            self.m = np.full_like(x, self.v0 if self.init_m else 0.0)
+            self.v = np.full_like(x, self.v0)
+        self.m = self.b1 * self.m + (1 - self.b1) * g
+        self.v = self.v - (1 - self.b2) * np.sign(self.v - g * g) * g * g
+        c1, c2 = (1 - self.b1 ** t, 1 - self.b2 ** t) if self.bc else (1.0, 1.0)
+        return x - lr * (self.m / c1) / (np.sqrt(self.v / c2 + self.eps_root) + self.eps)
