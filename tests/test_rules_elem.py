@@ -53,6 +53,19 @@ CASES = {
         dict(BASE, weight_decay=0.05, fixed_decay=True),
         dict(BASE, weight_decay=0.05, weight_decouple=False, maximize=True),
     ]),
+    "laprop": (optimizers.LaProp, re_.LaPropRef, [
+        dict(lr=0.01),
+        dict(BASE),
+        dict(BASE, eps_mode="sqrt_v", eps_root=1e-6),
+        dict(BASE, weight_decay=0.05),
+        dict(BASE, weight_decay=0.05, fixed_decay=False),
+        dict(BASE, weight_decay=0.05, weight_decouple=False),
+        dict(BASE, centered=True),
+        dict(BASE, centered=True, steps_before_using_centered=3, amsgrad=True),
+        dict(BASE, centered=True, amsgrad=True, ams_during_centered_warmup=True),
+        dict(BASE, amsgrad=True, lr_weighted_correction=False),
+        dict(BASE, maximize=True),
+    ]),
 }
 
 
@@ -106,3 +119,19 @@ def test_bad_options_are_refused_by_name():
         optimizers.ADOPT(clip_step="next")
     with pytest.raises(ParameterError, match="beta2"):
         optimizers.ADOPT(beta2=1.0)
+
+
+# -- LaProp ------------------------------------------------------------------------------------
+
+
+def test_laprop_lr_weighted_correction_follows_the_schedule():
+    """Under a step schedule the authors' correction L_t / lr_t differs from 1 - beta1^t."""
+    from optsim import schedules
+    from reference.schedules import step_lr
+
+    cases = [dict(BASE), dict(BASE, lr_weighted_correction=False)]
+    got = sweep_cases(optimizers.LaProp(), cases, quadratic(), schedule=schedules.StepDecay(step_size=7, gamma=0.5))
+    grad, loss = quadratic_oracle()
+    xs = [run(re_.LaPropRef(**kw), grad, loss, X0, STEPS, kw["lr"], schedule=step_lr(7, 0.5))[0] for kw in cases]
+    assert relerr(got[0], xs[0]) <= 1e-12 and relerr(got[1], xs[1]) <= 1e-12
+    assert relerr(xs[0], xs[1]) > 1e-6

@@ -12,6 +12,7 @@ from .adamax import Adamax
 from .adamw import AdamW
 from .adopt import ADOPT
 from .amsgrad import AMSGrad
+from .laprop import LaProp
 from .lion import Lion
 from .maxprop import MaxProp
 from .muon import Muon
@@ -49,4 +50,5 @@ __all__ = [
     "ADOPT",
     "AdaBelief",
     "Yogi",
+    "LaProp",
 ]

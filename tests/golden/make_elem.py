@@ -9,7 +9,8 @@ torch, optax (with optax.contrib), pytorch-optimizer and the AdaBelief authors'
 ``adabelief-pytorch`` come from PyPI.  The ADOPT and Adan authors' optimizers are not
 packaged: put their single files on ``PYTHONPATH`` as ``adopt_authors.py``
 (``src/adopt/adopt.py`` of github.com/iShohei220/adopt) and ``adan_authors.py``
-(``adan.py`` of github.com/sail-sg/Adan); the cases of a library that cannot be imported
+(``adan.py`` of github.com/sail-sg/Adan), and the LaProp authors' as ``laprop_authors.py``
+(``laprop.py`` of github.com/Z-T-WANG/LaProp-Optimizer); the cases of a library that cannot be imported
 are skipped with a message.  Every case is written open loop and closed loop, 100 steps,
 with non-default hyperparameters (:mod:`fixtures` is the format).
 """
@@ -150,17 +151,53 @@ CASES = [
      {"name": "yogi", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4, "weight_decay": 0.05,
       "weight_decouple": False}, "torch",
      lambda ps: _po().Yogi(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-4, weight_decay=0.05, weight_decouple=False)),
+    # -- LaProp -------------------------------------------------------------------------------
+    ("laprop_authors", "laprop_authors",
+     "laprop.LaProp(lr=0.01, betas=(0.8, 0.99), eps=1e-4, weight_decay=0.001)",
+     {"name": "laprop", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4, "weight_decay": 0.001}, "torch",
+     lambda ps: _authors("laprop_authors").LaProp(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-4, weight_decay=0.001)),
+    ("laprop_authors_centered_amsgrad", "laprop_authors",
+     "laprop.LaProp(lr=0.01, betas=(0.8, 0.99), eps=1e-4, centered=True, amsgrad=True)",
+     {"name": "laprop", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4, "centered": True, "amsgrad": True},
+     "torch",
+     lambda ps: _authors("laprop_authors").LaProp(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-4, centered=True,
+                                                  amsgrad=True)),
+    ("laprop_authors_steplr", "laprop_authors",
+     "laprop.LaProp(lr=0.01, betas=(0.8, 0.99), eps=1e-4) with torch.optim.lr_scheduler.StepLR(step_size=7, gamma=0.5)",
+     {"name": "laprop", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4}, "torch",
+     lambda ps: _authors("laprop_authors").LaProp(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-4)),
+    ("pytorch_optimizer_laprop", "pytorch_optimizer",
+     "pytorch_optimizer.LaProp(lr=0.01, betas=(0.8, 0.99), eps=1e-4, weight_decay=0.05, foreach=False)",
+     {"name": "laprop", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4, "weight_decay": 0.05,
+      "eps_mode": "sqrt_v", "eps_root": 1e-15, "fixed_decay": False}, "torch",
+     lambda ps: _po().LaProp(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-4, weight_decay=0.05, foreach=False)),
+    ("pytorch_optimizer_laprop_centered_ams", "pytorch_optimizer",
+     "pytorch_optimizer.LaProp(lr=0.01, betas=(0.8, 0.99), eps=1e-4, centered=True, ams_bound=True, foreach=False)",
+     {"name": "laprop", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4, "centered": True, "amsgrad": True,
+      "ams_during_centered_warmup": True, "eps_mode": "sqrt_v", "eps_root": 1e-15}, "torch",
+     lambda ps: _po().LaProp(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-4, centered=True, ams_bound=True,
+                             foreach=False)),
 ]
 
-NOTES = {}
+NOTES = {
+    "pytorch_optimizer_laprop": "foreach=False: pytorch-optimizer's foreach path casts the step sizes "
+                                "1/c_t to float32",
+    "pytorch_optimizer_laprop_centered_ams": "foreach=False: pytorch-optimizer's foreach path casts the step "
+                                             "sizes 1/c_t to float32",
+}
 """{case: note} for the cases whose library departs from optsim's default form."""
+SCHEDULERS = {
+    "laprop_authors_steplr": ({"name": "step", "step_size": 7, "gamma": 0.5},
+                              lambda opt: _torch().optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5)),
+}
+"""{case: (optsim's schedule spec, make(optimizer) -> torch scheduler stepped after every update)}."""
 RTOL = {}
 """{case: rtol} where a library computes part of the rule in lower precision."""
 
 
 def _versions():
     v = drivers.versions()
-    for module in ("adopt_authors", "adan_authors"):
+    for module in ("adopt_authors", "adan_authors", "laprop_authors"):
         try:
             __import__(module)
             v[module] = "git file"
@@ -175,9 +212,9 @@ def _versions():
     return v
 
 
-def _run(kind, make, x0, loop, **problem):
+def _run(kind, make, x0, loop, scheduler=None, **problem):
     if kind == "torch":
-        return drivers.torch_run(make, x0, STEPS, loop, **problem)
+        return drivers.torch_run(make, x0, STEPS, loop, scheduler=scheduler, **problem)
     return drivers.optax_run(make(), x0, STEPS, loop, **problem)
 
 
@@ -196,9 +233,12 @@ def optimizer_cases(version, only=None):
             meta["note"] = NOTES[case]
         if case in RTOL:
             meta["rtol"] = RTOL[case]
-        xs = _run(kind, make, x0, "open", grads=grads)
+        scheduler = None
+        if case in SCHEDULERS:
+            meta["schedule"], scheduler = SCHEDULERS[case]
+        xs = _run(kind, make, x0, "open", scheduler, grads=grads)
         fixtures.save("optimizers", dict(meta, case=case + "_open", loop="open"), x0=x0, grads=grads, xs=xs)
-        xs = _run(kind, make, x0, "closed", curvatures=curv, center=center)
+        xs = _run(kind, make, x0, "closed", scheduler, curvatures=curv, center=center)
         fixtures.save("optimizers", dict(meta, case=case + "_closed", loop="closed"),
                       x0=x0, curvatures=curv, center=center, xs=xs)
         print("wrote", case)

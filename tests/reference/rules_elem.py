@@ -115,3 +115,49 @@ class YogiRef:
         self.v = self.v - (1 - self.b2) * np.sign(self.v - g * g) * g * g
         c1, c2 = (1 - self.b1 ** t, 1 - self.b2 ** t) if self.bc else (1.0, 1.0)
         return x - lr * (self.m / c1) / (np.sqrt(self.v / c2 + self.eps_root) + self.eps)
+
+
+class LaPropRef:
+    """Ziyin et al. 2020 in the authors' code: v = EMA(g^2); m = b1 m + (1-b1) lr g / den;
+    x -= m / (L_t / lr), L_t = EMA of the learning rates; then x -= wd x."""
+
+    def __init__(self, lr=None, beta1=0.9, beta2=0.999, eps=1e-15, eps_mode="sqrt_vhat", eps_root=0.0,
+                 weight_decay=0.0, weight_decouple=True, fixed_decay=True, centered=False,
+                 steps_before_using_centered=10, amsgrad=False, ams_during_centered_warmup=False,
+                 lr_weighted_correction=True, maximize=False):
+        self.b1, self.b2, self.eps, self.mode, self.eps_root = beta1, beta2, eps, eps_mode, eps_root
+        self.wd, self.decouple, self.fixed = weight_decay, weight_decouple, fixed_decay
+        self.centered, self.warm = centered, steps_before_using_centered
+        self.ams, self.ams_warm, self.lr_weighted, self.maximize = amsgrad, ams_during_centered_warmup, \
+            lr_weighted_correction, maximize
+        self.m = self.v = self.mu = self.vmax = None
+        self.lr_avg = 0.0
+
+    def step(self, x, g, t, lr):
+        g = -g if self.maximize else g
+        if self.wd and not self.decouple:
+            g = g + self.wd * x
+        if self.m is None:
+            self.m, self.v, self.mu, self.vmax = (np.zeros_like(x) for _ in range(4))
+        b1, b2 = self.b1, self.b2
+        self.v = b2 * self.v + (1 - b2) * g * g
+        self.lr_avg = b1 * self.lr_avg + (1 - b1) * lr
+        c1 = self.lr_avg / lr if self.lr_weighted else 1 - b1 ** t
+        c2 = 1 - b2 ** t
+        second = self.v
+        if self.centered:
+            self.mu = b2 * self.mu + (1 - b2) * g
+            if t > self.warm:
+                second = self.v - self.mu ** 2
+        if self.ams and (not self.centered or t > self.warm or self.ams_warm):
+            self.vmax = np.maximum(self.vmax, second)
+            second = self.vmax
+        if self.mode == "sqrt_v":
+            den = (np.sqrt(second + self.eps_root) + self.eps) / math.sqrt(c2)
+        else:
+            den = np.sqrt((second + self.eps_root) / c2) + self.eps
+        self.m = b1 * self.m + (1 - b1) * lr * g / den
+        x = x - self.m / c1
+        if self.wd and self.decouple:
+            x = x - (1.0 if self.fixed else lr) * self.wd * x
+        return x
