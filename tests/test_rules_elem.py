@@ -13,6 +13,7 @@ from test_rules_adam import STEPS, X0, gradient_sequence, quadratic, quadratic_o
 from reference.problems import ReplayGradients
 
 BASE = dict(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-3)
+ADAN = dict(lr=0.01, beta1=0.8, beta2=0.7, beta3=0.95, eps=1e-3)
 
 CASES = {
     "adopt": (optimizers.ADOPT, re_.ADOPTRef, [
@@ -65,6 +66,16 @@ CASES = {
         dict(BASE, centered=True, amsgrad=True, ams_during_centered_warmup=True),
         dict(BASE, amsgrad=True, lr_weighted_correction=False),
         dict(BASE, maximize=True),
+    ]),
+    "adan": (optimizers.Adan, re_.AdanRef, [
+        dict(lr=0.01),
+        dict(ADAN),
+        dict(ADAN, diff_coefficient="one_minus_beta2"),
+        dict(ADAN, eps_root=1e-4),
+        dict(ADAN, weight_decay=0.05),
+        dict(ADAN, weight_decay=0.05, no_prox=True),
+        dict(ADAN, bias_correction=False),
+        dict(ADAN, maximize=True, weight_decay=0.01),
     ]),
 }
 

@@ -10,6 +10,7 @@ from .adam import Adam
 from .ademamix import AdEMAMix
 from .adamax import Adamax
 from .adamw import AdamW
+from .adan import Adan
 from .adopt import ADOPT
 from .amsgrad import AMSGrad
 from .laprop import LaProp
@@ -51,4 +52,5 @@ __all__ = [
     "AdaBelief",
     "Yogi",
     "LaProp",
+    "Adan",
 ]

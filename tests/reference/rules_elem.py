@@ -161,3 +161,32 @@ class LaPropRef:
         if self.wd and self.decouple:
             x = x - (1.0 if self.fixed else lr) * self.wd * x
         return x
+
+
+class AdanRef:
+    """Xie et al. 2022, Algorithm 1 in the code's decay-rate betas, with the code's bias corrections;
+    c = beta2 (paper, authors) or 1 - beta2 (optax); proximal or no_prox decay."""
+
+    def __init__(self, lr=None, beta1=0.98, beta2=0.92, beta3=0.99, eps=1e-8, eps_root=0.0, weight_decay=0.0,
+                 no_prox=False, diff_coefficient="beta2", bias_correction=True, maximize=False):
+        self.b1, self.b2, self.b3, self.eps, self.eps_root = beta1, beta2, beta3, eps, eps_root
+        self.wd, self.no_prox, self.bc, self.maximize = weight_decay, no_prox, bias_correction, maximize
+        self.c = beta2 if diff_coefficient == "beta2" else 1 - beta2
+        self.m = self.v = self.n = self.g_prev = None
+
+    def step(self, x, g, t, lr):
+        g = -g if self.maximize else g
+        if self.m is None:
+            self.m, self.v, self.n = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
+            self.g_prev = g
+        d = g - self.g_prev
+        self.g_prev = g
+        b1, b2, b3, c = self.b1, self.b2, self.b3, self.c
+        self.m = b1 * self.m + (1 - b1) * g
+        self.v = b2 * self.v + (1 - b2) * d
+        self.n = b3 * self.n + (1 - b3) * (g + c * d) ** 2
+        k1, k2, k3 = (1 - b1 ** t, 1 - b2 ** t, 1 - b3 ** t) if self.bc else (1.0, 1.0, 1.0)
+        delta = lr * (self.m / k1 + c * self.v / k2) / (np.sqrt(self.n / k3 + self.eps_root) + self.eps)
+        if self.no_prox:
+            return x - lr * self.wd * x - delta
+        return (x - delta) / (1 + lr * self.wd)
