@@ -77,6 +77,15 @@ CASES = {
         dict(ADAN, bias_correction=False),
         dict(ADAN, maximize=True, weight_decay=0.01),
     ]),
+    "rprop": (optimizers.Rprop, re_.RpropRef, [
+        dict(lr=0.01),
+        dict(lr=0.003, eta_minus=0.3, eta_plus=1.5, step_size_min=1e-4, step_size_max=0.05),
+        dict(lr=0.01, form="optax"),
+        dict(lr=0.003, eta_minus=0.3, eta_plus=1.5, step_size_min=1e-4, step_size_max=0.05, form="optax"),
+        dict(lr=1e-7, step_size_min=1e-5),  # torch clamps the initial step size on its first step, optax not
+        dict(lr=1e-7, step_size_min=1e-5, form="optax"),
+        dict(lr=0.01, maximize=True),
+    ]),
 }
 
 
@@ -146,3 +155,26 @@ def test_laprop_lr_weighted_correction_follows_the_schedule():
     xs = [run(re_.LaPropRef(**kw), grad, loss, X0, STEPS, kw["lr"], schedule=step_lr(7, 0.5))[0] for kw in cases]
     assert relerr(got[0], xs[0]) <= 1e-12 and relerr(got[1], xs[1]) <= 1e-12
     assert relerr(xs[0], xs[1]) > 1e-6
+
+
+# -- Rprop -------------------------------------------------------------------------------------
+
+
+def test_rprop_optax_form_is_torch_one_update_late_while_the_sign_holds():
+    G = np.ones((6, 1))
+    out = sweep_cases(optimizers.Rprop(lr=0.01), [dict(form="torch"), dict(form="optax")],
+                      ReplayGradients(grads=G, x0=[0.0]), steps=6)
+    np.testing.assert_allclose(out[0][:, 0], -0.01 * np.concatenate([[0.0], np.cumsum(1.2 ** np.arange(6))]),
+                               rtol=1e-14)
+    np.testing.assert_array_equal(out[1][1:, 0], out[0][:-1, 0])
+
+
+def test_rprop_ignores_the_learning_rate_schedule():
+    from optsim import schedules
+
+    G = gradient_sequence()
+    prob = ReplayGradients(grads=G, x0=X0)
+    a = optsim.sweep(prob, optimizers.Rprop(lr=0.01), steps=STEPS, record_every=1, record=("params",))
+    b = optsim.sweep(prob, optimizers.Rprop(lr=0.01), schedule=schedules.StepDecay(step_size=7, gamma=0.5),
+                     steps=STEPS, record_every=1, record=("params",))
+    np.testing.assert_array_equal(a.params.values, b.params.values)

@@ -22,6 +22,7 @@ from .nag import NAG
 from .prodigy import Prodigy
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sam import SAM
 from .sgd import SGD
 from .swats import SWATS
@@ -53,4 +54,5 @@ __all__ = [
     "Yogi",
     "LaProp",
     "Adan",
+    "Rprop",
 ]

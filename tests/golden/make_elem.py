@@ -200,6 +200,22 @@ CASES = [
      "pytorch_optimizer.Adan(lr=0.01, betas=(0.8, 0.7, 0.95), eps=1e-3, weight_decay=0.05, weight_decouple=True)",
      {"name": "adan", "lr": 0.01, "beta1": 0.8, "beta2": 0.7, "beta3": 0.95, "eps": 1e-3, "weight_decay": 0.05, "no_prox": True}, "torch",
      lambda ps: _po().Adan(ps, lr=0.01, betas=(0.8, 0.7, 0.95), eps=1e-3, weight_decay=0.05, weight_decouple=True)),
+    # -- Rprop --------------------------------------------------------------------------------
+    ("torch_rprop", "torch",
+     "torch.optim.Rprop(lr=0.003, etas=(0.3, 1.5), step_sizes=(1e-4, 0.05))",
+     {"name": "rprop", "lr": 0.003, "eta_minus": 0.3, "eta_plus": 1.5, "step_size_min": 1e-4,
+      "step_size_max": 0.05}, "torch",
+     lambda ps: _torch().optim.Rprop(ps, lr=0.003, etas=(0.3, 1.5), step_sizes=(1e-4, 0.05))),
+    ("torch_rprop_maximize", "torch",
+     "torch.optim.Rprop(lr=1e-7, step_sizes=(1e-5, 1.0), maximize=True)",
+     {"name": "rprop", "lr": 1e-7, "step_size_min": 1e-5, "step_size_max": 1.0, "maximize": True}, "torch",
+     lambda ps: _torch().optim.Rprop(ps, lr=1e-7, step_sizes=(1e-5, 1.0), maximize=True)),
+    ("optax_rprop", "optax",
+     "optax.rprop(learning_rate=0.003, eta_minus=0.3, eta_plus=1.5, min_step_size=1e-4, max_step_size=0.05)",
+     {"name": "rprop", "lr": 0.003, "eta_minus": 0.3, "eta_plus": 1.5, "step_size_min": 1e-4,
+      "step_size_max": 0.05, "form": "optax"}, "optax",
+     lambda: _optax().rprop(learning_rate=0.003, eta_minus=0.3, eta_plus=1.5, min_step_size=1e-4,
+                            max_step_size=0.05)),
 ]
 
 NOTES = {

@@ -190,3 +190,30 @@ class AdanRef:
         if self.no_prox:
             return x - lr * self.wd * x - delta
         return (x - delta) / (1 + lr * self.wd)
+
+
+class RpropRef:
+    """torch.optim.Rprop (no weight backtracking) and optax.rprop's one-update-late form.
+    ``lr`` is the initial step size (the rate handed to :meth:`step` is ignored)."""
+
+    def __init__(self, lr=0.01, eta_minus=0.5, eta_plus=1.2, step_size_min=1e-6, step_size_max=50.0,
+                 form="torch", maximize=False):
+        self.lr0, self.dn, self.up, self.lo, self.hi = lr, eta_minus, eta_plus, step_size_min, step_size_max
+        self.form, self.maximize = form, maximize
+        self.size = self.prev = None
+
+    def step(self, x, g, t, lr):
+        g = -g if self.maximize else g
+        if self.size is None:
+            self.size, self.prev = np.full_like(x, self.lr0), np.zeros_like(x)
+        s = np.sign(g * self.prev)
+        factor = np.where(s > 0, self.up, np.where(s < 0, self.dn, 1.0))
+        if self.form == "torch":
+            self.size = np.clip(self.size * factor, self.lo, self.hi)
+            g = np.where(s < 0, 0.0, g)
+            self.prev = g
+            return x - np.sign(g) * self.size
+        self.size = np.where(s == 0, self.size, np.clip(self.size * factor, self.lo, self.hi))
+        update = np.where(s < 0, 0.0, self.prev)
+        self.prev = np.where(s < 0, 0.0, self.size * np.sign(g))
+        return x - update
