@@ -86,7 +86,36 @@ CASES = {
         dict(lr=1e-7, step_size_min=1e-5, form="optax"),
         dict(lr=0.01, maximize=True),
     ]),
+    "novograd": (optimizers.NovoGrad, re_.NovoGradRef, [
+        dict(lr=0.01),
+        dict(BASE),
+        dict(BASE, beta2=0.25, eps_root=1e-4),
+        dict(BASE, weight_decay=0.05),
+        dict(BASE, weight_decay=0.05, weight_decouple=True),
+        dict(BASE, weight_decay=0.05, weight_decouple=True, fixed_decay=True),
+        dict(BASE, grad_averaging=True),
+        dict(BASE, maximize=True),
+    ]),
 }
+
+# the layer-wise rules on a parameter of three blocks (a 2x3 and a 4x2 matrix and a bias vector)
+LAYERED = ("novograd",)
+SHAPES = {"A": (2, 3), "B": (4, 2), "bias": (3,)}
+SLICES = [slice(0, 6), slice(6, 14), slice(14, 17)]
+
+
+class ShapedReplay(ReplayGradients):
+    """The replay problem with the parameter as three blocks."""
+
+    def param_shapes(self):
+        return dict(SHAPES)
+
+
+def layered_gradients(steps=STEPS, seed=11):
+    rng = np.random.default_rng(seed)
+    G = rng.standard_normal((steps, 17)) * np.repeat([0.1, 3.0, 30.0], [6, 8, 3])
+    G[20:25, 6:14] = 0.0  # a block with a zero gradient: its norm is 0
+    return G
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -111,6 +140,21 @@ def test_open_loop_matches_oracle(name):
     bad = {}
     for i, kw in enumerate(cases):
         xs = run_open(oracle(**kw), G, X0, kw["lr"])
+        e = relerr(got[i], xs)
+        if not e <= 1e-12:
+            bad[str(kw)] = e
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("name", LAYERED)
+def test_layerwise_rules_match_the_oracle_per_block(name):
+    cls, oracle, cases = CASES[name]
+    G = layered_gradients()
+    x0 = np.linspace(-1.0, 1.0, 17)
+    got = sweep_cases(cls(), cases, ShapedReplay(grads=G, x0=x0))
+    bad = {}
+    for i, kw in enumerate(cases):
+        xs = run_open(oracle(**kw, blocks=SLICES), G, x0, kw["lr"])
         e = relerr(got[i], xs)
         if not e <= 1e-12:
             bad[str(kw)] = e

@@ -19,6 +19,7 @@ from .maxprop import MaxProp
 from .muon import Muon
 from .nadam import NAdam
 from .nag import NAG
+from .novograd import NovoGrad
 from .prodigy import Prodigy
 from .radam import RAdam
 from .rmsprop import RMSprop
@@ -55,4 +56,5 @@ __all__ = [
     "LaProp",
     "Adan",
     "Rprop",
+    "NovoGrad",
 ]

@@ -216,6 +216,21 @@ CASES = [
       "step_size_max": 0.05, "form": "optax"}, "optax",
      lambda: _optax().rprop(learning_rate=0.003, eta_minus=0.3, eta_plus=1.5, min_step_size=1e-4,
                             max_step_size=0.05)),
+    # -- NovoGrad (the whole vector is one layer) ---------------------------------------------
+    ("optax_novograd", "optax",
+     "optax.novograd(learning_rate=0.01, b1=0.8, b2=0.5, eps=1e-3, eps_root=1e-4, weight_decay=0.05)",
+     {"name": "novograd", "lr": 0.01, "beta1": 0.8, "beta2": 0.5, "eps": 1e-3, "eps_root": 1e-4, "weight_decay": 0.05}, "optax",
+     lambda: _optax().novograd(learning_rate=0.01, b1=0.8, b2=0.5, eps=1e-3, eps_root=1e-4, weight_decay=0.05)),
+    ("pytorch_optimizer_novograd", "pytorch_optimizer",
+     "pytorch_optimizer.NovoGrad(lr=0.01, betas=(0.8, 0.5), eps=1e-3, weight_decay=0.05)",
+     {"name": "novograd", "lr": 0.01, "beta1": 0.8, "beta2": 0.5, "eps": 1e-3, "weight_decay": 0.05}, "torch",
+     lambda ps: _po().NovoGrad(ps, lr=0.01, betas=(0.8, 0.5), eps=1e-3, weight_decay=0.05)),
+    ("pytorch_optimizer_novograd_averaging", "pytorch_optimizer",
+     "pytorch_optimizer.NovoGrad(lr=0.01, betas=(0.8, 0.5), eps=1e-3, weight_decay=0.05, weight_decouple=True, "
+     "grad_averaging=True)",
+     {"name": "novograd", "lr": 0.01, "beta1": 0.8, "beta2": 0.5, "eps": 1e-3, "weight_decay": 0.05, "weight_decouple": True, "grad_averaging": True}, "torch",
+     lambda ps: _po().NovoGrad(ps, lr=0.01, betas=(0.8, 0.5), eps=1e-3, weight_decay=0.05, weight_decouple=True,
+                               grad_averaging=True)),
 ]
 
 NOTES = {

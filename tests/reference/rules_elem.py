@@ -217,3 +217,36 @@ class RpropRef:
         update = np.where(s < 0, 0.0, self.prev)
         self.prev = np.where(s < 0, 0.0, self.size * np.sign(g))
         return x - update
+
+
+class NovoGradRef:
+    """Ginsburg et al. 2019, Algorithm 1, per block: v = ||g||^2 first, then its EMA; m = b1 m +
+    (g / (sqrt(v + eps_root) + eps) + wd x), m_1 = the bracket; x -= lr m."""
+
+    def __init__(self, lr=None, beta1=0.95, beta2=0.98, eps=1e-8, eps_root=0.0, weight_decay=0.0,
+                 weight_decouple=False, fixed_decay=False, grad_averaging=False, maximize=False, blocks=None):
+        self.b1, self.b2, self.eps, self.eps_root = beta1, beta2, eps, eps_root
+        self.wd, self.decouple, self.fixed, self.avg = weight_decay, weight_decouple, fixed_decay, grad_averaging
+        self.maximize, self.blocks = maximize, blocks
+        self.m, self.v = None, {}
+
+    def step(self, x, g, t, lr):
+        g = -g if self.maximize else g
+        x = x.copy()
+        first = self.m is None
+        if first:
+            self.m = np.zeros_like(x)
+        for j, sl in enumerate(_blocks(x, self.blocks)):
+            sq = float(np.sum(g[sl] ** 2))
+            self.v[j] = sq if first else self.b2 * self.v[j] + (1 - self.b2) * sq
+            u = g[sl] / (math.sqrt(self.v[j] + self.eps_root) + self.eps)
+            if self.wd and self.decouple:
+                x[sl] = x[sl] * (1 - self.wd * (1.0 if self.fixed else lr))
+            elif self.wd:
+                u = u + self.wd * x[sl]
+            if first:
+                self.m[sl] = u
+            else:
+                self.m[sl] = self.b1 * self.m[sl] + ((1 - self.b1) * u if self.avg else u)
+            x[sl] = x[sl] - lr * self.m[sl]
+        return x
