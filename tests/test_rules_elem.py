@@ -96,10 +96,31 @@ CASES = {
         dict(BASE, grad_averaging=True),
         dict(BASE, maximize=True),
     ]),
+    "lamb": (optimizers.LAMB, re_.LAMBRef, [
+        dict(lr=0.01),
+        dict(BASE),
+        dict(BASE, eps_root=1e-4, weight_decay=0.05),
+        dict(BASE, weight_decay=0.05, weight_decouple=True),
+        dict(BASE, weight_decay=0.05, weight_decouple=True, fixed_decay=True, bias_correction="step_size",
+             grad_averaging=False),
+        dict(BASE, bias_correction="step_size", max_weight_norm=0.3, trust_eps=1e-3),
+        dict(BASE, bias_correction="none", weight_decay=0.05),
+        dict(BASE, maximize=True),
+    ]),
+    "lars": (optimizers.LARS, re_.LARSRef, [
+        dict(lr=0.01),
+        dict(lr=0.5, momentum=0.8, weight_decay=0.05, trust_coefficient=0.02),
+        dict(lr=0.5, momentum=0.8, weight_decay=0.05, trust_coefficient=0.02, ratio_form="update", eps=1e-3),
+        dict(lr=0.5, momentum=0.8, weight_decay=0.05, trust_coefficient=0.02, lr_in_buffer=True, nesterov=True),
+        dict(lr=0.5, momentum=0.8, dampening=0.3, trust_coefficient=0.02, eps=0.1),
+        dict(lr=0.5, momentum=0.0, weight_decay=0.05, trust_coefficient=0.02),
+        dict(lr=0.005, momentum=0.8, weight_decay=0.05, exclude_vectors=True),
+        dict(lr=0.5, trust_coefficient=0.02, maximize=True),
+    ]),
 }
 
 # the layer-wise rules on a parameter of three blocks (a 2x3 and a 4x2 matrix and a bias vector)
-LAYERED = ("novograd",)
+LAYERED = ("novograd", "lamb", "lars")
 SHAPES = {"A": (2, 3), "B": (4, 2), "bias": (3,)}
 SLICES = [slice(0, 6), slice(6, 14), slice(14, 17)]
 
@@ -154,7 +175,8 @@ def test_layerwise_rules_match_the_oracle_per_block(name):
     got = sweep_cases(cls(), cases, ShapedReplay(grads=G, x0=x0))
     bad = {}
     for i, kw in enumerate(cases):
-        xs = run_open(oracle(**kw, blocks=SLICES), G, x0, kw["lr"])
+        extra = dict(vector_blocks=(2,)) if name == "lars" else {}
+        xs = run_open(oracle(**kw, blocks=SLICES, **extra), G, x0, kw["lr"])
         e = relerr(got[i], xs)
         if not e <= 1e-12:
             bad[str(kw)] = e

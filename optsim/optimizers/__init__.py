@@ -13,7 +13,9 @@ from .adamw import AdamW
 from .adan import Adan
 from .adopt import ADOPT
 from .amsgrad import AMSGrad
+from .lamb import LAMB
 from .laprop import LaProp
+from .lars import LARS
 from .lion import Lion
 from .maxprop import MaxProp
 from .muon import Muon
@@ -57,4 +59,6 @@ __all__ = [
     "Adan",
     "Rprop",
     "NovoGrad",
+    "LAMB",
+    "LARS",
 ]

@@ -231,6 +231,49 @@ CASES = [
      {"name": "novograd", "lr": 0.01, "beta1": 0.8, "beta2": 0.5, "eps": 1e-3, "weight_decay": 0.05, "weight_decouple": True, "grad_averaging": True}, "torch",
      lambda ps: _po().NovoGrad(ps, lr=0.01, betas=(0.8, 0.5), eps=1e-3, weight_decay=0.05, weight_decouple=True,
                                grad_averaging=True)),
+    # -- LAMB and LARS (the whole vector is one layer) -----------------------------------------
+    ("optax_lamb", "optax",
+     "optax.lamb(learning_rate=0.01, b1=0.8, b2=0.99, eps=1e-3, eps_root=1e-6, weight_decay=0.05)",
+     {"name": "lamb", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "eps_root": 1e-6,
+      "weight_decay": 0.05}, "optax",
+     lambda: _optax().lamb(learning_rate=0.01, b1=0.8, b2=0.99, eps=1e-3, eps_root=1e-6, weight_decay=0.05)),
+    ("pytorch_optimizer_lamb", "pytorch_optimizer",
+     "pytorch_optimizer.Lamb(lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.05)",
+     {"name": "lamb", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "weight_decay": 0.05,
+      "weight_decouple": True, "bias_correction": "step_size", "max_weight_norm": 10.0, "trust_eps": 1e-3},
+     "torch",
+     lambda ps: _po().Lamb(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.05)),
+    ("pytorch_optimizer_lamb_l2", "pytorch_optimizer",
+     "pytorch_optimizer.Lamb(lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.05, weight_decouple=False, "
+     "grad_averaging=False)",
+     {"name": "lamb", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "weight_decay": 0.05,
+      "bias_correction": "step_size", "grad_averaging": False, "max_weight_norm": 10.0, "trust_eps": 1e-3},
+     "torch",
+     lambda ps: _po().Lamb(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.05, weight_decouple=False,
+                           grad_averaging=False)),
+    ("optax_lars", "optax",
+     "optax.lars(learning_rate=0.1, weight_decay=0.05, trust_coefficient=0.02, eps=1e-3, momentum=0.8)",
+     {"name": "lars", "lr": 0.1, "weight_decay": 0.05, "trust_coefficient": 0.02, "eps": 1e-3, "momentum": 0.8,
+      "ratio_form": "update", "lr_in_buffer": True}, "optax",
+     lambda: _optax().lars(learning_rate=0.1, weight_decay=0.05, trust_coefficient=0.02, eps=1e-3, momentum=0.8)),
+    ("optax_lars_nesterov", "optax",
+     "optax.lars(learning_rate=0.1, weight_decay=0.05, trust_coefficient=0.02, momentum=0.8, nesterov=True)",
+     {"name": "lars", "lr": 0.1, "weight_decay": 0.05, "trust_coefficient": 0.02, "momentum": 0.8,
+      "nesterov": True, "ratio_form": "update", "lr_in_buffer": True}, "optax",
+     lambda: _optax().lars(learning_rate=0.1, weight_decay=0.05, trust_coefficient=0.02, momentum=0.8,
+                           nesterov=True)),
+    ("pytorch_optimizer_lars_matrix", "pytorch_optimizer",
+     "pytorch_optimizer.LARS(lr=0.1, weight_decay=0.05, momentum=0.8, dampening=0.1, trust_coefficient=0.02) "
+     "on the parameter as a 1 x d matrix",
+     {"name": "lars", "lr": 0.1, "weight_decay": 0.05, "momentum": 0.8, "dampening": 0.1,
+      "trust_coefficient": 0.02}, "torch_matrix",
+     lambda ps: _po().LARS(ps, lr=0.1, weight_decay=0.05, momentum=0.8, dampening=0.1, trust_coefficient=0.02)),
+    ("pytorch_optimizer_lars_vector", "pytorch_optimizer",
+     "pytorch_optimizer.LARS(lr=0.005, weight_decay=0.05, momentum=0.8, nesterov=True) on the parameter as a "
+     "vector (no ratio, no decay)",
+     {"name": "lars", "lr": 0.005, "weight_decay": 0.05, "momentum": 0.8, "nesterov": True,
+      "exclude_vectors": True}, "torch",
+     lambda ps: _po().LARS(ps, lr=0.005, weight_decay=0.05, momentum=0.8, nesterov=True)),
 ]
 
 NOTES = {
@@ -266,7 +309,33 @@ def _versions():
     return v
 
 
+def torch_run_matrix(make, x0, steps, loop, grads=None, curvatures=None, center=None):
+    """:func:`drivers.torch_run` with the parameter held as a 1 x d matrix, for the rules that
+    treat only parameters of two or more dimensions as layers (pytorch-optimizer's LARS)."""
+    import numpy as np
+    import torch
+
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        p = torch.nn.Parameter(torch.tensor(np.asarray(x0, float)).reshape(1, -1))
+        opt = make([p])
+        xs = [p.detach().numpy().ravel().copy()]
+        for k in range(steps):
+            opt.zero_grad()
+            x = p.detach().numpy().ravel().copy()
+            g = grads[k] if loop == "open" else curvatures * (x - center)
+            p.grad = torch.tensor(g).reshape(1, -1)
+            opt.step()
+            xs.append(p.detach().numpy().ravel().copy())
+    finally:
+        torch.set_default_dtype(old)
+    return np.array(xs)
+
+
 def _run(kind, make, x0, loop, scheduler=None, **problem):
+    if kind == "torch_matrix":
+        return torch_run_matrix(make, x0, STEPS, loop, **problem)
     if kind == "torch":
         return drivers.torch_run(make, x0, STEPS, loop, scheduler=scheduler, **problem)
     return drivers.optax_run(make(), x0, STEPS, loop, **problem)

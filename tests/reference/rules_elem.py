@@ -250,3 +250,88 @@ class NovoGradRef:
                 self.m[sl] = self.b1 * self.m[sl] + ((1 - self.b1) * u if self.avg else u)
             x[sl] = x[sl] - lr * self.m[sl]
         return x
+
+
+def _norm(a):
+    return float(np.sqrt(np.sum(a * a)))
+
+
+class LAMBRef:
+    """You et al. 2019, Algorithm 2, per block: u = m_hat / (sqrt(v_hat + eps_root) + eps) + wd x,
+    r = phi(||x||) / (||u|| + trust_eps) (1 where a norm is 0), x -= lr r u; with
+    pytorch-optimizer's decoupled decay and 'step_size' bias correction as options."""
+
+    def __init__(self, lr=None, beta1=0.9, beta2=0.999, eps=1e-6, eps_root=0.0, weight_decay=0.0,
+                 weight_decouple=False, fixed_decay=False, bias_correction="update", grad_averaging=True,
+                 max_weight_norm=None, trust_eps=0.0, maximize=False, blocks=None):
+        self.b1, self.b2, self.eps, self.eps_root = beta1, beta2, eps, eps_root
+        self.wd, self.decouple, self.fixed = weight_decay, weight_decouple, fixed_decay
+        self.bc, self.avg, self.max_wn, self.teps = bias_correction, grad_averaging, max_weight_norm, trust_eps
+        self.maximize, self.blocks = maximize, blocks
+        self.m = self.v = None
+
+    def step(self, x, g, t, lr):
+        g = -g if self.maximize else g
+        x = x.copy()
+        if self.m is None:
+            self.m, self.v = np.zeros_like(x), np.zeros_like(x)
+        if self.wd and self.decouple:
+            x = x * (1 - self.wd * (1.0 if self.fixed else lr))
+        self.m = self.b1 * self.m + ((1 - self.b1) if self.avg else 1.0) * g
+        self.v = self.b2 * self.v + (1 - self.b2) * g * g
+        if self.bc == "update":
+            m, v, post = self.m / (1 - self.b1 ** t), self.v / (1 - self.b2 ** t), 1.0
+        else:
+            m, v = self.m, self.v
+            post = 1 / (1 - self.b1 ** t) if self.bc == "step_size" else 1.0
+        u = m / (np.sqrt(v + self.eps_root) + self.eps)
+        if self.wd and not self.decouple:
+            u = u + self.wd * x
+        for sl in _blocks(x, self.blocks):
+            wn, un = _norm(x[sl]), _norm(u[sl])
+            if self.max_wn is not None:
+                wn = min(wn, self.max_wn)
+            r = 1.0 if wn == 0 or un == 0 else wn / (un + self.teps)
+            x[sl] = x[sl] - lr * r * post * u[sl]
+        return x
+
+
+class LARSRef:
+    """You, Gitman & Ginsburg 2017, Algorithm 1, per block: lambda = eta ||x|| / (||g|| + wd ||x|| + eps)
+    (or optax's eta ||x|| / (||g + wd x|| + eps)), u = lambda (g + wd x), momentum on u."""
+
+    def __init__(self, lr=None, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0,
+                 trust_coefficient=1e-3, eps=0.0, ratio_form="paper", lr_in_buffer=False, exclude_vectors=False,
+                 maximize=False, blocks=None, vector_blocks=()):
+        self.mu, self.tau, self.nesterov, self.wd = momentum, dampening, nesterov, weight_decay
+        self.tc, self.eps, self.form, self.inside = trust_coefficient, eps, ratio_form, lr_in_buffer
+        self.exclude, self.maximize, self.blocks, self.vectors = exclude_vectors, maximize, blocks, vector_blocks
+        self.b = None
+
+    def step(self, x, g, t, lr):
+        g = -g if self.maximize else g
+        if self.b is None:
+            self.b = np.zeros_like(x)
+        u = np.empty_like(x)
+        for j, sl in enumerate(_blocks(x, self.blocks)):
+            is_vector = self.blocks is None or j in self.vectors
+            if self.exclude and is_vector:
+                u[sl] = g[sl]
+                continue
+            d = g[sl] + self.wd * x[sl]
+            wn = _norm(x[sl])
+            if self.form == "paper":
+                den = _norm(g[sl]) + self.wd * wn + self.eps
+                r = 1.0 if wn == 0 or den == 0 else self.tc * wn / den
+            else:
+                dn = _norm(d)
+                r = 1.0 if wn == 0 or dn == 0 else self.tc * wn / (dn + self.eps)
+            u[sl] = r * d
+        if self.inside:
+            u = lr * u
+        if self.mu > 0:
+            self.b = self.mu * self.b + (1 - self.tau) * u
+            step = u + self.mu * self.b if self.nesterov else self.b
+        else:
+            step = u
+        return x - step if self.inside else x - lr * step
