@@ -244,3 +244,38 @@ def test_rprop_ignores_the_learning_rate_schedule():
     b = optsim.sweep(prob, optimizers.Rprop(lr=0.01), schedule=schedules.StepDecay(step_size=7, gamma=0.5),
                      steps=STEPS, record_every=1, record=("params",))
     np.testing.assert_array_equal(a.params.values, b.params.values)
+
+
+# -- the libraries' conventions are real differences ---------------------------------------------
+
+FLIPS = [  # (golden case, the option set back to another library's or the default form)
+    ("pytorch_optimizer_adopt_open", dict(clip_step="previous")),
+    ("pytorch_optimizer_adopt_decouple_closed", dict(decay_first_step=False)),
+    ("optax_contrib_adopt_nesterov_open", dict(nesterov=False)),
+    ("adabelief_authors_rectify_open", dict(rectify=False)),
+    ("optax_adabelief_nesterov_open", dict(nesterov=False)),
+    ("optax_scale_by_yogi_open", dict(initial_accumulator=1e-6)),
+    ("pytorch_optimizer_laprop_open", dict(eps_mode="sqrt_vhat", eps_root=0.0)),
+    ("pytorch_optimizer_laprop_open", dict(fixed_decay=True)),
+    ("laprop_authors_steplr_open", dict(lr_weighted_correction=False)),
+    ("pytorch_optimizer_laprop_centered_ams_open", dict(ams_during_centered_warmup=False)),
+    ("optax_adan_open", dict(diff_coefficient="beta2")),
+    ("adan_authors_open", dict(no_prox=True)),
+    ("optax_rprop_open", dict(form="torch")),
+    ("pytorch_optimizer_lamb_open", dict(bias_correction="update")),
+    ("pytorch_optimizer_lamb_open", dict(weight_decouple=False)),
+    ("optax_lars_open", dict(ratio_form="paper")),
+    ("pytorch_optimizer_lars_vector_open", dict(exclude_vectors=False)),
+    ("pytorch_optimizer_novograd_averaging_open", dict(grad_averaging=False)),
+]
+
+
+@pytest.mark.parametrize("case, flip", FLIPS, ids=[f"{c}-{next(iter(f))}" for c, f in FLIPS])
+def test_each_convention_option_changes_the_library_trajectory(case, flip):
+    """The golden file matches with its option set (tests/test_golden.py) and misses without it."""
+    from golden import fixtures
+    from test_golden import optsim_trajectory
+
+    meta, arrays = fixtures.load(fixtures.ROOT / "optimizers" / f"{case}.npz")
+    meta = dict(meta, optimizer=dict(meta["optimizer"], **flip))
+    assert relerr(optsim_trajectory(meta, arrays), arrays["xs"]) > 1e-6
