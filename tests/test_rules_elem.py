@@ -279,3 +279,35 @@ def test_each_convention_option_changes_the_library_trajectory(case, flip):
     meta, arrays = fixtures.load(fixtures.ROOT / "optimizers" / f"{case}.npz")
     meta = dict(meta, optimizer=dict(meta["optimizer"], **flip))
     assert relerr(optsim_trajectory(meta, arrays), arrays["xs"]) > 1e-6
+
+
+@pytest.mark.parametrize("name, kw", [
+    ("novograd", dict(lr=0.05, beta1=0.8, beta2=0.5, weight_decay=0.01)),
+    ("lamb", dict(lr=0.05, beta1=0.8, beta2=0.99, eps=1e-3, weight_decay=0.01)),
+    ("lars", dict(lr=0.5, momentum=0.8, weight_decay=0.01, trust_coefficient=0.05, exclude_vectors=True)),
+])
+def test_layerwise_rules_closed_loop_on_matrix_regression(name, kw):
+    """W (3 x 5) and b are two layers: the closed loop against the oracle with the blocks' slices."""
+    cls, oracle, _ = CASES[name]
+    prob = optsim.problems.MatrixRegression(n_out=3, n_in=5, n_train=40, l2=0.01, x0=np.linspace(-0.5, 0.5, 18))
+    X, Y = prob.data()
+
+    def grad(x):
+        W, b = x[:15].reshape(3, 5), x[15:]
+        R = X @ W.T + b - Y
+        return np.concatenate([(R.T @ X / X.shape[0] + 0.01 * W).ravel(), R.mean(axis=0)])
+
+    ds = optsim.sweep(prob, cls(**kw), steps=50, record_every=1, record=("params", "loss"))
+    extra = dict(vector_blocks=(1,)) if name == "lars" else {}
+    xs, _ = run(oracle(**kw, blocks=[slice(0, 15), slice(15, 18)], **extra), grad, None, prob.start_point(), 50,
+                kw["lr"])
+    assert relerr(ds.params.values.reshape(51, -1), xs) <= 1e-12
+    loss = ds.loss.values.ravel()
+    assert loss[-1] < loss[0]
+
+
+def test_every_new_rule_reports_a_finite_eff_lr():
+    for name in sorted(CASES):
+        ds = optsim.sweep(quadratic(), CASES[name][0](lr=0.01), steps=30, record_every=1, record=("eff_lr",))
+        eff = ds.eff_lr.isel(step=slice(1, None)).values
+        assert np.all(np.isfinite(eff)) and np.all(eff >= 0), name
