@@ -85,6 +85,9 @@ CASES = {
         dict(lr=1e-7, step_size_min=1e-5),  # torch clamps the initial step size on its first step, optax not
         dict(lr=1e-7, step_size_min=1e-5, form="optax"),
         dict(lr=0.01, maximize=True),
+        dict(lr=0.01, form="backtracking"),
+        dict(lr=0.003, eta_minus=0.3, eta_plus=1.5, step_size_min=1e-4, step_size_max=0.05, form="backtracking",
+             maximize=True),
     ]),
     "novograd": (optimizers.NovoGrad, re_.NovoGradRef, [
         dict(lr=0.01),
@@ -311,3 +314,10 @@ def test_every_new_rule_reports_a_finite_eff_lr():
         ds = optsim.sweep(quadratic(), CASES[name][0](lr=0.01), steps=30, record_every=1, record=("eff_lr",))
         eff = ds.eff_lr.isel(step=slice(1, None)).values
         assert np.all(np.isfinite(eff)) and np.all(eff >= 0), name
+
+
+def test_rprop_backtracking_takes_the_last_step_back_at_a_sign_change():
+    G = np.array([[1.0], [1.0], [-1.0], [-1.0]])
+    out = sweep_cases(optimizers.Rprop(lr=0.1, form="backtracking"), [dict()], ReplayGradients(grads=G, x0=[0.0]),
+                      steps=4)[0][:, 0]
+    np.testing.assert_allclose(out, [0.0, -0.1, -0.22, -0.1, -0.1 + 0.06], rtol=1e-14)

@@ -8,7 +8,7 @@ from .._roles import Optimizer
 
 __all__ = ["Rprop", "RPROP_FORMS"]
 
-RPROP_FORMS = ("torch", "optax")
+RPROP_FORMS = ("torch", "optax", "backtracking")
 
 RPROP_PARAMS = (
     Param("lr", 1e-2, "initial step size of every coordinate (a schedule does not change it)", low=0.0,
@@ -18,11 +18,12 @@ RPROP_PARAMS = (
     Param("eta_plus", 1.2, "factor of the step size while the gradient keeps its sign", low=1.0, low_open=True),
     Param("step_size_min", 1e-6, "smallest step size", low=0.0),
     Param("step_size_max", 50.0, "largest step size", low=0.0, low_open=True),
-    Param("form", "torch", "torch.optim.Rprop's or optax.rprop's bookkeeping (see the docstring)",
+    Param("form", "torch", "torch.optim.Rprop's or optax.rprop's bookkeeping, or the original rule with weight "
+          "backtracking (see the docstring)",
           kind="choice", choices=RPROP_FORMS),
     Param("maximize", False, "ascend instead of descend", kind="bool"),
 )
-RPROP_SLOTS = ("step_size", "prev")
+RPROP_SLOTS = ("step_size", "prev", "last_step")
 H = param_layout(RPROP_PARAMS, "RpropParams")
 M = layout(RPROP_SLOTS, "RpropSlots")
 
@@ -45,6 +46,7 @@ def rprop_step(x, g, S, sc, t, lr, hp):
     lo = hp[H.step_size_min]
     hi = hp[H.step_size_max]
     optax_form = hp[H.form] == 1.0
+    backtrack = hp[H.form] == 2.0
     maximize = hp[H.maximize] != 0.0
     for i in range(x.shape[0]):
         gi = -g[i] if maximize else g[i]
@@ -60,6 +62,20 @@ def rprop_step(x, g, S, sc, t, lr, hp):
             else:
                 S[M.prev, i] = size * _sign(gi)
                 x[i] = x[i] - prev
+        elif backtrack:
+            if s < 0.0:
+                S[M.step_size, i] = max(size * down, lo)
+                S[M.prev, i] = 0.0
+                x[i] = x[i] - S[M.last_step, i]
+                S[M.last_step, i] = 0.0
+            else:
+                if s > 0.0:
+                    size = min(size * up, hi)
+                S[M.step_size, i] = size
+                S[M.prev, i] = gi
+                d = -_sign(gi) * size
+                S[M.last_step, i] = d
+                x[i] = x[i] + d
         else:
             size = min(max(size * (up if s > 0.0 else (down if s < 0.0 else 1.0)), lo), hi)
             S[M.step_size, i] = size
@@ -102,8 +118,16 @@ class Rprop(Optimizer):
     update does not move, and the step pending at a sign change is dropped.  With a constant
     gradient sign its trajectory is torch's delayed by one update.
 
+    ``form='backtracking'`` is Riedmiller & Braun's original rule (Rprop+, in no library):
+    where :math:`s_t < 0` the step size shrinks (:math:`\max(\eta^-\Delta, \Delta_{\min})`),
+    the previous step :math:`\delta_{t-1}` is taken back (:math:`x_t = x_{t-1} - \delta_{t-1}`)
+    and :math:`p_t = 0`; elsewhere :math:`\Delta` grows where :math:`s_t > 0`
+    (:math:`\min(\eta^+\Delta, \Delta_{\max})`), :math:`\delta_t = -\Delta_t
+    \operatorname{sign}(g_t)`, :math:`x_t = x_{t-1} + \delta_t`, :math:`p_t = g_t`.
+
     ``maximize`` negates the gradient first.  State (``slot_names``): ``step_size``
-    (:math:`\Delta`), ``prev`` (:math:`p`).  ``eff_lr`` is :math:`\Delta_t`.
+    (:math:`\Delta`), ``prev`` (:math:`p`), ``last_step`` (:math:`\delta`, for the
+    backtracking form).  ``eff_lr`` is :math:`\Delta_t`.
 
     References: M. Riedmiller, H. Braun, *A Direct Adaptive Method for Faster Backpropagation
     Learning: The RPROP Algorithm*, IEEE ICNN 1993; C. Igel, M. Hüsken, *Improving the Rprop

@@ -200,14 +200,21 @@ class RpropRef:
                  form="torch", maximize=False):
         self.lr0, self.dn, self.up, self.lo, self.hi = lr, eta_minus, eta_plus, step_size_min, step_size_max
         self.form, self.maximize = form, maximize
-        self.size = self.prev = None
+        self.size = self.prev = self.last = None
 
     def step(self, x, g, t, lr):
         g = -g if self.maximize else g
         if self.size is None:
-            self.size, self.prev = np.full_like(x, self.lr0), np.zeros_like(x)
+            self.size, self.prev, self.last = np.full_like(x, self.lr0), np.zeros_like(x), np.zeros_like(x)
         s = np.sign(g * self.prev)
         factor = np.where(s > 0, self.up, np.where(s < 0, self.dn, 1.0))
+        if self.form == "backtracking":  # Riedmiller & Braun 1993, Rprop+
+            self.size = np.where(s > 0, np.minimum(self.size * self.up, self.hi),
+                                 np.where(s < 0, np.maximum(self.size * self.dn, self.lo), self.size))
+            step = np.where(s < 0, -self.last, -np.sign(g) * self.size)
+            self.last = np.where(s < 0, 0.0, step)
+            self.prev = np.where(s < 0, 0.0, g)
+            return x + step
         if self.form == "torch":
             self.size = np.clip(self.size * factor, self.lo, self.hi)
             g = np.where(s < 0, 0.0, g)
