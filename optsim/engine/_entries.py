@@ -54,6 +54,7 @@ _ENTRIES = {
         "value": ("F(I, F, P, I, P, I, F, F)", "k, base_lr, spp, nsp, ssp, nss, loss, inner",
                   "return {f}(k, base_lr, carray(spp, nsp), carray(ssp, nss), loss{inner})"),
         "momentum": ("F(I, P, I)", "k, spp, nsp", "return {f}(k, carray(spp, nsp))"),
+        "clock": ("I(I, P, I, I)", "k, spp, nsp, j", "return {f}(k, carray(spp, nsp), j)"),
     },
 }
 # A matrix rule's step (``Optimizer.matrix``) takes the problem's parameter blocks too: the

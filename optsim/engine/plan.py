@@ -227,22 +227,35 @@ class Plan:
         rows = []
         sp_off = ss_off = 0
         nodes = g.spec.schedule_nodes
-        for i, (scls, child, target) in enumerate(nodes):
+        # a tree with a join (a schedule with a ``clock``) gets the columns _driver.SCHED_CLOCK
+        clocked = any("clock" in node[0].kernels for node in nodes)
+        for i, node in enumerate(nodes):
+            scls, child, target = node[:3]
+            up, slot = node[3:5] if len(node) >= 5 else (-1, 0)
             # (an optimizer without momentum: the sweep has refused cycle_momentum=True); only
             # the learning rate's schedule cycles momentum
             momentum = mom_index >= 0 and "momentum" in scls.kernels and target is None
-            sep = entry_points(scls, ["value", "momentum"] if momentum else ["value"])
+            names = ["value", "momentum"] if momentum else ["value"]
+            sep = entry_points(scls, names + (["clock"] if clocked and "clock" in scls.kernels else []))
             width = len(scls.dynamic_names())
-            # the root of a hyperparameter's tree: no later node of that tree wraps it
-            root = target is not None and not any(c == i for _, c, _ in nodes[i + 1:])
-            rows.append(type(_driver.SCHED)(
+            # the root of a hyperparameter's tree: no later node of that tree wraps it (has it as a child)
+            if clocked:
+                root = target is not None and up < 0
+            else:
+                root = target is not None and not any(n[1] == i for n in nodes[i + 1:])
+            rows.append(tuple(type(_driver.SCHED)(
                 value=sep["value"], momentum=sep.get("momentum", 0), child=child, sp_off=sp_off, sp_n=width,
                 ss_off=ss_off, ss_n=scls.state_size, base=_driver.HP_LR if target is None else target,
-                target=target if root else _driver.NO_TARGET))
+                target=target if root else _driver.NO_TARGET)) + tuple(type(_driver.SCHED_CLOCK)(
+                    up=up, slot=slot, clock=sep.get("clock", 0))))
             sp_off += width
             ss_off += scls.state_size
-        width = len(_driver.SCHED) if any(t is not None for *_, t in nodes) else _driver.SCHED_LR_ONLY
-        return fn, np.array(rows, dtype=np.int64).reshape(-1, len(_driver.SCHED))[:, :width].copy()
+        full = len(_driver.SCHED) + len(_driver.SCHED_CLOCK)
+        if clocked:
+            width = full
+        else:
+            width = len(_driver.SCHED) if any(n[2] is not None for n in nodes) else _driver.SCHED_LR_ONLY
+        return fn, np.array(rows, dtype=np.int64).reshape(-1, full)[:, :width].copy()
 
     @staticmethod
     def _same_noise_hp(opt):
