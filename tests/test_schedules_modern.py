@@ -198,6 +198,7 @@ def test_join_spec_round_trip_and_its_errors():
         j.replace(boundaries=[40, 30])
     with pytest.raises(ParameterError, match="at least two"):
         schedules.Join(schedules=[schedules.Constant()], boundaries=[])
+    assert np.all(schedules.Join().learning_rates(150, BASE) == BASE)
     with pytest.raises(ParameterError, match="s0, s1"):
         schedules.Join(s0=schedules.Constant(), s2=schedules.Constant(), boundaries=[3])
     with pytest.raises(ParameterError, match="must be a schedule"):

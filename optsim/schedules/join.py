@@ -13,6 +13,7 @@ from numba import njit
 
 from .._components import Param, ParameterError
 from .._roles import Schedule
+from .basic import Constant
 
 __all__ = ["Join"]
 
@@ -48,7 +49,8 @@ class Join(Schedule):
 
     with :math:`\eta^{(i)}` the schedule ``s<i>`` (``s0``, ``s1``, ... or the list
     ``schedules=[...]``), :math:`b_1 \le b_2 \le \dots` = ``boundaries`` (one fewer than the
-    schedules) and :math:`k` the number of updates already applied: update :math:`b_i` is
+    schedules; without any, two :class:`Constant` pieces) and :math:`k` the number of updates
+    already applied: update :math:`b_i` is
     the first of schedule :math:`i`, at its own count 0, from the same base value (the
     optimizer's ``lr``, or the value of the scheduled hyperparameter).  This is
     ``optax.join_schedules(schedules, boundaries)`` and
@@ -82,6 +84,9 @@ class Join(Schedule):
                 raise ParameterError(f"Join: schedules has {len(pieces)} schedules; at most {MAX_JOINED}")
             kwargs.update({f"s{i}": s for i, s in enumerate(pieces)})
         keys = sorted((k for k in kwargs if re.fullmatch(r"s\d+", k)), key=lambda k: int(k[1:]))
+        if not keys:  # Join(): two constant pieces, the base value throughout
+            kwargs.update(s0=Constant(), s1=Constant())
+            keys = ["s0", "s1"]
         if keys != list(PIECE_KEYS[:len(keys)]) or len(keys) < 2:
             raise ParameterError(f"Join: the schedules must be s0, s1, ... (at least two, at most {MAX_JOINED}) "
                                  f"or schedules=[...]; got {', '.join(keys) or 'none'}")
