@@ -205,6 +205,29 @@ def test_join_spec_round_trip_and_its_errors():
         schedules.Join(schedules=[schedules.Constant(), optimizers.SGD()], boundaries=[3])
 
 
+def test_a_join_in_a_configuration():
+    from optsim.config import parse_config
+
+    kwargs = parse_config("""
+[problem]
+name = "quadratic"
+[optimizer]
+name = "sgd"
+lr = 0.1
+[schedule]
+name = "join"
+boundaries = [10, 30]
+s0 = { name = "linear_lr", start_factor = 0.1, total_iters = 10 }
+s1 = { name = "wsd", total_steps = 20, decay_fraction = 0.5, shape = "1-sqrt" }
+s2 = { name = "join", boundaries = [5], s0 = { name = "constant" }, s1 = { name = "exponential", gamma = 0.9 } }
+[run]
+steps = 10
+""")
+    sched = kwargs["schedule"]
+    assert [type(c).__name__ for c in sched.children()] == ["LinearLR", "WSD", "Join"]
+    assert sched.children_map["s2"].children_map["s1"].gamma == 0.9
+
+
 @pytest.mark.parametrize("make, match", [
     (lambda: schedules.WSD(total_steps=100, decay_steps=101), "decay_steps=101"),
     (lambda: schedules.WSD(total_steps=100, warmup_steps=95, decay_fraction=0.1), "warmup_steps=95"),

@@ -61,6 +61,14 @@ class Join(Schedule):
     plateau schedule inside a join sees the losses of its own stretch only.  Boundaries
     listed twice skip the piece between them, in both libraries.
 
+    Where the libraries differ (torch 2.13, optax 0.2.8): torch restarts a scheduler at a
+    milestone through its closed form, so one that has none (``MultiplicativeLR``) goes on
+    from the rate the previous piece left instead of from the base value, and it cannot nest
+    a ``SequentialLR`` in another (``NotImplementedError``); optax evaluates every piece at
+    every count (the same numbers for stateless pieces) and nests joins freely, as this
+    class does.  For every closed-form piece the two agree to rounding, with no shift at the
+    milestones.
+
     Any schedule can be a piece, a warm-up wrapping a decay or another join among them, and
     its parameters are gridded as ``schedule.s1.T_max``.  ``boundaries`` is static (a grid
     over it runs one group per value, with the same compiled code), at most 8 pieces.
