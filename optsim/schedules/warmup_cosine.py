@@ -182,8 +182,9 @@ class SGDR(Schedule):
 
     with :math:`D_i` = ``decay_steps[i]`` (the cycle's length, its warm-up included),
     :math:`W_i` = ``warmup_steps[i]``, :math:`\eta^0_i` = ``init_values[i]``, the peak
-    :math:`\hat\eta_i = \eta\,` ``peak_scales[i]`` (:math:`\eta` the base value), :math:`a_i =
-    ` ``end_values[i]`` :math:`/\hat\eta_i` and :math:`e_i` = ``exponents[i]``; :math:`k` is the
+    :math:`\hat\eta_i = \eta s_i` with :math:`s_i` = ``peak_scales[i]`` (:math:`\eta` the base
+    value), :math:`a_i = \eta^{\text{end}}_i / \hat\eta_i` with :math:`\eta^{\text{end}}_i` =
+    ``end_values[i]`` (:math:`a_i = 0` for a zero peak) and :math:`e_i` = ``exponents[i]``; :math:`k` is the
     number of updates already applied.  The last cycle stays at its end value after it
     ends.  This is ``optax.sgdr_schedule([dict(init_value=..., peak_value=..., warmup_steps=...,
     decay_steps=..., end_value=..., exponent=...), ...])`` (a ``join_schedules`` of

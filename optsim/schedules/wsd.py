@@ -28,7 +28,7 @@ WSD_PARAMS = (
     Param("warmup_start", 0.0, "factor s the warm-up starts from (authors: 1/init_div_factor)", low=0.0),
     Param("warmup_shape", "linear", "shape of the warm-up (transformers)", kind="choice",
           choices=("linear", "cosine", "1-sqrt")),
-    Param("cycles", 0.5, "cosine decay: half-periods/2 over D (transformers num_cycles)", low=0.0,
+    Param("cycles", 0.5, "cosine decay: periods over D, 0.5 a half cosine (transformers num_cycles)", low=0.0,
           low_open=True, high=0.5),
     Param("convention", "paper", "paper (f in every shape) or pytorch_optimizer (f in cosine only)",
           kind="choice", choices=("paper", "pytorch_optimizer")),
