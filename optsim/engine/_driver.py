@@ -55,7 +55,8 @@ from .._rng import seed_stream
 from ._fcall import addr_of, call_f64, call_i64, call_void
 from ._helpers import _same_rows
 
-__all__ = ["FRAME", "FS", "FR", "FSL", "FN", "SCHED", "WORK", "WT", "WTI", "DATA_WIDTH", "HP_LR", "NO_TARGET", "SCHED_LR_ONLY", "run"]
+__all__ = ["FRAME", "FS", "FR", "FSL", "FN", "SCHED", "WORK", "WT", "WTI", "DATA_WIDTH", "HP_LR", "NO_TARGET", "SCHED_LR_ONLY",
+           "SCHED_CLOCK", "SCHED_CLOCKED", "run"]
 
 # Positions in the frame.  The problem's data arrays follow from DATA on, four numbers each:
 # address and up to three dimensions.
@@ -97,6 +98,15 @@ SCHED = layout(("value", "child", "sp_off", "sp_n", "ss_off", "ss_n", "base", "t
                "ScheduleTable")
 NO_TARGET = -1
 SCHED_LR_ONLY = SCHED.base
+# Three more columns, only in a sweep whose trees hold a schedule with a ``clock`` (a join,
+# whose pieces count their updates from their own start): the row of the node's parent (-1:
+# a root), the node's position among its parent's children, and the address of the node's own
+# clock function (0: none).  Before every update the loop gives each node its count, from the
+# roots down: a root counts t; a join's child what the join's clock returns for it (-1: the
+# piece is not running, and neither it nor its subtree is evaluated); any other child its
+# parent's count.  A join's value then wraps the child that is running.
+SCHED_CLOCK = layout(("up", "slot", "clock"), "ScheduleClocks")
+SCHED_CLOCKED = len(SCHED)
 # The rows of the workspace's W (coordinates, look-ahead point, gradient, effective rates),
 # wt (the per-trajectory floats) and wti (the per-trajectory integers).
 WORK = layout(("X", "Y", "G", "EFF"), "Work")
@@ -189,6 +199,7 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     nblocks = fn[FN.nblocks]  # > 0: the step takes the parameter blocks
     nnodes = sched.shape[0]
     targeted = sched.shape[1] > SCHED_LR_ONLY  # some node sets a hyperparameter
+    clocked = sched.shape[1] > SCHED_CLOCKED  # some node restarts its children's count (a join)
     lmax = S.shape[1]
     nhp = hp.shape[0]
     a_S = addr_of(S)
@@ -339,13 +350,33 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
             fobs = fs[FSL.fobs]
             if alive == 0:
                 break
+            if clocked:  # every node's count, parents first (lrs[nnodes:] counts, lrs[2 nnodes:] running child)
+                for i in range(nnodes - 1, -1, -1):
+                    p = sched[i, SCHED_CLOCKED + SCHED_CLOCK.up]
+                    tc = t
+                    if p >= 0:
+                        tc = np.int64(lrs[nnodes + p])
+                        if tc >= 0 and sched[p, SCHED_CLOCKED + SCHED_CLOCK.clock] != 0:
+                            tc = call_i64(sched[p, SCHED_CLOCKED + SCHED_CLOCK.clock],
+                                          (tc, a_sp + 8 * sched[p, SCHED.sp_off], sched[p, SCHED.sp_n],
+                                           sched[i, SCHED_CLOCKED + SCHED_CLOCK.slot]))
+                            if tc >= 0:
+                                lrs[2 * nnodes + p] = i
+                    lrs[nnodes + i] = tc
             for i in range(nnodes):  # children first; sched[i] = addresses, child, offsets
+                tc = t
                 c = sched[i, SCHED.child]
+                if clocked:
+                    tc = np.int64(lrs[nnodes + i])
+                    if tc < 0:
+                        continue  # a piece of a join that is not running
+                    if sched[i, SCHED_CLOCKED + SCHED_CLOCK.clock] != 0:
+                        c = np.int64(lrs[2 * nnodes + i])
                 inner = lrs[c] if c >= 0 else np.nan
                 base = base_lr
                 if targeted and sched[i, SCHED.base] != HP_LR:
                     base = hpo[k0, sched[i, SCHED.base]]
-                lrs[i] = call_f64(sched[i, SCHED.value], (t, base, a_sp + 8 * sched[i, SCHED.sp_off],
+                lrs[i] = call_f64(sched[i, SCHED.value], (tc, base, a_sp + 8 * sched[i, SCHED.sp_off],
                                                           sched[i, SCHED.sp_n], a_ss + 8 * sched[i, SCHED.ss_off],
                                                           sched[i, SCHED.ss_n], fobs, inner))
                 if targeted and sched[i, SCHED.target] != NO_TARGET:

@@ -57,6 +57,7 @@ _ENTRIES = {
         # schedule: NaN (cycling off) leaves the optimizer's own value, ``base``
         "momentum": ("F(I, F, P, I, P, I, F, F)", "k, base, spp, nsp, ssp, nss, loss, inner",
                      "m = {f}(k, carray(spp, nsp))\n    return base if m != m else m"),
+        "clock": ("I(I, P, I, I)", "k, spp, nsp, j", "return {f}(k, carray(spp, nsp), j)"),
     },
 }
 # A matrix rule's step (``Optimizer.matrix``) takes the problem's parameter blocks too: the

@@ -283,7 +283,7 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1, data=())
         np.empty((1, d)),                      # scratch: the gradient for its norm
         np.empty(ns, np.int64), np.empty((bmax if ns else 0, ns), np.int64),  # idx, perms
         np.empty((bmax, 2)),                   # minibatch position and epoch
-        np.empty(nnodes),                      # the learning rate of every schedule node
+        np.empty(3 * nnodes),                  # every schedule node's rate, count and running child
         frame, np.empty(_driver.FSL.size),     # the problem's entry points' frame and scalars
         np.empty((nsave, nstreams, 4), np.uint64), np.empty((nsave if ns else 0, ns), np.int64),
         np.empty((nsave, 2)),                  # saved streams, permutations, positions

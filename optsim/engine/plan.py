@@ -228,22 +228,44 @@ class Plan:
         sp_off = ss_off = 0
         nodes = g.spec.schedule_nodes
         mom = self._cycled_momentum(opt, nodes)
-        Row = type(_driver.SCHED)
-        for i, (scls, child, target) in enumerate(nodes):
+        # a tree with a join (a schedule with a ``clock``) gets the columns _driver.SCHED_CLOCK
+        clocked = any("clock" in node[0].kernels for node in nodes)
+        Row, Clock = type(_driver.SCHED), type(_driver.SCHED_CLOCK)
+        for i, node in enumerate(nodes):
+            scls, child, target = node[:3]
+            up, slot = node[3:5] if len(node) >= 5 else (-1, 0)
+            sep = entry_points(scls, ["value"] + (["clock"] if clocked and "clock" in scls.kernels else []))
             width = len(scls.dynamic_names())
-            # the root of a hyperparameter's tree: no later node of that tree wraps it
-            root = target is not None and not any(c == i for _, c, _ in nodes[i + 1:])
-            rows.append(Row(value=entry_points(scls, ["value"])["value"], child=child, sp_off=sp_off, sp_n=width,
-                            ss_off=ss_off, ss_n=scls.state_size, base=_driver.HP_LR if target is None else target,
-                            target=target if root else _driver.NO_TARGET))
+            # the root of a hyperparameter's tree: no later node of that tree wraps it (has it as a child)
+            if clocked:
+                root = target is not None and up < 0
+            else:
+                root = target is not None and not any(n[1] == i for n in nodes[i + 1:])
+            rows.append(Row(value=sep["value"], child=child, sp_off=sp_off, sp_n=width, ss_off=ss_off,
+                            ss_n=scls.state_size, base=_driver.HP_LR if target is None else target,
+                            target=target if root else _driver.NO_TARGET) + Clock(up=up, slot=slot, clock=sep.get("clock", 0)))
             if mom >= 0 and target is None and "momentum" in scls.kernels:
+                # the momentum of a momentum-cycling node, on the node's parameters; in a join it
+                # counts the node's own updates (its parent is the node, which has no clock)
                 cycled.append(Row(value=entry_points(scls, ["momentum"])["momentum"], child=-1, sp_off=sp_off,
-                                  sp_n=width, ss_off=0, ss_n=0, base=mom, target=mom))
+                                  sp_n=width, ss_off=0, ss_n=0, base=mom, target=mom) + Clock(up=i, slot=0, clock=0))
             sp_off += width
             ss_off += scls.state_size
-        rows[-1:-1] = cycled  # the learning rate's root stays the last row
-        width = len(_driver.SCHED) if any(r.target != _driver.NO_TARGET for r in rows) else _driver.SCHED_LR_ONLY
-        return fn, np.array(rows, dtype=np.int64).reshape(-1, len(_driver.SCHED))[:, :width].copy()
+        # the cycled momentum's rows first (each before the node whose count it takes, and the
+        # learning rate's root stays the last row): every other row's child and parent move down
+        m = len(cycled)
+        shift = lambda j: j + m if j >= 0 else j  # noqa: E731
+        C = len(_driver.SCHED)
+        rows = [r[:_driver.SCHED.child] + (shift(r[_driver.SCHED.child]),) + r[_driver.SCHED.child + 1:C]
+                + (shift(r[C + _driver.SCHED_CLOCK.up]),) + r[C + 1:] for r in cycled + rows]
+        full = C + len(_driver.SCHED_CLOCK)
+        if clocked:
+            width = full
+        elif any(r[_driver.SCHED.target] != _driver.NO_TARGET for r in rows):
+            width = C
+        else:
+            width = _driver.SCHED_LR_ONLY
+        return fn, np.array(rows, dtype=np.int64).reshape(-1, full)[:, :width].copy()
 
     @staticmethod
     def _cycled_momentum(opt, nodes):
@@ -254,7 +276,7 @@ class Plan:
         if opt.momentum_param is None:
             return -1
         col = opt.dynamic_names().index(opt.momentum_param)
-        if any(target == col for *_, target in nodes):
+        if any(node[2] == col for node in nodes):
             return -1
         return col
 
