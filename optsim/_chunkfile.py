@@ -146,14 +146,14 @@ def read_checked(path, spec_hash, gi, start, stop, fields=None):
         except Exception as exc:
             raise DamagedChunk(f"unreadable array ({_one_line(exc)})") from None
     for name, arr in arrays.items():
-        if listed[name] != _describe(arr):
-            raise DamagedChunk(f"array {name} is {_describe(arr)}, its record says {listed[name]}")
         if fields is not None:
             shape, dtype = fields[name]
             if arr.dtype != np.dtype(dtype):
                 raise DamagedChunk(f"array {name} has dtype {arr.dtype}, expected {np.dtype(dtype)}")
             if arr.shape != tuple(shape):
                 raise DamagedChunk(f"array {name} has shape {arr.shape}, expected {tuple(shape)}")
+        if listed[name] != _describe(arr):
+            raise DamagedChunk(f"array {name} is {_describe(arr)}, its record says {listed[name]}")
     if record.get("sha256") != _digest(record, arrays):
         raise DamagedChunk("checksum mismatch (its contents changed after it was written)")
     return arrays
