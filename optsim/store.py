@@ -99,6 +99,12 @@ def _alive(pid):
     return True
 
 
+def _identity(path):
+    """Which file ``path`` is now: (device, inode) (OSError when there is none)."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
 def _fields(target, gi, start, stop):
     """{name: (shape, dtype)} a chunk start:stop of group gi of ``target`` must hold, or the
     reason it does not fit (a Plan: raw outputs; a Reducer: statistics of whole cells)."""
@@ -253,16 +259,24 @@ class ChunkStore:
         done = []
         for (gi, start, stop), path in self._chunk_files():
             try:
+                seen = _identity(path)
+            except FileNotFoundError:
+                continue  # set aside by another process meanwhile
+            except OSError:
+                seen = None
+            try:
                 part = self.read(gi, start, stop, plan)
             except DamagedChunkError as exc:
-                self._set_aside(path, exc.reason)
+                self._set_aside(path, exc.reason, seen)
                 continue
             plan.scatter(out, gi, start, stop, part)
             done.append((gi, start, stop))
         return done
 
-    def _set_aside(self, path, reason):
-        """Rename a failed chunk file to ``<name>.bad-<n>`` (the first n free) and say so."""
+    def _set_aside(self, path, reason, seen):
+        """Rename the failed chunk file ``path`` (as :func:`_identity` ``seen`` it before it was
+        read) to ``<name>.bad-<n>``, the first n free, and say so in one line.  If another
+        process set it aside or replaced it meanwhile, leave that to it."""
         for n in range(1, 1_000_000):
             new = path.with_name(f"{path.name}.bad-{n}")
             try:
@@ -270,7 +284,7 @@ class ChunkStore:
             except FileExistsError:
                 continue
             except FileNotFoundError:
-                return None  # set aside (or replaced) by another process meanwhile
+                return None  # set aside by another process meanwhile
             except OSError:  # no hard links on this file system
                 if new.exists():
                     continue
@@ -279,6 +293,9 @@ class ChunkStore:
                 except FileNotFoundError:
                     return None
             else:
+                if seen is not None and _identity(new) != seen:  # another process wrote a new chunk there meanwhile
+                    new.unlink(missing_ok=True)
+                    return None
                 try:
                     path.unlink()
                 except FileNotFoundError:  # another process set it aside at the same moment
