@@ -267,6 +267,7 @@ FLIPS = [  # (golden case, the option set back to another library's or the defau
     ("optax_rprop_open", dict(form="torch")),
     ("pytorch_optimizer_lamb_open", dict(bias_correction="update")),
     ("pytorch_optimizer_lamb_open", dict(weight_decouple=False)),
+    ("keras_lamb_decay_open", dict(weight_decouple=False)),
     ("optax_lars_open", dict(ratio_form="paper")),
     ("pytorch_optimizer_lars_vector_open", dict(exclude_vectors=False)),
     ("pytorch_optimizer_novograd_averaging_open", dict(grad_averaging=False)),
