@@ -313,13 +313,21 @@ RTOL = {}
 """{case: rtol} where a library computes part of the rule in lower precision."""
 
 
+AUTHORS_SOURCES = {
+    "adopt_authors": "github.com/iShohei220/adopt@6468572b4b3688a2f056b796b071da540568520e src/adopt/adopt.py",
+    "adan_authors": "github.com/sail-sg/Adan@2c65beaf400775753b155da4082c3819fea689b9 adan.py",
+    "laprop_authors": "github.com/Z-T-WANG/LaProp-Optimizer@a419916505bfb5d6a55f6b7b0ae14eb401b3be12 laprop.py",
+}
+"""The authors' unpackaged optimizers: the commit and file each golden file was made from."""
+
+
 def _versions():
     os.environ.setdefault("KERAS_BACKEND", "jax")
     v = drivers.versions()
-    for module in ("adopt_authors", "adan_authors", "laprop_authors"):
+    for module, source in AUTHORS_SOURCES.items():
         try:
             __import__(module)
-            v[module] = "git file"
+            v[module] = source
         except ImportError:
             pass
     try:
