@@ -267,6 +267,7 @@ FLIPS = [  # (golden case, the option set back to another library's or the defau
     ("optax_rprop_open", dict(form="torch")),
     ("pytorch_optimizer_lamb_open", dict(bias_correction="update")),
     ("pytorch_optimizer_lamb_open", dict(weight_decouple=False)),
+    ("keras_lamb_decay_open", dict(weight_decouple=False)),
     ("optax_lars_open", dict(ratio_form="paper")),
     ("pytorch_optimizer_lars_vector_open", dict(exclude_vectors=False)),
     ("pytorch_optimizer_novograd_averaging_open", dict(grad_averaging=False)),
@@ -321,3 +322,19 @@ def test_rprop_backtracking_takes_the_last_step_back_at_a_sign_change():
     out = sweep_cases(optimizers.Rprop(lr=0.1, form="backtracking"), [dict()], ReplayGradients(grads=G, x0=[0.0]),
                       steps=4)[0][:, 0]
     np.testing.assert_allclose(out, [0.0, -0.1, -0.22, -0.1, -0.1 + 0.06], rtol=1e-14)
+
+
+def test_laprop_scalar_is_right_for_every_replicate_of_a_block():
+    """LaProp's lr_avg is one scalar per block of replicates: each noisy replicate follows the oracle."""
+    from optsim import noise, schedules
+    from reference.schedules import step_lr
+
+    kw = dict(BASE, centered=True)
+    ds = optsim.sweep(quadratic(), optimizers.LaProp(**kw), schedule=schedules.StepDecay(step_size=7, gamma=0.5),
+                      noise=noise.Gaussian(sigma=0.3), replicates=3, steps=STEPS, record_every=1,
+                      record=("params",), seed=5)
+    grad, loss = quadratic_oracle()
+    for r in range(3):
+        xs, _ = run(re_.LaPropRef(**kw), grad, loss, X0, STEPS, kw["lr"], schedule=step_lr(7, 0.5), sigma=0.3,
+                    seed=5, replicate=r)
+        assert relerr(ds.params.values[r], xs) <= 1e-12, r

@@ -99,7 +99,7 @@ def lamb_eff_lr(S, sc, t, lr, hp, out):
 
 
 class LAMB(Optimizer):
-    r"""LAMB, in the paper's form by default (Algorithm 2; ``optax.lamb``).
+    r"""LAMB, in the paper's form by default (Algorithm 2; ``optax.lamb``, ``keras.optimizers.Lamb``).
 
     For every parameter block :math:`l` (``Problem.param_shapes``; one block when the problem
     declares none), with :math:`\eta_t` = the scheduled ``lr``, :math:`\beta_1, \beta_2` =
@@ -123,7 +123,8 @@ class LAMB(Optimizer):
 
     - ``weight_decouple``: :math:`x \leftarrow x(1-\eta_t\lambda)` (``fixed_decay``:
       :math:`x(1-\lambda)`) before the step, outside the ratio; the norm
-      :math:`\|x^l\|` is then taken after the decay.
+      :math:`\|x^l\|` is then taken after the decay.  Keras's ``weight_decay`` is this form
+      (its decay is always decoupled and applied before the update).
     - ``bias_correction='step_size'``: :math:`u` from the uncorrected :math:`m, v`, and the
       step :math:`\eta_t r_t u_t/(1-\beta_1^t)`: the correction of :math:`m` is not cancelled
       by the ratio, and :math:`v` is never corrected.  ``'none'``: no correction at all.

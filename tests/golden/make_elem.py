@@ -5,8 +5,8 @@ Run where the libraries are installed (optsim need not be)::
 
     python tests/golden/make_elem.py          # from the repository root
 
-torch, optax (with optax.contrib), pytorch-optimizer and the AdaBelief authors'
-``adabelief-pytorch`` come from PyPI.  The ADOPT and Adan authors' optimizers are not
+torch, optax (with optax.contrib), pytorch-optimizer, Keras 3 (run on the JAX backend in
+float64) and the AdaBelief authors' ``adabelief-pytorch`` come from PyPI.  The ADOPT and Adan authors' optimizers are not
 packaged: put their single files on ``PYTHONPATH`` as ``adopt_authors.py``
 (``src/adopt/adopt.py`` of github.com/iShohei220/adopt) and ``adan_authors.py``
 (``adan.py`` of github.com/sail-sg/Adan), and the LaProp authors' as ``laprop_authors.py``
@@ -15,6 +15,7 @@ are skipped with a message.  Every case is written open loop and closed loop, 10
 with non-default hyperparameters (:mod:`fixtures` is the format).
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -48,12 +49,23 @@ def _contrib():
     return optax.contrib
 
 
+def _keras():
+    """Keras 3 on the JAX backend, with float64 variables (the learning rate's too)."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    _optax()
+    import keras
+
+    keras.config.set_floatx("float64")
+    return keras
+
+
 def _authors(module):
     return __import__(module)
 
 
 # (case, library, reference text, optsim spec, kind, make): kind "torch" makes an optimizer
-# from a parameter list, kind "optax" makes a GradientTransformation.
+# from a parameter list ("torch_matrix": the parameter held as a 1 x d matrix), kind "optax" a
+# GradientTransformation, kind "keras" a Keras optimizer.
 CASES = [
     # -- ADOPT --------------------------------------------------------------------------------
     ("adopt_authors", "adopt_authors",
@@ -251,6 +263,15 @@ CASES = [
      "torch",
      lambda ps: _po().Lamb(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.05, weight_decouple=False,
                            grad_averaging=False)),
+    ("keras_lamb", "keras",
+     "keras.optimizers.Lamb(learning_rate=0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-3)",
+     {"name": "lamb", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3}, "keras",
+     lambda: _keras().optimizers.Lamb(learning_rate=0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-3)),
+    ("keras_lamb_decay", "keras",
+     "keras.optimizers.Lamb(learning_rate=0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-3, weight_decay=0.05)",
+     {"name": "lamb", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "weight_decay": 0.05,
+      "weight_decouple": True}, "keras",
+     lambda: _keras().optimizers.Lamb(learning_rate=0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-3, weight_decay=0.05)),
     ("optax_lars", "optax",
      "optax.lars(learning_rate=0.1, weight_decay=0.05, trust_coefficient=0.02, eps=1e-3, momentum=0.8)",
      {"name": "lars", "lr": 0.1, "weight_decay": 0.05, "trust_coefficient": 0.02, "eps": 1e-3, "momentum": 0.8,
@@ -292,12 +313,21 @@ RTOL = {}
 """{case: rtol} where a library computes part of the rule in lower precision."""
 
 
+AUTHORS_SOURCES = {
+    "adopt_authors": "github.com/iShohei220/adopt@6468572b4b3688a2f056b796b071da540568520e src/adopt/adopt.py",
+    "adan_authors": "github.com/sail-sg/Adan@2c65beaf400775753b155da4082c3819fea689b9 adan.py",
+    "laprop_authors": "github.com/Z-T-WANG/LaProp-Optimizer@a419916505bfb5d6a55f6b7b0ae14eb401b3be12 laprop.py",
+}
+"""The authors' unpackaged optimizers: the commit and file each golden file was made from."""
+
+
 def _versions():
+    os.environ.setdefault("KERAS_BACKEND", "jax")
     v = drivers.versions()
-    for module in ("adopt_authors", "adan_authors", "laprop_authors"):
+    for module, source in AUTHORS_SOURCES.items():
         try:
             __import__(module)
-            v[module] = "git file"
+            v[module] = source
         except ImportError:
             pass
     try:
@@ -338,6 +368,9 @@ def _run(kind, make, x0, loop, scheduler=None, **problem):
         return torch_run_matrix(make, x0, STEPS, loop, **problem)
     if kind == "torch":
         return drivers.torch_run(make, x0, STEPS, loop, scheduler=scheduler, **problem)
+    if kind == "keras":
+        _keras()  # float64 and jax_enable_x64 before the driver creates the variable
+        return drivers.keras_run(make, x0, STEPS, loop, **problem)
     return drivers.optax_run(make(), x0, STEPS, loop, **problem)
 
 
