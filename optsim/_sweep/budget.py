@@ -31,7 +31,8 @@ import os
 
 from .._components import OptsimError
 
-__all__ = ["MemoryLimitError", "Budget", "Extent", "MAX_STEPS", "grid_value_bytes", "check_values"]
+__all__ = ["MemoryLimitError", "Budget", "Extent", "MAX_STEPS", "GRID_VALUE_BYTES", "grid_value_bytes",
+           "check_values"]
 
 
 class MemoryLimitError(OptsimError, MemoryError):
@@ -98,9 +99,9 @@ def check_values(what, n, per_value, max_memory=None):
     need = int(n) * int(per_value)
     limit = default_limit(max_memory)
     if limit is not None and need > limit:
-        raise MemoryLimitError(
-            f"{what}: {int(n)} values need about {_gib(need)}, more than the {_gib(limit)} allowed "
-            f"(max_memory=... raises the limit); use fewer values")
+        allowed = "allowed (max_memory)" if max_memory is not None else "available (80% of the free memory)"
+        raise MemoryLimitError(f"{what}: {int(n)} values need about {_gib(need)}, more than the {_gib(limit)} "
+                               f"{allowed}; use fewer values")
     return need
 
 
