@@ -79,6 +79,10 @@ class Minibatch(Noise):
 
     Minibatch sampling must be the first noise model; further noise models act on the
     minibatch gradient.  ``batch_size`` must not exceed the number of examples.
+
+    Memory: without replacement each running trajectory keeps its own order of the
+    :math:`n` examples, :math:`8n` bytes (by the structure of epochs: the order is the
+    state), for the trajectories a thread advances together; with replacement nothing.
     """
 
     name = "minibatch"
