@@ -80,9 +80,9 @@ class Minibatch(Noise):
     Minibatch sampling must be the first noise model; further noise models act on the
     minibatch gradient.  ``batch_size`` must not exceed the number of examples.
 
-    Memory: without replacement each running trajectory keeps its own order of the
-    :math:`n` examples, :math:`8n` bytes (by the structure of epochs: the order is the
-    state), for the trajectories a thread advances together; with replacement nothing.
+    Memory: each running trajectory keeps its own order of the :math:`n` examples,
+    :math:`8n` bytes (without replacement the order is the epoch's state), for each of the
+    trajectories a thread advances together.
     """
 
     name = "minibatch"
