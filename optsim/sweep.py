@@ -16,7 +16,7 @@ from ._sweep.assemble import (  # noqa: F401 - re-exported
 )
 from ._sweep.grid import _Axis, _axes, _record_steps  # noqa: F401 - re-exported
 from ._sweep.keywords import KEYWORDS, PLAN_KEYWORDS, _check_int, takes  # noqa: F401 - re-exported
-from ._sweep.budget import Budget
+from ._budget import Budget
 from ._sweep.plan import _build_plan, _make_group, _node_entries, build_plan  # noqa: F401 - re-exported
 from ._sweep.run import (  # noqa: F401 - re-exported
     MemoryLimitError, _available_memory, _gib, check_memory, run_chunked, run_plan,

@@ -17,7 +17,7 @@ import pytest
 
 import optsim
 from optsim import noise, optimizers, problems
-from optsim._sweep.budget import MAX_STEPS, Budget
+from optsim._budget import MAX_STEPS, Budget
 from optsim.config import expand_axis
 
 SWEEP = sys.modules["optsim.sweep"]

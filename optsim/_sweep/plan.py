@@ -12,7 +12,7 @@ from .._components import Component, ParameterError
 from .._roles import Noise, Problem, Schedule
 from ..engine.codegen import KernelSpec
 from ..engine.plan import Group, Plan
-from .budget import MAX_STEPS, Budget, Extent, grid_value_bytes
+from .._budget import MAX_STEPS, Budget, Extent, grid_value_bytes
 from .grid import _axes, _grid_lengths, _record_count, _record_steps
 from .keywords import takes
 from .spec import _get, _locations, _methods, _resolve, _schedule_tree, _set
@@ -55,7 +55,7 @@ def build_plan(
     The plan's own arrays (per-trajectory rows, the grid's values, the problem's and noise
     models' data) are sized before any is made, and a plan that cannot fit in the memory
     available is refused with :class:`~optsim.MemoryLimitError` (see
-    :mod:`optsim._sweep.budget`).
+    :mod:`optsim._budget`).
     """
     return _build_plan(problem, optimizer, Budget(results=False), noise=noise, schedule=schedule, grid=grid,
                        replicates=replicates, steps=steps, record_every=record_every, record_steps=record_steps,
@@ -68,7 +68,7 @@ def _build_plan(problem, optimizer, budget, *, noise, schedule, grid, replicates
                 record_steps, record, thresholds, seed, common_random_numbers, diverge_factor, x_bound,
                 schedules):
     """:func:`build_plan` with its keywords already checked, refusing through ``budget``
-    (a :class:`~optsim._sweep.budget.Budget`) what will not fit, before allocating it."""
+    (a :class:`~optsim._budget.Budget`) what will not fit, before allocating it."""
     if not isinstance(problem, Problem):
         raise ParameterError(f"problem must be an optsim problem (see optsim.problems), got {problem!r}")
     from ..schedules import Constant
@@ -387,7 +387,7 @@ def _group_data_bytes(comps, need_optimum, cache):
 
 def _warn_long(n_traj, steps, dim):
     """Warn, before it starts, of a sweep of more than ``LONG_WORK`` coordinate updates."""
-    from .budget import LONG_WORK
+    from .._budget import LONG_WORK
 
     work = n_traj * steps * max(1, dim)
     if work > LONG_WORK:

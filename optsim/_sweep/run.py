@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .budget import MemoryLimitError, _available_memory, _gib  # noqa: F401 - re-exported
+from .._budget import MemoryLimitError, _available_memory, _gib  # noqa: F401 - re-exported
 
 __all__ = ["MemoryLimitError", "run_chunked", "run_plan", "check_memory"]
 

@@ -1,7 +1,7 @@
 """The memory a sweep will take, computed from its sizes before anything is allocated.
 
 Every size here is a Python integer (no overflow, whatever the sweep's sizes), and every
-estimate is made before the arrays it describes exist: :func:`optsim._sweep.plan.build_plan`
+estimate is made before the arrays it describes exist: :func:`optsim.sweep.build_plan`
 asks :class:`Budget` twice, first from the counts alone (trajectories, grid values, recorded
 steps), before the grid's values are expanded, then with the data of every kernel group,
 before the first planning array is made.  What is counted:
@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import os
 
-from .._components import OptsimError
+from ._components import OptsimError
 
 __all__ = ["MemoryLimitError", "Budget", "Extent", "MAX_STEPS", "GRID_VALUE_BYTES", "grid_value_bytes",
            "check_values"]
@@ -125,7 +125,7 @@ class Extent:
         self.replicates = int(replicates)
 
     def output_shapes(self, n):
-        from ..engine.outputs import OUTPUTS, dim_sizes, shape
+        from .engine.outputs import OUTPUTS, dim_sizes, shape
 
         sizes = dim_sizes(self.dim, self.n_slots, self.thresholds.shape[0])
         R = self.n_records
@@ -175,7 +175,7 @@ class Budget:
         return int(numba.get_num_threads())
 
     def _auto_chunk(self, extent):
-        from ..store import TARGET_CHUNK_WORK
+        from .store import TARGET_CHUNK_WORK
 
         return self.chunk_size or max(1, int(TARGET_CHUNK_WORK // (extent.n_steps * max(1, extent.dim))))
 
@@ -189,8 +189,8 @@ class Budget:
     def parts(self, extent, planning=0, data=0, grid=0, n_groups=1, largest_group=None, samples=0):
         """{part: bytes} of the sweep of ``extent`` (see the module's docstring); ``samples``:
         the examples a minibatch sampler permutes (0: none)."""
-        from ..engine.codegen import BLOCK_ELEMS, BLOCK_TRAJ
-        from ..reduce import Reducer
+        from .engine.codegen import BLOCK_ELEMS, BLOCK_TRAJ
+        from .reduce import Reducer
 
         out = {"planning": int(planning), "grid": int(grid), "data": int(data)}
         d = max(1, extent.dim)
@@ -224,7 +224,7 @@ class Budget:
         raise MemoryLimitError(self._message(extent, parts, need, limit, sizes))
 
     def _message(self, extent, parts, need, limit, sizes):
-        from ..reduce import Reducer
+        from .reduce import Reducer
 
         what = extent.describe()
         shown = ", ".join(f"{k} {_gib(v)}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])
