@@ -290,6 +290,13 @@ class Problem(Component):
         """Curvatures along the coordinates, where the noise models need them."""
         return None
 
+    def data_bytes(self) -> int | None:
+        """The bytes :meth:`data` takes to make and hold its arrays, computed from the
+        problem's sizes without making them (the sweep's memory guard refuses, before any
+        allocation, what will not fit).  ``None`` (the default): not known, and the sweep
+        makes :meth:`data` once to measure it."""
+        return None
+
     def coord_names(self) -> list[str]:
         d = self.dimension()
         return [f"x{i}" for i in range(d)]
@@ -351,3 +358,9 @@ class Noise(Component):
     def prepare(self, problem: Problem) -> tuple:
         """Static arrays this model needs from the problem (at least one array)."""
         return (np.zeros(0),)
+
+    def prepare_bytes(self, problem: Problem) -> int | None:
+        """The bytes :meth:`prepare` takes for ``problem``, computed without making its
+        arrays (see :meth:`Problem.data_bytes`); ``None`` (the default): not known, and the
+        sweep calls :meth:`prepare` once to measure it."""
+        return None

@@ -10,6 +10,7 @@ rows, never on which range or thread ran it.
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -111,7 +112,7 @@ class Plan:
         n = self.n_traj if n is None else n
         total = 0
         for shape, dtype in self.output_shapes(n).values():
-            total += int(np.prod(shape)) * np.dtype(dtype).itemsize
+            total += math.prod(shape) * np.dtype(dtype).itemsize  # Python integers: no overflow
         return total
 
     def input_bytes(self):
@@ -312,6 +313,21 @@ class Plan:
         for name, arr in part.items():
             out[name][idx] = arr
 
+    def _view(self, out, gi, start, stop):
+        """Views of ``out`` for trajectories ``start:stop`` of group ``gi`` where they are
+        consecutive in the flat order (the range then runs in place, with no copy), else None."""
+        idx = self.groups[gi].index
+        if stop <= start:
+            return None
+        first, last = int(idx[start]), int(idx[stop - 1])
+        if last - first != stop - start - 1:
+            return None
+        for a in range(start, stop, 2**20):  # (in pieces: no temporary the size of the range)
+            piece = idx[a:min(a + 2**20 + 1, stop)]
+            if not np.all(piece[1:] - piece[:-1] == 1):
+                return None
+        return {name: arr[first:last + 1] for name, arr in out.items()}
+
     def run(self, chunk_size=None, progress=False, on_chunk=None, threads=None, ranges=None,
             out=None, done=0, reducer=None):
         """Run every trajectory; return outputs in the sweep's flat trajectory order.
@@ -334,10 +350,12 @@ class Plan:
                        smoothing=0.1, disable=None)
         try:
             for gi, start, stop in ranges:
-                part = self.run_range(gi, start, stop, threads=threads)
+                view = self._view(out, gi, start, stop) if reducer is None else None
+                part = self.run_range(gi, start, stop, out=view, threads=threads)
                 if reducer is not None:
                     part = reducer.reduce(gi, start, stop, part)
-                target.scatter(out, gi, start, stop, part)
+                if view is None:
+                    target.scatter(out, gi, start, stop, part)
                 if on_chunk is not None:
                     on_chunk(gi, start, stop, part)
                 if bar is not None:
