@@ -19,6 +19,7 @@ from .prodigy import Prodigy
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .sam import SAM
+from .schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 from .sgd import SGD
 from .swats import SWATS
 
@@ -43,4 +44,6 @@ __all__ = [
     "Prodigy",
     "SAM",
     "Muon",
+    "ScheduleFreeSGD",
+    "ScheduleFreeAdamW",
 ]

@@ -1,0 +1,91 @@
+"""Schedule-Free SGD and AdamW, D-Adaptation, DoG and DoWG, MARS, SPAM and Cautious against
+their NumPy oracles (tests/reference/rules_adapt.py), closed and open loop, over the options."""
+
+import numpy as np
+import pytest
+
+import optsim
+from optsim import problems
+from optsim._components import ParameterError
+from optsim.optimizers.schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
+
+from reference import rules_adapt as ra
+from reference.loops import run, run_open
+from reference.problems import ReplayGradients
+from test_rules_adam import STEPS, X0, gradient_sequence, quadratic, quadratic_oracle, relerr, sweep_cases
+
+SF = dict(lr=0.05, warmup_steps=10, weight_decay=0.01)
+
+CASES = {
+    "schedule_free_sgd": (ScheduleFreeSGD, lambda **kw: ra.ScheduleFreeRef(adam=False, **kw), [
+        dict(lr=0.01),
+        dict(SF, momentum=0.8),
+        dict(SF, momentum=0.95, warmup_index="optax"),
+        dict(SF, r=1.0, weight_lr_power=1.0),
+        dict(SF, decay_at="z", warmup_steps=0),
+        dict(lr=0.02, warmup_steps=150),  # still warming up at the end
+    ]),
+    "schedule_free_adamw": (ScheduleFreeAdamW, lambda **kw: ra.ScheduleFreeRef(adam=True, **kw), [
+        dict(lr=0.01),
+        dict(SF, beta1=0.8, beta2=0.99, eps=1e-3),
+        dict(SF, beta1=0.95, warmup_index="optax"),
+        dict(SF, bias_correction="lr", r=0.5),
+        dict(SF, bias_correction="lr", decay_at="z", warmup_index="optax"),
+        dict(SF, weight_lr_power=0.0, eps=0.0),
+        dict(SF, eps=1e-3, eps_root=1e-4),
+        dict(SF, eps_root=1e-4, bias_correction="lr"),
+    ]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_closed_loop_matches_oracle(name):
+    cls, oracle, cases = CASES[name]
+    got = sweep_cases(cls(), cases, quadratic())
+    grad, loss = quadratic_oracle()
+    bad = {}
+    for i, kw in enumerate(cases):
+        xs, _ = run(oracle(**kw), grad, loss, X0, STEPS, kw["lr"])
+        e = relerr(got[i], xs)
+        if not e <= 1e-12:
+            bad[str(kw)] = e
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_open_loop_matches_oracle(name):
+    cls, oracle, cases = CASES[name]
+    G = gradient_sequence()
+    got = sweep_cases(cls(), cases, ReplayGradients(grads=G, x0=X0))
+    bad = {}
+    for i, kw in enumerate(cases):
+        e = relerr(got[i], run_open(oracle(**kw), G, X0, kw["lr"]))
+        if not e <= 1e-12:
+            bad[str(kw)] = e
+    assert not bad, bad
+
+
+# -- Schedule-Free: x is recorded, y is where the (noisy) gradient is taken ------------------
+
+
+def test_schedule_free_records_the_average_and_the_gradient_point():
+    """params and loss are the average x's; the state row y is the oracle's gradient point;
+    Gaussian noise is drawn at y, draw for draw."""
+    opt = ScheduleFreeSGD(lr=0.02, momentum=0.9, warmup_steps=5)
+    ds = optsim.sweep(quadratic(), opt, noise=optsim.noise.Gaussian(sigma=0.3), steps=STEPS, record_every=1,
+                      record=("params", "state", "loss"))
+    grad, loss = quadratic_oracle()
+    rule = ra.ScheduleFreeRef(lr=0.02, momentum=0.9, warmup_steps=5)
+    xs, fs = run(rule, grad, loss, X0, STEPS, 0.02, sigma=0.3)
+    assert relerr(ds["params"].values[0], xs) <= 1e-12
+    assert np.allclose(ds["loss"].values[0], fs, rtol=1e-12, atol=0)
+    y_last = ds["state"].sel(slot="y").values[0, -1]
+    assert relerr(y_last, rule.lookahead(xs[-1])) <= 1e-12
+    assert relerr(y_last, xs[-1]) > 1e-6  # y and x differ
+
+
+def test_schedule_free_bad_momentum_names_the_parameter():
+    with pytest.raises(ParameterError, match="momentum"):
+        ScheduleFreeSGD(momentum=1.0)
+    with pytest.raises(ParameterError, match="warmup_index"):
+        ScheduleFreeAdamW(warmup_index="two")
