@@ -7,6 +7,7 @@ import pytest
 import optsim
 from optsim import problems
 from optsim._components import ParameterError
+from optsim.optimizers.dadaptation import DAdaptAdam, DAdaptSGD
 from optsim.optimizers.schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 
 from reference import rules_adapt as ra
@@ -34,6 +35,18 @@ CASES = {
         dict(SF, weight_lr_power=0.0, eps=0.0),
         dict(SF, eps=1e-3, eps_root=1e-4),
         dict(SF, eps_root=1e-4, bias_correction="lr"),
+    ]),
+    "dadapt_sgd": (DAdaptSGD, ra.DAdaptSGDRef, [
+        dict(lr=1.0),
+        dict(lr=0.5, momentum=0.9, d0=1e-3),
+        dict(lr=1.0, momentum=0.5, weight_decay=0.01, growth_rate=1.05),
+    ]),
+    "dadapt_adam": (DAdaptAdam, ra.DAdaptAdamRef, [
+        dict(lr=1.0),
+        dict(lr=0.5, beta1=0.8, beta2=0.99, eps=1e-6, d0=1e-4),
+        dict(lr=1.0, use_bias_correction=True, growth_rate=1.1),
+        dict(lr=1.0, weight_decay=0.01),
+        dict(lr=1.0, weight_decay=0.01, decouple=True, use_bias_correction=True),
     ]),
 }
 
@@ -89,3 +102,32 @@ def test_schedule_free_bad_momentum_names_the_parameter():
         ScheduleFreeSGD(momentum=1.0)
     with pytest.raises(ParameterError, match="warmup_index"):
         ScheduleFreeAdamW(warmup_index="two")
+
+
+# -- D-Adaptation: the early returns on zero gradients, and d approaching the distance ----------
+
+
+@pytest.mark.parametrize("cls,oracle,kw", [
+    (DAdaptSGD, ra.DAdaptSGDRef, dict(lr=1.0, momentum=0.5)),
+    (DAdaptAdam, ra.DAdaptAdamRef, dict(lr=1.0, use_bias_correction=True)),
+])
+def test_dadaptation_skips_zero_gradients_at_the_start(cls, oracle, kw):
+    """All-zero first gradients leave x, d and the step count alone, as the reference's early
+    return; the run afterwards matches the oracle."""
+    G = gradient_sequence()[:40].copy()
+    G[:3] = 0.0
+    xs = optsim.replay(cls(**kw), G, x0=X0)
+    assert np.all(xs[:4] == np.array(X0))
+    assert relerr(xs, run_open(oracle(**kw), G, X0, kw["lr"])) <= 1e-12
+
+
+def test_dadaptation_d_is_a_lower_bound_on_the_distance():
+    """On a deterministic quadratic d grows from d0 but stays below the distance from the
+    start to the optimum (the paper's lower-bound property), for the oracle as for optsim."""
+    grad, _ = quadratic_oracle()
+    rule = ra.DAdaptSGDRef(d0=1e-6)
+    xs = run(rule, grad, None, X0, 200, 1.0)[0]
+    got = optsim.sweep(quadratic(), DAdaptSGD(d0=1e-6), steps=200, record_every=1, record=("params",))
+    assert relerr(got["params"].values[0], xs) <= 1e-12
+    dist = float(np.linalg.norm(np.array(X0) - np.array([0.1, 0.2, -0.3])))
+    assert 1e-3 < rule.history[-1] <= dist

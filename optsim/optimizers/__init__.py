@@ -9,6 +9,7 @@ from .adam import Adam
 from .ademamix import AdEMAMix
 from .adamax import Adamax
 from .adamw import AdamW
+from .dadaptation import DAdaptAdam, DAdaptSGD
 from .amsgrad import AMSGrad
 from .lion import Lion
 from .maxprop import MaxProp
@@ -46,4 +47,6 @@ __all__ = [
     "Muon",
     "ScheduleFreeSGD",
     "ScheduleFreeAdamW",
+    "DAdaptSGD",
+    "DAdaptAdam",
 ]

@@ -189,6 +189,53 @@ def schedule_free_cases(version):
                    x0, grads, curv, center)
 
 
+def _da():
+    import dadaptation
+
+    return dadaptation
+
+
+_DSGD_KW = dict(lr=0.5, momentum=0.8, weight_decay=0.01, d0=1e-3, growth_rate=1.2)
+_DADAM_KW = dict(lr=0.5, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01, d0=1e-4, growth_rate=1.2)
+_DADAMW_KW = dict(_DADAM_KW, decouple=True, use_bias_correction=True)
+DSGD = dict({"name": "dadapt_sgd"}, **_DSGD_KW)
+DADAM = {"name": "dadapt_adam", "lr": 0.5, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.01,
+         "d0": 1e-4, "growth_rate": 1.2}
+DADAMW = dict(DADAM, decouple=True, use_bias_correction=True)
+
+# (case, library, reference text, optsim spec, make(params)): the lr-free rules in torch
+TORCH_PLAIN = [
+    ("dadaptation_sgd", "dadaptation", f"dadaptation.DAdaptSGD({_DSGD_KW})", DSGD,
+     lambda ps: _da().DAdaptSGD(ps, **_DSGD_KW)),
+    ("dadaptation_adam", "dadaptation", f"dadaptation.DAdaptAdam({_DADAM_KW})", DADAM,
+     lambda ps: _da().DAdaptAdam(ps, **_DADAM_KW)),
+    ("dadaptation_adamw_bias_corrected", "dadaptation", f"dadaptation.DAdaptAdam({_DADAMW_KW})", DADAMW,
+     lambda ps: _da().DAdaptAdam(ps, **_DADAMW_KW)),
+    ("pytorch_optimizer_dadapt_sgd", "pytorch_optimizer", f"pytorch_optimizer.DAdaptSGD({_DSGD_KW})", DSGD,
+     lambda ps: _po().DAdaptSGD(ps, **_DSGD_KW),
+     dict(rtol=1e-8, note="pytorch-optimizer takes the first gradient's norm G in float32 "
+                          "(get_global_gradient_norm), which moves every step by about 1e-9 relative")),
+    ("pytorch_optimizer_dadapt_adam", "pytorch_optimizer", f"pytorch_optimizer.DAdaptAdam({_DADAM_KW})", DADAM,
+     lambda ps: _po().DAdaptAdam(ps, **_DADAM_KW)),
+    ("pytorch_optimizer_dadapt_adamw_bias_corrected", "pytorch_optimizer",
+     f"pytorch_optimizer.DAdaptAdam({_DADAM_KW}, weight_decouple=True, bias_correction=True)", DADAMW,
+     lambda ps: _po().DAdaptAdam(ps, weight_decouple=True, bias_correction=True, **_DADAM_KW)),
+]
+
+
+def plain_cases(version, table):
+    x0, curv, center = drivers.closed_loop_problem()
+    grads = drivers.gradient_sequence(STEPS)
+    for case, lib, ref, spec, make, *extra in table:
+        if lib not in version:
+            continue
+        meta = dict(case=case, library=lib, library_version=version[lib], reference=ref, optimizer=spec)
+        if extra:
+            meta.update(extra[0])
+        _save_both(meta, lambda loop, **kw: drivers.torch_run(make, x0, STEPS, loop, **kw), x0, grads, curv, center)
+
+
 if __name__ == "__main__":
     v = _versions()
     schedule_free_cases(v)
+    plain_cases(v, TORCH_PLAIN)

@@ -67,3 +67,77 @@ class ScheduleFreeRef:
         c = weight / self.wsum if self.wsum > 0 else 0.0
         self.z = self.z - z_rate * u
         return (1.0 - c) * x + c * self.z
+
+
+# -- D-Adaptation (Defazio & Mishchenko 2023) ----------------------------------------------------
+
+
+class DAdaptSGDRef:
+    """dadaptation.DAdaptSGD: dual averaging s += d lr / |g_first| g, d from 2 <g, s> sums / |s|,
+    x the momentum-average of x and z = x0 - s."""
+
+    def __init__(self, lr=None, momentum=0.0, weight_decay=0.0, d0=1e-6, growth_rate=math.inf):
+        self.mu, self.wd, self.d, self.growth = momentum, weight_decay, d0, growth_rate
+        self.k = 0
+        self.num = 0.0
+        self.s = self.x0 = None
+        self.g0 = None
+        self.history = []  # d after each step
+
+    def step(self, x, g, t, lr):
+        x = np.array(x, float)
+        if self.s is None:
+            self.s, self.x0 = np.zeros_like(x), x.copy()
+        if self.k == 0:
+            self.g0 = float(np.sqrt(np.sum(np.asarray(g) ** 2)))
+        if self.g0 == 0.0:
+            return x
+        dlr = self.d * lr / self.g0
+        gt = g + self.wd * x
+        s_new = self.s + dlr * gt
+        if not np.any(s_new):
+            return x
+        self.num = self.num + dlr * float(np.dot(gt, self.s))
+        self.s = s_new
+        d_hat = 2.0 * self.num / np.linalg.norm(self.s)
+        self.d = max(self.d, min(d_hat, self.d * self.growth))
+        self.k += 1
+        self.history.append(self.d)
+        return self.mu * x + (1.0 - self.mu) * (self.x0 - self.s)
+
+
+class DAdaptAdamRef:
+    """dadaptation.DAdaptAdam with one parameter group."""
+
+    def __init__(self, lr=None, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decouple=False,
+                 use_bias_correction=False, d0=1e-6, growth_rate=math.inf):
+        self.b1, self.b2, self.eps, self.wd = beta1, beta2, eps, weight_decay
+        self.decouple, self.bc, self.d, self.growth = decouple, use_bias_correction, d0, growth_rate
+        self.k = 0
+        self.num = 0.0
+        self.m = self.v = self.s = None
+        self.history = []
+
+    def step(self, x, g, t, lr):
+        x = np.array(x, float)
+        if self.m is None:
+            self.m, self.v, self.s = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
+        b1, b2, q = self.b1, self.b2, math.sqrt(self.b2)
+        corr = math.sqrt(1 - b2 ** (self.k + 1)) / (1 - b1 ** (self.k + 1)) if self.bc else 1.0
+        dlr = self.d * lr * corr
+        if self.wd and not self.decouple:
+            g = g + self.wd * x
+        a = dlr * float(np.dot(g, self.s / (np.sqrt(self.v) + self.eps)))
+        self.m = b1 * self.m + dlr * (1 - b1) * g
+        self.v = b2 * self.v + (1 - b2) * g * g
+        self.s = q * self.s + dlr * (1 - q) * g
+        l1 = float(np.sum(np.abs(self.s)))
+        if l1 == 0.0:
+            return x
+        self.num = q * self.num + (1 - q) * a
+        self.d = max(self.d, min(self.num / ((1 - q) * l1), self.d * self.growth))
+        self.k += 1
+        self.history.append(self.d)
+        if self.wd and self.decouple:
+            x = x * (1 - self.wd * dlr)
+        return x - self.m / (np.sqrt(self.v) + self.eps)
