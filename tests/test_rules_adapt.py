@@ -8,6 +8,7 @@ import optsim
 from optsim import problems
 from optsim._components import ParameterError
 from optsim.optimizers.dadaptation import DAdaptAdam, DAdaptSGD
+from optsim.optimizers.dog import DoG, DoWG
 from optsim.optimizers.schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 
 from reference import rules_adapt as ra
@@ -47,6 +48,17 @@ CASES = {
         dict(lr=1.0, use_bias_correction=True, growth_rate=1.1),
         dict(lr=1.0, weight_decay=0.01),
         dict(lr=1.0, weight_decay=0.01, decouple=True, use_bias_correction=True),
+    ]),
+    "dog": (DoG, ra.DoGRef, [
+        dict(lr=1.0),
+        dict(lr=0.8, reps_rel=1e-3, eps=1e-6, weight_decay=0.01),
+        dict(lr=1.0, reps_rel=1e-2, init_step="distance"),
+        dict(lr=1.0, init_eta=1e-3),
+    ]),
+    "dowg": (DoWG, ra.DoWGRef, [
+        dict(lr=1.0),
+        dict(lr=0.8, eps=1e-6, weight_decay=0.01),
+        dict(lr=1.0, init_estim_sq_dist=1e-2),
     ]),
 }
 

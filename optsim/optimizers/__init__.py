@@ -10,6 +10,7 @@ from .ademamix import AdEMAMix
 from .adamax import Adamax
 from .adamw import AdamW
 from .dadaptation import DAdaptAdam, DAdaptSGD
+from .dog import DoG, DoWG
 from .amsgrad import AMSGrad
 from .lion import Lion
 from .maxprop import MaxProp
@@ -49,4 +50,6 @@ __all__ = [
     "ScheduleFreeAdamW",
     "DAdaptSGD",
     "DAdaptAdam",
+    "DoG",
+    "DoWG",
 ]

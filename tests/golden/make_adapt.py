@@ -223,6 +223,44 @@ TORCH_PLAIN = [
 ]
 
 
+_DOG_KW = dict(reps_rel=1e-3, lr=0.8, weight_decay=0.01, eps=1e-6)
+DOG = dict({"name": "dog"}, **_DOG_KW)
+TORCH_PLAIN += [
+    ("dog_optimizer_dog", "dog-optimizer", f"dog.DoG({_DOG_KW})", DOG,
+     lambda ps: __import__("dog").DoG(ps, **_DOG_KW)),
+    ("dog_optimizer_dog_init_eta", "dog-optimizer", "dog.DoG(init_eta=1e-3, eps=1e-6)",
+     {"name": "dog", "init_eta": 1e-3, "eps": 1e-6}, lambda ps: __import__("dog").DoG(ps, init_eta=1e-3, eps=1e-6)),
+]
+
+# (case, reference text, optsim spec, make() -> optax transformation): through drivers.optax_run
+OPTAX_PLAIN = [
+    ("optax_dog", "optax.contrib.dog(learning_rate=0.8, init_step=('heuristic', 1e-3), eps=1e-6, "
+     "weight_decay=0.01)", DOG, lambda: _contrib().dog(0.8, init_step=("heuristic", 1e-3), eps=1e-6,
+                                                       weight_decay=0.01)),
+    ("optax_dog_distance", "optax.contrib.dog(learning_rate=1.0, init_step=('distance', 1e-2))",
+     {"name": "dog", "reps_rel": 1e-2, "init_step": "distance"},
+     lambda: _contrib().dog(1.0, init_step=("distance", 1e-2))),
+    ("optax_dog_learning_rate", "optax.contrib.dog(learning_rate=1.0, init_step=('learning_rate', 1e-3))",
+     {"name": "dog", "init_eta": 1e-3}, lambda: _contrib().dog(1.0, init_step=("learning_rate", 1e-3))),
+    ("optax_dowg", "optax.contrib.dowg(learning_rate=0.8, eps=1e-6, weight_decay=0.01)",
+     {"name": "dowg", "lr": 0.8, "eps": 1e-6, "weight_decay": 0.01},
+     lambda: _contrib().dowg(0.8, eps=1e-6, weight_decay=0.01)),
+    ("optax_dowg_init_estim", "optax.contrib.dowg(learning_rate=1.0, init_estim_sq_dist=1e-2)",
+     {"name": "dowg", "init_estim_sq_dist": 1e-2}, lambda: _contrib().dowg(1.0, init_estim_sq_dist=1e-2)),
+]
+
+
+def optax_cases(version, table):
+    x0, curv, center = drivers.closed_loop_problem()
+    grads = drivers.gradient_sequence(STEPS)
+    for case, ref, spec, make, *extra in table:
+        meta = dict(case=case, library="optax", library_version=version["optax"], reference=ref, optimizer=spec)
+        if extra:
+            meta.update(extra[0])
+        _save_both(meta, lambda loop, **kw: drivers.optax_run(make(), x0, STEPS, loop, **kw), x0, grads, curv,
+                   center)
+
+
 def plain_cases(version, table):
     x0, curv, center = drivers.closed_loop_problem()
     grads = drivers.gradient_sequence(STEPS)
@@ -239,3 +277,4 @@ if __name__ == "__main__":
     v = _versions()
     schedule_free_cases(v)
     plain_cases(v, TORCH_PLAIN)
+    optax_cases(v, OPTAX_PLAIN)

@@ -141,3 +141,51 @@ class DAdaptAdamRef:
         if self.wd and self.decouple:
             x = x * (1 - self.wd * dlr)
         return x - self.m / (np.sqrt(self.v) + self.eps)
+
+
+# -- DoG (Ivgi et al. 2023) and DoWG (Khaled et al. 2023) ----------------------------------------
+
+
+class DoGRef:
+    """eta_t = c max_i |x_i - x_0| / sqrt(eps + sum |g_i|^2), from r_eps (1 + |x_0|) (or r_eps)."""
+
+    def __init__(self, lr=None, reps_rel=1e-6, init_step="heuristic", init_eta=None, eps=1e-8, weight_decay=0.0):
+        self.reps, self.heuristic, self.init_eta = reps_rel, init_step == "heuristic", init_eta
+        self.eps, self.wd = eps, weight_decay
+        self.x0 = None
+        self.history = []
+
+    def step(self, x, g, t, lr):
+        x = np.array(x, float)
+        g = g + self.wd * x
+        if self.x0 is None:
+            self.x0 = x.copy()
+            self.rbar = 0.0 if self.init_eta is not None else (
+                self.reps * (1 + np.linalg.norm(x)) if self.heuristic else self.reps)
+            self.G = self.eps
+        self.rbar = max(self.rbar, float(np.linalg.norm(x - self.x0)))
+        self.G += float(np.sum(g * g))
+        eta = lr * self.rbar / math.sqrt(self.G)
+        if len(self.history) == 0 and self.init_eta is not None:
+            eta = self.init_eta
+        self.history.append(self.rbar)
+        return x - eta * g
+
+
+class DoWGRef:
+    """r2_t = max(r2, |x - x0|^2), v += r2 |g|^2, eta = c r2 / (sqrt(v) + eps) (optax.contrib.dowg)."""
+
+    def __init__(self, lr=None, init_estim_sq_dist=None, eps=1e-4, weight_decay=0.0):
+        self.r2 = eps if init_estim_sq_dist is None else init_estim_sq_dist
+        self.eps, self.wd = eps, weight_decay
+        self.v = 0.0
+        self.x0 = None
+
+    def step(self, x, g, t, lr):
+        x = np.array(x, float)
+        g = g + self.wd * x
+        if self.x0 is None:
+            self.x0 = x.copy()
+        self.r2 = max(self.r2, float(np.sum((x - self.x0) ** 2)))
+        self.v += self.r2 * float(np.sum(g * g))
+        return x - lr * self.r2 / (math.sqrt(self.v) + self.eps) * g
