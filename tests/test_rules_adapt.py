@@ -9,6 +9,7 @@ from optsim import problems
 from optsim._components import ParameterError
 from optsim.optimizers.dadaptation import DAdaptAdam, DAdaptSGD
 from optsim.optimizers.dog import DoG, DoWG
+from optsim.optimizers.mars import MARS, MARSExact
 from optsim.optimizers.schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 
 from reference import rules_adapt as ra
@@ -16,6 +17,14 @@ from reference.loops import run, run_open
 from reference.problems import ReplayGradients
 from test_rules_adam import STEPS, X0, gradient_sequence, quadratic, quadratic_oracle, relerr, sweep_cases
 
+MARS_BASE = dict(lr=0.01, beta1=0.9, beta2=0.95, gamma=0.05, eps=1e-6)
+MARS_CASES = [
+    dict(lr=0.003),
+    dict(MARS_BASE),
+    dict(MARS_BASE, weight_decay=0.1, eps_mode="pytorch_optimizer", eps_root=1e-10),
+    dict(MARS_BASE, mars_type="lion", weight_decay=0.1),
+    dict(MARS_BASE, max_norm=30.0, gamma=0.5),
+]
 SF = dict(lr=0.05, warmup_steps=10, weight_decay=0.01)
 
 CASES = {
@@ -60,6 +69,7 @@ CASES = {
         dict(lr=0.8, eps=1e-6, weight_decay=0.01),
         dict(lr=1.0, init_estim_sq_dist=1e-2),
     ]),
+    "mars": (MARS, ra.MARSRef, MARS_CASES),
 }
 
 
@@ -143,3 +153,62 @@ def test_dadaptation_d_is_a_lower_bound_on_the_distance():
     assert relerr(got["params"].values[0], xs) <= 1e-12
     dist = float(np.linalg.norm(np.array(X0) - np.array([0.1, 0.2, -0.3])))
     assert 1e-3 < rule.history[-1] <= dist
+
+
+# -- MARS: the exact form takes two gradients on one noise sample ------------------------------
+
+
+def mars_exact_oracle(kw, grad, sigma, steps=STEPS):
+    """The paper's Algorithm 1: the gradients at x_{t-1} and x_{t-2} on one Gaussian draw."""
+    from optsim import _rng
+    from optsim.engine.codegen import STREAMS
+
+    noise = _rng.stream_state(0, 0, STREAMS["noise0"], 0)
+    rule = ra.MARSRef(**kw)
+    x = np.array(X0, float)
+    x_prev = x.copy()
+    xs = [x.copy()]
+    for t in range(1, steps + 1):
+        z = sigma * np.array([_rng.normal(noise) for _ in range(x.shape[0])])
+        g, g_prev = grad(x) + z, grad(x_prev) + z
+        x_prev = x
+        x = rule.step(x, g, t, kw["lr"], g_prev=g_prev)
+        xs.append(x.copy())
+    return np.array(xs)
+
+
+@pytest.mark.parametrize("kw", MARS_CASES[1:4], ids=["adamw", "pytorch_optimizer_eps", "lion"])
+def test_mars_exact_takes_both_gradients_on_one_noise_sample(kw):
+    grad, _ = quadratic_oracle()
+    ds = optsim.sweep(quadratic(), MARSExact(**kw), noise=optsim.noise.Gaussian(sigma=0.5), steps=STEPS,
+                      record_every=1, record=("params",))
+    assert relerr(ds["params"].values[0], mars_exact_oracle(kw, grad, 0.5)) <= 1e-12
+    approx = optsim.sweep(quadratic(), MARS(**kw), noise=optsim.noise.Gaussian(sigma=0.5), steps=STEPS,
+                          record_every=1, record=("params",))
+    assert relerr(approx["params"].values[0], ds["params"].values[0]) > 1e-3  # the two forms differ
+
+
+def test_mars_clips_each_parameter_array_on_its_own():
+    """On W and b of a matrix regression the unit-norm clip is per array: the oracle run on
+    each array with the gradient written in NumPy from the data."""
+    problem = problems.MatrixRegression(n_out=3, n_in=4, n_train=16)
+    X, Y = problem.data()[:2]
+    n, q, p = X.shape[0], Y.shape[1], X.shape[1]
+
+    def grad(x):
+        W, b = x[:q * p].reshape(q, p), x[q * p:]
+        R = X @ W.T + b - Y
+        return np.concatenate([(R.T @ X / n).ravel(), R.mean(0)])
+
+    kw = dict(MARS_BASE, lr=0.05, weight_decay=0.01)
+    rules = [ra.MARSRef(**kw), ra.MARSRef(**kw)]
+    x = np.zeros(q * p + q)
+    xs = [x.copy()]
+    for t in range(1, 41):
+        g = grad(x)
+        x = np.concatenate([rules[0].step(x[:q * p], g[:q * p], t, kw["lr"]),
+                            rules[1].step(x[q * p:], g[q * p:], t, kw["lr"])])
+        xs.append(x)
+    ds = optsim.sweep(problem, MARS(**kw), steps=40, record_every=1, record=("params",))
+    assert relerr(ds["params"].values[0], np.array(xs)) <= 1e-12
+    assert np.linalg.norm(grad(np.zeros(q * p + q))[:q * p]) > 1.0  # the clip bites

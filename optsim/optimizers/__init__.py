@@ -13,6 +13,7 @@ from .dadaptation import DAdaptAdam, DAdaptSGD
 from .dog import DoG, DoWG
 from .amsgrad import AMSGrad
 from .lion import Lion
+from .mars import MARS, MARSExact
 from .maxprop import MaxProp
 from .muon import Muon
 from .nadam import NAdam
@@ -52,4 +53,6 @@ __all__ = [
     "DAdaptAdam",
     "DoG",
     "DoWG",
+    "MARS",
+    "MARSExact",
 ]

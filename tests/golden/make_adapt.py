@@ -232,6 +232,16 @@ TORCH_PLAIN += [
      {"name": "dog", "init_eta": 1e-3, "eps": 1e-6}, lambda ps: __import__("dog").DoG(ps, init_eta=1e-3, eps=1e-6)),
 ]
 
+_MARS_KW = dict(lr=0.01, betas=(0.9, 0.95), gamma=0.05, eps=1e-6, weight_decay=0.1, optimize_1d=True)
+_MARS_SPEC = {"name": "mars", "lr": 0.01, "beta1": 0.9, "beta2": 0.95, "gamma": 0.05, "eps": 1e-6,
+              "weight_decay": 0.1, "eps_mode": "pytorch_optimizer", "eps_root": 1e-15}
+TORCH_PLAIN += [
+    ("pytorch_optimizer_mars_adamw", "pytorch_optimizer", f"pytorch_optimizer.MARS({_MARS_KW})", _MARS_SPEC,
+     lambda ps: _po().MARS(ps, **_MARS_KW)),
+    ("pytorch_optimizer_mars_lion", "pytorch_optimizer", f"pytorch_optimizer.MARS({_MARS_KW}, mars_type='lion')",
+     dict(_MARS_SPEC, mars_type="lion"), lambda ps: _po().MARS(ps, mars_type="lion", **_MARS_KW)),
+]
+
 # (case, reference text, optsim spec, make() -> optax transformation): through drivers.optax_run
 OPTAX_PLAIN = [
     ("optax_dog", "optax.contrib.dog(learning_rate=0.8, init_step=('heuristic', 1e-3), eps=1e-6, "

@@ -189,3 +189,42 @@ class DoWGRef:
         self.r2 = max(self.r2, float(np.sum((x - self.x0) ** 2)))
         self.v += self.r2 * float(np.sum(g * g))
         return x - lr * self.r2 / (math.sqrt(self.v) + self.eps) * g
+
+
+# -- MARS (Yuan et al. 2024) ---------------------------------------------------------------------
+
+
+class MARSRef:
+    """MARS-AdamW / MARS-Lion over one parameter array (github:AGI-Arena/MARS, optimize_1d=True).
+
+    ``step(x, g, t, lr, g_prev=None)``: ``g_prev`` is the gradient the correction subtracts
+    (default: the last observed gradient, zero at first: the practical form)."""
+
+    def __init__(self, lr=None, beta1=0.95, beta2=0.99, gamma=0.025, eps=1e-8, weight_decay=0.0,
+                 mars_type="adamw", eps_mode="authors", eps_root=0.0, max_norm=1.0):
+        self.b1, self.b2, self.gamma, self.eps, self.wd = beta1, beta2, gamma, eps, weight_decay
+        self.lion, self.lib = mars_type == "lion", eps_mode == "pytorch_optimizer"
+        self.eps_root, self.kappa = eps_root, max_norm
+        self.m = self.v = self.last = None
+
+    def step(self, x, g, t, lr, g_prev=None):
+        x = np.array(x, float)
+        g = np.array(g, float)
+        if self.m is None:
+            self.m, self.v, self.last = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
+        prev = self.last if g_prev is None else g_prev
+        c = g + self.gamma * self.b1 / (1 - self.b1) * (g - prev)
+        norm = np.linalg.norm(c)
+        if norm > self.kappa:
+            c = c / norm * self.kappa
+        self.last = g
+        self.m = self.b1 * self.m + (1 - self.b1) * c
+        if self.lion:
+            u = np.sign(self.m)
+        else:
+            self.v = self.b2 * self.v + (1 - self.b2) * c * c
+            b1, b2 = 1 - self.b1 ** t, 1 - self.b2 ** t
+            r = np.sqrt(self.v + self.eps_root)
+            den = (r + self.eps) / math.sqrt(b2) * b1 if self.lib else (r / math.sqrt(b2) + self.eps) * b1
+            u = self.m / den
+        return x * (1 - lr * self.wd) - lr * u
