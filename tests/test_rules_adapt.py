@@ -10,6 +10,7 @@ from optsim._components import ParameterError
 from optsim.optimizers.dadaptation import DAdaptAdam, DAdaptSGD
 from optsim.optimizers.dog import DoG, DoWG
 from optsim.optimizers.mars import MARS, MARSExact
+from optsim.optimizers.spam import SPAM
 from optsim.optimizers.schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 
 from reference import rules_adapt as ra
@@ -70,6 +71,14 @@ CASES = {
         dict(lr=1.0, init_estim_sq_dist=1e-2),
     ]),
     "mars": (MARS, ra.MARSRef, MARS_CASES),
+    "spam": (SPAM, ra.SPAMRef, [
+        dict(lr=0.01),
+        dict(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-4, threshold=2.0, grad_accu_steps=5, update_proj_gap=30,
+             warmup_epoch=10),
+        dict(lr=0.01, threshold=1.5, grad_accu_steps=3, update_proj_gap=25, warmup_epoch=30, death_rate=0.5,
+             weight_decay=0.05),
+        dict(lr=0.01, threshold=0.0, update_proj_gap=40, warmup_epoch=0),
+    ]),
 }
 
 
@@ -212,3 +221,20 @@ def test_mars_clips_each_parameter_array_on_its_own():
     ds = optsim.sweep(problem, MARS(**kw), steps=40, record_every=1, record=("params",))
     assert relerr(ds["params"].values[0], np.array(xs)) <= 1e-12
     assert np.linalg.norm(grad(np.zeros(q * p + q))[:q * p]) > 1.0  # the clip bites
+
+
+# -- SPAM meets the Spikes noise ------------------------------------------------------------------
+
+
+def test_spam_clips_the_spikes_that_throw_adam_off():
+    """Rare dense spikes (optsim's Spikes noise, magnitude 1e3) on a noisy quadratic: SPAM's
+    clipping keeps the median final loss far below Adam's at the same lr (measured: 0.014
+    against 1.6; without the spikes both reach about 0.01), and the clipping is what does
+    it (SPAM with threshold 0 is as bad as Adam)."""
+    noise = [optsim.noise.Gaussian(sigma=0.1), optsim.noise.Spikes(p=0.02, magnitude=1e3)]
+    kw = dict(lr=0.01, threshold=10.0, grad_accu_steps=5, update_proj_gap=1000)
+    common = dict(noise=noise, steps=300, replicates=16, seed=3, record=("loss",))
+    spam = optsim.sweep(quadratic(), SPAM(**kw), **common)["final_loss"].median().item()
+    adam = optsim.sweep(quadratic(), optsim.optimizers.Adam(lr=0.01, eps=1e-6), **common)["final_loss"].median().item()
+    unclipped = optsim.sweep(quadratic(), SPAM(**dict(kw, threshold=0.0)), **common)["final_loss"].median().item()
+    assert spam < 0.2 * adam and spam < 0.2 * unclipped, (spam, adam, unclipped)

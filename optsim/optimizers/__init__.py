@@ -24,6 +24,7 @@ from .rmsprop import RMSprop
 from .sam import SAM
 from .schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 from .sgd import SGD
+from .spam import SPAM
 from .swats import SWATS
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "DoWG",
     "MARS",
     "MARSExact",
+    "SPAM",
 ]

@@ -242,6 +242,15 @@ TORCH_PLAIN += [
      dict(_MARS_SPEC, mars_type="lion"), lambda ps: _po().MARS(ps, mars_type="lion", **_MARS_KW)),
 ]
 
+_SPAM_KW = dict(lr=0.01, betas=(0.8, 0.99), eps=1e-4, weight_decay=0.01, threshold=2.0, grad_accu_steps=5,
+                update_proj_gap=30, warmup_epoch=10)
+_SPAM_SPEC = {"name": "spam", "lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4, "weight_decay": 0.01,
+              "threshold": 2.0, "grad_accu_steps": 5, "update_proj_gap": 30, "warmup_epoch": 10}
+TORCH_PLAIN += [
+    ("pytorch_optimizer_spam", "pytorch_optimizer", f"pytorch_optimizer.SPAM({_SPAM_KW})", _SPAM_SPEC,
+     lambda ps: _po().SPAM(ps, **_SPAM_KW)),
+]
+
 # (case, reference text, optsim spec, make() -> optax transformation): through drivers.optax_run
 OPTAX_PLAIN = [
     ("optax_dog", "optax.contrib.dog(learning_rate=0.8, init_step=('heuristic', 1e-3), eps=1e-6, "

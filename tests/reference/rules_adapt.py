@@ -228,3 +228,39 @@ class MARSRef:
             den = (r + self.eps) / math.sqrt(b2) * b1 if self.lib else (r / math.sqrt(b2) + self.eps) * b1
             u = self.m / den
         return x * (1 - lr * self.wd) - lr * u
+
+
+# -- SPAM (Huang et al. 2025) --------------------------------------------------------------------
+
+
+class SPAMRef:
+    """Adam with spike clipping (g^2 > theta v -> sign(g) sqrt(theta v)), moments zeroed every
+    P steps and a cosine warm-up of W steps after each reset (pytorch_optimizer.SPAM, density 1)."""
+
+    def __init__(self, lr=None, beta1=0.9, beta2=0.999, eps=1e-6, weight_decay=0.0, threshold=5000.0,
+                 grad_accu_steps=20, update_proj_gap=500, warmup_epoch=50, death_rate=0.99):
+        self.b1, self.b2, self.eps, self.wd, self.theta = beta1, beta2, eps, weight_decay, threshold
+        self.A, self.P, self.W, self.r = grad_accu_steps, update_proj_gap, warmup_epoch, death_rate
+        self.m = self.v = None
+        self.since_reset = None  # steps since the last reset (None: none yet)
+        self.clipped = 0
+
+    def step(self, x, g, t, lr):
+        x = np.array(x, float)
+        g = np.array(g, float)
+        if self.m is None or t % self.P == 0:
+            self.m, self.v = np.zeros_like(x), np.zeros_like(x)
+            if t % self.P == 0:
+                self.since_reset = 0
+        if self.theta and t >= self.A and t % self.P >= self.A:
+            spike = g * g > self.theta * self.v
+            self.clipped += int(spike.sum())
+            g = np.where(spike, np.sign(g) * np.sqrt(self.theta * self.v), g)
+        self.m = self.b1 * self.m + (1 - self.b1) * g
+        self.v = self.b2 * self.v + (1 - self.b2) * g * g
+        c = self.since_reset
+        s = 1.0 if c is None or c >= self.W else 1 - self.r * 0.5 * (1 + math.cos(math.pi * (c + 1) / (self.W + 1)))
+        if c is not None:
+            self.since_reset += 1
+        step = lr * s * math.sqrt(1 - self.b2 ** t) / (1 - self.b1 ** t)
+        return (x - step * self.m / (np.sqrt(self.v) + self.eps)) * (1 - lr * self.wd)
