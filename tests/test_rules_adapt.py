@@ -7,12 +7,14 @@ import pytest
 import optsim
 from optsim import problems
 from optsim._components import ParameterError
+from optsim.optimizers.cautious import Cautious, cautious_class
 from optsim.optimizers.dadaptation import DAdaptAdam, DAdaptSGD
 from optsim.optimizers.dog import DoG, DoWG
 from optsim.optimizers.mars import MARS, MARSExact
 from optsim.optimizers.spam import SPAM
 from optsim.optimizers.schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 
+from reference import rules as rr
 from reference import rules_adapt as ra
 from reference.loops import run, run_open
 from reference.problems import ReplayGradients
@@ -238,3 +240,46 @@ def test_spam_clips_the_spikes_that_throw_adam_off():
     adam = optsim.sweep(quadratic(), optsim.optimizers.Adam(lr=0.01, eps=1e-6), **common)["final_loss"].median().item()
     unclipped = optsim.sweep(quadratic(), SPAM(**dict(kw, threshold=0.0)), **common)["final_loss"].median().item()
     assert spam < 0.2 * adam and spam < 0.2 * unclipped, (spam, adam, unclipped)
+
+
+# -- Cautious: a wrapper over any rule ------------------------------------------------------------
+
+CAUTIOUS_CASES = [
+    ("adam", lambda: optsim.optimizers.Adam(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-3),
+     lambda: rr.AdamRef(beta1=0.8, beta2=0.99, eps=1e-3), "count_plus_one"),
+    ("adam_mean", lambda: optsim.optimizers.Adam(lr=0.01, beta1=0.8), lambda: rr.AdamRef(beta1=0.8), "mean"),
+    ("lion", lambda: optsim.optimizers.Lion(lr=0.003, weight_decay=0.0), lambda: rr.LionRef(weight_decay=0.0),
+     "count_plus_one"),
+    ("sgd_momentum", lambda: optsim.optimizers.SGD(lr=0.005, momentum=0.9),
+     lambda: rr.SGDRef(momentum=0.9), "none"),
+    ("mars", lambda: MARS(**MARS_BASE), lambda: ra.MARSRef(**MARS_BASE), "count_plus_one"),
+    ("dadapt_adam", lambda: DAdaptAdam(lr=1.0), lambda: ra.DAdaptAdamRef(), "mean"),
+]
+
+
+@pytest.mark.parametrize("case", CAUTIOUS_CASES, ids=[c[0] for c in CAUTIOUS_CASES])
+def test_cautious_wraps_any_rule(case):
+    _, make, oracle, norm = case
+    opt = Cautious(make(), normalization=norm)
+    grad, loss = quadratic_oracle()
+    G = gradient_sequence()
+    closed = optsim.sweep(quadratic(), opt, steps=STEPS, record_every=1, record=("params",))["params"].values[0]
+    rule = ra.CautiousRef(oracle(), norm)
+    assert relerr(closed, run(rule, grad, loss, X0, STEPS, opt.lr)[0]) <= 1e-12
+    opened = optsim.replay(opt, G, x0=X0)
+    rule = ra.CautiousRef(oracle(), norm)
+    assert relerr(opened, run_open(rule, G, X0, opt.lr)) <= 1e-12
+    assert any(0.0 < k < 1.0 for k in rule.kept)  # the mask bites somewhere
+
+
+def test_cautious_keeps_the_rules_hyperparameters_and_refuses_bad_input():
+    opt = Cautious(optsim.optimizers.Adam(lr=0.02, betas=(0.7, 0.9)))
+    assert type(opt) is cautious_class(optsim.optimizers.Adam)
+    assert (opt.lr, opt.beta1, opt.beta2, opt.normalization) == (0.02, 0.7, 0.9, "count_plus_one")
+    assert type(opt).name == "cautious_adam" and type(opt).slot_names[-2:] == ("x_before", "mask_grad")
+    with pytest.raises(ParameterError, match="normalization"):
+        Cautious(optsim.optimizers.Adam(), normalization="median")
+    with pytest.raises(ParameterError, match="Cautious"):
+        Cautious("adam")
+    with pytest.raises(ParameterError, match="already cautious"):
+        Cautious(opt)

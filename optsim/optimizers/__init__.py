@@ -9,6 +9,7 @@ from .adam import Adam
 from .ademamix import AdEMAMix
 from .adamax import Adamax
 from .adamw import AdamW
+from .cautious import Cautious
 from .dadaptation import DAdaptAdam, DAdaptSGD
 from .dog import DoG, DoWG
 from .amsgrad import AMSGrad
@@ -57,4 +58,5 @@ __all__ = [
     "MARS",
     "MARSExact",
     "SPAM",
+    "Cautious",
 ]

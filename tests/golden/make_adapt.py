@@ -251,6 +251,16 @@ TORCH_PLAIN += [
      lambda ps: _po().SPAM(ps, **_SPAM_KW)),
 ]
 
+_CLION_KW = dict(lr=0.003, betas=(0.8, 0.95), weight_decay=0.0, cautious=True)
+_CMARS_KW = dict(lr=0.01, betas=(0.9, 0.95), gamma=0.05, eps=1e-6, optimize_1d=True, cautious=True)
+TORCH_PLAIN += [
+    ("pytorch_optimizer_cautious_lion", "pytorch_optimizer", f"pytorch_optimizer.Lion({_CLION_KW})",
+     {"name": "cautious_lion", "lr": 0.003, "beta1": 0.8, "beta2": 0.95, "weight_decay": 0.0},
+     lambda ps: _po().Lion(ps, **_CLION_KW)),
+    ("pytorch_optimizer_cautious_mars", "pytorch_optimizer", f"pytorch_optimizer.MARS({_CMARS_KW})",
+     dict(_MARS_SPEC, name="cautious_mars", weight_decay=0.0), lambda ps: _po().MARS(ps, **_CMARS_KW)),
+]
+
 # (case, reference text, optsim spec, make() -> optax transformation): through drivers.optax_run
 OPTAX_PLAIN = [
     ("optax_dog", "optax.contrib.dog(learning_rate=0.8, init_step=('heuristic', 1e-3), eps=1e-6, "

@@ -264,3 +264,33 @@ class SPAMRef:
             self.since_reset += 1
         step = lr * s * math.sqrt(1 - self.b2 ** t) / (1 - self.b1 ** t)
         return (x - step * self.m / (np.sqrt(self.v) + self.eps)) * (1 - lr * self.wd)
+
+
+# -- Cautious (Liang et al. 2024) ----------------------------------------------------------------
+
+
+class CautiousRef:
+    """Any oracle rule, its step u = x - x_rule kept where u g > 0 and rescaled over the array:
+    n / (kept + 1) ('count_plus_one', C-Optim), 1 / max(mean, 1e-3) ('mean'), or 1 ('none')."""
+
+    def __init__(self, rule, normalization="count_plus_one", exact_grad=None):
+        self.rule, self.norm = rule, normalization
+        self.exact_grad = exact_grad  # x -> the noise-free gradient for the exact mask (None: observed)
+        self.kept = []
+        if hasattr(rule, "lookahead"):
+            self.lookahead = rule.lookahead
+
+    def step(self, x, g, t, lr):
+        x = np.array(x, float)
+        mask_g = np.array(g, float) if self.exact_grad is None else self.exact_grad(x)
+        u = x - self.rule.step(x, np.array(g, float), t, lr)
+        phi = (u * mask_g > 0).astype(float)
+        n = phi.size
+        if self.norm == "count_plus_one":
+            s = n / (phi.sum() + 1)
+        elif self.norm == "mean":
+            s = 1 / max(phi.mean(), 1e-3)
+        else:
+            s = 1.0
+        self.kept.append(phi.mean())
+        return x - s * phi * u
