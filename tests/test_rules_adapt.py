@@ -283,3 +283,27 @@ def test_cautious_keeps_the_rules_hyperparameters_and_refuses_bad_input():
         Cautious("adam")
     with pytest.raises(ParameterError, match="already cautious"):
         Cautious(opt)
+
+
+def test_cautious_exact_masks_with_the_noise_free_gradient():
+    """exact=True: the engine writes the gradient without noise into the mask row; under
+    Gaussian noise the trajectory is the oracle's with the noise-free gradient in the mask
+    (draw for draw), and it differs from the observed-gradient mask."""
+    opt = Cautious(optsim.optimizers.Adam(lr=0.01, beta1=0.8), exact=True)
+    assert type(opt).name == "cautious_exact_adam" and type(opt).exact_gradient_row == "mask_grad"
+    grad, loss = quadratic_oracle()
+    noise = optsim.noise.Gaussian(sigma=3.0)
+    ds = optsim.sweep(quadratic(), opt, noise=noise, steps=STEPS, record_every=1, record=("params", "loss"))
+    rule = ra.CautiousRef(rr.AdamRef(beta1=0.8), exact_grad=grad)
+    xs, fs = run(rule, grad, loss, X0, STEPS, 0.01, sigma=3.0)
+    assert relerr(ds["params"].values[0], xs) <= 1e-12
+    observed = optsim.sweep(quadratic(), Cautious(optsim.optimizers.Adam(lr=0.01, beta1=0.8)), noise=noise,
+                            steps=STEPS, record_every=1, record=("params",))
+    assert relerr(observed["params"].values[0], xs) > 1e-3
+    # without noise the two masks are the same
+    a = optsim.sweep(quadratic(), opt, steps=30, record_every=1, record=("params",))["params"].values
+    b = optsim.sweep(quadratic(), Cautious(optsim.optimizers.Adam(lr=0.01, beta1=0.8)), steps=30, record_every=1,
+                     record=("params",))["params"].values
+    assert relerr(a[0], b[0]) <= 1e-14
+    from optsim import registry
+    assert registry.get("optimizer", "cautious_exact_adam") is type(opt)

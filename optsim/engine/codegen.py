@@ -366,6 +366,14 @@ def gnorm(fp, b, t):
     fs[FSL.gnorm] = _norm(gs)
 
 
+@cfunc(types.void(FP, I, I, I, I), cache=CACHE, error_model="numpy")
+def exact(fp, b, t, look, out):
+    fr = carray(fp, NFRAME)
+{unpack}
+    pt = Y[b * d:(b + 1) * d] if look != 0 else X[b * d:(b + 1) * d]
+    _p_vg(pt, carray(pointer(out, np.float64), d), t, pp, pdata, rngs[b, {record_stream}])
+
+
 @cfunc(types.void(FP, I), cache=CACHE, error_model="numpy")
 def dist(fp, b):
     fr = carray(fp, NFRAME)
@@ -422,7 +430,7 @@ NFRAME = {nframe}
 '''
 
 
-PROBLEM_ENTRIES = ("grad", "loss", "test", "gnorm", "dist", "start", "project")
+PROBLEM_ENTRIES = ("grad", "loss", "test", "gnorm", "dist", "start", "project", "exact")
 
 
 def kernel_for(spec: KernelSpec, names=("grad", "loss", "start", "project"), *, cache: bool | None = None):

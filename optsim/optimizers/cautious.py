@@ -27,8 +27,9 @@ MEAN_FLOOR = 1e-3  # timm: mask.mean().clamp_(min=1e-3)
 _CACHE = {}
 
 
-def _masked_step_kernels(inner):
-    """init, step and eff_lr of the cautious form of the optimizer class ``inner``."""
+def _masked_step_kernels(inner, exact):
+    """init, step and eff_lr of the cautious form of the optimizer class ``inner`` (with the
+    mask from the noise-free gradient that the engine writes into the mask row: ``exact``)."""
     ks = inner.kernels
     inner_init, inner_step, inner_eff = ks["init"], ks["step"], ks["eff_lr"]
     before = inner.slots  # the rows after the wrapped rule's: x before the step, the mask's gradient
@@ -36,6 +37,7 @@ def _masked_step_kernels(inner):
     kept = inner.scalars  # the scalar after the wrapped rule's: the fraction of coordinates kept
     mode_at = len([p for p in inner.params if p.dynamic])  # the position of normalization in hp
     matrix = bool(getattr(inner, "matrix", False))
+    observed = not exact  # the mask's gradient is the observed one, copied here
 
     @njit
     def cautious_init(x, S, sc, hp):
@@ -69,7 +71,8 @@ def _masked_step_kernels(inner):
         def cautious_step(x, g, S, sc, t, lr, hp, blocks):
             for i in range(x.shape[0]):
                 S[before, i] = x[i]
-                S[grad_row, i] = g[i]
+                if observed:
+                    S[grad_row, i] = g[i]
             inner_step(x, g, S, sc, t, lr, hp, blocks)
             mask(x, S, sc, hp, blocks)
     else:
@@ -77,7 +80,8 @@ def _masked_step_kernels(inner):
         def cautious_step(x, g, S, sc, t, lr, hp, blocks):
             for i in range(x.shape[0]):
                 S[before, i] = x[i]
-                S[grad_row, i] = g[i]
+                if observed:
+                    S[grad_row, i] = g[i]
             inner_step(x, g, S, sc, t, lr, hp)
             mask(x, S, sc, hp, blocks)
 
@@ -97,10 +101,12 @@ def _names(names, n, prefix):
     return names if len(names) == n else tuple(f"{prefix}{i}" for i in range(n))
 
 
-def cautious_class(inner):
-    """The optimizer class of the cautious form of the optimizer class ``inner`` (made once)."""
-    if inner in _CACHE:
-        return _CACHE[inner]
+def cautious_class(inner, exact=False):
+    """The optimizer class of the cautious form of the optimizer class ``inner`` (made once);
+    ``exact``: the mask from the noise-free gradient (see :func:`Cautious`)."""
+    key = (inner, bool(exact))
+    if key in _CACHE:
+        return _CACHE[key]
     if not (isinstance(inner, type) and issubclass(inner, Optimizer)) or "step" not in inner.kernels:
         raise ParameterError(f"Cautious wraps an optsim optimizer, got {inner!r}")
     if getattr(inner, "cautious_of", None) is not None:
@@ -111,9 +117,9 @@ def cautious_class(inner):
     slot_names = _names(inner.slot_names, inner.slots, "slot") + ("x_before", "mask_grad")
     scalar_names = _names(inner.scalar_names, inner.scalars, "scalar") + ("kept_fraction",)
     attrs = {
-        "__doc__": _doc(inner),
+        "__doc__": _doc(inner, exact),
         "__module__": __name__,
-        "name": f"cautious_{inner.name}",
+        "name": f"cautious_exact_{inner.name}" if exact else f"cautious_{inner.name}",
         "params": tuple(inner.params) + CAUTIOUS_PARAMS,
         "aliases": dict(getattr(inner, "aliases", {}) or {}),
         "slots": len(slot_names),
@@ -126,33 +132,42 @@ def cautious_class(inner):
         "same_noise_param": inner.same_noise_param,
         "matrix": True,  # the mask is normalized over each of the problem's arrays
         "elementwise": False,
-        "kernels": _masked_step_kernels(inner),
+        "kernels": _masked_step_kernels(inner, exact),
         "cautious_of": inner,
+        "exact_gradient_row": "mask_grad" if exact else None,
     }
     if hasattr(inner, "_validate"):
         attrs["_validate"] = inner._validate
-    cls = type(f"Cautious{inner.__name__}", (Optimizer,), attrs)
-    _CACHE[inner] = cls
+    cls = type(f"Cautious{'Exact' if exact else ''}{inner.__name__}", (Optimizer,), attrs)
+    _CACHE[key] = cls
     return cls
 
 
-def Cautious(optimizer, normalization="count_plus_one"):
+def Cautious(optimizer, normalization="count_plus_one", exact=False):
     """The cautious form of ``optimizer`` (an optsim optimizer with its hyperparameters).
 
-    See :func:`cautious_class` for the rule; ``normalization`` as there."""
+    ``normalization``: how the kept coordinates are rescaled (see the class docstring).
+    ``exact=True``: the mask compares the step with the gradient WITHOUT noise at the point
+    where the observed gradient was taken (the engine evaluates the problem's gradient there
+    once more, ``Optimizer.exact_gradient_row``): the cautious rule with a perfect sign
+    oracle, which only a simulator can run.  Its registry name is ``cautious_exact_<rule>``."""
     if not isinstance(optimizer, Optimizer):
         raise ParameterError(f"Cautious wraps an optsim optimizer, got {optimizer!r}")
-    cls = cautious_class(type(optimizer))
+    if not isinstance(exact, bool):
+        raise ParameterError(f"Cautious: exact must be True or False, got {exact!r}")
+    cls = cautious_class(type(optimizer), exact)
     return cls(**dict(optimizer.values, normalization=normalization))
 
 
-def _doc(inner):
+def _doc(inner, exact):
+    which = ("the gradient without noise at the point where the observed one was taken (the "
+             "engine evaluates it through ``exact_gradient_row``: a sign oracle only a simulator has)"
+             if exact else "the observed gradient it was given")
     return rf"""Cautious {inner.__name__}: the step of ``{inner.name}`` kept only where it agrees in sign
-    with the gradient (Liang et al. 2024).
+    with the {'exact ' if exact else ''}gradient (Liang et al. 2024).
 
     With :math:`u_t = x_{{t-1}} - x_t^{{\text{{rule}}}}` the step the wrapped rule takes and
-    :math:`g_t` the observed gradient it was given, for each of the problem's arrays of
-    :math:`n` coordinates:
+    :math:`g_t` {which}, for each of the problem's arrays of :math:`n` coordinates:
 
     .. math::
 
