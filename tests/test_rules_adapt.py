@@ -53,6 +53,7 @@ CASES = {
         dict(lr=1.0),
         dict(lr=0.5, momentum=0.9, d0=1e-3),
         dict(lr=1.0, momentum=0.5, weight_decay=0.01, growth_rate=1.05),
+        dict(lr=1.0, momentum=0.9, weight_decay=0.05, decouple=True),
     ]),
     "dadapt_adam": (DAdaptAdam, ra.DAdaptAdamRef, [
         dict(lr=1.0),

@@ -25,8 +25,12 @@ def _d_params():
 SGD_PARAMS = (
     Param("lr", 1.0, "multiplier of the adapted step size (leave at 1)", low=0.0, low_open=True),
     Param("momentum", 0.0, "momentum mu: x is the mu-average of x and z", low=0.0, high=1.0, high_open=True),
-    Param("weight_decay", 0.0, "coupled L2 coefficient, added to the gradient", low=0.0),
-) + _d_params()
+    Param("weight_decay", 0.0, "weight decay: L2 in the gradient, or with decouple x shrunk by it times d lr",
+          low=0.0),
+) + _d_params() + (
+    Param("decouple", False, "shrink x by (1 - weight_decay d lr) instead of adding L2 to the gradient "
+          "(pytorch-optimizer's weight_decouple=True)", kind="bool"),
+)
 ADAM_PARAMS = (
     Param("lr", 1.0, "multiplier of the adapted step size (leave at 1)", low=0.0, low_open=True),
     Param("beta1", 0.9, "decay of the first moment", low=0.0, high=1.0, high_open=True),
@@ -61,6 +65,7 @@ def dadapt_sgd_init(x, S, sc, hp):
 def dadapt_sgd_step(x, g, S, sc, t, lr, hp):
     n = x.shape[0]
     wd = hp[HS.weight_decay]
+    decouple = hp[HS.decouple] != 0.0
     d = sc[CS.d]
     if sc[CS.k] == 0.0:  # the first step that counts sets the scale of the gradients
         gsq = 0.0
@@ -76,7 +81,7 @@ def dadapt_sgd_step(x, g, S, sc, t, lr, hp):
     if lr > 0.0:
         dot = 0.0
         for i in range(n):
-            gi = g[i] + wd * x[i] if wd != 0.0 else g[i]
+            gi = g[i] + wd * x[i] if wd != 0.0 and not decouple else g[i]
             s = S[SS.s, i]
             dot += gi * s
             s = s + dlr * gi
@@ -93,9 +98,11 @@ def dadapt_sgd_step(x, g, S, sc, t, lr, hp):
     sc[CS.k] += 1.0
     mu = hp[HS.momentum]
     ck = 1.0 - mu
+    shrink = 1.0 - wd * dlr if decouple else 1.0
     for i in range(n):
         z = S[SS.x0, i] - S[SS.s, i]
-        x[i] = x[i] * (1.0 - ck) + ck * z
+        xi = x[i] * shrink
+        x[i] = xi * (1.0 - ck) + ck * z
 
 
 @njit(cache=True)
@@ -189,6 +196,10 @@ class DAdaptSGD(Optimizer):
         d_{k+1} &= \max\!\big(d,\ \min(2 r_{k+1} / \lVert s_{k+1} \rVert_2,\ \gamma d)\big) \\
         z_{k+1} &= x_0 - s_{k+1}, \qquad x_{k+1} = \mu x_k + (1 - \mu) z_{k+1}
 
+    With ``decouple`` (pytorch-optimizer's ``weight_decouple=True``) :math:`\tilde g_k = g_k`
+    and :math:`x_k` is first shrunk to :math:`x_k(1 - \lambda\delta_k)`.  pytorch-optimizer's
+    ``DAdaptSGD`` also defaults to ``momentum=0.9`` (dadaptation: 0), takes :math:`G` in
+    float32, and has no early return for :math:`s_{k+1} = 0`.
     A step with :math:`s_{k+1} = 0` (a zero gradient at the start) leaves :math:`x`, the
     scalars and the step count :math:`k` unchanged, as the reference's early return; a zero
     first gradient norm :math:`G` likewise (the reference divides by it).

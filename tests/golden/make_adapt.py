@@ -215,6 +215,10 @@ TORCH_PLAIN = [
      lambda ps: _po().DAdaptSGD(ps, **_DSGD_KW),
      dict(rtol=1e-8, note="pytorch-optimizer takes the first gradient's norm G in float32 "
                           "(get_global_gradient_norm), which moves every step by about 1e-9 relative")),
+    ("pytorch_optimizer_dadapt_sgd_decoupled", "pytorch_optimizer",
+     f"pytorch_optimizer.DAdaptSGD({_DSGD_KW}, weight_decouple=True)", dict(DSGD, decouple=True),
+     lambda ps: _po().DAdaptSGD(ps, weight_decouple=True, **_DSGD_KW),
+     dict(rtol=1e-8, note="pytorch-optimizer takes the first gradient's norm G in float32")),
     ("pytorch_optimizer_dadapt_adam", "pytorch_optimizer", f"pytorch_optimizer.DAdaptAdam({_DADAM_KW})", DADAM,
      lambda ps: _po().DAdaptAdam(ps, **_DADAM_KW)),
     ("pytorch_optimizer_dadapt_adamw_bias_corrected", "pytorch_optimizer",

@@ -76,8 +76,9 @@ class DAdaptSGDRef:
     """dadaptation.DAdaptSGD: dual averaging s += d lr / |g_first| g, d from 2 <g, s> sums / |s|,
     x the momentum-average of x and z = x0 - s."""
 
-    def __init__(self, lr=None, momentum=0.0, weight_decay=0.0, d0=1e-6, growth_rate=math.inf):
+    def __init__(self, lr=None, momentum=0.0, weight_decay=0.0, d0=1e-6, growth_rate=math.inf, decouple=False):
         self.mu, self.wd, self.d, self.growth = momentum, weight_decay, d0, growth_rate
+        self.decouple = decouple
         self.k = 0
         self.num = 0.0
         self.s = self.x0 = None
@@ -93,7 +94,7 @@ class DAdaptSGDRef:
         if self.g0 == 0.0:
             return x
         dlr = self.d * lr / self.g0
-        gt = g + self.wd * x
+        gt = g if self.decouple else g + self.wd * x
         s_new = self.s + dlr * gt
         if not np.any(s_new):
             return x
@@ -103,6 +104,8 @@ class DAdaptSGDRef:
         self.d = max(self.d, min(d_hat, self.d * self.growth))
         self.k += 1
         self.history.append(self.d)
+        if self.decouple:
+            x = x * (1 - self.wd * dlr)
         return self.mu * x + (1.0 - self.mu) * (self.x0 - self.s)
 
 
