@@ -161,6 +161,11 @@ class Optimizer(Component):
     matrix: ClassVar[bool] = False
     """True when ``step`` acts on each of the problem's matrices as a matrix: it then takes the
     extra ``blocks`` argument (see the module docstring), and replicates advance one at a time."""
+    exact_gradient_row: ClassVar[str | None] = None
+    """The name of a state row (one of ``slot_names``) into which the engine writes, before
+    every ``step``, the problem's gradient without any noise model at the point where the
+    observed gradient was taken (``value_and_grad`` on the records' random stream): the
+    exact gradient that only a simulator knows (the exact-mask Cautious).  None: not needed."""
     elementwise: ClassVar[bool] = False
     """True when ``init``, ``step``, ``eff_lr`` and ``lookahead`` treat every coordinate on its
     own (no sums or norms over coordinates) and ``sc`` depends only on ``t`` and ``hp``.  The

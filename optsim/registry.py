@@ -41,9 +41,22 @@ def schedulable() -> dict:
     return {name: tuple(cls.schedulable_names()) for name, cls in components("optimizer").items()}
 
 
+CAUTIOUS_PREFIX = "cautious_"
+
+
 def get(role, name):
-    """The class registered as ``name`` for ``role`` (with a suggestion if misspelt)."""
+    """The class registered as ``name`` for ``role`` (with a suggestion if misspelt).
+
+    ``cautious_<rule>`` and ``cautious_exact_<rule>`` name the cautious forms of a registered
+    optimizer (:func:`optsim.optimizers.Cautious`), made on first use."""
     table = components(role)
+    if role == "optimizer" and name not in table and isinstance(name, str) and name.startswith(CAUTIOUS_PREFIX):
+        rest = name[len(CAUTIOUS_PREFIX):]
+        exact = rest.startswith("exact_") and rest[len("exact_"):] in table
+        if exact or rest in table:
+            from .optimizers.cautious import cautious_class
+
+            return cautious_class(table[rest[len("exact_"):]] if exact else table[rest], exact)
     if name not in table:
         raise ParameterError(
             f"no {role} named {name!r}{closest(name, table)}; registered: {', '.join(sorted(table))}"

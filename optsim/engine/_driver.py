@@ -81,10 +81,12 @@ DATA_WIDTH = 4
 # per step, whether they share one noise sample (1) or draw anew (0), and the position in hp of
 # the hyperparameter that chooses this per trajectory (-1: none); then, for a matrix rule
 # (``Optimizer.matrix``), the address and number of rows of the problem's parameter blocks
-# (``Problem.param_blocks``; nblocks 0: an elementwise step).
+# (``Problem.param_blocks``; nblocks 0: an elementwise step); then, for a rule that reads the
+# noise-free gradient (``Optimizer.exact_gradient_row``), the problem's ``exact`` entry point
+# (0: none) and the state row it writes into.
 FN = layout(("init", "step", "eff_lr", "lookahead", "records", "grad", "loss", "test",
              "gnorm", "dist", "start", "project", "point", "evals", "same_noise", "same_noise_hp",
-             "blocks", "nblocks"), "EntryTable")
+             "blocks", "nblocks", "exact", "exact_row"), "EntryTable")
 # The columns of a schedule node's row: the address of its value function, the child whose
 # value it wraps (-1: none), the offset and width of its parameters in the schedule row and
 # of its state; then, only in a sweep that schedules hyperparameters (the
@@ -197,6 +199,8 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     look = 1 if f_look != 0 or f_point != 0 else 0
     a_blocks = fn[FN.blocks]
     nblocks = fn[FN.nblocks]  # > 0: the step takes the parameter blocks
+    f_exact = fn[FN.exact]  # != 0: the noise-free gradient goes into the state row exact_row
+    exact_row = fn[FN.exact_row]
     nnodes = sched.shape[0]
     targeted = sched.shape[1] > SCHED_LR_ONLY  # some node sets a hyperparameter
     clocked = sched.shape[1] > SCHED_CLOCKED  # some node restarts its children's count (a join)
@@ -382,6 +386,10 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                 if targeted and sched[i, SCHED.target] != NO_TARGET:
                     hp[sched[i, SCHED.target]] = lrs[i]
             lr = lrs[nnodes - 1]
+            if f_exact != 0:  # the gradient without noise where the observed one was taken
+                for b in range(B):
+                    if div[b] < 0:
+                        call_void(f_exact, (a_frame, b, t, look, a_S + 8 * (exact_row * lmax + b * d)))
             if nblocks > 0:
                 call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp,
                                    a_blocks, nblocks))

@@ -13,6 +13,9 @@ array of the addresses and sizes of the block's arrays (layout ``_driver.FR``):
   scalars (``fs``, layout ``_driver.FSL``); each is compiled only when a sweep records it.
 - ``start(fp, b)``: the problem's initial point of trajectory ``b``, from its own stream.
 - ``project(fp, B)``: the running trajectories of the block back onto the feasible set.
+- ``exact(fp, b, t, look, out)``: the noise-free gradient of trajectory ``b`` where its
+  observed one was taken (the look-ahead point where ``look``), into the array at ``out``,
+  for a rule that reads it (``Optimizer.exact_gradient_row``).
 
 The bodies are here.  :mod:`optsim.engine.codegen` compiles them once per combination of
 problem class, noise model classes and data types: it copies a function's source into a
@@ -65,6 +68,7 @@ SIGNATURES = {
     "dist": "types.void(FP, I)",
     "start": "types.void(FP, I)",
     "project": "types.void(FP, I)",
+    "exact": "types.void(FP, I, I, I, I)",
 }
 ENTRIES = tuple(SIGNATURES)
 
@@ -165,6 +169,14 @@ def project(fp, B):
     for b in range(B):
         if div[b] < 0:
             project_point(X[b * d:(b + 1) * d], pp, pdata)
+
+
+def exact(fp, b, t, look, out):
+    fr = carray(fp, NFRAME)
+    d, X, Y, G, div, bound, rngs, pp, npar, xstar, gs, fs, idx, perms, mbss = frame_arrays(fr)
+    pdata, ndata = data_arrays(fr)
+    pt = Y[b * d:(b + 1) * d] if look != 0 else X[b * d:(b + 1) * d]
+    value_and_grad(pt, carray(pointer(out, np.float64), d), t, pp, pdata, rngs[b, STREAM.record])
 
 
 # -- what the generated module binds (see the module docstring) ------------------------------

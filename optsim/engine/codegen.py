@@ -191,6 +191,7 @@ _CALLS = {
     "test": ("test_loss", "test_loss", False),
     "start": ("initial_point", "initial_point", False),
     "project": ("project_point", "project", True),
+    "exact": ("value_and_grad", "value_and_grad", False),
 }
 
 

@@ -12,11 +12,15 @@ from .adamax import Adamax
 from .adamw import AdamW
 from .adan import Adan
 from .adopt import ADOPT
+from .cautious import Cautious
+from .dadaptation import DAdaptAdam, DAdaptSGD
+from .dog import DoG, DoWG
 from .amsgrad import AMSGrad
 from .lamb import LAMB
 from .laprop import LaProp
 from .lars import LARS
 from .lion import Lion
+from .mars import MARS, MARSExact
 from .maxprop import MaxProp
 from .muon import Muon
 from .nadam import NAdam
@@ -27,7 +31,9 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sam import SAM
+from .schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 from .sgd import SGD
+from .spam import SPAM
 from .swats import SWATS
 from .yogi import Yogi
 
@@ -61,4 +67,14 @@ __all__ = [
     "NovoGrad",
     "LAMB",
     "LARS",
+    "ScheduleFreeSGD",
+    "ScheduleFreeAdamW",
+    "DAdaptSGD",
+    "DAdaptAdam",
+    "DoG",
+    "DoWG",
+    "MARS",
+    "MARSExact",
+    "SPAM",
+    "Cautious",
 ]
