@@ -96,6 +96,11 @@ def _build_plan(problem, optimizer, budget, *, noise, schedule, grid, replicates
             f"steps={steps} is not allowed; steps must be an integer in [1, {MAX_STEPS}] (2**53: every step "
             f"count stays exact in float64; at a few nanoseconds an update such a run would take years)")
     n_records = _record_count(steps, record_every, record_steps)
+    floor = problem.loss_floor()
+    if floor is not None and thresholds.size and float(thresholds.min()) < floor:
+        raise ParameterError(
+            f"thresholds={thresholds.tolist()} is not allowed; {type(problem).__name__}'s loss is never below "
+            f"{floor}, so no trajectory could reach {float(thresholds.min())!r}: give levels >= {floor}")
     if "test_loss" in record and "test_loss" not in type(problem).kernels:
         raise ParameterError(f"record: {type(problem).__name__} has no test set, so 'test_loss' cannot be recorded")
     if "dist" in record and "distance" not in type(problem).kernels and problem.optimum() is None:

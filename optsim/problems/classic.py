@@ -92,6 +92,9 @@ class Rosenbrock(Problem):
     def start_point(self):
         return _start(self, (-1.5, 2.0))
 
+    def loss_floor(self):
+        return 0.0  # a sum of squares (b >= 0)
+
     def optimum(self):
         return np.array([self.a, self.a * self.a])
 
@@ -150,6 +153,9 @@ class Beale(Problem):
 
     def start_point(self):
         return _start(self, (1.0, 1.0))
+
+    def loss_floor(self):
+        return 0.0  # a sum of squares
 
     def optimum(self):
         return np.array([3.0, 0.5])
@@ -310,6 +316,9 @@ class Himmelblau(Problem):
     def minima(self):
         """The four minimisers, shape (4, 2), refined by Newton's method."""
         return np.array([_himmelblau_newton(p) for p in self._APPROX_MINIMA])
+
+    def loss_floor(self):
+        return 0.0  # a sum of squares
 
     def optimum(self):
         m = self.minima()
