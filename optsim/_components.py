@@ -177,7 +177,7 @@ class Param:
             if isinstance(value, np.ndarray) and value.size > 6:
                 shown = f"<{value.ndim}-D array of shape {value.shape}>"
             else:
-                shown = repr(value)
+                shown = " ".join(repr(value).split())  # one line, whatever the value
                 shown = shown if len(shown) <= 80 else shown[:60] + "...(" + str(len(shown)) + " characters)"
             raise (cls or ParameterError)(
                 f"{where}{self.name}={shown} is not allowed; {self.name} must be "

@@ -61,7 +61,7 @@ class Keyword(NamedTuple):
 
 
 def _shown(value):
-    text = repr(value)
+    text = " ".join(repr(value).split())  # one line, whatever the value
     return text if len(text) <= 80 else text[:60] + f"...({len(text)} characters)"
 
 

@@ -12,7 +12,7 @@ __all__ = ["Replay"]
 
 REPLAY_PARAMS = (
     Param("grads", ((0.0,),), "gradient sequence(s): (T, d), or (R, T, d) stacked as (R*T, d)",
-          kind="array", dynamic=False, ndim=(2,)),
+          kind="array", dynamic=False, ndim=(1, 2, 3)),  # 1-D: one coordinate; 3-D: stacked on construction
     Param("sequences", 1, "number R of stacked sequences in grads", kind="int", low=1, dynamic=False),
     Param("losses", None, "observed loss per update, (T,) or (R, T) (default 0)", kind="array",
           dynamic=False, none_ok=True, ndim=(0, 1, 2)),
