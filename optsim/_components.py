@@ -105,7 +105,7 @@ class Param:
     marks an integer that counts updates (a period, a patience, a decay interval): any
     value past 2**53, longer than any run, means "never" and is packed as 2**53 (the same
     numbers as every value between).  An array has a real numeric dtype and one of the
-    dimensions ``ndim`` (default a scalar or a vector); ``shape_note`` is added to the
+    dimensions ``ndim`` (default at most 2); ``shape_note`` is added to the
     message of an array with other dimensions (e.g. where to go instead).
     """
 
@@ -122,7 +122,7 @@ class Param:
     none_ok: bool = False
     allow_inf: bool = False
     step_count: bool = False
-    ndim: tuple = (0, 1)
+    ndim: tuple = (0, 1, 2)
     shape_note: str = ""
 
     def int_cap(self):

@@ -189,7 +189,8 @@ _COMMON = (
     Param("n_features", 10, "features d (may exceed n_train)", kind="int", low=1, dynamic=False),
     Param("noise", 0.1, "label noise level (see the class docstring)", low=0.0, dynamic=False),
     Param("data_seed", 0, "seed of the dataset", kind="int", low=0, dynamic=False),
-    Param("x0", None, "starting weights (default zeros)", kind="array", dynamic=False, none_ok=True),
+    Param("x0", None, "starting weights (default zeros)", kind="array", dynamic=False, none_ok=True,
+          ndim=(0, 1)),
 )
 REGRESSION_PP = param_layout(_COMMON)
 """The row of both regressions (logistic regression adds only static parameters)."""

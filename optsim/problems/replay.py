@@ -16,7 +16,8 @@ REPLAY_PARAMS = (
     Param("sequences", 1, "number R of stacked sequences in grads", kind="int", low=1, dynamic=False),
     Param("losses", None, "observed loss per update, (T,) or (R, T) (default 0)", kind="array",
           dynamic=False, none_ok=True, ndim=(0, 1, 2)),
-    Param("x0", None, "starting point (default zeros)", kind="array", dynamic=False, none_ok=True),
+    Param("x0", None, "starting point (default zeros)", kind="array", dynamic=False, none_ok=True,
+          ndim=(0, 1)),
     Param("sequence", 0, "which of the R sequences this trajectory replays", kind="int", low=0),
 )
 REPLAY_PP = param_layout(REPLAY_PARAMS)

@@ -112,7 +112,8 @@ class SigmoidNeuron(Problem):
         Param("reduction", "sum", "'sum' (as the lecture's code) or 'mean' over points", kind="choice",
               choices=("sum", "mean"), dynamic=False),
         Param("data_seed", 0, "seed of the dataset", kind="int", low=0, dynamic=False),
-        Param("x0", None, "starting point (w, b); default (-2, -2)", kind="array", dynamic=False, none_ok=True),
+        Param("x0", None, "starting point (w, b); default (-2, -2)", kind="array", dynamic=False, none_ok=True,
+              ndim=(0, 1)),
     )
     kernels = {
         "value_and_grad": sigmoid_neuron_value_and_grad,

@@ -35,7 +35,7 @@ MAX_MILESTONES = 64
 
 MULTISTEP_PARAMS = (
     Param("milestones", (100.0, 200.0), "updates k at which the rate is multiplied by gamma",
-          kind="array", low=0.0, dynamic=False),
+          kind="array", low=0.0, dynamic=False, ndim=(0, 1)),
     Param("gamma", 0.1, "decay factor", low=0.0, low_open=True),
     Param("convention", "torch", "torch/optax (switch at k == m) or keras (at k == m + 1)",
           kind="choice", choices=("torch", "keras")),
