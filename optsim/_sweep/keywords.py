@@ -199,7 +199,7 @@ def _check_quantiles(quantiles):
     allowed = "a sequence of levels in [0, 1]"
     q = _real_vector("quantiles", quantiles, allowed)
     if not np.all((q >= 0) & (q <= 1)):
-        _refuse("quantiles", quantiles, allowed)
+        raise ParameterError(f"quantiles: levels in [0, 1], got {_shown(quantiles)}")
     return quantiles
 
 
