@@ -259,7 +259,7 @@ def _check_client(value):
             _refuse("client", value, "a dask.distributed.Client, a scheduler address such as "
                     "'tcp://host:8786', or 'local:N'")
         return value
-    if type(value).__name__ != "Client":
+    if not any(c.__name__ == "Client" for c in type(value).__mro__):  # dask is imported only when used
         _refuse("client", value, "a dask.distributed.Client, a scheduler address such as "
                 "'tcp://host:8786', or 'local:N'", typ=True)
     return value
