@@ -154,7 +154,7 @@ def test_step_counts_pack_exactly_up_to_2_53_and_as_never_beyond():
     for cls, name in [(schedules.ReduceOnPlateau, "patience"), (schedules.ReduceOnPlateau, "cooldown"),
                       (schedules.ReduceOnPlateau, "interval"), (schedules.Exponential, "transition_begin"),
                       (schedules.Polynomial, "transition_begin"), (schedules.StepDecay, "step_size"),
-                      (problems.ReddiOnline, "period")]:
+                      (problems.ReddiOnline, "period"), (optimizers.LaProp, "steps_before_using_centered")]:
         col = cls.dynamic_names().index(name)
         for v in (1, 2**53 - 1, 2**53):
             assert cls(**{name: v}).row()[col] == v
