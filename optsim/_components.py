@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["Param", "Component", "OptsimError", "ParameterError", "closest", "layout", "param_layout"]
+__all__ = ["Param", "Component", "OptsimError", "ParameterError", "ParameterTypeError", "closest", "layout", "param_layout"]
 
 
 class OptsimError(ValueError):
@@ -32,6 +32,11 @@ class OptsimError(ValueError):
 
 class ParameterError(OptsimError):
     """A hyperparameter outside its allowed range, or an unknown name."""
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """A value of the wrong type (a string, complex number or array where a number
+    belongs...): both a :class:`ParameterError` and a ``TypeError``."""
 
 
 def closest(name, candidates):
@@ -63,6 +68,26 @@ def param_layout(params, typename="Params"):
     return layout((p.name for p in params if p.dynamic), typename)
 
 
+#: the largest integer a compiled int64 holds
+INT64_MAX = 2**63 - 1
+#: the largest integer up to which every integer is exact in float64 (a packed row)
+FLOAT_INT_MAX = 2**53
+
+
+def _bound_text(v):
+    if v == FLOAT_INT_MAX:
+        return "2**53"
+    if v == INT64_MAX:
+        return "2**63 - 1"
+    return repr(v)
+
+
+def _type_name(value):
+    if isinstance(value, np.ndarray):
+        return f"a {value.ndim}-D array"
+    return type(value).__name__
+
+
 @dataclass(frozen=True)
 class Param:
     """One hyperparameter: its default, its allowed values and its meaning.
@@ -71,6 +96,17 @@ class Param:
     or 'array' (a float vector; always static).  ``low``/``high`` bound floats and ints;
     ``low_open``/``high_open`` make a bound strict.  ``none_ok`` allows ``None`` (packed as
     NaN for floats, meaning "not set").
+
+    Every value is checked for its type first: numbers are real ``int``/``float`` (or NumPy)
+    scalars, never strings, booleans, complex numbers or arrays.  A float is finite unless
+    ``allow_inf`` (NaN is never allowed).  An integer is bounded by ``high`` or, when that is
+    not given, by what the compiled code holds exactly: 2**53 for a dynamic one (it travels
+    as a float64 in the packed row), 2**63 - 1 (int64) for a static one.  ``step_count``
+    marks an integer that counts updates (a period, a patience, a decay interval): any
+    value past 2**53, longer than any run, means "never" and is packed as 2**53 (the same
+    numbers as every value between).  An array has a real numeric dtype and one of the
+    dimensions ``ndim`` (default at most 2); ``shape_note`` is added to the
+    message of an array with other dimensions (e.g. where to go instead).
     """
 
     name: str
@@ -84,6 +120,18 @@ class Param:
     choices: tuple | None = None
     dynamic: bool = True
     none_ok: bool = False
+    allow_inf: bool = False
+    step_count: bool = False
+    ndim: tuple = (0, 1, 2)
+    shape_note: str = ""
+
+    def int_cap(self):
+        """The largest integer accepted (``None``: unbounded, past 2**53 means never)."""
+        if self.high is not None:
+            return self.high
+        if self.step_count:
+            return None
+        return FLOAT_INT_MAX if self.dynamic else INT64_MAX
 
     def range_text(self):
         if self.kind == "bool":
@@ -91,60 +139,90 @@ class Param:
         if self.kind == "choice":
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind == "array":
-            return "a sequence of finite numbers"
-        lo = "-inf" if self.low is None else repr(self.low)
-        hi = "inf" if self.high is None else repr(self.high)
-        left = "(" if (self.low is None or self.low_open) else "["
-        right = ")" if (self.high is None or self.high_open) else "]"
-        kind = "an integer" if self.kind == "int" else "a number"
-        text = f"{kind} in {left}{lo}, {hi}{right}"
+            if set(self.ndim) <= {0, 1}:
+                text = "a sequence of finite numbers (1-D)"
+            else:
+                text = f"an array of finite numbers ({' or '.join(f'{d}-D' for d in self.ndim)})"
+            if self.low is not None:
+                text += f", each {'>' if self.low_open else '>='} {self.low!r}"
+            if self.high is not None:
+                text += f", each {'<' if self.high_open else '<='} {self.high!r}"
+            return text
+        if self.kind == "int":
+            cap = self.int_cap()
+            lo = "-inf" if self.low is None else _bound_text(self.low)
+            hi = "inf" if cap is None else _bound_text(cap)
+            left = "(" if (self.low is None or self.low_open) else "["
+            right = ")" if (cap is None or self.high_open) else "]"
+            text = f"an integer in {left}{lo}, {hi}{right}"
+            if self.step_count:
+                text += " (past 2**53 updates: never)"
+        else:
+            lo = "-inf" if self.low is None else repr(self.low)
+            hi = "inf" if self.high is None else repr(self.high)
+            inf_in = self.allow_inf
+            left = "[" if (self.low is not None and not self.low_open) or (self.low is None and inf_in) else "("
+            right = "]" if (self.high is not None and not self.high_open) or (self.high is None and inf_in) else ")"
+            text = f"a number in {left}{lo}, {hi}{right}"
         if self.none_ok:
             text += " or None"
         return text
 
     def check(self, value, owner="") -> Any:
-        """The validated (normalised) value, or a ParameterError naming the allowed range."""
+        """The validated (normalised) value, or a ParameterError naming the allowed range
+        (a :class:`ParameterTypeError` when the value is not even of the right type)."""
         where = f"{owner}: " if owner else ""
 
-        def fail(extra=""):
-            raise ParameterError(
-                f"{where}{self.name}={value!r} is not allowed; {self.name} must be "
+        def fail(extra="", cls=None):
+            if isinstance(value, np.ndarray) and value.size > 6:
+                shown = f"<{value.ndim}-D array of shape {value.shape}>"
+            else:
+                shown = " ".join(repr(value).split())  # one line, whatever the value
+                shown = shown if len(shown) <= 80 else shown[:60] + "...(" + str(len(shown)) + " characters)"
+            raise (cls or ParameterError)(
+                f"{where}{self.name}={shown} is not allowed; {self.name} must be "
                 f"{self.range_text()}{extra}"
             )
+
+        def wrong_type(extra=""):
+            fail(extra or f" (got {_type_name(value)})", ParameterTypeError)
 
         if value is None:
             if self.none_ok:
                 return None
-            fail()
+            wrong_type(" (got None)")
         if self.kind == "bool":
-            if isinstance(value, (bool, np.bool_)) or value in (0, 1):
+            if isinstance(value, (bool, np.bool_)):
                 return bool(value)
-            fail()
+            if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+                return bool(value)
+            wrong_type()
         if self.kind == "choice":
-            if value in self.choices:
+            if isinstance(value, (str, int, float, np.str_, np.integer, np.floating)) and \
+                    not isinstance(value, (bool, np.bool_)) and value in self.choices:
                 return value
-            fail(closest(value, [str(c) for c in self.choices]))
+            fail(closest(value, [str(c) for c in self.choices]) if isinstance(value, str) else "")
         if self.kind == "array":
-            try:
-                arr = np.asarray(value, dtype=float)
-            except (TypeError, ValueError):
-                fail()
-            if arr.ndim > 2 or arr.size == 0 or not np.all(np.isfinite(arr)):
-                fail()
-            if self.low is not None and np.any(arr < self.low if not self.low_open else arr <= self.low):
-                fail()
-            if self.high is not None and np.any(arr > self.high if not self.high_open else arr >= self.high):
-                fail()
-            return arr
+            return self._check_array(value, fail, wrong_type)
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            fail()
+            wrong_type()
         if self.kind == "int":
-            if float(value) != math.floor(float(value)):
+            if isinstance(value, (int, np.integer)):
+                value = int(value)
+            else:
+                f = float(value)
+                if not math.isfinite(f) or f != math.floor(f):
+                    fail()
+                value = int(f)
+            cap = self.int_cap()
+            if cap is not None and value > cap:
                 fail()
-            value = int(value)
         else:
-            value = float(value)
-            if math.isnan(value):
+            try:
+                value = float(value)
+            except OverflowError:
+                fail()
+            if math.isnan(value) or (math.isinf(value) and not self.allow_inf):
                 fail()
         if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
             fail()
@@ -152,12 +230,45 @@ class Param:
             fail()
         return value
 
+    def _check_array(self, value, fail, wrong_type):
+        if isinstance(value, (str, bytes, dict, set, bool, np.bool_)):
+            wrong_type()
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError):  # ragged nested sequences
+            fail(" (got a ragged sequence)")
+        if arr.dtype.kind == "c":
+            wrong_type(" (got complex numbers; pass the real part explicitly if that is meant)")
+        if arr.dtype.kind == "O":
+            try:
+                arr = arr.astype(float)
+            except (TypeError, ValueError):
+                wrong_type(" (got entries that are not real numbers)")
+            except OverflowError:
+                fail()
+        if arr.dtype.kind not in "iuf":
+            wrong_type(f" (got entries of dtype {arr.dtype})")
+        arr = np.asarray(arr, dtype=float)
+        if arr.ndim not in self.ndim:
+            fail(f" (got a {arr.ndim}-D array of shape {arr.shape}){'; ' + self.shape_note if self.shape_note else ''}")
+        if arr.size == 0:
+            fail(" (got no values)")
+        if not np.all(np.isfinite(arr)):
+            fail()
+        if self.low is not None and np.any(arr < self.low if not self.low_open else arr <= self.low):
+            fail()
+        if self.high is not None and np.any(arr > self.high if not self.high_open else arr >= self.high):
+            fail()
+        return arr
+
     def pack(self, value) -> float:
         """The float stored in a trajectory's row for ``value`` (dynamic parameters only)."""
         if value is None:
             return math.nan
         if self.kind == "choice":
             return float(self.choices.index(value))
+        if self.step_count and value > FLOAT_INT_MAX:
+            return float(FLOAT_INT_MAX)  # past any run's length: never
         return float(value)
 
 

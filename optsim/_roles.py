@@ -291,6 +291,11 @@ class Problem(Component):
         """The number of examples, for problems that support minibatch sampling."""
         return None
 
+    def loss_floor(self) -> float | None:
+        """A number the loss is never below, where known (``None``: not known).  A sweep's
+        ``thresholds`` below it are refused: no trajectory could ever reach them."""
+        return None
+
     def hessian_diag(self) -> np.ndarray | None:
         """Curvatures along the coordinates, where the noise models need them."""
         return None

@@ -38,8 +38,15 @@ class _Fail(Exception):
     """A user error already phrased for the terminal."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2), like optsim's own."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def _parser():
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="optsim",
         description="Study optimizers by simulation: thousands of trajectories in parallel.",
     )
@@ -278,6 +285,9 @@ def _cmd_sweep(args):
     from .sweep import sweep
 
     config = Path(args.config)
+    if args.resume and args.overwrite:
+        raise _Fail("--resume and --overwrite conflict: --resume keeps the finished chunks, --overwrite "
+                    "discards them; give one of them")
     kwargs = load_config(config, overrides=args.set)
     if args.threads is not None:
         import numba
@@ -286,10 +296,17 @@ def _cmd_sweep(args):
             raise _Fail(f"--threads={args.threads} is not allowed; it must be in [1, {numba.config.NUMBA_NUM_THREADS}]")
         kwargs["threads"] = args.threads
     out = Path(args.output) if args.output else Path("results") / (config.stem + ".nc")
+    if out.is_dir():
+        raise _Fail(f"-o {out} is a directory; give a file name such as {out / (config.stem + '.nc')}")
     if out.suffix == "":
         out = out.with_suffix(".nc")
     if out.exists() and out.is_dir():
         raise _Fail(f"-o {out} is a directory; give a file name such as {out / (config.stem + '.nc')}")
+    # every path written is checked now, not after the trajectories have run
+    _check_writable(out, "-o")
+    if not args.no_figure:
+        for target in _figure_paths(out, args.figure):
+            _check_writable(target, "--figure" if args.figure else "the figure (next to -o)")
     quiet = args.progress is False
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     kwargs.update(_run_options(args))  # given options override the configuration's [run] table
@@ -339,6 +356,24 @@ def _spec_steps(ds):
     return spec_of(ds)["steps"]
 
 
+def _check_writable(path, option):
+    from ._components import OptsimError
+    from ._paths import check_file
+
+    try:
+        check_file(path, option)
+    except OptsimError as exc:
+        raise _Fail(str(exc)) from None
+
+
+def _figure_paths(out, figure):
+    """The files :func:`_figure` writes (PNG, PDF and the JSON sidecar)."""
+    target = Path(figure) if figure else out.with_suffix("")
+    if target.suffix.lower() in (".png", ".pdf", ".svg", ".json"):
+        target = target.with_suffix("")
+    return [target.with_suffix(s) for s in (".png", ".pdf", ".json")]
+
+
 def _figure(ds, out, figure, title=None):
     from .plotting import save_figure, summary_figure
 
@@ -353,7 +388,9 @@ def _cmd_plot(args):
     path = Path(args.result)
     if not path.exists():
         raise _Fail(f"no result at {path}; run: optsim sweep CONFIG.toml -o {path}")
-    ds = io.load(path)
+    for target in _figure_paths(path, args.figure):
+        _check_writable(target, "--figure" if args.figure else "the figure (next to the result)")
+    ds = io.check_result(io.load(path), path)
     for p in _figure(ds, path, args.figure, title=path.stem):
         print(f"wrote {p}")
     return 0

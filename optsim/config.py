@@ -102,10 +102,39 @@ def parse_config(text, source="<config>", overrides=None, check=True) -> dict:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+        twice = any(w in str(exc) for w in ("overwrite", "twice", "Duplicate"))
+        raise ConfigError(f"{source}: not valid TOML: {exc}{_duplicate(text) if twice else ''}") from None
     for item in overrides or ():
         _apply_override(data, item, source)
     return from_dict(data, source=source, check=check)
+
+
+def _duplicate(text):
+    """'; <what> is given twice (lines i and j)' for the first key or table of ``text`` defined
+    twice, or '' (the TOML parser's message names neither)."""
+    import re
+
+    table, seen = "", {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.split("#", 1)[0].strip()
+        header = re.fullmatch(r"\[\s*([^\[\]]+?)\s*\]", stripped)
+        if header:
+            table = header.group(1).replace(" ", "")
+            key, what = ("[table]", table), f"the table [{table}]"
+        elif re.fullmatch(r"\[\[\s*([^\[\]]+?)\s*\]\]", stripped):
+            table = stripped.strip("[] ").replace(" ", "") + f"#{number}"  # each [[array]] entry is new
+            continue
+        elif "=" in stripped and not stripped.startswith(("'", '"')) or re.match(r"^[\"'][^\"']*[\"']\s*=", stripped):
+            name = stripped.split("=", 1)[0].strip().replace(" ", "")
+            name = name.strip("\"'") if name.count(".") == 0 else name
+            shown_table = table.split("#")[0]
+            key, what = (table, name), f"the key {name!r}" + (f" in [{shown_table}]" if shown_table else "")
+        else:
+            continue
+        if key in seen:
+            return f"; {what} is given twice (lines {seen[key]} and {number})"
+        seen[key] = number
+    return ""
 
 
 def _apply_override(data, item, source):

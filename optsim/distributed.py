@@ -56,6 +56,10 @@ def _import_distributed():
     return distributed
 
 
+#: seconds to wait for a scheduler at an address before giving up (one line, not a traceback)
+CONNECT_TIMEOUT = 5
+
+
 def connect(client):
     """(Client, close) for a Client, a scheduler address ("tcp://host:port") or "local:N".
 
@@ -90,7 +94,12 @@ def connect(client):
             cluster.close()
 
         return c, close
-    c = distributed.Client(client)
+    try:
+        c = distributed.Client(client, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = " ".join(str(exc).split())
+        raise OptsimError(f"client={client!r}: no Dask scheduler could be reached there within "
+                          f"{CONNECT_TIMEOUT} s ({type(exc).__name__}: {reason})") from None
     return c, c.close
 
 

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["save", "load", "spec_of", "atomic_path", "to_jsonable"]
+from ._components import OptsimError, ParameterTypeError
+
+__all__ = ["save", "load", "spec_of", "atomic_path", "to_jsonable", "ResultFileError"]
+
+
+class ResultFileError(OptsimError):
+    """A file that :func:`load` cannot read as a result (the message names the file)."""
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
@@ -68,10 +74,20 @@ def load(path):
     """Read a result Dataset written by :func:`save` (never recomputes anything)."""
     import xarray as xr
 
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise ParameterTypeError(f"load: path={path!r} is not allowed; path must be a str or os.PathLike")
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no optsim result at {path}")
-    ds = xr.load_dataset(path, engine="h5netcdf")
+    if path.is_dir():
+        raise ResultFileError(f"{path} is a directory, not a NetCDF/optsim results file")
+    try:
+        ds = xr.load_dataset(path, engine="h5netcdf")
+    except PermissionError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - h5py and xarray raise many kinds for a foreign file
+        reason = " ".join(str(exc).split())[:120]
+        raise ResultFileError(f"{path} is not a NetCDF/optsim results file ({type(exc).__name__}: {reason})") from None
     for name in list(ds.variables):
         if ds[name].attrs.get("optsim_dtype") == "bool":
             attrs = {k: v for k, v in ds[name].attrs.items() if k != "optsim_dtype"}
@@ -83,6 +99,16 @@ def load(path):
 def spec_of(ds) -> dict:
     """The sweep spec stored in a result's attributes."""
     return json.loads(ds.attrs["optsim_spec"])
+
+
+def check_result(ds, path):
+    """``ds`` if it holds an optsim sweep's results, else a :class:`ResultFileError` naming ``path``."""
+    try:
+        spec_of(ds)
+    except (KeyError, TypeError, ValueError):
+        raise ResultFileError(f"{path} is a NetCDF file but not an optsim results file (no sweep spec in its "
+                              f"attributes)") from None
+    return ds
 
 
 def to_jsonable(obj, default=None):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._components import ParameterError
+from ._components import ParameterError, ParameterTypeError
 from .engine.outputs import OUTPUTS
 
 __all__ = ["STATISTICS", "Reducer", "check_reduce"]
@@ -51,13 +51,21 @@ def check_reduce(reduce, quantiles):
         return (), ()
     if isinstance(reduce, str):
         reduce = [s.strip() for s in reduce.split(",") if s.strip()]
+    if isinstance(reduce, (bytes, dict)) or not np.iterable(reduce):
+        raise ParameterTypeError(f"reduce={reduce!r} is not allowed; reduce must be None, a str or a sequence "
+                                 f"of str, each one of {', '.join(STATISTICS)}")
     reduce = tuple(reduce)
-    bad = [s for s in reduce if s not in STATISTICS]
+    bad = [s for s in reduce if not isinstance(s, str) or s not in STATISTICS]
     if bad or not reduce:
         raise ParameterError(
             f"reduce: each entry must be one of {', '.join(STATISTICS)}, got {list(reduce)!r}"
         )
-    q = np.atleast_1d(np.asarray(quantiles, dtype=float))
+    try:
+        if isinstance(quantiles, (str, bytes)) or np.iscomplexobj(quantiles):
+            raise TypeError
+        q = np.atleast_1d(np.asarray(quantiles, dtype=float))
+    except (TypeError, ValueError, OverflowError):
+        raise ParameterTypeError(f"quantiles: levels in [0, 1], got {quantiles!r}") from None
     if "quantiles" in reduce:
         if q.ndim != 1 or q.size == 0 or not np.all((q >= 0) & (q <= 1)):
             raise ParameterError(f"quantiles: levels in [0, 1], got {quantiles!r}")

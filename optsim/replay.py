@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._components import ParameterError
+from ._components import ParameterError, ParameterTypeError
 from ._roles import Optimizer, Schedule
 from .problems.replay import Replay
 
@@ -53,10 +53,24 @@ def replay(optimizer, grads, x0=None, schedule=None, *, losses=None, record=("pa
         raise ParameterError(f"replay: optimizer must be an optsim optimizer, got {optimizer!r}")
     if schedule is not None and not isinstance(schedule, Schedule):
         raise ParameterError(f"replay: schedule must be an optsim schedule, got {schedule!r}")
-    g = np.asarray(grads, dtype=float)
+    try:
+        g = np.asarray(grads)
+    except (TypeError, ValueError):
+        raise ParameterError("replay: grads must be an array of shape (T, d) or (R, T, d), got a ragged sequence") from None
+    if g.dtype.kind == "O":
+        try:
+            g = g.astype(float)
+        except (TypeError, ValueError, OverflowError):
+            pass
+    if g.dtype.kind not in "iuf":
+        hint = " (complex: pass the real part explicitly if that is meant)" if g.dtype.kind == "c" else ""
+        raise ParameterTypeError(f"replay: grads must hold real numbers, got dtype {g.dtype}{hint}")
+    g = g.astype(float)
     if g.ndim not in (2, 3) or 0 in g.shape:
         raise ParameterError(f"replay: grads must have shape (T, d) or (R, T, d), got {g.shape}")
     batched = g.ndim == 3
+    if isinstance(record, str):
+        record = (record,)
     problem = Replay(grads=g, x0=x0, losses=losses)
     R, T = problem.sequences, problem.n_updates()
     ds = sweep(

@@ -84,6 +84,12 @@ def sweep(
     given = dict(locals())  # every keyword, already checked by its entry in the table
     from .reduce import Reducer, check_reduce
 
+    if out_dir is None and (resume or overwrite):
+        raise ParameterError("resume and overwrite apply to out_dir=...; give the sweep's directory")
+    if resume and overwrite:
+        raise ParameterError("resume=True and overwrite=True conflict: resume keeps the finished chunks, "
+                             "overwrite discards them; give one of them")
+
     stats, qs = check_reduce(reduce, quantiles)
     kwargs = dict(common_random_numbers=bool(common_random_numbers))
     if client is None:
@@ -103,8 +109,6 @@ def sweep(
         import sys
 
         progress = sys.stderr.isatty()
-    if out_dir is None and (resume or overwrite):
-        raise ParameterError("resume and overwrite apply to out_dir=...; give the sweep's directory")
     if out_dir is None and client is None and reducer is None:
         out = run_plan(plan, threads=threads, chunk_size=chunk_size, progress=progress)
         return assemble(plan, layout, out, spec)

@@ -24,7 +24,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .._components import ParameterError, closest
+from .._components import INT64_MAX, ParameterError, ParameterTypeError, closest
 
 __all__ = ["Keyword", "KEYWORDS", "BY_NAME", "PLAN_KEYWORDS", "RUN_KEYS", "takes", "doc_section"]
 
@@ -53,15 +53,38 @@ class Keyword(NamedTuple):
 
 
 # -- checks -------------------------------------------------------------------------------
+#
+# Every keyword has a declared type and range; a value outside it is refused with one line
+# naming the keyword, the value and the range, before anything is allocated or compiled.
+# The checks here need no context; those that do (record_steps against steps, thresholds
+# against the problem's least loss, the components) are made by build_plan.
+
+
+def _shown(value):
+    text = " ".join(repr(value).split())  # one line, whatever the value
+    return text if len(text) <= 80 else text[:60] + f"...({len(text)} characters)"
+
+
+def _refuse(name, value, allowed, typ=False, extra=""):
+    cls = ParameterTypeError if typ else ParameterError
+    raise cls(f"{name}={_shown(value)} is not allowed; {name} must be {allowed}{extra}")
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 def _check_int(name, value, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
-        high is not None and value > high
-    ):
-        rng = f"[{low}, {high}]" if high is not None else f">= {low}"
-        raise ParameterError(f"{name}={value!r} is not allowed; {name} must be an integer {rng}")
+    rng = f"[{low}, {_bound(high)}]" if high is not None else f">= {low}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        _refuse(name, value, f"an integer {rng}", typ=True)
+    if value < low or (high is not None and value > high):
+        _refuse(name, value, f"an integer {rng}")
     return int(value)
+
+
+def _bound(v):
+    return {2**63 - 1: "2**63 - 1", 2**64 - 1: "2**64 - 1"}.get(v, repr(v))
 
 
 def _int_at_least(name, low, high=None):
@@ -71,8 +94,26 @@ def _int_at_least(name, low, high=None):
     return check
 
 
+def _check_bool(name):
+    def check(value):
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        _refuse(name, value, "True or False", typ=True)
+
+    return check
+
+
+def _check_optional_bool(name):
+    strict = _check_bool(name)
+
+    def check(value):
+        return None if value is None else strict(value)
+
+    return check
+
+
 def _check_chunk_size(value):
-    return None if value is None else _check_int("chunk_size", value, 1)
+    return None if value is None else _check_int("chunk_size", value, 1, INT64_MAX)
 
 
 def _check_threads(value):
@@ -83,33 +124,145 @@ def _check_threads(value):
     return _check_int("threads", value, 1, numba.config.NUMBA_NUM_THREADS)
 
 
+def _check_record_every(value):
+    return None if value is None else _check_int("record_every", value, 1, INT64_MAX)
+
+
+def _check_record_steps(value):
+    """A non-empty 1-D sequence of integers >= 0 (their bound, ``steps``, is checked in context)."""
+    if value is None:
+        return None
+    allowed = "a non-empty sequence of integers in [0, steps]"
+    if isinstance(value, (str, bytes, dict, set)) or not np.iterable(value):
+        _refuse("record_steps", value, allowed, typ=True)
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        _refuse("record_steps", value, allowed)
+    if arr.ndim != 1 or arr.size == 0:
+        _refuse("record_steps", value, allowed, extra=f" (got shape {arr.shape})")
+    out = []
+    for v in arr.tolist():
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            _refuse("record_steps", value, allowed, typ=True, extra=f" ({v!r} is not an integer)")
+        if isinstance(v, float) and not (math.isfinite(v) and v == math.floor(v)):
+            _refuse("record_steps", value, allowed, extra=f" ({v!r} is not an integer)")
+        if v < 0 or v > INT64_MAX:
+            _refuse("record_steps", value, allowed, extra=f" ({v!r} is out of range)")
+        out.append(int(v))
+    return out
+
+
 def _check_record(record):
     from ..engine.plan import RECORDABLE
 
     if isinstance(record, str):
         record = (record,)
+    if not np.iterable(record) or isinstance(record, (bytes, dict)):
+        _refuse("record", record, f"a sequence of names from {', '.join(RECORDABLE)}", typ=True)
     record = tuple(record)
     for r in record:
+        if not isinstance(r, str):
+            _refuse("record", record, f"a sequence of names from {', '.join(RECORDABLE)}", typ=True)
         if r not in RECORDABLE:
             raise ParameterError(f"record: {r!r} is not recordable{closest(r, RECORDABLE)}; choose from {', '.join(RECORDABLE)}")
     return record
 
 
+def _real_vector(name, value, allowed):
+    """``value`` as a 1-D float64 array of finite numbers (a scalar is one entry)."""
+    if isinstance(value, (str, bytes, dict, set, bool, np.bool_)) or value is None:
+        _refuse(name, value, allowed, typ=True)
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        _refuse(name, value, allowed)
+    if arr.dtype.kind == "O":
+        if not all(_is_number(v) for v in arr.ravel().tolist()):
+            _refuse(name, value, allowed, typ=True)
+        arr = arr.astype(float)
+    if arr.dtype.kind not in "iuf":
+        _refuse(name, value, allowed, typ=True, extra=f" (got entries of dtype {arr.dtype})")
+    arr = np.atleast_1d(np.asarray(arr, dtype=np.float64))
+    if arr.ndim != 1:
+        _refuse(name, value, allowed, extra=f" (got a {arr.ndim}-D array of shape {arr.shape})")
+    if not np.all(np.isfinite(arr)):
+        _refuse(name, value, allowed)
+    return arr
+
+
 def _check_thresholds(thresholds):
-    return np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
+    return _real_vector("thresholds", thresholds, "a sequence of finite numbers (loss levels)")
+
+
+def _check_quantiles(quantiles):
+    allowed = "a sequence of levels in [0, 1]"
+    q = _real_vector("quantiles", quantiles, allowed)
+    if not np.all((q >= 0) & (q <= 1)):
+        raise ParameterError(f"quantiles: levels in [0, 1], got {_shown(quantiles)}")
+    return quantiles
+
+
+def _check_reduce(reduce):
+    from ..reduce import check_reduce
+
+    check_reduce(reduce, (0.5,))  # the levels are checked by their own keyword
+    return reduce
 
 
 def _check_diverge_factor(diverge_factor):
-    if not (isinstance(diverge_factor, (int, float)) and diverge_factor > 0):
+    if not _is_number(diverge_factor):
+        _refuse("diverge_factor", diverge_factor, "a number > 0 (inf: never flag a loss)", typ=True)
+    if not diverge_factor > 0:
         raise ParameterError(f"diverge_factor={diverge_factor!r} is not allowed; it must be a number > 0")
     return diverge_factor
 
 
 def _check_x_bound(x_bound):
+    if x_bound is not None and not _is_number(x_bound):
+        _refuse("x_bound", x_bound, "a number > 0 (inf: no bound) or None", typ=True)
     x_bound = math.inf if x_bound is None else float(x_bound)
     if not x_bound > 0:
         raise ParameterError(f"x_bound={x_bound!r} is not allowed; it must be a number > 0 or None")
     return x_bound
+
+
+def _check_max_memory(value):
+    if value is None:
+        return None
+    allowed = f"a number of bytes in [1, {_bound(INT64_MAX)}] or None (e.g. 4 * 2**30 for 4 GiB)"
+    if not _is_number(value):
+        _refuse("max_memory", value, allowed, typ=True)
+    if not (math.isfinite(value) and 1 <= value <= INT64_MAX):
+        _refuse("max_memory", value, allowed)
+    return int(value)
+
+
+def _check_out_dir(value):
+    if value is None:
+        return None
+    from .._paths import check_directory
+
+    check_directory(value, "out_dir")
+    return value
+
+
+def _check_client(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value.startswith("local:"):
+            n = value.split(":", 1)[1]
+            if not (n.isdigit() and int(n) >= 1):
+                raise ParameterError(f"client={value!r}: write local:N with N >= 1 worker processes")
+        elif not value.strip() or any(c.isspace() for c in value):
+            _refuse("client", value, "a dask.distributed.Client, a scheduler address such as "
+                    "'tcp://host:8786', or 'local:N'")
+        return value
+    if not any(c.__name__ == "Client" for c in type(value).__mro__):  # dask is imported only when used
+        _refuse("client", value, "a dask.distributed.Client, a scheduler address such as "
+                "'tcp://host:8786', or 'local:N'", typ=True)
+    return value
 
 
 # -- the table ----------------------------------------------------------------------------
@@ -144,9 +297,9 @@ KEYWORDS = (
     Keyword("record_every", None, "",
             "Record every ``record_every`` steps (default: about 100 records), or at the listed\n"
             "steps.  Step 0 (the start) and the last step are always recorded.",
-            summary="record every this many steps", plan=True, config="run"),
+            summary="record every this many steps", check=_check_record_every, plan=True, config="run"),
     Keyword("record_steps", None, "", None,
-            summary="record at exactly these steps", plan=True, config="run"),
+            summary="record at exactly these steps", check=_check_record_steps, plan=True, config="run"),
     Keyword("record", ("loss",), "sequence of str",
             "What to record at those steps: any of ``optsim.RECORDABLE``.  ``()`` keeps only the\n"
             "summaries (``final_loss``, ``min_loss``, ``argmin_step``, ``first_below``,\n"
@@ -162,7 +315,8 @@ KEYWORDS = (
     Keyword("common_random_numbers", True, "bool",
             "If True (default), replicate ``r`` sees the same noise in every cell and for every\n"
             "optimizer, so differences between cells are not seed noise.",
-            summary="same noise for every grid cell (default true)", plan=True, config="run"),
+            summary="same noise for every grid cell (default true)", check=_check_bool("common_random_numbers"),
+            plan=True, config="run"),
     Keyword("diverge_factor", 1e8, "",
             "A trajectory is frozen and flagged (``diverged_at``) when its loss is non-finite or\n"
             "exceeds ``diverge_factor * max(1, |f(x0)|)`` in absolute value, or when a coordinate\n"
@@ -184,26 +338,28 @@ KEYWORDS = (
             cli=((("--threads",), dict(type=int, metavar="N", help="numba threads (default: all cores)")),)),
     Keyword("max_memory", None, "int, optional",
             "Bytes the results may take (default: the memory available now).",
-            summary="bytes the results may take", config="run"),
+            summary="bytes the results may take", check=_check_max_memory, config="run"),
     Keyword("progress", None, "bool, optional",
             "Show a progress bar (over trajectories, or over chunks with ``client``); default:\n"
-            "when stderr is a terminal.",
+            "when stderr is a terminal.", check=_check_optional_bool("progress"),
             cli=((("--progress",), dict(action="store_true", default=None,
                                         help="show a progress bar (default when the terminal is interactive)")),
                  (("--quiet", "-q"), dict(action="store_false", help="no progress bar and no summary")))),
     Keyword("out_dir", None, "path, optional",
             "Keep each finished chunk in ``out_dir/chunks/`` (atomically), the spec in\n"
             "``out_dir/spec.json`` and the result in ``out_dir/result.nc``, so that an interrupted\n"
-            "sweep (Ctrl-C, a killed process, a lost machine) can be resumed.",
+            "sweep (Ctrl-C, a killed process, a lost machine) can be resumed.  The directory is\n"
+            "checked (creatable, writable, not a file) before anything is computed.", check=_check_out_dir,
             cli=((("--out-dir",), dict(metavar="DIR", help="write each finished chunk to DIR as it "
                                                            "completes (resumable; see --resume)")),)),
     Keyword("resume", False, "bool",
             "With ``out_dir``: compute only the chunks not on disk yet.  A directory written for a\n"
-            "different spec is refused.",
+            "different spec is refused.", check=_check_bool("resume"),
             cli=((("--resume",), dict(action="store_true",
                                       help="with --out-dir: compute only the chunks that are not there yet")),)),
     Keyword("overwrite", False, "bool",
-            "With ``out_dir``: discard what the directory holds and start again.",
+            "With ``out_dir``: discard what the directory holds and start again (not with\n"
+            "``resume``).", check=_check_bool("overwrite"),
             cli=((("--overwrite",), dict(action="store_true", help="with --out-dir: discard the chunks already there")),)),
     Keyword("client", None, "dask.distributed.Client, str, optional",
             "Run the chunks as Dask tasks: a ``Client``, a scheduler address\n"
@@ -211,6 +367,7 @@ KEYWORDS = (
             "closed here).  Needs ``pip install \"optsim[dask]\"``.  Results are identical.\n"
             "Default: the client of an enclosing ``optsim.distributed.default_client(...)`` block.\n"
             "``threads`` applies to local runs only (a task uses one core of its worker).",
+            check=_check_client,
             cli=((("--dask",), dict(metavar="ADDRESS", help="run the chunks on a Dask cluster: a scheduler "
                                                            "address (tcp://host:port) or local:N for N local "
                                                            "worker processes")),)),
@@ -222,13 +379,14 @@ KEYWORDS = (
             "``loss_quantile`` (dimension ``quantile``), ``final_loss_mean``,\n"
             "``diverged_fraction``, ``first_below_fraction`` ... without a ``replicate``\n"
             "dimension (see :mod:`optsim.reduce`).  Exact: equal to reducing the full result.",
-            summary="keep only statistics over replicates: any of mean, std, quantiles", config="run",
+            summary="keep only statistics over replicates: any of mean, std, quantiles", check=_check_reduce,
+            config="run",
             cli=((("--reduce",), dict(metavar="STATS", help="keep only statistics over replicates, reduced on "
                                                             "the fly: a comma list of mean, std, quantiles (for "
                                                             "sweeps whose curves do not fit in memory)")),)),
     Keyword("quantiles", (0.1, 0.5, 0.9), "sequence of float",
             "The quantile levels of ``reduce=\"quantiles\"`` (default 0.1, 0.5, 0.9).",
-            summary="quantile levels for reduce = ['quantiles']", config="run"),
+            summary="quantile levels for reduce = ['quantiles']", check=_check_quantiles, config="run"),
 )
 
 BY_NAME = {k.name: k for k in KEYWORDS}

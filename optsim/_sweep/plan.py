@@ -96,6 +96,11 @@ def _build_plan(problem, optimizer, budget, *, noise, schedule, grid, replicates
             f"steps={steps} is not allowed; steps must be an integer in [1, {MAX_STEPS}] (2**53: every step "
             f"count stays exact in float64; at a few nanoseconds an update such a run would take years)")
     n_records = _record_count(steps, record_every, record_steps)
+    floor = problem.loss_floor()
+    if floor is not None and thresholds.size and float(thresholds.min()) < floor:
+        raise ParameterError(
+            f"thresholds={thresholds.tolist()} is not allowed; {type(problem).__name__}'s loss is never below "
+            f"{floor}, so no trajectory could reach {float(thresholds.min())!r}: give levels >= {floor}")
     if "test_loss" in record and "test_loss" not in type(problem).kernels:
         raise ParameterError(f"record: {type(problem).__name__} has no test set, so 'test_loss' cannot be recorded")
     if "dist" in record and "distance" not in type(problem).kernels and problem.optimum() is None:
@@ -342,7 +347,10 @@ def _problem_data(problem, cache):
     """``problem.data()`` as contiguous arrays, made once per problem (``cache``)."""
     key = ("data", id(problem))
     if key not in cache:
-        cache[key] = (problem, tuple(np.ascontiguousarray(a) for a in problem.data()))
+        with np.errstate(over="ignore", invalid="ignore"):
+            pdata = tuple(np.ascontiguousarray(a) for a in problem.data())
+        _check_finite_data(problem, pdata)
+        cache[key] = (problem, pdata)
     return cache[key][1]
 
 
@@ -398,6 +406,18 @@ def _warn_long(n_traj, steps, dim):
             f"dimension {dim}): at about 10^9 a second per core, {work / 1e9 / 3600:.3g} core-hours. Give "
             f"out_dir=... to keep finished chunks (Ctrl-C, then resume=True), or fewer steps or trajectories.",
             stacklevel=4)
+
+
+def _check_finite_data(problem, pdata):
+    """Refuse a problem whose parameters make its data overflow float64 (e.g. a label noise
+    of 1e308): every trajectory would run on infinities."""
+    if all(a.dtype.kind != "f" or np.all(np.isfinite(a)) for a in pdata):
+        return
+    given = ", ".join(f"{p.name}={problem.values[p.name]!r}" for p in problem.params
+                      if not p.dynamic and p.kind in ("float", "int")
+                      and problem.values[p.name] is not None and problem.values[p.name] != p.default)
+    raise ParameterError(f"{type(problem).__name__}: its data overflow float64 with these parameters "
+                         f"({given or 'the defaults'}); use smaller values")
 
 
 def _node_entries(nodes):

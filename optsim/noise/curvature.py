@@ -12,7 +12,8 @@ from .._roles import Noise
 __all__ = ["CurvatureScaled"]
 
 
-CURVATURE_PARAMS = (Param("batch_size", 1.0, "batch size B dividing the covariance H", low=0.0, low_open=True),)
+CURVATURE_PARAMS = (Param("batch_size", 1.0, "batch size B dividing the covariance H (inf: no noise)", low=0.0,
+                          low_open=True, allow_inf=True),)
 CURVATURE_NP = param_layout(CURVATURE_PARAMS)
 
 

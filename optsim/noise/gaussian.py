@@ -12,7 +12,8 @@ __all__ = ["Gaussian"]
 
 GAUSSIAN_PARAMS = (
     Param("sigma", 1.0, "standard deviation", low=0.0),
-    Param("scale", None, "per-coordinate factor", kind="array", low=0.0, dynamic=False, none_ok=True),
+    Param("scale", None, "per-coordinate factor", kind="array", low=0.0, dynamic=False, none_ok=True,
+          ndim=(0, 1)),
 )
 GAUSSIAN_NP = param_layout(GAUSSIAN_PARAMS)
 

@@ -27,7 +27,7 @@ LAPROP_PARAMS = (
     Param("centered", False, "normalize by the variance v - mu^2 after steps_before_using_centered steps",
           kind="bool"),
     Param("steps_before_using_centered", 10, "centered: the steps normalized by v before the variance is used",
-          kind="int", low=0),
+          kind="int", low=0, step_count=True),
     Param("amsgrad", False, "normalize by the running max of the second moment", kind="bool"),
     Param("ams_during_centered_warmup", False, "amsgrad with centered: take the max during the first "
           "steps_before_using_centered steps too (pytorch-optimizer; the authors do not)", kind="bool"),

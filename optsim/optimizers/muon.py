@@ -23,7 +23,8 @@ MUON_PARAMS = (
           low_open=True),
     Param("momentum", 0.95, "momentum mu of the buffer B = mu B + g", low=0.0, high=1.0, high_open=True),
     Param("nesterov", True, "orthogonalize g + mu B (Nesterov) instead of B", kind="bool"),
-    Param("ns_steps", 5, "Newton-Schulz iterations", kind="int", low=0),
+    Param("ns_steps", 5, "Newton-Schulz iterations (at most 1000; it converges in about 5)", kind="int", low=0,
+          high=1000),
     Param("eps", 1e-7, "added to the Frobenius norm before the iteration", low=0.0),
     Param("weight_decay", 0.0, "decoupled decay of the matrices: x <- x (1 - lr wd)", low=0.0),
     Param("adjust_lr", "original", "update scale: max(1, rows/cols)^0.5 ('original') or "

@@ -27,7 +27,7 @@ PRODIGY_PARAMS = (
     Param("safeguard_warmup", False, "leave lr out of the D estimate's denominator", kind="bool"),
     Param("d0", 1e-6, "initial D estimate", low=0.0, low_open=True),
     Param("d_coef", 1.0, "multiplier of the D estimate", low=0.0, low_open=True),
-    Param("growth_rate", math.inf, "largest factor D may grow by in one step", low=1.0),
+    Param("growth_rate", math.inf, "largest factor D may grow by in one step", low=1.0, allow_inf=True),
 )
 H = param_layout(PRODIGY_PARAMS)
 ST = layout(("m", "v", "s", "x0"))

@@ -30,7 +30,8 @@ def _check_x0(problem):
 ROSENBROCK_PARAMS = (
     Param("a", 1.0, "location parameter: the minimum is (a, a^2)"),
     Param("b", 100.0, "valley steepness", low=0.0),
-    Param("x0", None, "starting point (x, y); default (-1.5, 2)", kind="array", dynamic=False, none_ok=True),
+    Param("x0", None, "starting point (x, y); default (-1.5, 2)", kind="array", dynamic=False, none_ok=True,
+          ndim=(0, 1)),
 )
 ROSENBROCK_PP = param_layout(ROSENBROCK_PARAMS)
 
@@ -92,6 +93,9 @@ class Rosenbrock(Problem):
     def start_point(self):
         return _start(self, (-1.5, 2.0))
 
+    def loss_floor(self):
+        return 0.0  # a sum of squares (b >= 0)
+
     def optimum(self):
         return np.array([self.a, self.a * self.a])
 
@@ -138,7 +142,8 @@ class Beale(Problem):
 
     name = "beale"
     params = (
-        Param("x0", None, "starting point (x, y); default (1, 1)", kind="array", dynamic=False, none_ok=True),
+        Param("x0", None, "starting point (x, y); default (1, 1)", kind="array", dynamic=False, none_ok=True,
+              ndim=(0, 1)),
     )
     kernels = {"value_and_grad": beale_value_and_grad, "objective": beale_objective}
 
@@ -150,6 +155,9 @@ class Beale(Problem):
 
     def start_point(self):
         return _start(self, (1.0, 1.0))
+
+    def loss_floor(self):
+        return 0.0  # a sum of squares
 
     def optimum(self):
         return np.array([3.0, 0.5])
@@ -163,7 +171,8 @@ class Beale(Problem):
 
 SADDLE_PARAMS = (
     Param("quartic", 0.0, "coefficient q of the bounding term q y^4 / 4", low=0.0),
-    Param("x0", None, "starting point (x, y); default (1, 1e-3)", kind="array", dynamic=False, none_ok=True),
+    Param("x0", None, "starting point (x, y); default (1, 1e-3)", kind="array", dynamic=False, none_ok=True,
+          ndim=(0, 1)),
 )
 SADDLE_PP = param_layout(SADDLE_PARAMS)
 
@@ -292,7 +301,8 @@ class Himmelblau(Problem):
 
     name = "himmelblau"
     params = (
-        Param("x0", None, "starting point (x, y); default (0, 0)", kind="array", dynamic=False, none_ok=True),
+        Param("x0", None, "starting point (x, y); default (0, 0)", kind="array", dynamic=False, none_ok=True,
+              ndim=(0, 1)),
     )
     kernels = {"value_and_grad": himmelblau_value_and_grad, "objective": himmelblau_objective}
 
@@ -310,6 +320,9 @@ class Himmelblau(Problem):
     def minima(self):
         """The four minimisers, shape (4, 2), refined by Newton's method."""
         return np.array([_himmelblau_newton(p) for p in self._APPROX_MINIMA])
+
+    def loss_floor(self):
+        return 0.0  # a sum of squares
 
     def optimum(self):
         m = self.minima()

@@ -19,7 +19,7 @@ _PARAMS = (
     Param("data_seed", 0, "seed of the dataset", kind="int", low=0, dynamic=False),
     Param("l2", 0.0, "L2 penalty lambda on W: adds lambda/2 ||W||_F^2", low=0.0),
     Param("x0", None, "starting parameters, W row-major then b (default zeros)", kind="array", dynamic=False,
-          none_ok=True),
+          none_ok=True, ndim=(0, 1, 2)),
 )
 PP = param_layout(_PARAMS, "MatrixRegressionParams")
 
@@ -136,6 +136,9 @@ class MatrixRegression(Problem):
     def data_bytes(self):
         q, p, n = self.n_out, self.n_in, self.n_train
         return 8 * (q * p + q + 2 * n * p + 4 * n * q)
+
+    def loss_floor(self):
+        return 0.0  # a mean of squares plus an L2 penalty
 
     def optimum(self):
         if self.l2 > 0.0:

@@ -108,6 +108,9 @@ class NoisyQuadraticModel(Problem):
     def data_bytes(self):
         return 8 * 2 * self.dim  # h (and the 1..K it is made from)
 
+    def loss_floor(self):
+        return 0.0  # a quadratic form with curvatures >= 0
+
     def optimum(self):
         return np.zeros(self.dim)
 

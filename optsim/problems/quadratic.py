@@ -94,11 +94,15 @@ class Quadratic(Problem):
 
     name = "quadratic"
     params = (
-        Param("curvatures", None, "eigenvalues h of H", kind="array", low=0.0, dynamic=False, none_ok=True),
+        Param("curvatures", None, "eigenvalues h of H", kind="array", low=0.0, dynamic=False, none_ok=True,
+              ndim=(0, 1), shape_note="curvatures are the diagonal of H (its eigenvalues), not a matrix: for "
+              "a non-diagonal H give its eigenvalues with rotation= (2-D) or rotation_seed= (H = Q diag(h) Q^T)"),
         Param("condition_number", None, "h spaced geometrically from 1 to this", low=1.0, dynamic=False, none_ok=True),
         Param("dim", None, "dimension (with condition_number)", kind="int", low=1, dynamic=False, none_ok=True),
-        Param("x0", None, "starting point (default all ones)", kind="array", dynamic=False, none_ok=True),
-        Param("center", None, "the minimiser c (default 0)", kind="array", dynamic=False, none_ok=True),
+        Param("x0", None, "starting point (default all ones)", kind="array", dynamic=False, none_ok=True,
+              ndim=(0, 1)),
+        Param("center", None, "the minimiser c (default 0)", kind="array", dynamic=False, none_ok=True,
+              ndim=(0, 1)),
         Param("rotation", None, "rotation angle in degrees (2-D)", dynamic=False, none_ok=True),
         Param("rotation_seed", None, "seed of a random orthogonal rotation", kind="int", low=0, dynamic=False, none_ok=True),
     )
@@ -163,6 +167,9 @@ class Quadratic(Problem):
         q = self.rotation_()
         H = np.zeros((0, 0)) if q is None else self.hessian()
         return (self.curvature_vector(), H, self.center_())
+
+    def loss_floor(self):
+        return 0.0  # a quadratic form with curvatures >= 0
 
     def optimum(self):
         return self.center_()

@@ -14,7 +14,7 @@ REDDI_ONLINE_PARAMS = (
     Param("radius", 1.0, "feasible set [-radius, radius]", low=0.0, low_open=True),
     Param("large", 1010.0, "C: the gradient on the rare steps"),
     Param("small", -10.0, "s: the gradient on the other steps"),
-    Param("period", 101, "P: the rare step recurs every P steps", kind="int", low=1),
+    Param("period", 101, "P: the rare step recurs every P steps", kind="int", low=1, step_count=True),
     Param("x0", 0.0, "starting point", dynamic=False),
 )
 REDDI_ONLINE_PP = param_layout(REDDI_ONLINE_PARAMS)

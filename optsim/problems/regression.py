@@ -189,7 +189,8 @@ _COMMON = (
     Param("n_features", 10, "features d (may exceed n_train)", kind="int", low=1, dynamic=False),
     Param("noise", 0.1, "label noise level (see the class docstring)", low=0.0, dynamic=False),
     Param("data_seed", 0, "seed of the dataset", kind="int", low=0, dynamic=False),
-    Param("x0", None, "starting weights (default zeros)", kind="array", dynamic=False, none_ok=True),
+    Param("x0", None, "starting weights (default zeros)", kind="array", dynamic=False, none_ok=True,
+          ndim=(0, 1)),
 )
 REGRESSION_PP = param_layout(_COMMON)
 """The row of both regressions (logistic regression adds only static parameters)."""
@@ -315,6 +316,9 @@ class LinearRegression(_Generated):
         n = self.n_train
         return (np.ascontiguousarray(X[:n]), y[:n].copy(), np.ascontiguousarray(X[n:]), y[n:].copy())
 
+    def loss_floor(self):
+        return 0.0  # a mean of squares plus an L2 penalty
+
     def optimum(self):
         X, y = self.data()[:2]
         n = X.shape[0]
@@ -374,6 +378,9 @@ class LogisticRegression(_Generated):
     def data_bytes(self):
         n, d = self.n_train + self.n_test, self.n_features
         return 8 * (n * d + 6 * n + 2 * d)
+
+    def loss_floor(self):
+        return 0.0  # a mean of log-losses plus an L2 penalty
 
     def optimum(self):
         if self.l2 <= 0.0:

@@ -12,11 +12,12 @@ __all__ = ["Replay"]
 
 REPLAY_PARAMS = (
     Param("grads", ((0.0,),), "gradient sequence(s): (T, d), or (R, T, d) stacked as (R*T, d)",
-          kind="array", dynamic=False),
+          kind="array", dynamic=False, ndim=(1, 2, 3)),  # 1-D: one coordinate; 3-D: stacked on construction
     Param("sequences", 1, "number R of stacked sequences in grads", kind="int", low=1, dynamic=False),
     Param("losses", None, "observed loss per update, (T,) or (R, T) (default 0)", kind="array",
-          dynamic=False, none_ok=True),
-    Param("x0", None, "starting point (default zeros)", kind="array", dynamic=False, none_ok=True),
+          dynamic=False, none_ok=True, ndim=(0, 1, 2)),
+    Param("x0", None, "starting point (default zeros)", kind="array", dynamic=False, none_ok=True,
+          ndim=(0, 1)),
     Param("sequence", 0, "which of the R sequences this trajectory replays", kind="int", low=0),
 )
 REPLAY_PP = param_layout(REPLAY_PARAMS)
@@ -69,9 +70,11 @@ class Replay(Problem):
         g = kwargs.get("grads")
         if g is not None:
             try:
-                arr = np.asarray(g, dtype=float)
+                arr = np.asarray(g)
             except (TypeError, ValueError):
                 arr = None
+            if arr is not None and arr.dtype.kind not in "iuf":
+                arr = None  # complex, strings, objects: refused by the parameter's check
             if arr is not None and arr.ndim == 3:
                 if "sequences" in kwargs and kwargs["sequences"] != arr.shape[0]:
                     raise ParameterError(

@@ -105,13 +105,15 @@ class SigmoidNeuron(Problem):
     params = (
         Param("n_points", 500, "number of (x, y) pairs", kind="int", low=1, dynamic=False),
         Param("sparsity", 0.8, "probability that an x is set to 0", low=0.0, high=1.0, dynamic=False),
-        Param("x_max", 1.0, "x ~ U(-x_max, x_max) before sparsification", low=0.0, low_open=True, dynamic=False),
+        Param("x_max", 1.0, "x ~ U(-x_max, x_max) before sparsification", low=0.0, low_open=True, high=1e300,
+              dynamic=False),
         Param("w_true", 1.0, "w of the labelling neuron (the optimum)", dynamic=False),
         Param("b_true", 0.5, "b of the labelling neuron (the optimum)", dynamic=False),
         Param("reduction", "sum", "'sum' (as the lecture's code) or 'mean' over points", kind="choice",
               choices=("sum", "mean"), dynamic=False),
         Param("data_seed", 0, "seed of the dataset", kind="int", low=0, dynamic=False),
-        Param("x0", None, "starting point (w, b); default (-2, -2)", kind="array", dynamic=False, none_ok=True),
+        Param("x0", None, "starting point (w, b); default (-2, -2)", kind="array", dynamic=False, none_ok=True,
+              ndim=(0, 1)),
     )
     kernels = {
         "value_and_grad": sigmoid_neuron_value_and_grad,

@@ -15,7 +15,7 @@ def constant_value(k, base_lr, sp, ss, loss):
 
 
 STEP_PARAMS = (
-    Param("step_size", 100, "updates between decays", kind="int", low=1),
+    Param("step_size", 100, "updates between decays", kind="int", low=1, step_count=True),
     Param("gamma", 0.1, "decay factor", low=0.0, low_open=True),
 )
 STEP_SP = param_layout(STEP_PARAMS)

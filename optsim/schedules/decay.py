@@ -35,7 +35,7 @@ MAX_MILESTONES = 64
 
 MULTISTEP_PARAMS = (
     Param("milestones", (100.0, 200.0), "updates k at which the rate is multiplied by gamma",
-          kind="array", low=0.0, dynamic=False),
+          kind="array", low=0.0, dynamic=False, ndim=(0, 1)),
     Param("gamma", 0.1, "decay factor", low=0.0, low_open=True),
     Param("convention", "torch", "torch/optax (switch at k == m) or keras (at k == m + 1)",
           kind="choice", choices=("torch", "keras")),
@@ -110,7 +110,7 @@ EXPONENTIAL_PARAMS = (
     Param("gamma", 0.99, "decay rate per transition_steps updates", low=0.0, low_open=True),
     Param("transition_steps", 1.0, "updates T per factor gamma", low=0.0, low_open=True),
     Param("staircase", False, "decay in whole steps of T updates", kind="bool"),
-    Param("transition_begin", 0, "updates b before the decay starts", kind="int", low=0),
+    Param("transition_begin", 0, "updates b before the decay starts", kind="int", low=0, step_count=True),
     Param("end_lr", None, "bound on the rate (optax end_value; absolute)", low=0.0, none_ok=True),
 )
 EXPONENTIAL_SP = param_layout(EXPONENTIAL_PARAMS)
@@ -222,7 +222,8 @@ POLYNOMIAL_PARAMS = (
     Param("total_steps", 100.0, "updates T of the decay", low=0.0, low_open=True),
     Param("power", 1.0, "exponent p", low=0.0),
     Param("end_lr", 0.0, "final rate (absolute; torch: 0)", low=0.0),
-    Param("transition_begin", 0, "updates b before the decay starts (optax)", kind="int", low=0),
+    Param("transition_begin", 0, "updates b before the decay starts (optax)", kind="int", low=0,
+          step_count=True),
     Param("cycle", False, "Keras cycle: restart with a longer period", kind="bool"),
 )
 POLYNOMIAL_SP = param_layout(POLYNOMIAL_PARAMS)

@@ -23,7 +23,7 @@ PIECE_KEYS = tuple(f"s{i}" for i in range(MAX_JOINED))
 
 JOIN_PARAMS = (
     Param("boundaries", (100.0,), "updates k at which the next schedule starts (one fewer than the schedules)",
-          kind="array", low=0.0, dynamic=False),
+          kind="array", low=0.0, dynamic=False, ndim=(0, 1)),
 )
 
 

@@ -108,9 +108,9 @@ class _Piecewise(Schedule):
 
 PIECEWISE_ARRAYS = (
     Param("boundaries", (100.0, 200.0), "updates k at which a new scale applies", kind="array", low=0.0,
-          dynamic=False),
+          dynamic=False, ndim=(0, 1)),
     Param("scales", (0.5, 0.5), "factor of each boundary (applied cumulatively)", kind="array", low=0.0,
-          dynamic=False),
+          dynamic=False, ndim=(0, 1)),
 )
 INTERPOLATE_PARAMS = (Param("interpolation", "linear", "linear or cosine between the values",
                             kind="choice", choices=("linear", "cosine")),) + PIECEWISE_ARRAYS

@@ -128,17 +128,17 @@ CYCLE_ARRAYS = ("decay_steps", "warmup_steps", "init_values", "peak_scales", "en
 
 SGDR_PARAMS = (
     Param("decay_steps", (100.0, 200.0), "length of each cycle, warm-up included (its decay_steps)",
-          kind="array", low=0.0, low_open=True, dynamic=False),
+          kind="array", low=0.0, low_open=True, dynamic=False, ndim=(0, 1)),
     Param("warmup_steps", (0.0,), "warm-up of each cycle (one value: every cycle)", kind="array", low=0.0,
-          dynamic=False),
+          dynamic=False, ndim=(0, 1)),
     Param("init_values", (0.0,), "value each cycle's warm-up starts from (absolute)", kind="array", low=0.0,
-          dynamic=False),
+          dynamic=False, ndim=(0, 1)),
     Param("peak_scales", (1.0,), "peak of each cycle, as a multiple of the base value", kind="array",
-          low=0.0, dynamic=False),
+          low=0.0, dynamic=False, ndim=(0, 1)),
     Param("end_values", (0.0,), "value each cycle's cosine ends at (absolute)", kind="array", low=0.0,
-          dynamic=False),
+          dynamic=False, ndim=(0, 1)),
     Param("exponents", (1.0,), "power of each cycle's cosine factor", kind="array", low=0.0, low_open=True,
-          dynamic=False),
+          dynamic=False, ndim=(0, 1)),
 )
 SGDR_ROW = layout(("cycles",), "SGDRRow")
 """The one scalar at the start of an :class:`SGDR` row: the number of cycles; then the six
