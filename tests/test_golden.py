@@ -104,12 +104,11 @@ def _comparable(meta):
 
 
 def _groups(paths):
-    """{group key: [paths]} of the comparable optimizer cases."""
+    """{group key: [paths]} of the optimizer cases."""
     out = {}
     for path in paths:
         meta, arrays = fixtures.load(path)
-        if _comparable(meta):
-            out.setdefault(_group_key(meta, arrays), []).append(path)
+        out.setdefault(_group_key(meta, arrays), []).append(path)
     return out
 
 
@@ -142,7 +141,7 @@ def test_there_are_golden_files_for_both_kinds():
 @pytest.mark.parametrize("path", OPTIMIZER_CASES, ids=_ids(OPTIMIZER_CASES))
 def test_optimizer_matches_its_library(path):
     meta, arrays = fixtures.load(path)
-    got = grouped_trajectory(path) if _comparable(meta) else optsim_trajectory(meta, arrays)
+    got = grouped_trajectory(path)
     assert got.shape == arrays["xs"].shape
     err = relerr(got, arrays["xs"])
     if not _comparable(meta):

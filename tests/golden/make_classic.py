@@ -165,7 +165,8 @@ TORCH = [
          spec("adamw", **EB, weight_decay=0.05, amsgrad=True)),
     case("torch_adamw_maximize", T("AdamW", **TB, weight_decay=0.05, maximize=True),
          spec("adamw", **EB, weight_decay=0.05, maximize=True)),
-    case("torch_amsgrad_wd", T("Adam", **TB, weight_decay=0.01, amsgrad=True), spec("amsgrad", **EB, weight_decay=0.01)),
+    case("torch_amsgrad_wd", T("Adam", **TB, weight_decay=0.01, amsgrad=True),
+         spec("amsgrad", **EB, weight_decay=0.01)),
     case("torch_amsgrad_decoupled", T("AdamW", **TB, weight_decay=0.02, amsgrad=True),
          spec("amsgrad", **EB, weight_decay=0.02, decoupled_weight_decay=True)),
     case("torch_adamax", T("Adamax", **TB), spec("adamax", **EB)),
@@ -336,6 +337,9 @@ MUON = [
 
 # -- optax ---------------------------------------------------------------------------------------
 
+OPTAX_PRODIGY = ("optax.contrib.prodigy always applies Adam's bias correction (prodigyopt's "
+                 "use_bias_correction=True) and has neither growth_rate nor a coupled weight decay")
+
 OPTAX = [
     case("optax_sgd", O("sgd", 0.01), spec("sgd", lr=0.01)),
     case("optax_sgd_momentum", O("sgd", 0.01, momentum=0.9), spec("sgd", lr=0.01, momentum=0.9)),
@@ -384,17 +388,18 @@ OPTAX = [
                                      eps=1e-3),
          spec("adam", **EB), schedule=spec("exponential", gamma=0.8, transition_steps=10),
          rtol=5e-8, note="optax counts updates in int32, so a schedule inside an optimizer is evaluated in float32 "
-                       "(count / transition_steps is a float32), even with jax_enable_x64"),
+                       "(exponential_decay's and polynomial_schedule's count / steps is a float32), even with "
+                       "jax_enable_x64"),
     case("optax_sgd_cosine", O("sgd", ("schedule", "cosine_decay_schedule", 0.01, 70, 0.1), momentum=0.9),
          spec("sgd", lr=0.01, momentum=0.9), schedule=spec("cosine", T_max=70, eta_min=0.001, convention="clamped"),
-         rtol=5e-8, note="optax counts updates in int32, so a schedule inside an optimizer is evaluated in float32 "
-                       "(count / transition_steps is a float32), even with jax_enable_x64"),
+         note="exact although optax's count is int32: cosine_decay_schedule multiplies it by pi, a float, first"),
     case("optax_adam_scheduled_b1", O("inject_hyperparams(adam)", learning_rate=0.01,
                                       b1=("schedule", "polynomial_schedule", 0.9, 0.5, 1.0, 50), b2=0.99, eps=1e-3),
          spec("adam", lr=0.01, beta1=0.9, beta2=0.99, eps=1e-3),
          schedules={"beta1": spec("polynomial", total_steps=50, power=1.0, end_lr=0.5)},
          rtol=5e-8, note="optax counts updates in int32, so a schedule inside an optimizer is evaluated in float32 "
-                       "(count / transition_steps is a float32), even with jax_enable_x64"),
+                       "(exponential_decay's and polynomial_schedule's count / steps is a float32), even with "
+                       "jax_enable_x64"),
     # the 2024 rules in optax.contrib
     case("optax_ademamix", O("contrib.ademamix", 0.01, b1=0.8, b2=0.99, b3=0.999, alpha=3.0, eps=1e-3),
          spec("ademamix", lr=0.01, beta1=0.8, beta2=0.99, beta3=0.999, alpha=3.0, eps=1e-3)),
@@ -403,13 +408,11 @@ OPTAX = [
          spec("ademamix", lr=0.01, beta1=0.8, beta2=0.99, beta3=0.999, alpha=3.0, eps=1e-3, weight_decay=0.05)),
     case("optax_prodigy", O("contrib.prodigy", 1.0, betas=(0.8, 0.99), estim_lr0=1e-3),
          spec("prodigy", beta1=0.8, beta2=0.99, d0=1e-3, use_bias_correction=True),
-         note="optax.contrib.prodigy always applies Adam's bias correction (prodigyopt's use_bias_correction=True) "
-              "and has neither growth_rate nor a coupled weight decay"),
+         note=OPTAX_PRODIGY),
     case("optax_prodigy_all", O("contrib.prodigy", 0.5, betas=(0.85, 0.98), beta3=0.9, estim_lr0=1e-4,
                                 estim_lr_coef=2.0, weight_decay=0.01, safeguard_warmup=True),
          spec("prodigy", lr=0.5, beta1=0.85, beta2=0.98, beta3=0.9, d0=1e-4, d_coef=2.0, weight_decay=0.01,
-              safeguard_warmup=True, use_bias_correction=True), note="optax.contrib.prodigy always applies Adam's bias correction (prodigyopt's use_bias_correction=True) "
-              "and has neither growth_rate nor a coupled weight decay"),
+              safeguard_warmup=True, use_bias_correction=True), note=OPTAX_PRODIGY),
     case("optax_sam", O("contrib.sam", ("sgd", 0.01, 0.8), ("adv", 0.1)),
          spec("sam", lr=0.01, rho=0.1, momentum=0.8, eps=0.0), calls=2),
 ]
@@ -698,6 +701,9 @@ OPTAX_SCHEDULES = [
                pct_final=0.8), 0.1),
 ]
 
+KERAS_COS = ("Keras's ops.cos (jax backend) returns float32 for a float64 argument "
+             "(dtypes.result_type(float64, float) is float32), even with floatx float64")
+
 KERAS_SCHEDULES = [
     sched("keras_exponential", keras_schedule("ExponentialDecay", initial_learning_rate=0.1, decay_steps=17.5,
                                               decay_rate=0.7),
@@ -722,13 +728,13 @@ KERAS_SCHEDULES = [
                                                    end_learning_rate=1e-3, power=1.5, cycle=True),
           spec("polynomial", total_steps=60, power=1.5, end_lr=1e-3, cycle=True), 0.1),
     sched("keras_cosine_decay", keras_schedule("CosineDecay", initial_learning_rate=0.1, decay_steps=150, alpha=0.1),
-          spec("cosine", T_max=150, eta_min=0.01, convention="clamped"), 0.1, rtol=1e-7, note="Keras's ops.cos (jax backend) returns float32 for a float64 argument (dtypes.result_type(float64, float) is float32), even with floatx float64"),
+          spec("cosine", T_max=150, eta_min=0.01, convention="clamped"), 0.1, rtol=1e-7, note=KERAS_COS),
     sched("keras_cosine_restarts", keras_schedule("CosineDecayRestarts", initial_learning_rate=0.1,
                                                   first_decay_steps=30, t_mul=2.0, m_mul=1.0, alpha=0.0),
-          spec("warm_restarts", T_0=30, T_mult=2.0), 0.1, rtol=1e-7, note="Keras's ops.cos (jax backend) returns float32 for a float64 argument (dtypes.result_type(float64, float) is float32), even with floatx float64"),
+          spec("warm_restarts", T_0=30, T_mult=2.0), 0.1, rtol=1e-7, note=KERAS_COS),
     sched("keras_cosine_restarts_mmul", keras_schedule("CosineDecayRestarts", initial_learning_rate=0.1,
                                                        first_decay_steps=20, t_mul=1.0, m_mul=0.8, alpha=0.1),
-          spec("warm_restarts", T_0=20, T_mult=1.0, m_mul=0.8, eta_min=0.01), 0.1, rtol=1e-7, note="Keras's ops.cos (jax backend) returns float32 for a float64 argument (dtypes.result_type(float64, float) is float32), even with floatx float64"),
+          spec("warm_restarts", T_0=20, T_mult=1.0, m_mul=0.8, eta_min=0.01), 0.1, rtol=1e-7, note=KERAS_COS),
 ]
 
 
