@@ -16,7 +16,10 @@ An **optimizer** case (kind ``optimizers``) is a library's trajectory of one upd
   arrays one after the other, each row-major; a matrix rule sees the matrices, the test runs
   the case on a problem that declares them), ``comparable`` (default true; false records a
   library's trajectory that optsim does not reproduce yet, with the reason in ``note``; the
-  test then only checks the file reads);
+  test then checks that the difference is still there);  ``observe`` (default: the
+  parameters), ``{"slot": <state row name>, "factor": f}``: the library's parameters are
+  optsim's ``x + f * S[slot]`` (torch's SGD with ``nesterov=True`` stores NAG's look-ahead
+  point ``x - mu v``, where optsim's NAG records ``x``);
 - ``x0``, shape (d,): the starting point;
 - ``grads``, shape (T, d), open loop only: update ``k`` sees ``grads[k]`` whatever the
   parameters are (:func:`optsim.replay`);

@@ -133,6 +133,16 @@ TORCH = [
          spec("sgd", lr=1e-4, momentum=0.5, maximize=True)),
     case("torch_sgd_maximize_wd", T("SGD", lr=1e-4, maximize=True, weight_decay=0.1),
          spec("sgd", lr=1e-4, maximize=True, weight_decay=0.1)),
+    # NAG is torch's SGD(nesterov=True) in the look-ahead variable: torch stores y = x - mu v
+    case("torch_nag_wd", T("SGD", lr=0.005, momentum=0.8, nesterov=True, weight_decay=0.01),
+         spec("nag", lr=0.005, momentum=0.8, weight_decay=0.01), observe={"slot": "velocity", "factor": -0.8},
+         note="torch's parameters are NAG's look-ahead point x - mu v"),
+    case("torch_nag", T("SGD", lr=0.01, momentum=0.9, nesterov=True),
+         spec("nag", lr=0.01, momentum=0.9), observe={"slot": "velocity", "factor": -0.9},
+         note="torch's parameters are NAG's look-ahead point x - mu v"),
+    case("torch_nag_maximize", T("SGD", lr=1e-4, momentum=0.5, nesterov=True, maximize=True),
+         spec("nag", lr=1e-4, momentum=0.5, maximize=True), observe={"slot": "velocity", "factor": -0.5},
+         note="torch's parameters are NAG's look-ahead point x - mu v"),
     case("torch_adagrad", T("Adagrad", lr=0.1), spec("adagrad", lr=0.1)),
     case("torch_adagrad_all", T("Adagrad", lr=0.1, lr_decay=0.01, weight_decay=0.01, eps=1e-3,
                                 initial_accumulator_value=0.2),
@@ -560,7 +570,7 @@ def _prepare(c):
     return c
 
 
-META_KEYS = ("schedule", "schedules", "rtol", "note", "comparable")
+META_KEYS = ("schedule", "schedules", "rtol", "note", "comparable", "observe")
 
 
 def optimizer_cases(version, only=None):
