@@ -254,7 +254,7 @@ COVERAGE = {
         "ademamix": ("optax_ademamix", "pto_ademamix"),
         "prodigy": ("prodigyopt_prodigy", "pto_prodigy", "optax_prodigy"),
         "sam": ("pto_sam", "optax_sam"),
-        "muon": ("torch_muon", "optax_muon", "pto_muon"),
+        "muon": ("torch_muon", "optax_muon_plain", "pto_muon", "keras_muon"),
     },
     "schedule": {
         "constant": ("optax_constant",),

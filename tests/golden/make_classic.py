@@ -307,6 +307,10 @@ NS64 = ("torch.optim.Muon with its Newton-Schulz iteration (torch.optim._muon._z
         "float64 instead of bfloat16, and eps 1e-30 on both sides (torch clamps the norm at eps, optsim adds eps): "
         "every other convention of torch's Muon to 1e-12")
 
+KERAS_MUON = ("Keras's Muon scales by rms_rate sqrt(max(rows, cols)) (rms_rate 0.2: optsim's match_rms_adamw) "
+              "and adds its own 1e-7 to the Frobenius norm, which keras.ops.norm (jax backend) returns in float32 "
+              "for a float64 matrix")
+
 MUON = [
     case("torch_muon", T("Muon", lr=0.02, weight_decay=0.0, momentum=0.9),
          spec("muon", lr=0.02, momentum=0.9), shapes=MATRIX, rtol=0.05, note=TORCH_MUON_NOTE),
@@ -330,6 +334,14 @@ MUON = [
     case("pto_muon", P_MUON(lr=0.02, momentum=0.9, adamw_lr=0.01, adamw_betas=(0.8, 0.95), adamw_eps=1e-8),
          spec("muon", lr=0.02, momentum=0.9, adamw_lr=0.01, adamw_beta1=0.8, adamw_eps=1e-8), shapes=MATRIX_BIAS,
          rtol=0.3, note=BF16.format(lib="pytorch_optimizer.Muon") + " (its AdamW on the vectors matches)"),
+    case("keras_muon", K("Muon", learning_rate=0.02, momentum=0.9, weight_decay=0.0, adam_weight_decay=0.0),
+         spec("muon", lr=0.02, momentum=0.9, adjust_lr="match_rms_adamw"), shapes=MATRIX,
+         rtol=5e-9, note=KERAS_MUON),
+    case("keras_muon_wd_plain", K("Muon", learning_rate=0.01, momentum=0.8, nesterov=False, ns_steps=4,
+                                  weight_decay=0.1, adam_weight_decay=0.0),
+         spec("muon", lr=0.01, momentum=0.8, nesterov=False, ns_steps=4, weight_decay=0.1,
+              adjust_lr="match_rms_adamw"), shapes={"W": (3, 2)},
+         rtol=5e-9, note=KERAS_MUON),
     case("optax_muon", O("contrib.muon", 0.02, beta=0.9, adam_b1=0.8, adam_b2=0.95, eps=1e-7),
          spec("muon", lr=0.02, momentum=0.9, adamw_beta1=0.8, adamw_eps=1e-8), shapes=MATRIX_BIAS, comparable=False,
          note="optax.contrib.muon is another form: its buffer is a bias-corrected EMA, and with nesterov the two "
