@@ -390,8 +390,7 @@ OPTAX = [
     case("optax_lion_wd", O("lion", 0.01, b1=0.8, b2=0.95, weight_decay=0.01),
          spec("lion", lr=0.01, beta1=0.8, beta2=0.95, weight_decay=0.01)),
     case("optax_adam", O("adam", **OB), spec("adam", **EB)),
-    case("optax_adam_eps_root", O("adam", **OB, eps_root=1e-4), spec("adam", **EB),
-         loops=(), note="eps_root (inside the square root, on v_hat) has no optsim option"),
+    # (optax's eps_root, added to v_hat inside the square root, has no optsim option: no case)
     case("optax_adamw", O("adamw", **OB, weight_decay=0.05), spec("adamw", **EB, weight_decay=0.05)),
     case("optax_adam_amsgrad_vhat", O("amsgrad", **OB), spec("adam", **EB, amsgrad=True, amsgrad_mode="max_vhat")),
     case("optax_amsgrad", O("amsgrad", **OB), spec("amsgrad", **EB, form="optax")),
