@@ -97,6 +97,27 @@ def P_MUON(**kw):
             f"{_fmt((), kw)})", make)
 
 
+def O_ADEMAMIX_WARMUP(lr, b1, b2, b3, alpha, eps, T, shift):
+    """optax.contrib.ademamix with the paper's alpha and beta3 warm-ups as callables of the
+    count optax passes them (0 at the first update), evaluated at count + shift."""
+    def make():
+        import jax.numpy as jnp
+        import optax.contrib
+
+        def frac(count):
+            return jnp.minimum((jnp.asarray(count, jnp.float64) + shift) / T, 1.0)
+
+        def b3_fn(count):
+            a = frac(count)
+            lb1, lb3 = jnp.log(b1), jnp.log(b3)
+            return jnp.where(a >= 1.0, b3, jnp.exp(lb1 * lb3 / ((1.0 - a) * lb3 + a * lb1)))
+
+        return optax.contrib.ademamix(lr, b1=b1, b2=b2, b3=b3_fn, alpha=lambda c: alpha * frac(c), eps=eps)
+    text = (f"optax.contrib.ademamix({lr}, b1={b1}, b2={b2}, eps={eps}, alpha=lambda t: {alpha} * min((t + {shift}) / "
+            f"{T}, 1), b3=lambda t: the paper's beta3 warm-up from b1 to {b3} at a = min((t + {shift}) / {T}, 1))")
+    return ("optax", text, make)
+
+
 def PRODIGYOPT(**kw):
     return ("prodigyopt", f"prodigyopt.Prodigy({_fmt((), kw)})",
             lambda ps: __import__("prodigyopt").Prodigy(ps, **kw))
@@ -427,6 +448,19 @@ OPTAX = [
     case("optax_ademamix_wd", O("contrib.ademamix", 0.01, b1=0.8, b2=0.99, b3=0.999, alpha=3.0, eps=1e-3,
                                 weight_decay=0.05),
          spec("ademamix", lr=0.01, beta1=0.8, beta2=0.99, beta3=0.999, alpha=3.0, eps=1e-3, weight_decay=0.05)),
+    # optax calls AdEMAMix's b3 and alpha schedules with its update count, 0 at the first update; the
+    # authors' code and pytorch-optimizer warm up with the 1-based step (optsim's linear_warmup and
+    # beta3_warmup): the paper's formulas at t + 1 match, at t they are one update behind
+    case("optax_ademamix_warmup", O_ADEMAMIX_WARMUP(0.01, 0.8, 0.99, 0.9999, 8.0, 1e-3, 60, 1),
+         spec("ademamix", lr=0.01, beta1=0.8, beta2=0.99, beta3=0.9999, alpha=8.0, eps=1e-3),
+         schedules={"alpha": spec("linear_warmup", warmup_steps=60),
+                    "beta3": spec("beta3_warmup", warmup_steps=60, beta_start=0.8)}),
+    case("optax_ademamix_warmup_count0", O_ADEMAMIX_WARMUP(0.01, 0.8, 0.99, 0.9999, 8.0, 1e-3, 60, 0),
+         spec("ademamix", lr=0.01, beta1=0.8, beta2=0.99, beta3=0.9999, alpha=8.0, eps=1e-3),
+         schedules={"alpha": spec("linear_warmup", warmup_steps=60),
+                    "beta3": spec("beta3_warmup", warmup_steps=60, beta_start=0.8)}, comparable=False,
+         note="the paper's warm-ups at optax's 0-based count are one update behind the authors' 1-based "
+              "warm-ups (optsim's linear_warmup and beta3_warmup); alpha starts at exactly 0"),
     case("optax_prodigy", O("contrib.prodigy", 1.0, betas=(0.8, 0.99), estim_lr0=1e-3),
          spec("prodigy", beta1=0.8, beta2=0.99, d0=1e-3, use_bias_correction=True),
          note=OPTAX_PRODIGY),
