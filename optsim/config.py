@@ -290,6 +290,9 @@ def expand_axis(name, spec, source="<config>"):
         if not (math.isfinite(start) and math.isfinite(stop)):
             raise ConfigError(f"{where}: {kind} start and stop must be finite numbers")
         num = int(num)
+        from ._budget import GRID_VALUE_BYTES, check_values
+
+        check_values(f"{where}: {kind}", num, 8 + GRID_VALUE_BYTES)  # refused before any is made
         if kind == "logspace":
             return np.logspace(start, stop, num).tolist()
         if kind == "linspace":

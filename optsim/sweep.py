@@ -16,7 +16,8 @@ from ._sweep.assemble import (  # noqa: F401 - re-exported
 )
 from ._sweep.grid import _Axis, _axes, _record_steps  # noqa: F401 - re-exported
 from ._sweep.keywords import KEYWORDS, PLAN_KEYWORDS, _check_int, takes  # noqa: F401 - re-exported
-from ._sweep.plan import _make_group, _node_entries, build_plan  # noqa: F401 - re-exported
+from ._budget import Budget
+from ._sweep.plan import _build_plan, _make_group, _node_entries, build_plan  # noqa: F401 - re-exported
 from ._sweep.run import (  # noqa: F401 - re-exported
     MemoryLimitError, _available_memory, _gib, check_memory, run_chunked, run_plan,
 )
@@ -85,9 +86,15 @@ def sweep(
 
     stats, qs = check_reduce(reduce, quantiles)
     kwargs = dict(common_random_numbers=bool(common_random_numbers))
-    plan, layout = build_plan(problem, optimizer, **{name: given[name] for name in PLAN_KEYWORDS})
+    if client is None:
+        from .distributed import current_client
+
+        client = current_client()
+    # every allocation of the sweep is sized, and refused if it cannot fit, before the first is made
+    budget = Budget(max_memory, True, stats, qs, chunk_size, threads,
+                    chunked=out_dir is not None or client is not None, saved=out_dir is not None)
+    plan, layout = _build_plan(problem, optimizer, budget, **{name: given[name] for name in PLAN_KEYWORDS})
     reducer = Reducer(plan, layout["replicates"], stats, qs) if stats else None
-    check_memory(plan, max_memory, reducer=reducer, chunk_size=chunk_size)
     spec = _spec_dict(plan, layout, kwargs)
     if reducer is not None:
         spec["reduce"] = list(stats)
@@ -96,10 +103,6 @@ def sweep(
         import sys
 
         progress = sys.stderr.isatty()
-    if client is None:
-        from .distributed import current_client
-
-        client = current_client()
     if out_dir is None and (resume or overwrite):
         raise ParameterError("resume and overwrite apply to out_dir=...; give the sweep's directory")
     if out_dir is None and client is None and reducer is None:

@@ -6,7 +6,10 @@
 ``grid``      grid axes and recorded steps
 ``plan``      validation and flattening into a :class:`optsim.engine.plan.Plan`
 ``assemble``  the labelled Datasets (full and reduced over replicates) and the spec
-``run``       running a plan: chunks, the store, Dask, and the memory guard
+``run``       running a plan: chunks, the store, Dask, and the memory check of a plan
+
+The memory a sweep will take is sized, before anything is allocated, by
+:mod:`optsim._budget` (which ``plan`` asks).
 
 Each module imports only those above it; :mod:`optsim.sweep` re-exports the public names.
 """

@@ -50,6 +50,36 @@ def _axes(grid):
     return axes
 
 
+def _grid_lengths(grid):
+    """``[(values, names)]`` per axis of ``grid``, counted without expanding it (None for a
+    grid :func:`_axes` refuses)."""
+    if grid is None:
+        return []
+    if not isinstance(grid, Mapping):
+        return None
+    out = []
+    for key, values in grid.items():
+        if isinstance(values, (str, bytes)):
+            return None
+        try:
+            n = len(values)
+        except TypeError:
+            return None
+        names = len(key.split(",")) if isinstance(key, str) else len(key) if isinstance(key, tuple) else 1
+        out.append((n, names))
+    return out
+
+
+def _record_count(steps, record_every, record_steps):
+    """How many steps :func:`_record_steps` records, counted without making them."""
+    if record_steps is not None:
+        return int(_record_steps(steps, record_every, record_steps).shape[0])
+    if record_every is None:
+        record_every = max(1, steps // 100)
+    record_every = _check_int("record_every", record_every, 1)
+    return steps // record_every + 1 + (1 if steps % record_every else 0)
+
+
 def _record_steps(steps, record_every, record_steps):
     if record_steps is not None:
         rs = np.unique(np.asarray(record_steps, dtype=np.int64))

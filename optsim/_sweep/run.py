@@ -2,35 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
-from .._components import OptsimError
+from .._budget import MemoryLimitError, _available_memory, _gib  # noqa: F401 - re-exported
 
 __all__ = ["MemoryLimitError", "run_chunked", "run_plan", "check_memory"]
-
-
-class MemoryLimitError(OptsimError, MemoryError):
-    """A sweep whose results would not fit in memory (raised before allocating)."""
-
-
-
-def _available_memory():
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def _gib(b):
-    return f"{b / 2**30:.2f} GiB" if b >= 2**28 else f"{b / 2**20:.1f} MiB"
-
 
 
 def run_chunked(plan, store=None, client=None, threads=None, chunk_size=None, progress=False, reducer=None):

@@ -33,6 +33,12 @@ def curvature_scaled_apply(g, x, t, npar, ndata, rng):
                 g[i] += L[i, j] * z
 
 
+def _diagonal(problem):
+    """Whether ``problem`` says its Hessian is diagonal by construction (``hessian_is_diagonal()``)."""
+    check = getattr(problem, "hessian_is_diagonal", None)
+    return bool(check()) if callable(check) else False
+
+
 class CurvatureScaled(Noise):
     r"""The noisy-quadratic-model noise: :math:`\tilde g = g + \xi`, :math:`\xi \sim N(0, H/B)`.
 
@@ -47,7 +53,13 @@ class CurvatureScaled(Noise):
     ``hessian()``) the noise is :math:`\xi = L z / \sqrt B` with :math:`L` the symmetric
     square root :math:`L = Q\,\mathrm{diag}(\sqrt{\lambda})\,Q^\top` of
     :math:`H = Q\,\mathrm{diag}(\lambda)\,Q^\top` (so :math:`L L^\top = H`).  In both cases
-    :math:`z \sim N(0, I)` is drawn one coordinate at a time, in order.  ``batch_size`` is
+    :math:`z \sim N(0, I)` is drawn one coordinate at a time, in order.
+
+    Memory and work: :math:`O(d)` for a diagonal Hessian (``hessian_diag()``, or a problem
+    whose ``hessian_is_diagonal()`` says so, whose dense ``hessian()`` is then never made);
+    a Hessian that is not diagonal is dense by its structure: :math:`L` takes :math:`8 d^2`
+    bytes (its eigendecomposition about :math:`8 \cdot 8 d^2` while it is made, once per
+    sweep) and a draw :math:`O(d^2)` operations.  ``batch_size`` is
     dynamic, so it can be gridded without recompiling; it need not be an integer.
 
     Source: Zhang, Li, Nado, Martens, Sachdeva, Dahl, Shallue & Grosse, "Which Algorithmic
@@ -63,7 +75,7 @@ class CurvatureScaled(Noise):
     def prepare(self, problem):
         d = problem.dimension()
         H = None
-        if hasattr(problem, "hessian"):
+        if hasattr(problem, "hessian") and not _diagonal(problem):
             H = np.asarray(problem.hessian(), dtype=float)
         h = problem.hessian_diag()
         if h is None and H is not None:
@@ -94,3 +106,10 @@ class CurvatureScaled(Noise):
                 f"CurvatureScaled: negative curvature {h.min():.3g}; a noise variance h_i/B must be >= 0"
             )
         return (np.sqrt(h), np.zeros((0, 0)))
+
+    def prepare_bytes(self, problem):
+        d = problem.dimension()
+        rebuild = problem.data_bytes() or 0  # hessian_diag() may make the problem's data again
+        if hasattr(problem, "hessian") and not _diagonal(problem):
+            return 8 * 8 * d * d + 8 * 3 * d + rebuild
+        return 8 * 3 * d + rebuild

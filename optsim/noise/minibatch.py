@@ -79,6 +79,10 @@ class Minibatch(Noise):
 
     Minibatch sampling must be the first noise model; further noise models act on the
     minibatch gradient.  ``batch_size`` must not exceed the number of examples.
+
+    Memory: each running trajectory keeps its own order of the :math:`n` examples,
+    :math:`8n` bytes (without replacement the order is the epoch's state), for each of the
+    trajectories a thread advances together.
     """
 
     name = "minibatch"

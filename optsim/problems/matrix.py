@@ -94,6 +94,8 @@ class MatrixRegression(Problem):
     :math:`a_i \sim N(0, I)`, :math:`y_i = W^\star a_i + b^\star + s\,\epsilon_i`,
     :math:`\epsilon_i \sim N(0, I)`, :math:`s` = ``noise``, ``n_train`` examples.  Starts at
     zero (or ``x0``).  ``optimum()`` is the least-squares solution (for :math:`\lambda = 0`).
+
+    Memory: the data, :math:`8 n (n_{in} + n_{out})` bytes, shared by every trajectory.
     """
 
     name = "matrix_regression"
@@ -130,6 +132,10 @@ class MatrixRegression(Problem):
         X = rng.standard_normal((n, p))
         Y = np.einsum("ij,sj->si", W, X) + b + self.noise * rng.standard_normal((n, q))
         return (np.ascontiguousarray(X), np.ascontiguousarray(Y))
+
+    def data_bytes(self):
+        q, p, n = self.n_out, self.n_in, self.n_train
+        return 8 * (q * p + q + 2 * n * p + 4 * n * q)
 
     def optimum(self):
         if self.l2 > 0.0:

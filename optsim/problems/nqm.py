@@ -74,6 +74,8 @@ class NoisyQuadraticModel(Problem):
     the expected loss curves of :meth:`expected_loss` apply to both.  Minimum 0 at the
     origin.
 
+    Memory: :math:`O(K)`, the curvatures :math:`h`, shared by every trajectory.
+
     With ``batch_size`` set, the problem's own gradient is the noisy one, so a recorded
     ``grad_norm`` includes the noise; use the noise model instead where the noise-free
     gradient norm is wanted.
@@ -102,6 +104,9 @@ class NoisyQuadraticModel(Problem):
 
     def data(self):
         return (self.curvatures(),)
+
+    def data_bytes(self):
+        return 8 * 2 * self.dim  # h (and the 1..K it is made from)
 
     def optimum(self):
         return np.zeros(self.dim)

@@ -82,6 +82,10 @@ class Quadratic(Problem):
     orthogonal matrix drawn from ``rotation_seed``.  :math:`c` = ``center`` (default 0)
     is the minimiser; the start is ``x0`` (default all ones).
 
+    Memory: a diagonal problem (no rotation) holds :math:`h` and :math:`c`, :math:`O(d)`; a
+    rotated one is dense by its structure and holds :math:`H`, :math:`8 d^2` bytes (and each
+    gradient costs :math:`O(d^2)`).  Either is shared by every trajectory.
+
     Lecture examples: the deep valley / elongated ravine of lectures 000 and 004 is
     ``Quadratic(curvatures=[1, 100])``; the worked Adam example of lecture 001,
     :math:`f(x) = (2x - 10)^2 = \tfrac12 \cdot 8 (x - 5)^2`, is
@@ -137,7 +141,14 @@ class Quadratic(Problem):
             return None
         return rotation_matrix(self.dim_(), self.rotation, self.rotation_seed)
 
+    def hessian_is_diagonal(self):
+        """Whether :math:`H` is diagonal by construction (no rotation): then
+        :meth:`hessian_diag` and the noise models need only the :math:`d` curvatures."""
+        return self.rotation is None and self.rotation_seed is None
+
     def hessian(self):
+        """The dense :math:`d \times d` matrix :math:`H` (:math:`8 d^2` bytes; a diagonal
+        problem's curvatures are :meth:`hessian_diag`)."""
         h = self.curvature_vector()
         q = self.rotation_()
         return np.diag(h) if q is None else (q * h) @ q.T
@@ -157,7 +168,15 @@ class Quadratic(Problem):
         return self.center_()
 
     def hessian_diag(self):
+        if self.hessian_is_diagonal():
+            return self.curvature_vector().copy()  # the diagonal of H, without making H
         return np.diag(self.hessian()).copy()
+
+    def data_bytes(self):
+        d = self.dim_()
+        if self.hessian_is_diagonal():
+            return 8 * 4 * d  # h and c (and the curvatures' temporaries)
+        return 8 * (6 * d * d + 4 * d)  # H, and the rotation's draw, QR and products
 
 
 def valley(steepness, x0=None):

@@ -295,6 +295,10 @@ class LinearRegression(_Generated):
     gradient methods reach from 0).  It is computed for the instance's own ``l2``; when
     ``l2`` is gridded the ``dist`` record still refers to that value.
     Minibatch gradients (``batch_value_and_grad``) are batch means.
+
+    Memory: the data, :math:`8 (n_{train} + n_{test}) d` bytes, shared by every trajectory
+    (its train and test rows are views of one draw); the ``dist`` record solves for the optimum once
+    (a dense :math:`d \times d` system for :math:`\lambda > 0`).
     """
 
     name = "linear_regression"
@@ -323,6 +327,10 @@ class LinearRegression(_Generated):
         X = self.data()[0]
         return np.mean(X * X, axis=0) + self.l2
 
+    def data_bytes(self):
+        n, d = self.n_train + self.n_test, self.n_features
+        return 8 * (n * d + 4 * n + 2 * d)  # the draw of X (its train and test rows are views), y
+
 
 class LogisticRegression(_Generated):
     r"""Logistic regression, :math:`L(w) = \frac1n\sum_i \log(1 + e^{-y_i x_i^\top w}) + \tfrac\lambda2\|w\|^2`, :math:`y_i \in \{-1, +1\}`.
@@ -338,6 +346,10 @@ class LogisticRegression(_Generated):
     for :math:`\lambda = 0` None (on separable data, e.g. whenever ``n_features >=
     n_train``, there is no minimiser: the loss decreases along the max-margin direction).
     Minibatch gradients are batch means.
+
+    Memory: as :class:`LinearRegression`, the data (:math:`8 (n_{train} + n_{test}) d`
+    bytes) shared by every trajectory; the optimum (``l2 > 0``) is found by Newton's method
+    on a dense :math:`d \times d` Hessian.
     """
 
     name = "logistic_regression"
@@ -358,6 +370,10 @@ class LogisticRegression(_Generated):
         n = self.n_train
         mode = np.array([0.0 if self.test_metric == "loss" else 1.0])
         return (np.ascontiguousarray(X[:n]), y[:n].copy(), np.ascontiguousarray(X[n:]), y[n:].copy(), mode)
+
+    def data_bytes(self):
+        n, d = self.n_train + self.n_test, self.n_features
+        return 8 * (n * d + 6 * n + 2 * d)
 
     def optimum(self):
         if self.l2 <= 0.0:

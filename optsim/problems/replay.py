@@ -57,6 +57,8 @@ class Replay(Problem):
     schedule (:class:`~optsim.schedules.ReduceOnPlateau`) sees.  ``x0`` is the starting
     point (default zeros).  Optimizers that evaluate the gradient at a look-ahead point
     get the same replayed gradient.
+
+    Memory: the gradient sequences, :math:`8 R T d` bytes, shared by every trajectory.
     """
 
     name = "replay"
@@ -107,6 +109,10 @@ class Replay(Problem):
 
     def start_point(self):
         return np.zeros(self.dimension()) if self.x0 is None else self.x0.copy()
+
+    def data_bytes(self):
+        R, T, d = self.sequences, self.n_updates(), self.dimension()
+        return 8 * (R * T * d + R * T)  # the gradients (a copy where they are not contiguous), the losses
 
     def data(self):
         R, T, d = self.sequences, self.n_updates(), self.dimension()

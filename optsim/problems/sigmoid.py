@@ -145,6 +145,9 @@ class SigmoidNeuron(Problem):
         scale = float(self.n_points) if self.reduction == "sum" else 1.0
         return (x, y, np.array([scale]))
 
+    def data_bytes(self):
+        return 8 * (5 * self.n_points + 1)
+
     def n_samples(self):
         return self.n_points
 

@@ -98,6 +98,10 @@ class Wilson(Problem):
     and Adam (:math:`\epsilon \to 0`) converge when :math:`b = \sum_i y_i > 0`
     (Lemma 3.1 with :math:`c = 4`); it labels every new point +1, test error
     :math:`\approx 1 - p`.
+
+    Memory: the dense training matrix :math:`X`, :math:`8 n d` bytes (:math:`d \ge 5n + 3`,
+    so :math:`O(n^2)`), shared by every trajectory; the ``dist`` record's optimum solves an
+    :math:`n \times n` system once.
     """
 
     name = "wilson"
@@ -142,6 +146,10 @@ class Wilson(Problem):
     def data(self):
         X, y = self.design()
         return (X, y, self.labels()[1])
+
+    def data_bytes(self):
+        n, t = self.n_train, self.n_test
+        return 8 * (n * self.dimension() + 3 * n + 3 * t)  # X (dense: n x d), the labels
 
     def n_samples(self):
         return self.n_train
