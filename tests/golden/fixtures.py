@@ -11,12 +11,16 @@ An **optimizer** case (kind ``optimizers``) is a library's trajectory of one upd
   ``schedule`` (optional, the learning-rate schedule's spec), ``schedules`` (optional,
   ``{hyperparameter: schedule spec}``), ``loop`` (``open`` or ``closed``), ``rtol``
   (default 1e-12: the largest normwise relative error over the rows) and ``note``;
-  optional: ``jax_version`` (optax and Keras-on-jax cases), ``param_shapes`` (``{name:
+  optional: ``jax_version`` (optax and Keras-on-jax cases; :func:`save` fills it in from the
+  installed jax), ``param_shapes`` (``{name:
   shape}`` in storage order, as :meth:`optsim.Problem.param_shapes`: the flat ``x`` is these
   arrays one after the other, each row-major; a matrix rule sees the matrices, the test runs
   the case on a problem that declares them), ``comparable`` (default true; false records a
   library's trajectory that optsim does not reproduce yet, with the reason in ``note``; the
-  test then only checks the file reads);
+  test then checks that the difference is still there);  ``observe`` (default: the
+  parameters), ``{"slot": <state row name>, "factor": f}``: the library's parameters are
+  optsim's ``x + f * S[slot]`` (torch's SGD with ``nesterov=True`` stores NAG's look-ahead
+  point ``x - mu v``, where optsim's NAG records ``x``);
 - ``x0``, shape (d,): the starting point;
 - ``grads``, shape (T, d), open loop only: update ``k`` sees ``grads[k]`` whatever the
   parameters are (:func:`optsim.replay`);
@@ -87,11 +91,23 @@ def save(kind, meta, **arrays):
         raise ValueError(f"{meta['case']}: arrays {sorted(arrays)}, expected {sorted(need)}"
                          f" and optionally {sorted(optional)}")
     meta = dict(meta, rtol=float(meta.get("rtol", 1e-12)))
+    if meta["library"] in ("optax", "keras") and "jax_version" not in meta:
+        meta["jax_version"] = _installed("jax")
     path = ROOT / kind / f"{meta['case']}.npz"
     path.parent.mkdir(parents=True, exist_ok=True)
     out = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
     np.savez_compressed(path, meta=np.array(json.dumps(meta, sort_keys=True)), **out)
     return path
+
+
+def _installed(dist):
+    """The installed version of ``dist`` (None where it is not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def load(path):

@@ -30,8 +30,14 @@ import fixtures  # noqa: E402
 STEPS = 100
 
 
+def _text(v):
+    if isinstance(v, tuple) and v and v[0] == "schedule":
+        return f"optax.{v[1]}({', '.join(map(repr, v[2:]))})"
+    return repr(v)
+
+
 def _fmt(args, kw):
-    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kw.items()]
+    parts = [_text(a) for a in args] + [f"{k}={_text(v)}" for k, v in kw.items()]
     return ", ".join(parts)
 
 
@@ -91,6 +97,27 @@ def P_MUON(**kw):
             f"{_fmt((), kw)})", make)
 
 
+def O_ADEMAMIX_WARMUP(lr, b1, b2, b3, alpha, eps, T, shift):
+    """optax.contrib.ademamix with the paper's alpha and beta3 warm-ups as callables of the
+    count optax passes them (0 at the first update), evaluated at count + shift."""
+    def make():
+        import jax.numpy as jnp
+        import optax.contrib
+
+        def frac(count):
+            return jnp.minimum((jnp.asarray(count, jnp.float64) + shift) / T, 1.0)
+
+        def b3_fn(count):
+            a = frac(count)
+            lb1, lb3 = jnp.log(b1), jnp.log(b3)
+            return jnp.where(a >= 1.0, b3, jnp.exp(lb1 * lb3 / ((1.0 - a) * lb3 + a * lb1)))
+
+        return optax.contrib.ademamix(lr, b1=b1, b2=b2, b3=b3_fn, alpha=lambda c: alpha * frac(c), eps=eps)
+    text = (f"optax.contrib.ademamix({lr}, b1={b1}, b2={b2}, eps={eps}, alpha=lambda t: {alpha} * min((t + {shift}) / "
+            f"{T}, 1), b3=lambda t: the paper's beta3 warm-up from b1 to {b3} at a = min((t + {shift}) / {T}, 1))")
+    return ("optax", text, make)
+
+
 def PRODIGYOPT(**kw):
     return ("prodigyopt", f"prodigyopt.Prodigy({_fmt((), kw)})",
             lambda ps: __import__("prodigyopt").Prodigy(ps, **kw))
@@ -127,6 +154,16 @@ TORCH = [
          spec("sgd", lr=1e-4, momentum=0.5, maximize=True)),
     case("torch_sgd_maximize_wd", T("SGD", lr=1e-4, maximize=True, weight_decay=0.1),
          spec("sgd", lr=1e-4, maximize=True, weight_decay=0.1)),
+    # NAG is torch's SGD(nesterov=True) in the look-ahead variable: torch stores y = x - mu v
+    case("torch_nag_wd", T("SGD", lr=0.005, momentum=0.8, nesterov=True, weight_decay=0.01),
+         spec("nag", lr=0.005, momentum=0.8, weight_decay=0.01), observe={"slot": "velocity", "factor": -0.8},
+         note="torch's parameters are NAG's look-ahead point x - mu v"),
+    case("torch_nag", T("SGD", lr=0.01, momentum=0.9, nesterov=True),
+         spec("nag", lr=0.01, momentum=0.9), observe={"slot": "velocity", "factor": -0.9},
+         note="torch's parameters are NAG's look-ahead point x - mu v"),
+    case("torch_nag_maximize", T("SGD", lr=1e-4, momentum=0.5, nesterov=True, maximize=True),
+         spec("nag", lr=1e-4, momentum=0.5, maximize=True), observe={"slot": "velocity", "factor": -0.5},
+         note="torch's parameters are NAG's look-ahead point x - mu v"),
     case("torch_adagrad", T("Adagrad", lr=0.1), spec("adagrad", lr=0.1)),
     case("torch_adagrad_all", T("Adagrad", lr=0.1, lr_decay=0.01, weight_decay=0.01, eps=1e-3,
                                 initial_accumulator_value=0.2),
@@ -159,7 +196,8 @@ TORCH = [
          spec("adamw", **EB, weight_decay=0.05, amsgrad=True)),
     case("torch_adamw_maximize", T("AdamW", **TB, weight_decay=0.05, maximize=True),
          spec("adamw", **EB, weight_decay=0.05, maximize=True)),
-    case("torch_amsgrad_wd", T("Adam", **TB, weight_decay=0.01, amsgrad=True), spec("amsgrad", **EB, weight_decay=0.01)),
+    case("torch_amsgrad_wd", T("Adam", **TB, weight_decay=0.01, amsgrad=True),
+         spec("amsgrad", **EB, weight_decay=0.01)),
     case("torch_amsgrad_decoupled", T("AdamW", **TB, weight_decay=0.02, amsgrad=True),
          spec("amsgrad", **EB, weight_decay=0.02, decoupled_weight_decay=True)),
     case("torch_adamax", T("Adamax", **TB), spec("adamax", **EB)),
@@ -212,23 +250,35 @@ TORCH = [
 
 # -- pytorch-optimizer and the authors' packages -----------------------------------------------
 
+SAM_F32 = ("pytorch-optimizer computes SAM's gradient norm in float32 (get_global_gradient_norm casts the "
+           "norms with .float()) even for float64 parameters; open loop the ascent point does not matter")
+
 PYTORCH_OPTIMIZER = [
     case("pto_lion", P("Lion", lr=0.01, betas=(0.8, 0.95), weight_decay=0.01),
          spec("lion", lr=0.01, beta1=0.8, beta2=0.95, weight_decay=0.01)),
     case("pto_lion_nowd", P("Lion", lr=0.003, betas=(0.9, 0.99)), spec("lion", lr=0.003, weight_decay=0.0)),
     case("pto_adabound", P("AdaBound", lr=0.01, final_lr=0.05, betas=(0.8, 0.99), gamma=0.01, eps=1e-3),
-         spec("adabound", lr=0.01, final_lr=0.05, beta1=0.8, beta2=0.99, gamma=0.01, eps=1e-3)),
+         spec("adabound", lr=0.01, final_lr=0.05, beta1=0.8, beta2=0.99, gamma=0.01, eps=1e-3),
+         rtol=2e-11, note="pytorch-optimizer updates the first moment by lerp (m + (1 - beta1) (g - m)): rounding"),
     case("pto_adabound_amsbound", P("AdaBound", lr=0.01, final_lr=0.05, betas=(0.8, 0.99), gamma=0.01, eps=1e-3,
                                     ams_bound=True),
-         spec("adabound", lr=0.01, final_lr=0.05, beta1=0.8, beta2=0.99, gamma=0.01, eps=1e-3, amsbound=True)),
+         spec("adabound", lr=0.01, final_lr=0.05, beta1=0.8, beta2=0.99, gamma=0.01, eps=1e-3, amsbound=True),
+         rtol=2e-11, note="pytorch-optimizer updates the first moment by lerp (m + (1 - beta1) (g - m)): rounding"),
     case("pto_adabound_decoupled", P("AdaBound", lr=0.01, final_lr=0.05, betas=(0.8, 0.99), gamma=0.01, eps=1e-3,
                                      weight_decay=0.01, weight_decouple=True),
          spec("adabound", lr=0.01, final_lr=0.05, beta1=0.8, beta2=0.99, gamma=0.01, eps=1e-3, weight_decay=0.01,
-              decoupled_weight_decay=True)),
+              decoupled_weight_decay=True), comparable=False,
+         note="pytorch-optimizer's decoupled decay is x (1 - lr wd) before the step; the official AdaBoundW "
+              "(optsim's decoupled_weight_decay) is x - wd x after it, not times lr"),
     case("pto_adabound_coupled", P("AdaBound", lr=0.01, final_lr=0.05, betas=(0.8, 0.99), gamma=0.01, eps=1e-3,
                                    weight_decay=0.01, weight_decouple=False),
-         spec("adabound", lr=0.01, final_lr=0.05, beta1=0.8, beta2=0.99, gamma=0.01, eps=1e-3, weight_decay=0.01)),
-    case("pto_swats", P("SWATS", lr=0.01, betas=(0.8, 0.99), eps=1e-9), spec("swats", lr=0.01, beta1=0.8, beta2=0.99)),
+         spec("adabound", lr=0.01, final_lr=0.05, beta1=0.8, beta2=0.99, gamma=0.01, eps=1e-3, weight_decay=0.01),
+         rtol=2e-11, note="pytorch-optimizer updates the first moment by lerp (m + (1 - beta1) (g - m)): rounding"),
+    case("pto_swats", P("SWATS", lr=0.01, betas=(0.8, 0.99), eps=1e-9), spec("swats", lr=0.01, beta1=0.8, beta2=0.99),
+         comparable_open=False,
+         note="open loop: pytorch-optimizer's SWATS is another form (its SGD phase steps lr (1 - beta1) times a summed "
+              "buffer, and its estimate and switch test differ in detail); optsim follows Keskar & Socher. "
+              "Closed loop neither switches in 100 updates, and the Adam phases agree"),
     case("pto_ademamix", P("AdEMAMix", lr=0.01, betas=(0.8, 0.99, 0.999), alpha=3.0, eps=1e-3),
          spec("ademamix", lr=0.01, beta1=0.8, beta2=0.99, beta3=0.999, alpha=3.0, eps=1e-3)),
     case("pto_ademamix_wd", P("AdEMAMix", lr=0.01, betas=(0.8, 0.99, 0.999), alpha=3.0, eps=1e-3,
@@ -257,10 +307,11 @@ PYTORCH_OPTIMIZER = [
          spec("prodigy", beta1=0.9, beta2=0.99, d0=1e-3, weight_decay=0.05, decouple=False)),
     case("pto_sam", P("SAM", base_optimizer="SGD", rho=0.1, lr=0.01,
                       momentum=0.8),
-         spec("sam", lr=0.01, rho=0.1, momentum=0.8), runner="sam"),
+         spec("sam", lr=0.01, rho=0.1, momentum=0.8), runner="sam", rtol_closed=1e-6, note=SAM_F32),
     case("pto_sam_adaptive", P("SAM", base_optimizer="SGD", rho=0.5, adaptive=True, lr=0.01, momentum=0.5,
                                weight_decay=0.01),
-         spec("sam", lr=0.01, rho=0.5, adaptive=True, momentum=0.5, weight_decay=0.01), runner="sam"),
+         spec("sam", lr=0.01, rho=0.5, adaptive=True, momentum=0.5, weight_decay=0.01), runner="sam",
+         rtol_closed=5e-6, note=SAM_F32),
 ]
 
 # -- Muon on matrices ----------------------------------------------------------------------------
@@ -268,20 +319,69 @@ PYTORCH_OPTIMIZER = [
 MATRIX = {"W": (2, 3)}
 MATRIX_BIAS = {"W": (3, 2), "b": (3,)}
 
+BF16 = ("{lib} runs the Newton-Schulz iteration in bfloat16 whatever the parameters' type: the rtol is what "
+        "that costs over 100 updates")
+TORCH_MUON_NOTE = BF16.format(lib="torch.optim.Muon") + (
+    "; besides, its buffer is an EMA (lerp) where the reference sums, and it clamps the norm at eps where the "
+    "reference adds eps: both vanish in the orthogonalization up to eps")
+NS64 = ("torch.optim.Muon with its Newton-Schulz iteration (torch.optim._muon._zeropower_via_newtonschulz) run in "
+        "float64 instead of bfloat16, and eps 1e-30 on both sides (torch clamps the norm at eps, optsim adds eps): "
+        "every other convention of torch's Muon to 1e-12")
+
+KERAS_MUON = ("Keras's Muon scales by rms_rate sqrt(max(rows, cols)) (rms_rate 0.2: optsim's match_rms_adamw) "
+              "and adds its own 1e-7 to the Frobenius norm, which keras.ops.norm (jax backend) returns in float32 "
+              "for a float64 matrix")
+
 MUON = [
     case("torch_muon", T("Muon", lr=0.02, weight_decay=0.0, momentum=0.9),
-         spec("muon", lr=0.02, momentum=0.9), shapes=MATRIX),
+         spec("muon", lr=0.02, momentum=0.9), shapes=MATRIX, rtol=0.05, note=TORCH_MUON_NOTE),
     case("torch_muon_wd_plain", T("Muon", lr=0.01, weight_decay=0.1, momentum=0.8, nesterov=False, ns_steps=4),
-         spec("muon", lr=0.01, weight_decay=0.1, momentum=0.8, nesterov=False, ns_steps=4), shapes=MATRIX),
+         spec("muon", lr=0.01, weight_decay=0.1, momentum=0.8, nesterov=False, ns_steps=4), shapes=MATRIX,
+         rtol=0.01, note=TORCH_MUON_NOTE),
     case("torch_muon_match_rms", T("Muon", lr=0.02, weight_decay=0.0, adjust_lr_fn="match_rms_adamw"),
-         spec("muon", lr=0.02, adjust_lr="match_rms_adamw"), shapes={"W": (3, 2)}),
-    case("pto_muon", P_MUON( lr=0.02, momentum=0.9, adamw_lr=0.01, adamw_betas=(0.8, 0.95), adamw_eps=1e-8),
-         spec("muon", lr=0.02, momentum=0.9, adamw_lr=0.01, adamw_beta1=0.8, adamw_eps=1e-8), shapes=MATRIX_BIAS),
+         spec("muon", lr=0.02, adjust_lr="match_rms_adamw"), shapes={"W": (3, 2)}, rtol=0.01, note=TORCH_MUON_NOTE),
+    # (lr 0.005: at 0.02 the closed loop reaches the optimum by step 60 and then orbits it, where the
+    #  orthogonalization of a near-zero buffer amplifies rounding until the trajectories part)
+    case("torch_muon_ns64", T("Muon", lr=0.005, weight_decay=0.0, momentum=0.9, eps=1e-30),
+         spec("muon", lr=0.005, momentum=0.9, eps=1e-30), shapes=MATRIX, ns64=True, note=NS64),
+    case("torch_muon_ns64_wd_plain", T("Muon", lr=0.01, weight_decay=0.1, momentum=0.8, nesterov=False, ns_steps=4,
+                                       eps=1e-30),
+         spec("muon", lr=0.01, weight_decay=0.1, momentum=0.8, nesterov=False, ns_steps=4, eps=1e-30),
+         shapes={"W": (3, 2)}, ns64=True, note=NS64),
+    case("torch_muon_ns64_match_rms", T("Muon", lr=0.02, weight_decay=0.01, adjust_lr_fn="match_rms_adamw",
+                                        eps=1e-30),
+         spec("muon", lr=0.02, weight_decay=0.01, adjust_lr="match_rms_adamw", eps=1e-30), shapes={"W": (2, 4)},
+         ns64=True, note=NS64),
+    case("pto_muon", P_MUON(lr=0.02, momentum=0.9, adamw_lr=0.01, adamw_betas=(0.8, 0.95), adamw_eps=1e-8),
+         spec("muon", lr=0.02, momentum=0.9, adamw_lr=0.01, adamw_beta1=0.8, adamw_eps=1e-8), shapes=MATRIX_BIAS,
+         rtol=0.3, note=BF16.format(lib="pytorch_optimizer.Muon") + " (its AdamW on the vectors matches)"),
+    case("keras_muon", K("Muon", learning_rate=0.02, momentum=0.9, weight_decay=0.0, adam_weight_decay=0.0),
+         spec("muon", lr=0.02, momentum=0.9, adjust_lr="match_rms_adamw"), shapes=MATRIX,
+         rtol=5e-9, note=KERAS_MUON),
+    case("keras_muon_wd_plain", K("Muon", learning_rate=0.01, momentum=0.8, nesterov=False, ns_steps=4,
+                                  weight_decay=0.1, adam_weight_decay=0.0),
+         spec("muon", lr=0.01, momentum=0.8, nesterov=False, ns_steps=4, weight_decay=0.1,
+              adjust_lr="match_rms_adamw"), shapes={"W": (3, 2)},
+         rtol=5e-9, note=KERAS_MUON),
     case("optax_muon", O("contrib.muon", 0.02, beta=0.9, adam_b1=0.8, adam_b2=0.95, eps=1e-7),
-         spec("muon", lr=0.02, momentum=0.9, adamw_beta1=0.8, adamw_eps=1e-8), shapes=MATRIX_BIAS),
+         spec("muon", lr=0.02, momentum=0.9, adamw_beta1=0.8, adamw_eps=1e-8), shapes=MATRIX_BIAS, comparable=False,
+         note="optax.contrib.muon is another form: its buffer is a bias-corrected EMA, and with nesterov the two "
+              "terms are corrected by different powers (1 - beta^(t+1), 1 - beta^t), which is not a multiple of "
+              "the reference's g + mu B; its shape factor sqrt(max(1, fan_out / fan_in)) reads a matrix as JAX's "
+              "(in, out), the transpose of torch's (out, in); its fallback on vectors is AdamW with nesterov=True "
+              "and the same eps as the iteration"),
+    case("optax_muon_plain", O("contrib.muon", 0.02, beta=0.9, adam_b1=0.8, adam_b2=0.95, eps=1e-30,
+                               weight_decay=0.1, nesterov=False),
+         spec("muon", lr=0.02, momentum=0.9, nesterov=False, eps=1e-30, weight_decay=0.1, adamw_beta1=0.8,
+              adamw_eps=1e-30), shapes={"W": (3, 3), "b": (3,)},
+         note="without nesterov, on a square matrix and with eps 1e-30, optax's muon is the reference's: its "
+              "bias-corrected EMA is a multiple of the summed buffer, which the orthogonalization divides out"),
 ]
 
 # -- optax ---------------------------------------------------------------------------------------
+
+OPTAX_PRODIGY = ("optax.contrib.prodigy always applies Adam's bias correction (prodigyopt's "
+                 "use_bias_correction=True) and has neither growth_rate nor a coupled weight decay")
 
 OPTAX = [
     case("optax_sgd", O("sgd", 0.01), spec("sgd", lr=0.01)),
@@ -311,8 +411,7 @@ OPTAX = [
     case("optax_lion_wd", O("lion", 0.01, b1=0.8, b2=0.95, weight_decay=0.01),
          spec("lion", lr=0.01, beta1=0.8, beta2=0.95, weight_decay=0.01)),
     case("optax_adam", O("adam", **OB), spec("adam", **EB)),
-    case("optax_adam_eps_root", O("adam", **OB, eps_root=1e-4), spec("adam", **EB),
-         loops=(), note="eps_root (inside the square root, on v_hat) has no optsim option"),
+    # (optax's eps_root, added to v_hat inside the square root, has no optsim option: no case)
     case("optax_adamw", O("adamw", **OB, weight_decay=0.05), spec("adamw", **EB, weight_decay=0.05)),
     case("optax_adam_amsgrad_vhat", O("amsgrad", **OB), spec("adam", **EB, amsgrad=True, amsgrad_mode="max_vhat")),
     case("optax_amsgrad", O("amsgrad", **OB), spec("amsgrad", **EB, form="optax")),
@@ -329,25 +428,46 @@ OPTAX = [
     # the learning rate, and beta1, on optax schedules (evaluated at the update count 0, 1, ...)
     case("optax_adam_exponential", O("adam", ("schedule", "exponential_decay", 0.01, 10, 0.8), b1=0.8, b2=0.99,
                                      eps=1e-3),
-         spec("adam", **EB), schedule=spec("exponential", gamma=0.8, transition_steps=10)),
+         spec("adam", **EB), schedule=spec("exponential", gamma=0.8, transition_steps=10),
+         rtol=5e-8, note="optax counts updates in int32, so a schedule inside an optimizer is evaluated in float32 "
+                       "(exponential_decay's and polynomial_schedule's count / steps is a float32), even with "
+                       "jax_enable_x64"),
     case("optax_sgd_cosine", O("sgd", ("schedule", "cosine_decay_schedule", 0.01, 70, 0.1), momentum=0.9),
-         spec("sgd", lr=0.01, momentum=0.9), schedule=spec("cosine", T_max=70, eta_min=0.001, convention="clamped")),
+         spec("sgd", lr=0.01, momentum=0.9), schedule=spec("cosine", T_max=70, eta_min=0.001, convention="clamped"),
+         note="exact although optax's count is int32: cosine_decay_schedule multiplies it by pi, a float, first"),
     case("optax_adam_scheduled_b1", O("inject_hyperparams(adam)", learning_rate=0.01,
                                       b1=("schedule", "polynomial_schedule", 0.9, 0.5, 1.0, 50), b2=0.99, eps=1e-3),
          spec("adam", lr=0.01, beta1=0.9, beta2=0.99, eps=1e-3),
-         schedules={"beta1": spec("polynomial", total_steps=50, power=1.0, end_lr=0.5)}),
+         schedules={"beta1": spec("polynomial", total_steps=50, power=1.0, end_lr=0.5)},
+         rtol=5e-8, note="optax counts updates in int32, so a schedule inside an optimizer is evaluated in float32 "
+                       "(exponential_decay's and polynomial_schedule's count / steps is a float32), even with "
+                       "jax_enable_x64"),
     # the 2024 rules in optax.contrib
     case("optax_ademamix", O("contrib.ademamix", 0.01, b1=0.8, b2=0.99, b3=0.999, alpha=3.0, eps=1e-3),
          spec("ademamix", lr=0.01, beta1=0.8, beta2=0.99, beta3=0.999, alpha=3.0, eps=1e-3)),
     case("optax_ademamix_wd", O("contrib.ademamix", 0.01, b1=0.8, b2=0.99, b3=0.999, alpha=3.0, eps=1e-3,
                                 weight_decay=0.05),
          spec("ademamix", lr=0.01, beta1=0.8, beta2=0.99, beta3=0.999, alpha=3.0, eps=1e-3, weight_decay=0.05)),
+    # optax calls AdEMAMix's b3 and alpha schedules with its update count, 0 at the first update; the
+    # authors' code and pytorch-optimizer warm up with the 1-based step (optsim's linear_warmup and
+    # beta3_warmup): the paper's formulas at t + 1 match, at t they are one update behind
+    case("optax_ademamix_warmup", O_ADEMAMIX_WARMUP(0.01, 0.8, 0.99, 0.9999, 8.0, 1e-3, 60, 1),
+         spec("ademamix", lr=0.01, beta1=0.8, beta2=0.99, beta3=0.9999, alpha=8.0, eps=1e-3),
+         schedules={"alpha": spec("linear_warmup", warmup_steps=60),
+                    "beta3": spec("beta3_warmup", warmup_steps=60, beta_start=0.8)}),
+    case("optax_ademamix_warmup_count0", O_ADEMAMIX_WARMUP(0.01, 0.8, 0.99, 0.9999, 8.0, 1e-3, 60, 0),
+         spec("ademamix", lr=0.01, beta1=0.8, beta2=0.99, beta3=0.9999, alpha=8.0, eps=1e-3),
+         schedules={"alpha": spec("linear_warmup", warmup_steps=60),
+                    "beta3": spec("beta3_warmup", warmup_steps=60, beta_start=0.8)}, comparable=False,
+         note="the paper's warm-ups at optax's 0-based count are one update behind the authors' 1-based "
+              "warm-ups (optsim's linear_warmup and beta3_warmup); alpha starts at exactly 0"),
     case("optax_prodigy", O("contrib.prodigy", 1.0, betas=(0.8, 0.99), estim_lr0=1e-3),
-         spec("prodigy", beta1=0.8, beta2=0.99, d0=1e-3)),
+         spec("prodigy", beta1=0.8, beta2=0.99, d0=1e-3, use_bias_correction=True),
+         note=OPTAX_PRODIGY),
     case("optax_prodigy_all", O("contrib.prodigy", 0.5, betas=(0.85, 0.98), beta3=0.9, estim_lr0=1e-4,
                                 estim_lr_coef=2.0, weight_decay=0.01, safeguard_warmup=True),
          spec("prodigy", lr=0.5, beta1=0.85, beta2=0.98, beta3=0.9, d0=1e-4, d_coef=2.0, weight_decay=0.01,
-              safeguard_warmup=True)),
+              safeguard_warmup=True, use_bias_correction=True), note=OPTAX_PRODIGY),
     case("optax_sam", O("contrib.sam", ("sgd", 0.01, 0.8), ("adv", 0.1)),
          spec("sam", lr=0.01, rho=0.1, momentum=0.8, eps=0.0), calls=2),
 ]
@@ -417,6 +537,9 @@ def run_case(c, loop, problem):
             kw = dict(c["sam_kw"])
             make = lambda ps: pytorch_optimizer.SAM(ps, base_optimizer=torch.optim.SGD, **kw)  # noqa: E731
             return drivers.torch_sam_run(make, x0, STEPS, loop, **arrays)
+        if c.get("ns64"):
+            return _with_float64_newton_schulz(
+                lambda: drivers.torch_run(make, x0, STEPS, loop, shapes=shapes, **arrays))
         return drivers.torch_run(make, x0, STEPS, loop, scheduler=c.get("scheduler"), shapes=shapes, **arrays)
     if lib == "optax":
         if c["case"].startswith("optax_sam"):
@@ -429,6 +552,28 @@ def run_case(c, loop, problem):
     if lib == "keras":
         return drivers.keras_run(c["make"], x0, STEPS, loop, shapes=shapes, **arrays)
     raise ValueError(lib)
+
+
+def _newton_schulz64(grad, ns_coefficients, ns_steps, eps):
+    """The quintic Newton-Schulz iteration of Muon, in the parameters' float64."""
+    a, b, c = ns_coefficients
+    X = grad.T if grad.size(0) > grad.size(1) else grad
+    X = X / X.norm().clamp(min=eps)
+    for _ in range(ns_steps):
+        A = X @ X.T
+        X = a * X + (b * A + c * A @ A) @ X
+    return X.T if grad.size(0) > grad.size(1) else X
+
+
+def _with_float64_newton_schulz(run):
+    import torch.optim._muon as tm
+
+    saved = tm._zeropower_via_newtonschulz
+    tm._zeropower_via_newtonschulz = _newton_schulz64
+    try:
+        return run()
+    finally:
+        tm._zeropower_via_newtonschulz = saved
 
 
 def _problem(shapes):
@@ -470,7 +615,7 @@ def _prepare(c):
     return c
 
 
-META_KEYS = ("schedule", "schedules", "rtol", "note")
+META_KEYS = ("schedule", "schedules", "rtol", "note", "comparable", "observe")
 
 
 def optimizer_cases(version, only=None):
@@ -493,8 +638,11 @@ def optimizer_cases(version, only=None):
             x0, grads, curv, center = problem
             xs = run_case(c, loop, problem)
             arrays = dict(x0=x0, grads=grads) if loop == "open" else dict(x0=x0, curvatures=curv, center=center)
-            written.append(fixtures.save("optimizers", dict(meta, case=f"{c['case']}_{loop}", loop=loop), xs=xs,
-                                         **arrays))
+            m = dict(meta, case=f"{c['case']}_{loop}", loop=loop)
+            for key in ("rtol", "comparable"):
+                if f"{key}_{loop}" in c:
+                    m[key] = c[f"{key}_{loop}"]
+            written.append(fixtures.save("optimizers", m, xs=xs, **arrays))
     return written
 
 
@@ -546,7 +694,9 @@ TORCH_SCHEDULES = [
     sched("torch_warmrestarts_50_1", torch_schedule("CosineAnnealingWarmRestarts", T_0=50, T_mult=1, eta_min=0.1),
           spec("warm_restarts", T_0=50, T_mult=1, eta_min=0.1), 0.3),
     sched("torch_linearlr_warmup", torch_schedule("LinearLR", start_factor=0.25, end_factor=1.0, total_iters=40),
-          spec("linear_warmup", warmup_steps=40, start_factor=0.25), 0.1),
+          spec("linear_warmup", warmup_steps=40, start_factor=0.25), 0.1, comparable=False,
+          note="torch's LinearLR counts k / N (the start factor at the first update); optsim's linear_warmup "
+               "counts (k + 1) / W, one update ahead (optsim's linear_lr is torch's form)"),
     sched("torch_lambdalr_transformer", ("torch", "torch.optim.lr_scheduler.LambdaLR(lambda s: 64**-0.5 * "
                                          "min((s + 1)**-0.5, (s + 1) * 50**-1.5))",
                                          lambda opt: __import__("torch").optim.lr_scheduler.LambdaLR(
@@ -606,6 +756,9 @@ OPTAX_SCHEDULES = [
                pct_final=0.8), 0.1),
 ]
 
+KERAS_COS = ("Keras's ops.cos (jax backend) returns float32 for a float64 argument "
+             "(dtypes.result_type(float64, float) is float32), even with floatx float64")
+
 KERAS_SCHEDULES = [
     sched("keras_exponential", keras_schedule("ExponentialDecay", initial_learning_rate=0.1, decay_steps=17.5,
                                               decay_rate=0.7),
@@ -630,13 +783,13 @@ KERAS_SCHEDULES = [
                                                    end_learning_rate=1e-3, power=1.5, cycle=True),
           spec("polynomial", total_steps=60, power=1.5, end_lr=1e-3, cycle=True), 0.1),
     sched("keras_cosine_decay", keras_schedule("CosineDecay", initial_learning_rate=0.1, decay_steps=150, alpha=0.1),
-          spec("cosine", T_max=150, eta_min=0.01, convention="clamped"), 0.1),
+          spec("cosine", T_max=150, eta_min=0.01, convention="clamped"), 0.1, rtol=1e-7, note=KERAS_COS),
     sched("keras_cosine_restarts", keras_schedule("CosineDecayRestarts", initial_learning_rate=0.1,
                                                   first_decay_steps=30, t_mul=2.0, m_mul=1.0, alpha=0.0),
-          spec("warm_restarts", T_0=30, T_mult=2.0), 0.1),
+          spec("warm_restarts", T_0=30, T_mult=2.0), 0.1, rtol=1e-7, note=KERAS_COS),
     sched("keras_cosine_restarts_mmul", keras_schedule("CosineDecayRestarts", initial_learning_rate=0.1,
                                                        first_decay_steps=20, t_mul=1.0, m_mul=0.8, alpha=0.1),
-          spec("warm_restarts", T_0=20, T_mult=1.0, m_mul=0.8, eta_min=0.01), 0.1),
+          spec("warm_restarts", T_0=20, T_mult=1.0, m_mul=0.8, eta_min=0.01), 0.1, rtol=1e-7, note=KERAS_COS),
 ]
 
 
@@ -676,7 +829,7 @@ def schedule_cases(version, only=None):
             continue
         meta = dict(case=s["case"], library=s["library"], library_version=version[s["library"]],
                     reference=s["reference"], schedule=s["schedule"], base_lr=s["base_lr"])
-        meta.update({k: s[k] for k in ("rtol", "note") if k in s})
+        meta.update({k: s[k] for k in ("rtol", "note", "comparable") if k in s})
         arrays = {}
         n = s["steps"]
         if s["library"] == "torch":
