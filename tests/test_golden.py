@@ -279,6 +279,9 @@ COVERAGE = {
 NO_LIBRARY = {
     "optimizer": {
         "maxprop",  # lecture 002's L-infinity RMSprop: in no library
+        # MARS's exact form (two gradients on one sample, Yuan et al. 2024, Algorithm 1): the
+        # libraries and the authors' code run only the approximate form (``mars``)
+        "mars_exact",
     },
     "schedule": {
         "inverse_sqrt",  # eta / sqrt(k + 1): no library has this form (T5's and fairseq's differ)
