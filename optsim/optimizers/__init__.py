@@ -3,6 +3,7 @@ defaults) over jitted ``init``/``step``/``eff_lr`` functions; see :mod:`optsim._
 
 from .._roles import Optimizer
 from .adabound import AdaBound
+from .adafactor import Adafactor
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
@@ -43,4 +44,5 @@ __all__ = [
     "Prodigy",
     "SAM",
     "Muon",
+    "Adafactor",
 ]
