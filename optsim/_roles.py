@@ -154,6 +154,11 @@ class Optimizer(Component):
     matrix: ClassVar[bool] = False
     """True when ``step`` acts on each of the problem's matrices as a matrix: it then takes the
     extra ``blocks`` argument (see the module docstring), and replicates advance one at a time."""
+    def check_problem(self, problem) -> None:
+        """Raise a one-line ParameterError, before any work, when this rule cannot run on
+        ``problem`` (a rule whose state must fit the problem's parameter blocks, or that needs
+        an optional problem kernel).  Default: every problem will do."""
+
     elementwise: ClassVar[bool] = False
     """True when ``init``, ``step``, ``eff_lr`` and ``lookahead`` treat every coordinate on its
     own (no sums or norms over coordinates) and ``sc`` depends only on ``t`` and ``hp``.  The

@@ -244,6 +244,7 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
                 f"schedules: {type(opt).momentum_param} follows a schedule and {type(node).__name__} cycles it "
                 f"too; set cycle_momentum=False or schedule it in one place")
     blocks = problem.param_blocks()  # a one-line ParameterError for shapes that do not fit
+    opt.check_problem(problem)  # a one-line ParameterError for a rule that cannot run on this problem
     pdata = tuple(np.ascontiguousarray(a) for a in problem.data())
     ndata = tuple(tuple(np.ascontiguousarray(a) for a in n.prepare(problem)) for n in noises)
     spec = KernelSpec(type(problem), tuple(type(n) for n in noises), type(opt),

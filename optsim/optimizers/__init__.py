@@ -21,6 +21,7 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .sam import SAM
 from .sgd import SGD
+from .soap import SOAP
 from .swats import SWATS
 
 __all__ = [
@@ -45,4 +46,5 @@ __all__ = [
     "SAM",
     "Muon",
     "Adafactor",
+    "SOAP",
 ]

@@ -77,3 +77,86 @@ class AdafactorRef:
             c = {"lr": lr, "alpha": alpha, "none": 1.0}[k["decay"]]
             x[sl] = (X * (1.0 - c * k["wd"]) - u).ravel()
         return x
+
+
+def _eigenbasis_desc(A):
+    """Eigenvectors of the symmetric ``A`` by decreasing eigenvalue (NumPy's LAPACK eigh)."""
+    w, Q = np.linalg.eigh(A + 1e-30 * np.eye(A.shape[0]))
+    return Q[:, ::-1]
+
+
+class SOAPRef:
+    """SOAP (Vyas et al. 2024) as the authors' first code runs it: the first call only sets up
+    L, R and their eigenbases; after each update the statistics take the gradient, and every
+    ``precondition_frequency`` updates the eigenbases are refreshed by a power iteration and
+    a QR step (NumPy's Householder QR) or by ``eigh``."""
+
+    def __init__(self, shapes, lr=3e-3, beta1=0.95, beta2=0.95, shampoo_beta=None, eps=1e-8, weight_decay=0.01,
+                 precondition_frequency=10, max_precond_dim=10000, precondition_1d=False, eigenbasis="qr",
+                 eps_mode="sqrt_v", bias_correction=True, normalize_grads=False, decay_order="after"):
+        self.blocks = blocks(shapes)
+        self.b1, self.b2 = beta1, beta2
+        self.sb = beta2 if shampoo_beta is None else shampoo_beta
+        self.eps, self.wd, self.freq = eps, weight_decay, precondition_frequency
+        self.maxdim, self.p1d, self.mode = max_precond_dim, precondition_1d, eigenbasis
+        self.eps_mode, self.bc, self.norm, self.order = eps_mode, bias_correction, normalize_grads, decay_order
+        self.state = {}
+
+    def _shape(self, shape):
+        if len(shape) == 2:
+            return shape, shape[0] <= self.maxdim, shape[1] <= self.maxdim
+        return (shape[0], 1), self.p1d and shape[0] <= self.maxdim, False
+
+    def step(self, x, g, t, lr):
+        x = np.array(x, float)
+        s = t - 1
+        for bi, (sl, shape) in enumerate(self.blocks):
+            (r, c), left, right = self._shape(shape)
+            G = np.asarray(g[sl], float).reshape(r, c)
+            st = self.state.setdefault(bi, {})
+            if s == 0:
+                st["m"], st["v"] = np.zeros((r, c)), np.zeros((r, c))
+                st["L"] = (1 - self.sb) * G @ G.T if left else None
+                st["R"] = (1 - self.sb) * G.T @ G if right else None
+                st["QL"] = _eigenbasis_desc(st["L"]) if left else np.eye(r)
+                st["QR"] = _eigenbasis_desc(st["R"]) if right else np.eye(c)
+                continue
+            QL, QR = st["QL"], st["QR"]
+            Gp = QL.T @ G @ QR
+            st["m"] = self.b1 * st["m"] + (1 - self.b1) * G
+            st["v"] = self.b2 * st["v"] + (1 - self.b2) * Gp ** 2
+            bc1 = 1 - self.b1 ** s if self.bc else 1.0
+            bc2 = 1 - self.b2 ** s if self.bc else 1.0
+            Mp = QL.T @ st["m"] @ QR
+            if self.eps_mode == "sqrt_v":
+                N = Mp / (np.sqrt(st["v"]) + self.eps)
+                step = lr * np.sqrt(bc2) / bc1
+            else:
+                N = (Mp / bc1) / np.maximum(np.sqrt(st["v"] / bc2), self.eps)
+                step = lr
+            U = QL @ N @ QR.T
+            if self.norm:
+                U = U / (rms(U) + self.eps)
+            X = x[sl].reshape(r, c)
+            if self.order == "after":
+                X = (X - step * U) * (1 - lr * self.wd)
+            else:
+                X = X * (1 - lr * self.wd) - step * U
+            x[sl] = X.ravel()
+            if left:
+                st["L"] = self.sb * st["L"] + (1 - self.sb) * G @ G.T
+            if right:
+                st["R"] = self.sb * st["R"] + (1 - self.sb) * G.T @ G
+            if s % self.freq == 0:
+                for side, (stat, key) in enumerate(((st["L"], "QL"), (st["R"], "QR"))):
+                    if stat is None:
+                        continue
+                    if self.mode == "eigh":
+                        st[key] = _eigenbasis_desc(stat)
+                        continue
+                    P = stat @ st[key]
+                    est = np.sum(st[key] * P, axis=0)
+                    order = np.argsort(-est, kind="stable")
+                    st["v"] = st["v"][order, :] if side == 0 else st["v"][:, order]
+                    st[key] = np.linalg.qr(P[:, order])[0]
+        return x
