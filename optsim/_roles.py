@@ -59,7 +59,9 @@ Problem
     optional: ``test_loss(x, pp, data)``, ``distance(x, pp, data)``,
     ``batch_value_and_grad(x, g, idx, nb, pp, data) -> loss`` (minibatch gradient over
     rows ``idx[:nb]``), ``project(x, pp, data)`` (onto the feasible set, after every
-    update), ``initial_point(x, pp, data, rng)`` (random starting points per replicate).
+    update), ``initial_point(x, pp, data, rng)`` (random starting points per replicate),
+    ``hessian_diagonal(x, h, pp, data)`` (the exact diagonal of the objective's Hessian at
+    ``x`` into ``h``, for rules that ask for it with ``Optimizer.hessian_slot``).
 
 Noise
     ``apply(g, x, t, npar, ndata, rng)``
@@ -154,6 +156,11 @@ class Optimizer(Component):
     matrix: ClassVar[bool] = False
     """True when ``step`` acts on each of the problem's matrices as a matrix: it then takes the
     extra ``blocks`` argument (see the module docstring), and replicates advance one at a time."""
+    hessian_slot: ClassVar[str | None] = None
+    """The state row (one of ``slot_names``) into which the engine writes the problem's exact
+    Hessian diagonal at the current point before every ``step``, where the problem has a
+    ``hessian_diagonal`` kernel (else the row is left to the rule); None: never."""
+
     def check_problem(self, problem) -> None:
         """Raise a one-line ParameterError, before any work, when this rule cannot run on
         ``problem`` (a rule whose state must fit the problem's parameter blocks, or that needs

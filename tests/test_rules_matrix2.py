@@ -239,3 +239,120 @@ def test_soap_refuses_blocks_its_state_cannot_hold():
         optsim.sweep(prob, optimizers.SOAP(), steps=2)
     assert "max_precond_dim" in str(err.value) and "\n" not in str(err.value)
     optsim.sweep(prob, optimizers.SOAP(max_precond_dim=39), steps=2)  # W's rows unpreconditioned: it fits
+
+
+# -- Sophia ---------------------------------------------------------------------------------------
+
+from numba import njit  # noqa: E402
+
+from optsim.optimizers.sophia import sophia_probe  # noqa: E402
+
+
+@njit(cache=True)
+def fixed_hessian_diagonal(x, h, pp, data):
+    for i in range(x.shape[0]):
+        h[i] = (i % 5) - 1.0  # negative, zero and positive curvatures
+
+
+def fixed_hessian(x):
+    return (np.arange(x.shape[0]) % 5) - 1.0
+
+
+class ReplayWithHessian(Replay):
+    """The replay problem with a fixed Hessian diagonal (1 - 1, 0, 1, 2, 3 repeating)."""
+
+    kernels = {**Replay.kernels, "hessian_diagonal": fixed_hessian_diagonal}
+
+
+SOPHIA_CASES = [
+    dict(lr=0.01),
+    dict(lr=0.01, hessian_update="before_step", denominator="max", rho=1.0, clip=0.05, eps=1e-12, update_period=3),
+    dict(lr=0.02, betas=(0.9, 0.95), rho=0.5, weight_decay=0.0, update_period=1),
+    dict(lr=0.01, denominator="max", update_period=4, weight_decay=0.3),
+]
+
+
+def _sophia_oracle(kw, **extra):
+    kw = dict(kw)
+    if "betas" in kw:
+        kw["beta1"], kw["beta2"] = kw.pop("betas")
+    return rm.SophiaRef(**kw, **extra, probe_fn=sophia_probe)
+
+
+def test_sophia_exact_open_loop_matches_the_oracle():
+    G = gradient_sequence(STEPS, 12)
+    got = sweep_cases(optimizers.Sophia(), _flat_cases(SOPHIA_CASES), ReplayWithHessian(grads=G, x0=X0[:12]))
+    for i, kw in enumerate(SOPHIA_CASES):
+        ref = run_open(_sophia_oracle(kw, hess=fixed_hessian), G, X0[:12], kw["lr"])
+        assert relerr(got[i], ref) <= 1e-12, kw
+
+
+@pytest.mark.parametrize("hessian", ["exact", "hutchinson"])
+def test_sophia_closed_loop_matches_the_oracle(hessian):
+    """On a rotated quadratic: the exact diagonal with gradient noise, Hutchinson's estimate
+    (Gaussian and Rademacher probes) without."""
+    shapes = {"x": (10,)}
+    q = rotation_matrix(10, None, 3)
+    _, curv, center = setup(10)
+    Hm = (q * curv) @ q.T
+    grad, loss = quadratic_oracle(shapes)
+    extra = dict(hessian=hessian, hvp_delta=0.1)
+    cases = [dict(c, **extra) for c in SOPHIA_CASES]
+    if hessian == "hutchinson":
+        cases += [dict(SOPHIA_CASES[1], probe="rademacher", probe_seed=3, **extra)]
+    sigma = 0.3 if hessian == "exact" else 0.0
+    got = sweep_cases(optimizers.Sophia(), _flat_cases(cases), quadratic(shapes), sigma=sigma)
+    x0 = setup(10)[0]
+    for i, kw in enumerate(cases):
+        oracle = _sophia_oracle(kw, hess=lambda x: np.diag(Hm), grad=grad)
+        ref, _ = run(oracle, grad, loss, x0, STEPS, kw["lr"], sigma=sigma)
+        assert relerr(got[i], ref) <= 1e-12, kw
+
+
+def test_sophia_hutchinson_estimate_is_unbiased():
+    """The mean of u * (H u) over many steps' probes is the Hessian diagonal (a dense H), to
+    four standard errors, for both probe distributions."""
+    q = rotation_matrix(6, None, 1)
+    Hm = (q * np.geomspace(1.0, 10.0, 6)) @ q.T
+    for gaussian in (True, False):
+        U = np.array([[sophia_probe(0, t, i, gaussian) for i in range(6)] for t in range(1, 4001)])
+        samples = U * (U @ Hm)
+        se = samples.std(axis=0) / np.sqrt(len(U))
+        assert np.all(np.abs(samples.mean(axis=0) - np.diag(Hm)) < 4 * se + 1e-12), gaussian
+        if not gaussian:
+            assert set(np.unique(U)) == {-1.0, 1.0}
+        else:
+            assert abs(U.mean()) < 0.05 and abs(U.std() - 1.0) < 0.05
+
+
+def test_sophia_exact_needs_a_hessian_kernel():
+    with pytest.raises(optsim.ParameterError) as err:
+        optsim.replay(optimizers.Sophia(), np.ones((3, 2)))
+    assert "hessian_diagonal" in str(err.value) and "\n" not in str(err.value)
+    xs = optsim.replay(optimizers.Sophia(hessian="hutchinson", lr=0.1), np.ones((3, 2)))
+    assert np.all(np.isfinite(xs)) and xs[-1, 0] < 0.0
+
+
+@pytest.mark.parametrize("problem", [problems.Rosenbrock(x0=[-1.2, 1.0]), problems.MatrixRegression(l2=0.1),
+                                     problems.Quadratic(curvatures=[1.0, 4.0, 9.0], rotation_seed=2)])
+def test_hessian_diagonal_kernels_against_finite_differences(problem):
+    """Each problem's hessian_diagonal kernel against central differences of its gradient."""
+    vg = type(problem).kernels["value_and_grad"]
+    hd = type(problem).kernels["hessian_diagonal"]
+    data = tuple(np.ascontiguousarray(a) for a in problem.data())
+    pp = np.asarray(problem.row(), float)
+    rng = np.random.default_rng(0)
+    x = problem.start_point() + 0.3 * rng.standard_normal(problem.dimension())
+    h = np.zeros_like(x)
+    hd(x, h, pp, data)
+    e = 1e-5
+    fd = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        gp, gm = np.zeros_like(x), np.zeros_like(x)
+        xp, xm = x.copy(), x.copy()
+        xp[i] += e
+        xm[i] -= e
+        vg(xp, gp, 0, pp, data, np.zeros(4, np.uint64))
+        vg(xm, gm, 0, pp, data, np.zeros(4, np.uint64))
+        fd[i] = (gp[i] - gm[i]) / (2 * e)
+    np.testing.assert_allclose(h, fd, rtol=1e-6, atol=1e-6)

@@ -81,10 +81,11 @@ DATA_WIDTH = 4
 # per step, whether they share one noise sample (1) or draw anew (0), and the position in hp of
 # the hyperparameter that chooses this per trajectory (-1: none); then, for a matrix rule
 # (``Optimizer.matrix``), the address and number of rows of the problem's parameter blocks
-# (``Problem.param_blocks``; nblocks 0: an elementwise step).
+# (``Problem.param_blocks``; nblocks 0: an elementwise step); then the problem's hess (0: none)
+# and the optimizer's state row it fills before every step (``Optimizer.hessian_slot``).
 FN = layout(("init", "step", "eff_lr", "lookahead", "mom_index", "records", "grad", "loss", "test",
              "gnorm", "dist", "start", "project", "point", "evals", "same_noise", "same_noise_hp",
-             "blocks", "nblocks"), "EntryTable")
+             "blocks", "nblocks", "hess", "hess_slot"), "EntryTable")
 # The columns of a schedule node's row: the addresses of its value and momentum functions,
 # the child whose value it wraps (-1: none), the offset and width of its parameters in the
 # schedule row and of its state; then, only in a sweep that schedules hyperparameters (the
@@ -357,6 +358,11 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                     if mom == mom:
                         hp[mom_index] = mom
             lr = lrs[nnodes - 1]
+            if fn[FN.hess] != 0:  # the exact Hessian diagonal at x, via Y, into the rule's state row
+                call_void(fn[FN.hess], (a_frame, B))
+                hs = fn[FN.hess_slot]
+                for i in range(L):
+                    S[hs, i] = W[WORK.Y, i]
             if nblocks > 0:
                 call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp,
                                    a_blocks, nblocks))

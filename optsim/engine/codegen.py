@@ -10,7 +10,9 @@ module generates:
   of trajectories, with the problem's gradient and the noise models inlined into one loop
   (the hot loop); ``loss``, and ``test``, ``gnorm`` and ``dist`` where a sweep records
   them, through the problem's own cached functions; ``start`` and ``project`` where the
-  problem has an initial point or a feasible set;
+  problem has an initial point or a feasible set; ``hess`` (the exact Hessian diagonal at
+  each trajectory's point, written into the look-ahead row) where it has a
+  ``hessian_diagonal`` kernel and the optimizer asks for it (``Optimizer.hessian_slot``);
 - for each optimizer and each schedule class (:func:`entry_points`, written by
   :mod:`optsim.engine._entries`): ``init``, ``step``, ``eff_lr``, ``lookahead`` and
   ``point``; ``value`` and ``momentum``.
@@ -185,6 +187,9 @@ def generate_source(spec: KernelSpec):
     if "project" in P:  # onto the feasible set, after every update of the still running ones
         funcs["p_proj"] = P["project"]
         optional.append(_PROJECT)
+    if "hessian_diagonal" in P:  # the exact Hessian diagonal at x, into Y, for a rule with a hessian_slot
+        funcs["p_hess"] = P["hessian_diagonal"]
+        optional.append(_HESS)
     if "initial_point" in P:  # once per trajectory
         funcs["p_init"] = P["initial_point"]
         optional.append(_START.replace("{init_stream}", str(STREAMS["init"])))
@@ -395,6 +400,16 @@ def project(fp, B):
             p_proj(X[b * d:(b + 1) * d], pp, pdata)
 """
 
+_HESS = """
+
+@cfunc(types.void(FP, I), cache=CACHE, error_model="numpy")
+def hess(fp, B):
+    fr = carray(fp, NFRAME)
+{unpack}
+    for b in range(B):
+        p_hess(X[b * d:(b + 1) * d], Y[b * d:(b + 1) * d], pp, pdata)
+"""
+
 _START = """
 
 @cfunc(types.void(FP, I), cache=CACHE, error_model="numpy")
@@ -422,7 +437,7 @@ NFRAME = {nframe}
 '''
 
 
-PROBLEM_ENTRIES = ("grad", "loss", "test", "gnorm", "dist", "start", "project")
+PROBLEM_ENTRIES = ("grad", "loss", "test", "gnorm", "dist", "start", "project", "hess")
 
 
 def kernel_for(spec: KernelSpec, names=("grad", "loss", "start", "project"), *, cache: bool | None = None):

@@ -22,6 +22,7 @@ from .rmsprop import RMSprop
 from .sam import SAM
 from .sgd import SGD
 from .soap import SOAP
+from .sophia import Sophia
 from .swats import SWATS
 
 __all__ = [
@@ -47,4 +48,5 @@ __all__ = [
     "Muon",
     "Adafactor",
     "SOAP",
+    "Sophia",
 ]

@@ -216,6 +216,66 @@ def soap_cases(version):
                   rtol_closed=5e-4)
 
 
+SOPHIA_K = 4
+
+
+def sophia_run(make, x0, steps, curvatures, center, hutchinson=False):
+    """pytorch_optimizer's SophiaH on the diagonal quadratic: the exact Hessian diagonal handed
+    to ``step(hessian=...)`` on its refresh steps (1, k+1, ...), or its own Hutchinson estimate
+    (autograd's Hessian-vector product; the gradient built with ``create_graph=True``)."""
+    import torch
+
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        p = torch.nn.Parameter(torch.tensor(np.asarray(x0, float)))
+        c, z = torch.tensor(curvatures), torch.tensor(center)
+        opt = make([p])
+        xs = [p.detach().numpy().copy()]
+        for k in range(steps):
+            opt.zero_grad()
+            if hutchinson:
+                loss = 0.5 * torch.sum(c * (p - z) ** 2)
+                loss.backward(create_graph=True)
+                opt.step()
+            else:
+                p.grad = c * (p.detach() - z)
+                opt.step(hessian=[c.clone()] if k % SOPHIA_K == 0 else None)
+            xs.append(p.detach().numpy().copy())
+    finally:
+        torch.set_default_dtype(old)
+    return np.array(xs)
+
+
+SOPHIA = [
+    ("pytorch_optimizer_sophiah_exact", "pytorch_optimizer.SophiaH(lr=0.02, betas=(0.9, 0.95), weight_decay=0.1, "
+     f"p=0.05, update_period={SOPHIA_K}), step(hessian=[curvatures]) on its refresh steps",
+     {"name": "sophia", "lr": 0.02, "beta1": 0.9, "beta2": 0.95, "weight_decay": 0.1, "rho": 1.0, "clip": 0.05,
+      "eps": 1e-12, "update_period": SOPHIA_K, "hessian": "exact", "hessian_update": "before_step",
+      "denominator": "max"},
+     _po("SophiaH", lr=0.02, betas=(0.9, 0.95), weight_decay=0.1, p=0.05, update_period=SOPHIA_K), False),
+    ("pytorch_optimizer_sophiah_hutchinson", "pytorch_optimizer.SophiaH(lr=0.05, p=0.1, update_period="
+     f"{SOPHIA_K}, hessian_distribution='rademacher'), its Hutchinson estimate by autograd",
+     {"name": "sophia", "lr": 0.05, "beta1": 0.96, "beta2": 0.99, "weight_decay": 0.0, "rho": 1.0, "clip": 0.1,
+      "eps": 1e-12, "update_period": SOPHIA_K, "hessian": "hutchinson", "probe": "rademacher",
+      "hessian_update": "before_step", "denominator": "max", "hvp_delta": 0.5},
+     _po("SophiaH", lr=0.05, p=0.1, update_period=SOPHIA_K, hessian_distribution="rademacher"), True),
+]
+SOPHIA_NOTE = ("closed loop only: the estimate needs the Hessian. On the diagonal quadratic a Rademacher probe "
+               "gives u * (H u) = diag(H) whatever u is, so the library's and optsim's probes agree; optsim's "
+               "finite-difference product is exact on a quadratic up to roundoff")
+
+
+def sophia_cases(version):
+    x0, curv, center = problem([[6]])
+    for case, ref, spec, make, hutch in SOPHIA:
+        meta = dict(case=case + "_closed", library="pytorch_optimizer", library_version=version["pytorch_optimizer"],
+                    reference=ref, optimizer=spec, loop="closed", note=SOPHIA_NOTE,
+                    rtol=1e-12)
+        xs = sophia_run(make, x0, STEPS, curv, center, hutch)
+        fixtures.save("optimizers", meta, x0=x0, curvatures=curv, center=center, xs=xs)
+
+
 if __name__ == "__main__":
     v = drivers.versions()
     which = sys.argv[1:] or ["adafactor", "soap", "sophia"]

@@ -160,3 +160,38 @@ class SOAPRef:
                     st["v"] = st["v"][order, :] if side == 0 else st["v"][:, order]
                     st[key] = np.linalg.qr(P[:, order])[0]
         return x
+
+
+class SophiaRef:
+    """Sophia (Liu et al. 2023, Algorithm 3 and the official code): ``hess(x)`` gives the
+    exact Hessian diagonal, or ``grad(x)`` the gradient for Hutchinson's estimate with a
+    finite-difference Hessian-vector product; ``probe(seed, t, i, gaussian)`` the probes."""
+
+    def __init__(self, lr=1e-4, beta1=0.965, beta2=0.99, rho=0.04, weight_decay=0.1, eps=1e-15, clip=1.0,
+                 update_period=10, hessian="exact", hessian_update="after_step", denominator="add",
+                 probe="gaussian", hvp_delta=1e-4, probe_seed=0, hess=None, grad=None, probe_fn=None):
+        self.b1, self.b2, self.rho, self.wd, self.eps, self.clip = beta1, beta2, rho, weight_decay, eps, clip
+        self.k, self.exact, self.before = update_period, hessian == "exact", hessian_update == "before_step"
+        self.add, self.gaussian, self.delta, self.seed = denominator == "add", probe == "gaussian", hvp_delta, probe_seed
+        self.hess, self.grad, self.probe = hess, grad, probe_fn
+        self.m = self.h = None
+
+    def step(self, x, g, t, lr):
+        x = np.array(x, float)
+        g = np.asarray(g, float)
+        if self.m is None:
+            self.m, self.h = np.zeros_like(x), np.zeros_like(x)
+        if (t - 1) % self.k == 0 and (t > 1 or self.before):
+            if self.exact:
+                hh = np.asarray(self.hess(x), float)
+            else:
+                u = np.array([self.probe(self.seed, t, i, self.gaussian) for i in range(x.shape[0])])
+                hh = u * ((self.grad(x + self.delta * u) - g) / self.delta)
+            self.h = self.b2 * self.h + (1 - self.b2) * hh
+        x = x * (1 - lr * self.wd)
+        self.m = self.b1 * self.m + (1 - self.b1) * g
+        if self.add:
+            u = np.sign(self.m) * np.minimum(np.abs(self.m) / (self.rho * self.h + self.eps), self.clip)
+        else:
+            u = np.clip(self.m / np.maximum(self.rho * self.h, self.eps), -self.clip, self.clip)
+        return x - lr * u
