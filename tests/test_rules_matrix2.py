@@ -269,6 +269,7 @@ SOPHIA_CASES = [
     dict(lr=0.01, hessian_update="before_step", denominator="max", rho=1.0, clip=0.05, eps=1e-12, update_period=3),
     dict(lr=0.02, betas=(0.9, 0.95), rho=0.5, weight_decay=0.0, update_period=1),
     dict(lr=0.01, denominator="max", update_period=4, weight_decay=0.3),
+    dict(lr=0.01, clamp_hessian=True, bias_correction=True, eps=1e-12, rho=0.5, update_period=2),
 ]
 
 
@@ -356,3 +357,22 @@ def test_hessian_diagonal_kernels_against_finite_differences(problem):
         vg(xm, gm, 0, pp, data, np.zeros(4, np.uint64))
         fd[i] = (gp[i] - gm[i]) / (2 * e)
     np.testing.assert_allclose(h, fd, rtol=1e-6, atol=1e-6)
+
+
+def test_the_conventions_change_the_numbers():
+    """Each library's golden trajectory fails under the other library's convention: the
+    options are real differences (Sophia's refresh order, Adafactor's weight-decay scaling)."""
+    from test_golden import optsim_trajectory
+
+    for stem, change in [("official_sophiag_closed", dict(hessian_update="before_step")),
+                         ("pytorch_optimizer_sophiah_exact_closed", dict(hessian_update="after_step"))]:
+        meta, arrays = fixtures.load(fixtures.ROOT / "optimizers" / f"{stem}.npz")
+        assert relerr(optsim_trajectory(meta, arrays), arrays["xs"]) <= meta["rtol"]
+        meta["optimizer"] = dict(meta["optimizer"], **change)
+        assert relerr(optsim_trajectory(meta, arrays), arrays["xs"]) > 1e-6, stem
+    for stem, change in [("hf_adafactor_open", dict(decay_scaling="lr")),
+                         ("torch_adafactor_closed", dict(decay_scaling="alpha"))]:
+        meta, arrays = fixtures.load(fixtures.ROOT / "optimizers" / f"{stem}.npz")
+        assert relerr(golden_trajectory(meta, arrays), arrays["xs"]) <= meta["rtol"]
+        meta["optimizer"] = dict(meta["optimizer"], **change)
+        assert relerr(golden_trajectory(meta, arrays), arrays["xs"]) > 1e-6, stem

@@ -39,6 +39,9 @@ SOPHIA_PARAMS = (
     Param("denominator", "add", "sign(m) min(|m| / (rho h + eps), clip) (the official code) or "
           "clip(m / max(rho h, eps), clip) (the paper, pytorch-optimizer)", kind="choice",
           choices=SOPHIA_DENOMINATORS),
+    Param("clamp_hessian", False, "max(h, 0) in the denominator (the official code's first SophiaH)",
+          kind="bool"),
+    Param("bias_correction", False, "step lr / (1 - beta1^t) (the official code's first SophiaH)", kind="bool"),
     Param("probe", "gaussian", "distribution of Hutchinson's probe u", kind="choice", choices=SOPHIA_PROBES),
     Param("hvp_delta", 1e-4, "finite-difference step: H u ~ (g(x + delta u) - g(x)) / delta", low=0.0,
           low_open=True),
@@ -107,6 +110,8 @@ def sophia_step(x, g, S, sc, t, lr, hp):
     clip = hp[H.clip]
     add = hp[H.denominator] == 0.0
     shrink = 1.0 - lr * hp[H.weight_decay]
+    step = lr / (1.0 - b1 ** float(t)) if hp[H.bias_correction] != 0.0 else lr
+    clamp = hp[H.clamp_hessian] != 0.0
     refresh = _refresh(t, hp)
     exact = hp[H.hessian] == 0.0
     delta = hp[H.hvp_delta]
@@ -120,13 +125,13 @@ def sophia_step(x, g, S, sc, t, lr, hp):
         x[i] = x[i] * shrink
         m = b1 * S[M.exp_avg, i] + (1.0 - b1) * g[i]
         S[M.exp_avg, i] = m
-        h = S[M.hessian, i]
+        h = max(S[M.hessian, i], 0.0) if clamp else S[M.hessian, i]
         if add:
             ratio = min(abs(m) / (rho * h + eps), clip)
             u = ratio if m > 0.0 else (-ratio if m < 0.0 else 0.0)
         else:
             u = max(-clip, min(clip, m / max(rho * h, eps)))
-        x[i] = x[i] - lr * u
+        x[i] = x[i] - step * u
 
 
 @njit(cache=True)
@@ -158,14 +163,21 @@ class Sophia(Optimizer):
       steps are :math:`t = k+1, 2k+1, \ldots` and the first :math:`k` steps see
       :math:`h = 0`, i.e. sign descent) or ``'before_step'`` (the paper's Algorithm 3, ``t
       mod k = 1``, and pytorch-optimizer's SophiaH: :math:`t = 1, k+1, \ldots`).  The two
-      differ only in the estimate at the starting point.
+      differ only in the estimate at the starting point.  (The loop in the official
+      README counts the step before testing it and refreshes after steps :math:`k-1, 2k-1,
+      \ldots`; its training script, followed here, after :math:`k, 2k, \ldots`.)
     - ``denominator``: ``'add'`` (above; the official code, where a negative :math:`h` makes
       the ratio negative and the step go uphill) or ``'max'``:
       :math:`\mathrm{clip}(m_t/\max(\gamma h_t, \epsilon), c)` with
       :math:`\mathrm{clip}(z, c) = \max(-c, \min(c, z))` (the paper's Algorithm 3 with
       :math:`c = 1`, :math:`\epsilon` = 1e-12; pytorch-optimizer's SophiaH with
       :math:`\gamma = 1` and :math:`c` = its ``p``).  The official code's ``rho`` and
-      ``bs`` enter only as their product :math:`\gamma` = ``rho * bs``.
+      ``bs`` enter only as their product :math:`\gamma` = ``rho * bs`` (its training
+      script calls ``step()`` with the default ``bs=5120``).  Its first release had
+      :math:`\min(|m|/(h + \epsilon), \gamma)` for SophiaG (here ``rho=1``, ``clip`` =
+      that :math:`\gamma`) and, for SophiaH, :math:`\gamma \max(h, 0) + 10^{-12}` in the
+      denominator (``clamp_hessian``) and the step :math:`\eta_t/(1-\beta_1^t)`
+      (``bias_correction``).
     - ``hessian``: ``'exact'``, the problem's exact Hessian diagonal (a problem with a
       ``hessian_diagonal`` kernel: Quadratic, Rosenbrock, MatrixRegression; the engine writes
       it into the row ``hessian_exact`` before every step), or ``'hutchinson'``:

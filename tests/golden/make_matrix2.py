@@ -276,9 +276,65 @@ def sophia_cases(version):
         fixtures.save("optimizers", meta, x0=x0, curvatures=curv, center=center, xs=xs)
 
 
+def official_sophiag_run(sophia_py, x0, steps, curvatures, center, k, bs, **kw):
+    """The authors' SophiaG (``sophia.py`` of github.com/Liuhong99/Sophia) on the diagonal
+    quadratic in their training script's order: ``step(bs=bs)``, then after steps k, 2k, ...
+    ``update_hessian()`` with ``p.grad = sqrt(curvatures)`` (its EMA of grad^2 then takes the
+    exact Hessian diagonal in place of the Gauss-Newton-Bartlett estimate)."""
+    import importlib.util
+
+    import torch
+
+    spec = importlib.util.spec_from_file_location("official_sophia", sophia_py)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        p = torch.nn.Parameter(torch.tensor(np.asarray(x0, float)))
+        c, z = torch.tensor(curvatures), torch.tensor(center)
+        opt = mod.SophiaG([p], **kw)
+        xs = [p.detach().numpy().copy()]
+        for t in range(1, steps + 1):
+            p.grad = c * (p.detach() - z)
+            opt.step(bs=bs)
+            if t % k == 0:
+                p.grad = torch.sqrt(c)
+                opt.update_hessian()
+            xs.append(p.detach().numpy().copy())
+    finally:
+        torch.set_default_dtype(old)
+    return np.array(xs)
+
+
+def sophia_official_cases(version):
+    """Needs the authors' file: ``SOPHIA_PY=/path/to/sophia.py SOPHIA_COMMIT=<sha> python
+    tests/golden/make_matrix2.py sophia_official``."""
+    import os
+
+    path = os.environ.get("SOPHIA_PY")
+    if not path:
+        print("sophia_official: set SOPHIA_PY to the authors' sophia.py; skipped")
+        return
+    x0, curv, center = problem([[6]])
+    k, bs, rho = 5, 10, 0.02
+    kw = dict(lr=0.02, betas=(0.9, 0.95), rho=rho, weight_decay=0.1)
+    xs = official_sophiag_run(path, x0, STEPS, curv, center, k, bs, **kw)
+    meta = dict(case="official_sophiag_closed", library="Liuhong99/Sophia",
+                library_version=f"sophia.py at {os.environ.get('SOPHIA_COMMIT', 'unknown')} "
+                                f"(torch {version['torch']})",
+                reference=f"SophiaG(lr=0.02, betas=(0.9, 0.95), rho={rho}, weight_decay=0.1), step(bs={bs}), "
+                          f"update_hessian() after steps {k}, {2 * k}, ... with p.grad = sqrt(curvatures)",
+                optimizer={"name": "sophia", "lr": 0.02, "beta1": 0.9, "beta2": 0.95, "rho": rho * bs,
+                           "weight_decay": 0.1, "update_period": k, "hessian": "exact"},
+                loop="closed", rtol=1e-12,
+                note="the authors' code, not a package: its Hessian EMA is fed the exact diagonal as grad^2")
+    fixtures.save("optimizers", meta, x0=x0, curvatures=curv, center=center, xs=xs)
+
+
 if __name__ == "__main__":
     v = drivers.versions()
-    which = sys.argv[1:] or ["adafactor", "soap", "sophia"]
+    which = sys.argv[1:] or ["adafactor", "soap", "sophia", "sophia_official"]
     for name in which:
         fn = globals().get(f"{name}_cases")
         if fn is not None:

@@ -169,11 +169,12 @@ class SophiaRef:
 
     def __init__(self, lr=1e-4, beta1=0.965, beta2=0.99, rho=0.04, weight_decay=0.1, eps=1e-15, clip=1.0,
                  update_period=10, hessian="exact", hessian_update="after_step", denominator="add",
-                 probe="gaussian", hvp_delta=1e-4, probe_seed=0, hess=None, grad=None, probe_fn=None):
+                 clamp_hessian=False, bias_correction=False, probe="gaussian", hvp_delta=1e-4, probe_seed=0, hess=None, grad=None, probe_fn=None):
         self.b1, self.b2, self.rho, self.wd, self.eps, self.clip = beta1, beta2, rho, weight_decay, eps, clip
         self.k, self.exact, self.before = update_period, hessian == "exact", hessian_update == "before_step"
         self.add, self.gaussian, self.delta, self.seed = denominator == "add", probe == "gaussian", hvp_delta, probe_seed
         self.hess, self.grad, self.probe = hess, grad, probe_fn
+        self.clamp, self.bc = clamp_hessian, bias_correction
         self.m = self.h = None
 
     def step(self, x, g, t, lr):
@@ -190,8 +191,10 @@ class SophiaRef:
             self.h = self.b2 * self.h + (1 - self.b2) * hh
         x = x * (1 - lr * self.wd)
         self.m = self.b1 * self.m + (1 - self.b1) * g
+        h = np.maximum(self.h, 0.0) if self.clamp else self.h
         if self.add:
-            u = np.sign(self.m) * np.minimum(np.abs(self.m) / (self.rho * self.h + self.eps), self.clip)
+            u = np.sign(self.m) * np.minimum(np.abs(self.m) / (self.rho * h + self.eps), self.clip)
         else:
-            u = np.clip(self.m / np.maximum(self.rho * self.h, self.eps), -self.clip, self.clip)
-        return x - lr * u
+            u = np.clip(self.m / np.maximum(self.rho * h, self.eps), -self.clip, self.clip)
+        step = lr / (1 - self.b1 ** t) if self.bc else lr
+        return x - step * u
