@@ -328,10 +328,21 @@ def test_sophia_hutchinson_estimate_is_unbiased():
 
 def test_sophia_exact_needs_a_hessian_kernel():
     with pytest.raises(optsim.ParameterError) as err:
-        optsim.replay(optimizers.Sophia(), np.ones((3, 2)))
+        optsim.replay(optimizers.Sophia(hessian="exact"), np.ones((3, 2)))
     assert "hessian_diagonal" in str(err.value) and "\n" not in str(err.value)
     xs = optsim.replay(optimizers.Sophia(hessian="hutchinson", lr=0.1), np.ones((3, 2)))
     assert np.all(np.isfinite(xs)) and xs[-1, 0] < 0.0
+    np.testing.assert_array_equal(optsim.replay(optimizers.Sophia(lr=0.1), np.ones((3, 2))), xs)  # auto
+
+
+def test_sophia_auto_takes_the_exact_diagonal_where_there_is_one():
+    prob = problems.Quadratic(curvatures=[1.0, 4.0, 9.0], rotation_seed=2, x0=[1.0, -1.0, 0.5])
+    kw = dict(steps=30, record_every=1, record=("params",))
+    auto = optsim.sweep(prob, optimizers.Sophia(lr=0.05, update_period=3, rho=5.0), **kw)
+    exact = optsim.sweep(prob, optimizers.Sophia(lr=0.05, update_period=3, rho=5.0, hessian="exact"), **kw)
+    hutch = optsim.sweep(prob, optimizers.Sophia(lr=0.05, update_period=3, rho=5.0, hessian="hutchinson"), **kw)
+    np.testing.assert_array_equal(auto.params.values, exact.params.values)
+    assert np.max(np.abs(auto.params.values - hutch.params.values)) > 1e-6
 
 
 @pytest.mark.parametrize("problem", [problems.Rosenbrock(x0=[-1.2, 1.0]), problems.MatrixRegression(l2=0.1),

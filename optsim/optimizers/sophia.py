@@ -15,7 +15,7 @@ from ._common import no_init
 __all__ = ["Sophia", "SOPHIA_HESSIANS", "SOPHIA_DENOMINATORS", "SOPHIA_ORDERS", "SOPHIA_PROBES", "sophia_probe",
            "sophia_step", "sophia_point"]
 
-SOPHIA_HESSIANS = ("exact", "hutchinson")
+SOPHIA_HESSIANS = ("auto", "exact", "hutchinson")
 SOPHIA_DENOMINATORS = ("add", "max")
 SOPHIA_ORDERS = ("after_step", "before_step")
 SOPHIA_PROBES = ("gaussian", "rademacher")
@@ -31,8 +31,9 @@ SOPHIA_PARAMS = (
     Param("eps", 1e-15, "added to (denominator='add') or floor of ('max') rho h", low=0.0),
     Param("clip", 1.0, "the bound of the clipped ratio (pytorch-optimizer's SophiaH: p)", low=0.0, low_open=True),
     Param("update_period", 10, "k: the Hessian estimate is refreshed every k steps", kind="int", low=1),
-    Param("hessian", "exact", "the problem's exact Hessian diagonal or Hutchinson's estimate u * (H u)",
-          kind="choice", choices=SOPHIA_HESSIANS),
+    Param("hessian", "auto", "the problem's exact Hessian diagonal ('exact'), Hutchinson's estimate u * (H u) "
+          "('hutchinson'), or the first where the problem has it, else the second ('auto')", kind="choice",
+          choices=SOPHIA_HESSIANS),
     Param("hessian_update", "after_step", "refresh h after steps k, 2k, ... (the official code: the first k "
           "steps see h = 0) or before steps 1, k+1, ... (the paper's pseudocode, pytorch-optimizer)",
           kind="choice", choices=SOPHIA_ORDERS),
@@ -84,7 +85,10 @@ def _refresh(t, hp):
 
 @njit(cache=True)
 def sophia_point(x, g_prev, S, sc, t, k, hp, y):
-    probing = hp[H.hessian] == 1.0 and _refresh(t, hp)
+    probing = hp[H.hessian] != 1.0 and _refresh(t, hp)
+    if k == POINT.probe:
+        # NaN until the engine writes the exact diagonal (problems with a hessian_diagonal kernel)
+        S[M.hessian_exact, 0] = np.nan
     if k == POINT.probe and probing:
         delta = hp[H.hvp_delta]
         seed = int(hp[H.probe_seed])
@@ -113,7 +117,8 @@ def sophia_step(x, g, S, sc, t, lr, hp):
     step = lr / (1.0 - b1 ** float(t)) if hp[H.bias_correction] != 0.0 else lr
     clamp = hp[H.clamp_hessian] != 0.0
     refresh = _refresh(t, hp)
-    exact = hp[H.hessian] == 0.0
+    mode = hp[H.hessian]
+    exact = mode == 1.0 or (mode == 0.0 and S[M.hessian_exact, 0] == S[M.hessian_exact, 0])
     delta = hp[H.hvp_delta]
     for i in range(x.shape[0]):
         if refresh:
@@ -180,7 +185,9 @@ class Sophia(Optimizer):
       (``bias_correction``).
     - ``hessian``: ``'exact'``, the problem's exact Hessian diagonal (a problem with a
       ``hessian_diagonal`` kernel: Quadratic, Rosenbrock, MatrixRegression; the engine writes
-      it into the row ``hessian_exact`` before every step), or ``'hutchinson'``:
+      it into the row ``hessian_exact`` before every step; a problem without one is refused
+      before any work), ``'auto'`` (the default: ``'exact'`` where the problem has the
+      kernel, else ``'hutchinson'``), or ``'hutchinson'``:
       :math:`\hat h = u \odot (g(x + \delta u) - g(x))/\delta`, :math:`u` a standard normal
       (``probe='gaussian'``, the paper's and pytorch-optimizer's default) or Rademacher
       vector, :math:`\delta` = ``hvp_delta``.  The two observed gradients are taken on one
@@ -193,7 +200,8 @@ class Sophia(Optimizer):
 
     Every step takes two gradient evaluations (``evaluations = 2``: the probe point, then
     :math:`x`); with ``'exact'``, and off the refresh steps, both are at :math:`x` on the
-    same noise sample, so they agree and only the cost doubles.
+    same noise sample, so they agree and only the cost doubles.  (``'auto'`` probes on the
+    refresh steps either way and uses the exact diagonal where the engine has written it.)
 
     State (``slot_names``): ``exp_avg`` (m), ``hessian`` (h), ``hessian_exact`` (the
     problem's diagonal at the current point), ``probe`` (u) and ``probe_grad``
