@@ -54,8 +54,8 @@ def ablations(src, loop):
 
     def trivial_grad(s):
         s = sample.sub("", s)
-        out = grad.sub(lambda m: f"{m.group(1)}fobs = 0.0\n{m.group(1)}for i in range(d):\n"
-                                  f"{m.group(1)}    g[i] = x[i]\n", s)
+        out = grad.sub(lambda m: f"{m.group(1)}fobs = 0.0\n{m.group(1)}for i in range(g.shape[0]):\n"
+                                  f"{m.group(1)}    g[i] = y[i]\n", s)
         assert out != s
         return out
 

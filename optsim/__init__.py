@@ -12,7 +12,7 @@
 ('lr', 'replicate', 'step')
 """
 
-from . import noise, optimizers, problems, registry, schedules, theory
+from . import noise, optimizers, problems, registry, rng, schedules, theory
 from ._components import OptsimError, Param, ParameterError, layout, param_layout
 from ._version import __version__
 from .engine.plan import RECORDABLE
@@ -33,6 +33,7 @@ __all__ = [
     "problems",
     "noise",
     "registry",
+    "rng",
     "theory",
     "Param",
     "layout",

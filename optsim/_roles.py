@@ -42,9 +42,16 @@ Schedule
     A schedule that wraps another (warm-up composed with a decay) has
     ``value(k, base_lr, sp, ss, loss, inner_lr) -> lr`` and lists its children in
     ``children()``.
+    A schedule that joins several (pieces one after the other) has ``wraps = True``, the
+    ``value`` above (``inner_lr`` is then the running piece's rate) and
+    ``clock(k, sp, j) -> k_j`` (optional): the count child ``j`` sees at the join's count
+    ``k``, or -1 when that child is not running (it is then not evaluated at all, nor is
+    anything below it, as torch's ``SequentialLR`` steps only the running scheduler).
+    Exactly one child runs at every ``k``; the others under it count as their parent does.
     ``momentum(k, sp) -> m`` (optional)
         a value that overrides the optimizer's ``momentum_param`` for update ``k`` (cyclic
-        momentum); NaN leaves it unchanged.
+        momentum); NaN leaves it unchanged.  The engine runs it as the schedule of that
+        hyperparameter, on the same row ``sp``, as it runs any scheduled hyperparameter.
     The same schedules can drive any numeric hyperparameter of the optimizer
     (``Method(opt, schedules={"beta1": ...})``): ``value`` then gets that hyperparameter's
     value in the row as ``base_lr``, and what it returns is written into ``hp`` before
@@ -208,11 +215,14 @@ class Schedule(Component):
         schedule gets its child's rate), so the numbers are the engine's.  ``losses`` (length
         ``n``) is the loss each update sees, for schedules that watch it (plateau); default 0.
         """
-        nodes = [node for _, node in self.tree()]
+        tree = self.tree()
+        nodes = [node for _, node in tree]
         rows = [node.row() for node in nodes]
         states = [np.zeros(type(node).state_size) for node in nodes]
         index = {id(node): i for i, node in enumerate(nodes)}
         out = np.empty(int(n))
+        if any("clock" in type(node).kernels for node in nodes):
+            return self._clocked_rates(tree, rows, states, out, float(base_lr), losses)
         for k in range(int(n)):
             loss = 0.0 if losses is None else float(losses[k])
             vals = []
@@ -223,6 +233,42 @@ class Schedule(Component):
                     vals.append(fn(k, base_lr, rows[i], states[i], loss, vals[index[id(child)]]))
                 else:
                     vals.append(fn(k, base_lr, rows[i], states[i], loss))
+            out[k] = vals[-1]
+        return out
+
+    @staticmethod
+    def _clocked_rates(tree, rows, states, out, base_lr, losses):
+        """:meth:`learning_rates` of a tree with a join: the engine's counts, from the root
+        down, then the values of the nodes that run, children first."""
+        nodes = [node for _, node in tree]
+        position = {path: i for i, (path, _) in enumerate(tree)}
+        up = [position.get(path[:-1], -1) if path else -1 for path, _ in tree]
+        slot = [list(nodes[up[i]].children_map).index(path[-1]) if up[i] >= 0 else 0
+                for i, (path, _) in enumerate(tree)]
+        first = [position[path + (next(iter(node.children_map)),)] if type(node).wraps else -1
+                 for path, node in tree]
+        m = len(nodes)
+        vals = [np.nan] * m
+        for k in range(out.shape[0]):
+            loss = 0.0 if losses is None else float(losses[k])
+            clock = [k] * m
+            running = list(first)
+            for i in range(m - 1, -1, -1):
+                p = up[i]
+                if p >= 0:
+                    clock[i] = clock[p]
+                    if clock[p] >= 0 and "clock" in type(nodes[p]).kernels:
+                        clock[i] = type(nodes[p]).kernels["clock"](clock[p], rows[p], slot[i])
+                        if clock[i] >= 0:
+                            running[p] = i
+            for i, node in enumerate(nodes):
+                if clock[i] < 0:
+                    continue
+                fn = type(node).kernels["value"]
+                if type(node).wraps:
+                    vals[i] = fn(clock[i], base_lr, rows[i], states[i], loss, vals[running[i]])
+                else:
+                    vals[i] = fn(clock[i], base_lr, rows[i], states[i], loss)
             out[k] = vals[-1]
         return out
 

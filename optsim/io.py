@@ -31,15 +31,18 @@ def save(ds, path):
 
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path, prefix=".", suffix=None):
     """Yield a temporary path next to ``path``; on success it replaces ``path`` in one step.
 
     A crash or an exception leaves either the old file or none, never a half-written one.
     The file gets the permissions the umask gives (``mkstemp`` would make it private).
+    The temporary name is ``prefix``, random characters and ``suffix`` (default: ``path``'s
+    suffix and ``.tmp``); it is unique, so concurrent writers of one ``path`` never share it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=path.suffix + ".tmp")
+    suffix = path.suffix + ".tmp" if suffix is None else suffix
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     os.close(fd)
     try:
         yield tmp

@@ -128,6 +128,11 @@ class Reducer:
         out[_DIVERGED_FRACTION] = ((n_cells,), np.float64)
         return out
 
+    def output_shapes(self, n):
+        """{name: (shape, dtype)} of the reduced chunk of ``n`` trajectories (whole cells), as
+        :meth:`Plan.output_shapes <optsim.engine.plan.Plan.output_shapes>` gives the raw ones."""
+        return self._fields(n // self.replicates)
+
     def output_bytes(self):
         return sum(int(np.prod(s)) * 8 for s, _ in self._fields(self.n_cells).values())
 

@@ -151,6 +151,45 @@ def test_cyclic_momentum_is_unchanged_next_to_a_scheduled_hyperparameter():
     assert np.array_equal(a, b)
 
 
+def test_cyclic_momentum_is_a_scheduled_hyperparameter():
+    """A momentum-cycling schedule gives the engine one more scheduled hyperparameter: a row
+    on the schedule's own parameters, whose value goes to the optimizer's momentum."""
+    from optsim.engine._driver import HP_LR, NO_TARGET, SCHED
+
+    prob = problems.Quadratic(curvatures=CURV, x0=X0)
+    plan = build_plan(prob, Method(optimizers.SGD(lr=0.01, momentum=0.9), schedules.Cyclic(max_lr=0.05)), steps=10)[0]
+    _, table = plan.entry_tables(plan.groups[0])
+    mom = optimizers.SGD().dynamic_names().index("momentum")
+    assert table.shape == (2, len(SCHED))
+    cycled, lr = table
+    assert (cycled[SCHED.target], cycled[SCHED.base], cycled[SCHED.sp_off]) == (mom, mom, lr[SCHED.sp_off])
+    assert (lr[SCHED.target], lr[SCHED.base]) == (NO_TARGET, HP_LR)
+    # an optimizer whose momentum follows a schedule of its own gets no such row
+    plain = build_plan(prob, Method(optimizers.SGD(lr=0.01, momentum=0.9),
+                                    schedules.Cyclic(max_lr=0.05, cycle_momentum=False),
+                                    schedules={"momentum": schedules.Constant()}), steps=10)[0]
+    _, table = plain.entry_tables(plain.groups[0])
+    assert list(table[:, SCHED.target]) == [mom, NO_TARGET]
+
+
+def test_cyclic_momentum_inside_a_join_counts_its_own_updates():
+    """A Cyclic piece of a join cycles the momentum from its own start: SGD with momentum
+    under Join(constant for 7 updates, then Cyclic) against a NumPy loop with torch's rule."""
+    prob = problems.Quadratic(curvatures=CURV, x0=X0)
+    cyc = schedules.Cyclic(max_lr=0.05, step_size_up=5, base_momentum=0.7, max_momentum=0.95)
+    join = schedules.Join(schedules=[schedules.Constant(), cyc], boundaries=[7])
+    got = sweep_params(prob, Method(optimizers.SGD(lr=0.01, momentum=0.9), join))
+    lr_of, mom_of = type(cyc).kernels["value"], type(cyc).kernels["momentum"]
+    x, buf, xs = X0.copy(), None, [X0.copy()]
+    for k in range(STEPS):
+        lr, mu = (0.01, 0.9) if k < 7 else (lr_of(k - 7, 0.01, cyc.row(), np.zeros(0), 0.0), mom_of(k - 7, cyc.row()))
+        g = CURV * x
+        buf = g.copy() if buf is None else mu * buf + g
+        x = x - lr * buf
+        xs.append(x.copy())
+    assert_close(got, np.array(xs))
+
+
 @pytest.mark.parametrize("schedules_, words", [
     ({"lr": schedules.Constant()}, "lr follows schedule="),
     ({"bta1": schedules.Constant()}, "no parameter 'bta1'"),

@@ -111,3 +111,17 @@ def test_cluster_reduces_on_the_workers(client):
     on_cluster = optsim.sweep(**kw, client=client, chunk_size=40)  # rounded to whole cells of 32
     _same(local, on_cluster)
     assert "loss_quantile" in on_cluster and "replicate" not in on_cluster.dims
+
+
+def test_cluster_resume_sets_aside_and_recomputes_a_damaged_chunk(client, reference, tmp_path, caplog):
+    import logging
+
+    optsim.sweep(**_kwargs(), client=client, chunk_size=16, out_dir=tmp_path)
+    bad = tmp_path / "chunks" / "0_16_32.npz"
+    bad.write_bytes(bad.read_bytes()[:100])  # truncated
+    caplog.set_level(logging.WARNING, logger="optsim.store")
+    _same(reference, optsim.sweep(**_kwargs(), client=client, chunk_size=16, out_dir=tmp_path, resume=True))
+    reports = [r.getMessage() for r in caplog.records if r.name == "optsim.store"]
+    assert len(reports) == 1 and str(bad) in reports[0]
+    assert (tmp_path / "chunks" / "0_16_32.npz.bad-1").stat().st_size == 100
+    _same(reference, optsim.load(tmp_path / "result.nc"))

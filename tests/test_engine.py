@@ -408,6 +408,7 @@ def test_user_jitted_rule_works_uncached():
 
 
 def test_one_kernel_serves_every_optimizer_and_schedule():
+    from optsim.engine._driver import SCHED, SCHED_LR_ONLY
     from optsim.engine.codegen import KERNEL_LOG, entry_points, kernel_for
     from optsim.sweep import build_plan
 
@@ -423,7 +424,10 @@ def test_one_kernel_serves_every_optimizer_and_schedule():
         fn, table = plan.entry_tables(plan.groups[0])
         assert fn[1] == entry_points(type(opt))["step"] != 0
         assert (fn[3] != 0) == isinstance(opt, optimizers.NAG)  # only NAG has a look-ahead point
-        assert table.shape == (len(sched.tree()), 7)
+        # a row per schedule node, and one more where the schedule cycles the momentum (a
+        # scheduled hyperparameter: the full width of the table)
+        cycled = isinstance(sched, schedules.OneCycle)
+        assert table.shape == (len(sched.tree()) + cycled, len(SCHED) if cycled else SCHED_LR_ONLY)
     assert len(kernels) == 1
     start = len(KERNEL_LOG)
     a = optsim.sweep(prob, [opt for opt, _ in combos[:2]], noise=nz, grid={"lr": [0.01, 0.1]},

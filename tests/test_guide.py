@@ -41,6 +41,23 @@ def test_the_guide_has_a_template_per_role():
     assert set(templates()) >= {"optimizer", "schedule", "problem", "noise model", "study", "figure"}
 
 
+def test_the_templates_import_only_public_optsim_modules():
+    """A newcomer copies what the guide shows: no template reaches into a private module."""
+    for title, source in templates().items():
+        private = re.findall(r"(?:from|import) (optsim(?:\.\w+)*\._\w+)", source)
+        assert not private, f"the {title} template imports {private}"
+
+
+def test_the_public_random_streams_are_the_kernels_own():
+    from optsim import _rng, rng
+
+    for name in rng.__all__:
+        assert getattr(rng, name) is getattr(_rng, name)
+    s = rng.stream_state(3, replicate=1, stream=4)
+    z = rng.normal(s)
+    assert np.isfinite(z) and not np.array_equal(s, rng.stream_state(3, replicate=1, stream=4))
+
+
 class SignumRef:
     """m_t = beta m_{t-1} + (1 - beta) g_t; x_t = x_{t-1} - lr sign(m_t)."""
 

@@ -73,6 +73,18 @@ def test_sam_matches_the_oracle_without_noise(case):
     assert rel_err(ds.params.values.reshape(-1, len(X0)), want) <= 1e-12
 
 
+@pytest.mark.parametrize("case", [dict(lr=0.01, rho=0.05, momentum=0.9, weight_decay=0.01),
+                                  dict(lr=0.02, rho=0.2, adaptive=True)])
+def test_sam_maximize_matches_the_oracle(case):
+    """``maximize``: SAM on -f, ascending the quadratic (a few steps, before it runs off)."""
+    ds = optsim.sweep(QUAD, SAM(maximize=True, **case), steps=10, record_every=1, record=("params",),
+                      diverge_factor=np.inf)
+    kw = {k: v for k, v in case.items() if k != "lr"}
+    want = sam_oracle(ref.SAMRef(maximize=True, **kw), case["lr"], steps=10)
+    assert rel_err(ds.params.values.reshape(-1, len(X0)), want) <= 1e-12
+    assert np.all(np.abs(want[-1] - CENTER) > np.abs(X0 - CENTER))  # it climbed
+
+
 @pytest.mark.parametrize("same", [True, False])
 def test_sam_with_gaussian_noise_matches_the_oracle(same):
     case = dict(lr=0.05, rho=0.05, momentum=0.9)

@@ -151,7 +151,9 @@ MATRIX_GOLDEN = [p for p in fixtures.cases("optimizers") if "param_shapes" in fi
 
 def golden_trajectory(meta, arrays):
     """optsim's trajectory of a golden case whose parameter has ``meta['param_shapes']``."""
-    shapes = {f"p{i}": tuple(s) for i, s in enumerate(meta["param_shapes"])}
+    ps = meta["param_shapes"]
+    shapes = {k: tuple(s) for k, s in ps.items()} if isinstance(ps, dict) else \
+        {f"p{i}": tuple(s) for i, s in enumerate(ps)}
     opt = registry.build("optimizer", meta["optimizer"])
     steps = arrays["xs"].shape[0] - 1
     if meta["loop"] == "open":

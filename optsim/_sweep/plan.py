@@ -265,8 +265,9 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
 
 
 def _node_entries(nodes):
-    """(class, index of the child whose value it wraps or -1, target) per node of
-    ``(location, node, target)``, in evaluation order."""
+    """(class, index of the child whose value it wraps or -1, target, index of the parent or
+    -1, position among the parent's children) per node of ``(location, node, target)``, in
+    evaluation order."""
     entries = []
     position = {loc: i for i, (loc, _, _) in enumerate(nodes)}
     for loc, node, target in nodes:
@@ -274,5 +275,7 @@ def _node_entries(nodes):
         if type(node).wraps:
             kids = list(node.children_map)
             child = position[loc + (kids[0],)]
-        entries.append((type(node), child, target))
+        up = position.get(loc[:-1], -1)
+        slot = list(nodes[up][1].children_map).index(loc[-1]) if up >= 0 else 0
+        entries.append((type(node), child, target, up, slot))
     return entries

@@ -55,7 +55,8 @@ from .._rng import seed_stream
 from ._fcall import addr_of, call_f64, call_i64, call_void
 from ._helpers import _same_rows
 
-__all__ = ["FRAME", "FS", "FR", "FSL", "FN", "SCHED", "WORK", "WT", "WTI", "DATA_WIDTH", "HP_LR", "NO_TARGET", "SCHED_LR_ONLY", "run"]
+__all__ = ["FRAME", "FS", "FR", "FSL", "FN", "SCHED", "WORK", "WT", "WTI", "DATA_WIDTH", "HP_LR", "NO_TARGET", "SCHED_LR_ONLY",
+           "SCHED_CLOCK", "SCHED_CLOCKED", "run"]
 
 # Positions in the frame.  The problem's data arrays follow from DATA on, four numbers each:
 # address and up to three dimensions.
@@ -75,28 +76,38 @@ FR = layout(FRAME, "Frame")
 FSL = layout(FS, "FrameScalars")
 DATA_WIDTH = 4
 # The table of entry points (``Plan.entry_tables``): the optimizer's init, step, eff_lr and
-# lookahead (0: none), the position in hp of the hyperparameter a momentum-cycling schedule
-# overrides, the records function, the problem's grad, loss, test, gnorm, dist, start and
+# lookahead (0: none), the records function, the problem's grad, loss, test, gnorm, dist, start and
 # project (0: none); then the optimizer's point (0: none), its number of gradient evaluations
 # per step, whether they share one noise sample (1) or draw anew (0), and the position in hp of
 # the hyperparameter that chooses this per trajectory (-1: none); then, for a matrix rule
 # (``Optimizer.matrix``), the address and number of rows of the problem's parameter blocks
 # (``Problem.param_blocks``; nblocks 0: an elementwise step); then the problem's hess (0: none)
 # and the optimizer's state row it fills before every step (``Optimizer.hessian_slot``).
-FN = layout(("init", "step", "eff_lr", "lookahead", "mom_index", "records", "grad", "loss", "test",
+FN = layout(("init", "step", "eff_lr", "lookahead", "records", "grad", "loss", "test",
              "gnorm", "dist", "start", "project", "point", "evals", "same_noise", "same_noise_hp",
              "blocks", "nblocks", "hess", "hess_slot"), "EntryTable")
-# The columns of a schedule node's row: the addresses of its value and momentum functions,
-# the child whose value it wraps (-1: none), the offset and width of its parameters in the
-# schedule row and of its state; then, only in a sweep that schedules hyperparameters (the
+# The columns of a schedule node's row: the address of its value function, the child whose
+# value it wraps (-1: none), the offset and width of its parameters in the schedule row and
+# of its state; then, only in a sweep that schedules hyperparameters (the
 # table is SCHED_LR_ONLY columns wide otherwise), the position in hp of the base value its
 # value function gets (HP_LR: the learning rate) and where its value goes (NO_TARGET: to its
 # parent, or, for the learning rate's root, the last row, to the update; else the position in
-# hp of the scheduled hyperparameter, written there before every update).
-SCHED = layout(("value", "momentum", "child", "sp_off", "sp_n", "ss_off", "ss_n", "base", "target"),
+# hp of the scheduled hyperparameter, written there before every update).  A schedule that
+# cycles the optimizer's momentum (``Cyclic``, ``OneCycle``) gets a second row, whose value
+# function is its momentum function and whose target is the momentum hyperparameter.
+SCHED = layout(("value", "child", "sp_off", "sp_n", "ss_off", "ss_n", "base", "target"),
                "ScheduleTable")
 NO_TARGET = -1
 SCHED_LR_ONLY = SCHED.base
+# Three more columns, only in a sweep whose trees hold a schedule with a ``clock`` (a join,
+# whose pieces count their updates from their own start): the row of the node's parent (-1:
+# a root), the node's position among its parent's children, and the address of the node's own
+# clock function (0: none).  Before every update the loop gives each node its count, from the
+# roots down: a root counts t; a join's child what the join's clock returns for it (-1: the
+# piece is not running, and neither it nor its subtree is evaluated); any other child its
+# parent's count.  A join's value then wraps the child that is running.
+SCHED_CLOCK = layout(("up", "slot", "clock"), "ScheduleClocks")
+SCHED_CLOCKED = len(SCHED)
 # The rows of the workspace's W (coordinates, look-ahead point, gradient, effective rates),
 # wt (the per-trajectory floats) and wti (the per-trajectory integers).
 WORK = layout(("X", "Y", "G", "EFF"), "Work")
@@ -128,8 +139,7 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     """Run trajectories ``0:n`` of the given rows (see the module docstring).
 
     ``fn`` holds the addresses of the optimizer's ``init``, ``step``, ``eff_lr`` and
-    ``lookahead`` (0: none), the position in ``hp`` of the hyperparameter a momentum-cycling
-    schedule overrides, the records function, the problem's ``grad``, ``loss``,
+    ``lookahead`` (0: none), the records function, the problem's ``grad``, ``loss``,
     ``test``, ``gnorm``, ``dist`` (0: not recorded), ``start`` and ``project`` (0: none),
     the optimizer's ``point`` (0: none), gradient evaluations per step and choice of noise
     sample (see :func:`_gradients`), and a matrix rule's parameter blocks (address and rows;
@@ -175,7 +185,6 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     f_step = fn[FN.step]
     f_eff = fn[FN.eff_lr]
     f_look = fn[FN.lookahead]
-    mom_index = fn[FN.mom_index]
     f_rec = fn[FN.records]
     f_grad = fn[FN.grad]
     f_loss = fn[FN.loss]
@@ -191,6 +200,7 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     nblocks = fn[FN.nblocks]  # > 0: the step takes the parameter blocks
     nnodes = sched.shape[0]
     targeted = sched.shape[1] > SCHED_LR_ONLY  # some node sets a hyperparameter
+    clocked = sched.shape[1] > SCHED_CLOCKED  # some node restarts its children's count (a join)
     lmax = S.shape[1]
     nhp = hp.shape[0]
     a_S = addr_of(S)
@@ -341,22 +351,37 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
             fobs = fs[FSL.fobs]
             if alive == 0:
                 break
+            if clocked:  # every node's count, parents first (lrs[nnodes:] counts, lrs[2 nnodes:] running child)
+                for i in range(nnodes - 1, -1, -1):
+                    p = sched[i, SCHED_CLOCKED + SCHED_CLOCK.up]
+                    tc = t
+                    if p >= 0:
+                        tc = np.int64(lrs[nnodes + p])
+                        if tc >= 0 and sched[p, SCHED_CLOCKED + SCHED_CLOCK.clock] != 0:
+                            tc = call_i64(sched[p, SCHED_CLOCKED + SCHED_CLOCK.clock],
+                                          (tc, a_sp + 8 * sched[p, SCHED.sp_off], sched[p, SCHED.sp_n],
+                                           sched[i, SCHED_CLOCKED + SCHED_CLOCK.slot]))
+                            if tc >= 0:
+                                lrs[2 * nnodes + p] = i
+                    lrs[nnodes + i] = tc
             for i in range(nnodes):  # children first; sched[i] = addresses, child, offsets
+                tc = t
                 c = sched[i, SCHED.child]
+                if clocked:
+                    tc = np.int64(lrs[nnodes + i])
+                    if tc < 0:
+                        continue  # a piece of a join that is not running
+                    if sched[i, SCHED_CLOCKED + SCHED_CLOCK.clock] != 0:
+                        c = np.int64(lrs[2 * nnodes + i])
                 inner = lrs[c] if c >= 0 else np.nan
                 base = base_lr
                 if targeted and sched[i, SCHED.base] != HP_LR:
                     base = hpo[k0, sched[i, SCHED.base]]
-                lrs[i] = call_f64(sched[i, SCHED.value], (t, base, a_sp + 8 * sched[i, SCHED.sp_off],
+                lrs[i] = call_f64(sched[i, SCHED.value], (tc, base, a_sp + 8 * sched[i, SCHED.sp_off],
                                                           sched[i, SCHED.sp_n], a_ss + 8 * sched[i, SCHED.ss_off],
                                                           sched[i, SCHED.ss_n], fobs, inner))
                 if targeted and sched[i, SCHED.target] != NO_TARGET:
                     hp[sched[i, SCHED.target]] = lrs[i]
-                if sched[i, SCHED.momentum] != 0:
-                    mom = call_f64(sched[i, SCHED.momentum], (t, a_sp + 8 * sched[i, SCHED.sp_off],
-                                                              sched[i, SCHED.sp_n]))
-                    if mom == mom:
-                        hp[mom_index] = mom
             lr = lrs[nnodes - 1]
             if fn[FN.hess] != 0:  # the exact Hessian diagonal at x, via Y, into the rule's state row
                 call_void(fn[FN.hess], (a_frame, B))

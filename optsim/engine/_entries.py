@@ -53,7 +53,11 @@ _ENTRIES = {
     "schedule": {
         "value": ("F(I, F, P, I, P, I, F, F)", "k, base_lr, spp, nsp, ssp, nss, loss, inner",
                   "return {f}(k, base_lr, carray(spp, nsp), carray(ssp, nss), loss{inner})"),
-        "momentum": ("F(I, P, I)", "k, spp, nsp", "return {f}(k, carray(spp, nsp))"),
+        # a momentum-cycling schedule's momentum, as the value of the momentum hyperparameter's
+        # schedule: NaN (cycling off) leaves the optimizer's own value, ``base``
+        "momentum": ("F(I, F, P, I, P, I, F, F)", "k, base, spp, nsp, ssp, nss, loss, inner",
+                     "m = {f}(k, carray(spp, nsp))\n    return base if m != m else m"),
+        "clock": ("I(I, P, I, I)", "k, spp, nsp, j", "return {f}(k, carray(spp, nsp), j)"),
     },
 }
 # A matrix rule's step (``Optimizer.matrix``) takes the problem's parameter blocks too: the

@@ -24,7 +24,7 @@ from ..io import atomic_path
 
 __all__ = ["KERNEL_LOG", "TEMPLATE_VERSION", "cache_dir"]
 
-TEMPLATE_VERSION = "6"
+TEMPLATE_VERSION = "7"
 
 _lock = threading.Lock()
 KERNEL_LOG: list[dict] = []

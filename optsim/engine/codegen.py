@@ -11,8 +11,8 @@ module generates:
   (the hot loop); ``loss``, and ``test``, ``gnorm`` and ``dist`` where a sweep records
   them, through the problem's own cached functions; ``start`` and ``project`` where the
   problem has an initial point or a feasible set; ``hess`` (the exact Hessian diagonal at
-  each trajectory's point, written into the look-ahead row) where it has a
-  ``hessian_diagonal`` kernel and the optimizer asks for it (``Optimizer.hessian_slot``);
+  each trajectory's point, into the look-ahead row) where it has a ``hessian_diagonal``
+  kernel and the optimizer asks for it (``Optimizer.hessian_slot``);
 - for each optimizer and each schedule class (:func:`entry_points`, written by
   :mod:`optsim.engine._entries`): ``init``, ``step``, ``eff_lr``, ``lookahead`` and
   ``point``; ``value`` and ``momentum``.
@@ -28,7 +28,9 @@ trajectory where blocks are not used: a few nanoseconds.
 numba's disk cache never hits for a function that receives jitted functions as arguments
 or closes over them, but it does for a module-level ``cache=True`` function that calls
 module-level jitted functions.  So for each component (or combination) this module writes
-the source of a module that imports exactly their functions, saves it under the kernel
+the source of a module that imports exactly their functions, binds them to the names that
+the entry point's body uses (the bodies are real functions of
+:mod:`optsim.engine._problem_entries`, whose source is copied in), saves it under the kernel
 cache directory (``$OPTSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/optsim/kernels``, else
 ``~/.cache/optsim/kernels``) and imports it.  A second run in a new process loads the
 compiled functions from numba's cache instead of compiling them.  The file name is a hash
@@ -41,15 +43,14 @@ source file take the uncached path: the same source is compiled in memory.
 
 from __future__ import annotations
 
-import math
+import inspect
 import os
-import re
 
 import numba
 import numpy as np
 
 from .._version import __version__
-from . import _driver, _fcall, _helpers  # noqa: F401  (imported by every generated module)
+from . import _driver, _fcall, _helpers, _problem_entries
 from ._entries import entry_points, records_address  # noqa: F401  (part of this module's interface)
 from ._modcache import (  # noqa: F401  (KERNEL_LOG, cache_dir, _clock and _log: part of this module's interface)
     KERNEL_LOG,
@@ -69,8 +70,9 @@ from ._modcache import (  # noqa: F401  (KERNEL_LOG, cache_dir, _clock and _log:
 
 __all__ = ["kernel_for", "entry_points", "cache_dir", "KernelSpec", "STREAMS", "KERNEL_LOG"]
 
-# Random-stream numbers inside a trajectory's key; noise model j uses NOISE0 + j.
-STREAMS = {"problem": 0, "batch": 1, "record": 2, "init": 3, "noise0": 4}
+# Random-stream numbers inside a trajectory's key; noise model j uses noise0 + j.
+STREAMS = _problem_entries.STREAMS
+PROBLEM_ENTRIES = _problem_entries.ENTRIES
 
 # Blocks of replicates: at most BLOCK_TRAJ trajectories and about BLOCK_ELEMS coordinates
 # (so that a block's x, gradient and state stay in the L1/L2 caches).  BLOCKS = False
@@ -128,123 +130,12 @@ def blockable(optimizer_cls, schedule_classes):
     return all(c.state_size == 0 and not getattr(c, "watches_loss", False) for c in schedule_classes)
 
 
-def _indent(lines, n):
-    pad = " " * n
-    return "\n".join(pad + ln if ln else ln for ln in lines)
-
-
-def generate_source(spec: KernelSpec):
-    """The source of the problem's entry points and the functions it needs, as
-    {alias: jitted function}."""
-    funcs = {}
-    P = spec.problem_cls.kernels
-    for need in ("value_and_grad", "objective"):
-        if need not in P:
-            raise TypeError(f"{spec.problem_cls.__name__}.kernels lacks {need!r}")
-    funcs["p_vg"] = P["value_and_grad"]
-    funcs["p_obj"] = P["objective"]
-
-    # -- the observed gradient, at the look-ahead point y (= x for most optimizers) ---------
-    grad = []
-    views = []  # views of a block's hyperparameter row
-    rng_views = []  # each trajectory's random streams
-    noise_lines = []
-    nz_off = 0
-    minibatch = False
-    for j, ncls in enumerate(spec.noise_classes):
-        width = len(ncls.dynamic_names())
-        views.append(f"np{j} = npar[{nz_off}:{nz_off + width}]")
-        rng_views.append(f"rng_n{j} = rng[{STREAMS['noise0'] + j}]")
-        sl = f"np{j}"
-        if ncls.kind == "minibatch":
-            if j != 0:
-                raise TypeError("minibatch sampling must be the first noise model")
-            if "batch_value_and_grad" not in P:
-                raise TypeError(f"{spec.problem_cls.__name__} has no dataset to sample minibatches from")
-            minibatch = True
-            funcs["p_bvg"] = P["batch_value_and_grad"]
-            funcs["mb_sample"] = ncls.kernels["sample"]
-            grad.append(f"nb = mb_sample(idx, perms[b], mbss[b], {sl}, rng_batch)")
-            grad.append("fobs = p_bvg(y, g, idx, nb, pp, pdata)")
-        else:
-            funcs[f"n{j}_apply"] = ncls.kernels["apply"]
-            noise_lines.append(f"n{j}_apply(g, y, t, {sl}, ndata[{j}], rng_n{j})")
-        nz_off += width
-    if not minibatch:
-        grad.append("fobs = p_vg(y, g, t, pp, pdata, rng_problem)")
-    grad += noise_lines
-
-    # -- optional problem functions ----------------------------------------------------
-    optional = []
-    if "test_loss" in P:
-        funcs["p_test"] = P["test_loss"]
-        optional.append(_TEST)
-    if "distance" in P:
-        funcs["p_dist"] = P["distance"]
-        dist_expr = "_p_dist(x, pp, pdata)"
-    else:
-        dist_expr = "_dist(x, xstar)"
-    if "project" in P:  # onto the feasible set, after every update of the still running ones
-        funcs["p_proj"] = P["project"]
-        optional.append(_PROJECT)
-    if "hessian_diagonal" in P:  # the exact Hessian diagonal at x, into Y, for a rule with a hessian_slot
-        funcs["p_hess"] = P["hessian_diagonal"]
-        optional.append(_HESS)
-    if "initial_point" in P:  # once per trajectory
-        funcs["p_init"] = P["initial_point"]
-        optional.append(_START.replace("{init_stream}", str(STREAMS["init"])))
-
-    src = (_PROBLEM_TEMPLATE + "".join(optional)).format(
-        version=TEMPLATE_VERSION,
-        unpack="    #unpack",
-        views=_indent(views, 4),
-        rng_views=_indent(rng_views, 8),
-        grad=_indent(grad, 8),
-        dist_expr=dist_expr,
-    )
-    unpack = _unpack_lines(spec)
-    return "".join(_unpack_used(f, unpack) for f in re.split(r"(?=\n\n@cfunc)", src)), funcs
-
-
-def _unpack_used(func, unpack):
-    """``func`` with its ``#unpack`` line replaced by the unpack lines it needs (those
-    of the names it uses and, in turn, of the names those lines use)."""
-    if "    #unpack" not in func:
-        return func
-    names = lambda text: set(re.findall(r"[A-Za-z_]\w*", text))  # noqa: E731
-    needed = names(func.replace("    #unpack", ""))
-    keep = []
-    for line in reversed(unpack):
-        target, expr = line.split(" = ", 1)
-        if target in needed:
-            keep.append(line)
-            needed |= names(expr)
-    return func.replace("    #unpack", _indent(keep[::-1], 4))
-
-
 _DTYPES = ("float64", "float32", "int64", "int32", "uint64", "uint32", "int16", "uint16", "int8", "uint8")
 
 
-def _unpack_lines(spec):
-    """Lines making the frame's arrays (``_driver.FRAME``) and the data tuples."""
-    lines = [
-        "d = fr[FR.d]",
-        "bmax = fr[FR.bmax]",
-        "X = carray(pointer(fr[FR.X], np.float64), bmax * d)",
-        "Y = carray(pointer(fr[FR.Y], np.float64), bmax * d)",
-        "G = carray(pointer(fr[FR.G], np.float64), bmax * d)",
-        "div = carray(pointer(fr[FR.div], np.int64), bmax)",
-        "bound = carray(pointer(fr[FR.bound], np.float64), bmax)",
-        "rngs = carray(pointer(fr[FR.rng], np.uint64), (bmax, fr[FR.nstreams], 4))",
-        "pp = carray(pointer(fr[FR.pp], np.float64), fr[FR.npp])",
-        "npar = carray(pointer(fr[FR.npar], np.float64), fr[FR.nnpar])",
-        "xstar = carray(pointer(fr[FR.xstar], np.float64), fr[FR.nxstar])",
-        "gs = carray(pointer(fr[FR.gs], np.float64), d)",
-        "fs = carray(pointer(fr[FR.fs], np.float64), FSL.size)",
-        "idx = carray(pointer(fr[FR.idx], np.int64), fr[FR.nidx])",
-        "perms = carray(pointer(fr[FR.perms], np.int64), (bmax, fr[FR.nidx]))",
-        "mbss = carray(pointer(fr[FR.mbss], np.float64), (bmax, 2))",
-    ]
+def _data_arrays(spec):
+    """The source of ``data_arrays(fr)``: the problem's data arrays and each noise model's,
+    typed by ``spec.data_sig``, from their addresses and dimensions in the frame."""
     arrays = []
     pos = _driver.FR.DATA
     for dtype, ndim in spec.data_sig:
@@ -255,13 +146,104 @@ def _unpack_lines(spec):
         arrays.append(f"carray(pointer(fr[{pos}], np.{dtype}), ({shape},))")
         pos += _driver.DATA_WIDTH
     tup = lambda items: "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"  # noqa: E731
-    pdata = arrays[:spec.n_pdata]
     ndata, at = [], spec.n_pdata
     for count in spec.n_ndata:
         ndata.append(tup(arrays[at:at + count]))
         at += count
-    lines += [f"pdata = {tup(pdata)}", f"ndata = {tup(ndata)}"]
-    return lines
+    return ("@njit(inline='always')\ndef data_arrays(fr):\n"
+            f"    return {tup(arrays[:spec.n_pdata])}, {tup(ndata)}\n")
+
+
+def _observe(spec):
+    """``(source, functions)`` of ``observe``: the problem's gradient (or a minibatch's) and
+    the noise models after it, each on its own random stream."""
+    P = spec.problem_cls.kernels
+    funcs, body, noise = {}, [], []
+    off = 0
+    for j, ncls in enumerate(spec.noise_classes):
+        width = len(ncls.dynamic_names())
+        view = f"npar[{off}:{off + width}]"
+        if ncls.kind == "minibatch":
+            if j != 0:
+                raise TypeError("minibatch sampling must be the first noise model")
+            if "batch_value_and_grad" not in P:
+                raise TypeError(f"{spec.problem_cls.__name__} has no dataset to sample minibatches from")
+            funcs["p_bvg"] = P["batch_value_and_grad"]
+            funcs["mb_sample"] = ncls.kernels["sample"]
+            body.append(f"nb = mb_sample(idx, perms[b], mbss[b], {view}, rng[{STREAMS['batch']}])")
+            body.append("fobs = p_bvg(y, g, idx, nb, pp, pdata)")
+        else:
+            funcs[f"n{j}_apply"] = ncls.kernels["apply"]
+            noise.append(f"n{j}_apply(g, y, t, {view}, ndata[{j}], rng[{STREAMS['noise0'] + j}])")
+        off += width
+    if not body:
+        funcs["p_vg"] = P["value_and_grad"]
+        body.append(f"fobs = p_vg(y, g, t, pp, pdata, rng[{STREAMS['problem']}])")
+    body += noise + ["return fobs"]
+    src = ("@njit(inline='always')\ndef observe(y, g, t, pp, pdata, npar, ndata, rng, idx, perms, mbss, b):\n"
+           + "".join(f"    {line}\n" for line in body))
+    return src, funcs
+
+
+# The entry points whose body calls one of the problem's kernels under another name:
+# {entry point: (the name the body calls, the problem's kernel, inlined)}.
+_CALLS = {
+    "loss": ("objective", "objective", False),
+    "gnorm": ("value_and_grad", "value_and_grad", False),
+    "test": ("test_loss", "test_loss", False),
+    "start": ("initial_point", "initial_point", False),
+    "project": ("project_point", "project", True),
+    "hess": ("hessian_point", "hessian_diagonal", True),
+}
+
+
+def _bindings(spec, name):
+    """``(source, functions)``: what the body of entry point ``name`` needs bound for
+    ``spec``'s problem (see :mod:`optsim.engine._problem_entries`); None if the problem has
+    no such entry point."""
+    P = spec.problem_cls.kernels
+    for need in ("value_and_grad", "objective"):
+        if need not in P:
+            raise TypeError(f"{spec.problem_cls.__name__}.kernels lacks {need!r}")
+    if name == "grad":
+        return _observe(spec)
+    if name == "dist":
+        if "distance" in P:
+            return ("@njit(inline='always')\ndef distance(x, xstar, pp, pdata):\n"
+                    "    return _p_dist(x, pp, pdata)\n", {"p_dist": P["distance"]})
+        return "@njit(inline='always')\ndef distance(x, xstar, pp, pdata):\n    return _dist(x, xstar)\n", {}
+    called, kernel, inline = _CALLS[name]
+    if kernel not in P:
+        return None
+    alias = "p_" + kernel
+    return f"{called} = {alias if inline else '_' + alias}\n", {alias: P[kernel]}
+
+
+def _body(name):
+    """Entry point ``name``'s body from :mod:`optsim.engine._problem_entries`, as a cfunc."""
+    return (f"@cfunc({_problem_entries.SIGNATURES[name]}, cache=CACHE, error_model='numpy')\n"
+            + inspect.getsource(getattr(_problem_entries, name)))
+
+
+def _module_source(spec, names):
+    """``(source, functions)`` of entry points ``names`` of ``spec``'s problem (those it
+    has), after the generated part: the frame's length, ``data_arrays`` and the bindings."""
+    parts, bodies, funcs = [], [], {}
+    for name in names:
+        b = _bindings(spec, name)
+        if b is not None:
+            parts.append(b[0])
+            bodies.append(_body(name))
+            funcs.update(b[1])
+    src = "\n\n".join([_PRELUDE.format(nframe=frame_size(spec)), _data_arrays(spec), *parts, *bodies])
+    return src, funcs
+
+
+def generate_source(spec: KernelSpec):
+    """The source of every entry point of ``spec``'s problem, as one module after the
+    imports, and the functions it needs, as ``{alias: jitted function}``
+    (:func:`_compile_in_memory` compiles it)."""
+    return _module_source(spec, PROBLEM_ENTRIES)
 
 
 def frame_size(spec):
@@ -304,140 +286,35 @@ def workspace(spec, d, n_hp, nslots, nscal, nsched, nsamples, nnodes=1, data=())
         np.empty((1, d)),                      # scratch: the gradient for its norm
         np.empty(ns, np.int64), np.empty((bmax if ns else 0, ns), np.int64),  # idx, perms
         np.empty((bmax, 2)),                   # minibatch position and epoch
-        np.empty(nnodes),                      # the learning rate of every schedule node
+        np.empty(3 * nnodes),                  # every schedule node's rate, count and running child
         frame, np.empty(_driver.FSL.size),     # the problem's entry points' frame and scalars
         np.empty((nsave, nstreams, 4), np.uint64), np.empty((nsave if ns else 0, ns), np.int64),
         np.empty((nsave, 2)),                  # saved streams, permutations, positions
     )
 
 
-# The problem's entry points, called by optsim.engine._driver.run with the address of its
-# frame.  ``grad`` computes the observed gradient of the running trajectories of a block of
-# B (the problem's gradient and the noise models inlined: this is the hot loop), marks those
-# that left the bounds (div = t, gradient 0) and returns how many did.  ``loss``, ``test``,
-# ``gnorm`` and ``dist`` put the loss, test loss, gradient norm and distance of trajectory
-# b into fs (FSL.f, ftest, gnorm, dist), through the problem's own cached functions; each is compiled only when a
-# sweep records it.
-_PROBLEM_TEMPLATE = """
-
-@cfunc(types.int64(FP, I, I, I), cache=CACHE, error_model="numpy")
-def grad(fp, t, B, look):
-    fr = carray(fp, NFRAME)
-{unpack}
-{views}
-    fobs = fs[FSL.fobs]
-    x_bound = fs[FSL.x_bound]
-    check_x = x_bound < np.inf
-    nbad = 0
-    nb = 0
-    for b in range(B):
-        if div[b] >= 0:
-            continue
-        x = X[b * d:(b + 1) * d]
-        g = G[b * d:(b + 1) * d]
-        y = Y[b * d:(b + 1) * d] if look != 0 else x
-        rng = rngs[b]
-        rng_problem = rng[{problem_stream}]
-        rng_batch = rng[{batch_stream}]
-{rng_views}
-{grad}
-        bad = not (abs(fobs) <= bound[b])
-        if check_x and not bad:
-            for i in range(d):
-                if not (abs(x[i]) <= x_bound):
-                    bad = True
-                    break
-        if bad:
-            div[b] = t
-            nbad += 1
-            for i in range(d):
-                g[i] = 0.0
-    fs[FSL.fobs] = fobs
-    return nbad
-
-
-@cfunc(types.void(FP, I), cache=CACHE, error_model="numpy")
-def loss(fp, b):
-    fr = carray(fp, NFRAME)
-{unpack}
-    fs[FSL.f] = _p_obj(X[b * d:(b + 1) * d], pp, pdata)
-
-
-@cfunc(types.void(FP, I, I), cache=CACHE, error_model="numpy")
-def gnorm(fp, b, t):
-    fr = carray(fp, NFRAME)
-{unpack}
-    _p_vg(X[b * d:(b + 1) * d], gs, t, pp, pdata, rngs[b, {record_stream}])
-    fs[FSL.gnorm] = _norm(gs)
-
-
-@cfunc(types.void(FP, I), cache=CACHE, error_model="numpy")
-def dist(fp, b):
-    fr = carray(fp, NFRAME)
-{unpack}
-    x = X[b * d:(b + 1) * d]
-    fs[FSL.dist] = {dist_expr}
-""".replace("{record_stream}", str(STREAMS["record"])).replace(
-    "{problem_stream}", str(STREAMS["problem"])).replace("{batch_stream}", str(STREAMS["batch"]))
-
-_TEST = """
-
-@cfunc(types.void(FP, I), cache=CACHE, error_model="numpy")
-def test(fp, b):
-    fr = carray(fp, NFRAME)
-{unpack}
-    fs[FSL.ftest] = _p_test(X[b * d:(b + 1) * d], pp, pdata)
-"""
-
-_PROJECT = """
-
-@cfunc(types.void(FP, I), cache=CACHE, error_model="numpy")
-def project(fp, B):
-    fr = carray(fp, NFRAME)
-{unpack}
-    for b in range(B):
-        if div[b] < 0:
-            p_proj(X[b * d:(b + 1) * d], pp, pdata)
-"""
-
-_HESS = """
-
-@cfunc(types.void(FP, I), cache=CACHE, error_model="numpy")
-def hess(fp, B):
-    fr = carray(fp, NFRAME)
-{unpack}
-    for b in range(B):
-        p_hess(X[b * d:(b + 1) * d], Y[b * d:(b + 1) * d], pp, pdata)
-"""
-
-_START = """
-
-@cfunc(types.void(FP, I), cache=CACHE, error_model="numpy")
-def start(fp, b):
-    fr = carray(fp, NFRAME)
-{unpack}
-    _p_init(X[b * d:(b + 1) * d], pp, pdata, rngs[b, {init_stream}])
-"""
-
 _HEADER = '''"""Generated by optsim {optsim_version} (template {version}); do not edit.
 
-The problem's {function!r} entry point, for the problem and noise models: {components}
+The problem's {function!r} entry point, for the problem and noise models: {components}.
+Its body is ``optsim.engine._problem_entries.{function}``; this module binds the names the
+body uses to these components' functions.
 """
-import math
 import numpy as np
 from numba import carray, cfunc, njit, types
-from optsim.engine._helpers import _norm, _dist
-from optsim.engine._fcall import pointer
 from optsim.engine._driver import FR, FSL
+from optsim.engine._fcall import pointer
+from optsim.engine._helpers import _dist, _norm
+from optsim.engine._problem_entries import STREAM, frame_arrays
 {imports}
 CACHE = True
-I = types.int64
+'''
+_PRELUDE = """I = types.int64
 FP = types.CPointer(types.int64)
 NFRAME = {nframe}
-'''
-
-
-PROBLEM_ENTRIES = ("grad", "loss", "test", "gnorm", "dist", "start", "project", "hess")
+"""
+# the modules every generated module imports (their source is part of its name's hash)
+_ENGINE_MODULES = {"optsim.engine._driver", "optsim.engine._fcall", "optsim.engine._helpers",
+                   "optsim.engine._problem_entries", "optsim._components"}
 
 
 def kernel_for(spec: KernelSpec, names=("grad", "loss", "start", "project"), *, cache: bool | None = None):
@@ -455,12 +332,9 @@ def _problem_entry(spec, name, cache):
     with _lock:
         if cache is None and key in _loaded:
             return _loaded[key]
-    parts, funcs = _problem_source(spec)
     address = 0  # an entry point the problem does not have
-    if name in parts:
-        src = parts[name]
-        used = set(re.findall(r"[A-Za-z_]\w*", src))
-        funcs = {alias: fn for alias, fn in funcs.items() if alias in used or "_" + alias in used}
+    if _bindings(spec, name) is not None:
+        src, funcs = _module_source(spec, [name])
         cacheable = all(_importable(fn) for fn in funcs.values())
         if cache is not None:
             cacheable = cacheable and cache
@@ -469,10 +343,9 @@ def _problem_entry(spec, name, cache):
         if cacheable:
             refs = {alias: _function_ref(fn) for alias, fn in funcs.items()}
             header = _HEADER.format(optsim_version=__version__, version=TEMPLATE_VERSION, components=components,
-                                    function=name, imports=_import_lines(refs), nframe=frame_size(spec))
+                                    function=name, imports=_import_lines(refs))
             full = header + src
-            modules = {mod for mod, _ in refs.values()} | {"optsim.engine._helpers", "optsim.engine._fcall",
-                                                            "optsim.engine._driver"}
+            modules = {mod for mod, _ in refs.values()} | _ENGINE_MODULES
             address = _load_entry("k_" + _source_hash(full, modules), full, name, "kernel")
         if address is None:  # functions without a source file, or an unwritable cache
             address = _compile_in_memory(src, funcs, spec, f"{components}: {name}")[name]
@@ -482,32 +355,14 @@ def _problem_entry(spec, name, cache):
     return address
 
 
-def _problem_source(spec):
-    """``({entry point: its source}, functions)`` of ``spec``'s problem entry points,
-    generated once per :meth:`KernelSpec.key`."""
-    key = ("source", spec.key())
-    with _lock:
-        if key in _loaded:
-            return _loaded[key]
-    src, funcs = generate_source(spec)
-    parts = {m.group(1): part for part in re.split(r"(?=\n\n@cfunc)", src)
-             if (m := re.search(r"\ndef (\w+)\(", part))}
-    with _lock:
-        _loaded[key] = (parts, funcs)
-    return parts, funcs
-
-
 def _compile_in_memory(src, funcs, spec, components):
-    """Compile the problem's entry points in ``src`` in memory: ``{function: address}``."""
+    """Compile the problem's entry points in ``src`` (after the imports) in memory:
+    ``{function: address}`` (0: one the problem does not have)."""
     from numba import carray, cfunc, types
 
-    from ._fcall import pointer
-    from ._helpers import _dist, _norm
-
-    namespace = dict(math=math, np=np, njit=numba.njit, carray=carray, cfunc=cfunc, types=types,
-                     pointer=pointer, _norm=_norm, _dist=_dist, FR=_driver.FR, FSL=_driver.FSL,
-                     CACHE=False, I=types.int64,
-                     FP=types.CPointer(types.int64), NFRAME=frame_size(spec))
+    namespace = dict(np=np, njit=numba.njit, carray=carray, cfunc=cfunc, types=types, pointer=_fcall.pointer,
+                     _norm=_helpers._norm, _dist=_helpers._dist, FR=_driver.FR, FSL=_driver.FSL,
+                     STREAM=_problem_entries.STREAM, frame_arrays=_problem_entries.frame_arrays, CACHE=False)
     namespace.update({alias: numba.njit(inline="always")(fn.py_func) for alias, fn in funcs.items()})
     namespace.update({"_" + alias: fn for alias, fn in funcs.items()})
     _exec_uncached(src, namespace, f"<entry points of {components}>", "kernel")

@@ -188,8 +188,7 @@ class Plan:
         """The tables of the entry points :func:`optsim.engine._driver.run` calls.
 
         ``fn``: addresses of the optimizer's ``init``, ``step``, ``eff_lr`` (0 unless the
-        effective rates are recorded) and ``lookahead`` (0: none), the position in ``hp``
-        of the hyperparameter a momentum-cycling schedule overrides, the address of
+        effective rates are recorded) and ``lookahead`` (0: none), the address of
         :func:`optsim.engine._records.records`, and the addresses of the problem's ``grad``,
         ``loss``, ``test``, ``gnorm``, ``dist`` (0 unless recorded), ``start`` and
         ``project`` (0: none), then the optimizer's ``point`` (0: none), its number of gradient
@@ -197,11 +196,15 @@ class Plan:
         of the hyperparameter that chooses it (-1: none), and for a matrix rule the address and
         rows of the group's parameter blocks (``Problem.param_blocks``; kept alive by the
         group).  ``sched``, one row per schedule node in evaluation order:
-        addresses of ``value`` and ``momentum`` (0: none), the child's row (-1: none), then
-        offset and width of the node's parameters in the schedule row and of its state,
-        and, where the sweep schedules hyperparameters, the position in ``hp`` of its base
-        value and where its value goes (layout ``_driver.SCHED``; the trees of scheduled
-        hyperparameters first, the learning rate's last).  Only the entry points named here are compiled.
+        the address of ``value``, the child's row (-1: none), then offset and width of the
+        node's parameters in the schedule row and of its state, and, where the sweep
+        schedules hyperparameters, the position in ``hp`` of its base value and where its
+        value goes (layout ``_driver.SCHED``; the trees of scheduled hyperparameters first,
+        the learning rate's last).  Cyclic momentum is one such scheduled hyperparameter: a
+        node of the learning rate's tree with a ``momentum`` function (``Cyclic``,
+        ``OneCycle``) gets a second row just before the root's, on the same parameters, whose
+        value is that function's and goes to the optimizer's ``momentum_param``.  Only the
+        entry points named here are compiled.
         """
         opt = type(g.optimizer)
         wanted = ["init", "step"]
@@ -211,9 +214,6 @@ class Plan:
             if extra in opt.kernels:
                 wanted.append(extra)
         ep = entry_points(opt, wanted)
-        mom_index = -1
-        if opt.momentum_param is not None:
-            mom_index = opt.dynamic_names().index(opt.momentum_param)
         names = ["grad", "loss", "start", "project"] + [
             n for n, rec in (("test", "test_loss"), ("gnorm", "grad_norm"), ("dist", "dist")) if rec in self.record]
         if opt.hessian_slot is not None:
@@ -221,32 +221,68 @@ class Plan:
         pe = kernel_for(g.spec, names) if problem is None else {n: problem.get(n, 0) for n in names}
         fn = np.array(type(_driver.FN)(
             init=ep["init"], step=ep["step"], eff_lr=ep.get("eff_lr", 0), lookahead=ep.get("lookahead", 0),
-            mom_index=mom_index, records=records_address(), grad=pe["grad"], loss=pe["loss"],
+            records=records_address(), grad=pe["grad"], loss=pe["loss"],
             test=pe.get("test", 0), gnorm=pe.get("gnorm", 0), dist=pe.get("dist", 0), start=pe["start"],
             project=pe["project"], point=ep.get("point", 0), evals=opt.evaluations,
             same_noise=int(bool(opt.same_noise)), same_noise_hp=self._same_noise_hp(opt),
             **self._blocks_entry(g), hess=pe.get("hess", 0),
             hess_slot=opt.slot_names.index(opt.hessian_slot) if opt.hessian_slot is not None else -1),
             dtype=np.int64)
-        rows = []
+        rows, cycled = [], []
         sp_off = ss_off = 0
         nodes = g.spec.schedule_nodes
-        for i, (scls, child, target) in enumerate(nodes):
-            # (an optimizer without momentum: the sweep has refused cycle_momentum=True); only
-            # the learning rate's schedule cycles momentum
-            momentum = mom_index >= 0 and "momentum" in scls.kernels and target is None
-            sep = entry_points(scls, ["value", "momentum"] if momentum else ["value"])
+        mom = self._cycled_momentum(opt, nodes)
+        # a tree with a join (a schedule with a ``clock``) gets the columns _driver.SCHED_CLOCK
+        clocked = any("clock" in node[0].kernels for node in nodes)
+        Row, Clock = type(_driver.SCHED), type(_driver.SCHED_CLOCK)
+        for i, node in enumerate(nodes):
+            scls, child, target = node[:3]
+            up, slot = node[3:5] if len(node) >= 5 else (-1, 0)
+            sep = entry_points(scls, ["value"] + (["clock"] if clocked and "clock" in scls.kernels else []))
             width = len(scls.dynamic_names())
-            # the root of a hyperparameter's tree: no later node of that tree wraps it
-            root = target is not None and not any(c == i for _, c, _ in nodes[i + 1:])
-            rows.append(type(_driver.SCHED)(
-                value=sep["value"], momentum=sep.get("momentum", 0), child=child, sp_off=sp_off, sp_n=width,
-                ss_off=ss_off, ss_n=scls.state_size, base=_driver.HP_LR if target is None else target,
-                target=target if root else _driver.NO_TARGET))
+            # the root of a hyperparameter's tree: no later node of that tree wraps it (has it as a child)
+            if clocked:
+                root = target is not None and up < 0
+            else:
+                root = target is not None and not any(n[1] == i for n in nodes[i + 1:])
+            rows.append(Row(value=sep["value"], child=child, sp_off=sp_off, sp_n=width, ss_off=ss_off,
+                            ss_n=scls.state_size, base=_driver.HP_LR if target is None else target,
+                            target=target if root else _driver.NO_TARGET) + Clock(up=up, slot=slot, clock=sep.get("clock", 0)))
+            if mom >= 0 and target is None and "momentum" in scls.kernels:
+                # the momentum of a momentum-cycling node, on the node's parameters; in a join it
+                # counts the node's own updates (its parent is the node, which has no clock)
+                cycled.append(Row(value=entry_points(scls, ["momentum"])["momentum"], child=-1, sp_off=sp_off,
+                                  sp_n=width, ss_off=0, ss_n=0, base=mom, target=mom) + Clock(up=i, slot=0, clock=0))
             sp_off += width
             ss_off += scls.state_size
-        width = len(_driver.SCHED) if any(t is not None for *_, t in nodes) else _driver.SCHED_LR_ONLY
-        return fn, np.array(rows, dtype=np.int64).reshape(-1, len(_driver.SCHED))[:, :width].copy()
+        # the cycled momentum's rows first (each before the node whose count it takes, and the
+        # learning rate's root stays the last row): every other row's child and parent move down
+        m = len(cycled)
+        shift = lambda j: j + m if j >= 0 else j  # noqa: E731
+        C = len(_driver.SCHED)
+        rows = [r[:_driver.SCHED.child] + (shift(r[_driver.SCHED.child]),) + r[_driver.SCHED.child + 1:C]
+                + (shift(r[C + _driver.SCHED_CLOCK.up]),) + r[C + 1:] for r in cycled + rows]
+        full = C + len(_driver.SCHED_CLOCK)
+        if clocked:
+            width = full
+        elif any(r[_driver.SCHED.target] != _driver.NO_TARGET for r in rows):
+            width = C
+        else:
+            width = _driver.SCHED_LR_ONLY
+        return fn, np.array(rows, dtype=np.int64).reshape(-1, full)[:, :width].copy()
+
+    @staticmethod
+    def _cycled_momentum(opt, nodes):
+        """The position in ``hp`` of the hyperparameter that the learning rate's schedule
+        cycles (``Optimizer.momentum_param``), or -1: none, because the optimizer has no
+        momentum (the sweep refuses ``cycle_momentum=True`` then) or because a schedule of
+        its own sets it (the sweep refuses ``cycle_momentum=True`` with one)."""
+        if opt.momentum_param is None:
+            return -1
+        col = opt.dynamic_names().index(opt.momentum_param)
+        if any(node[2] == col for node in nodes):
+            return -1
+        return col
 
     @staticmethod
     def _same_noise_hp(opt):

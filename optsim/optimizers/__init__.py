@@ -2,6 +2,7 @@
 defaults) over jitted ``init``/``step``/``eff_lr`` functions; see :mod:`optsim._roles`."""
 
 from .._roles import Optimizer
+from .adabelief import AdaBelief
 from .adabound import AdaBound
 from .adafactor import Adafactor
 from .adadelta import Adadelta
@@ -10,20 +11,28 @@ from .adam import Adam
 from .ademamix import AdEMAMix
 from .adamax import Adamax
 from .adamw import AdamW
+from .adan import Adan
+from .adopt import ADOPT
 from .amsgrad import AMSGrad
+from .lamb import LAMB
+from .laprop import LaProp
+from .lars import LARS
 from .lion import Lion
 from .maxprop import MaxProp
 from .muon import Muon
 from .nadam import NAdam
 from .nag import NAG
+from .novograd import NovoGrad
 from .prodigy import Prodigy
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sam import SAM
 from .sgd import SGD
 from .soap import SOAP
 from .sophia import Sophia
 from .swats import SWATS
+from .yogi import Yogi
 
 __all__ = [
     "Optimizer",
@@ -46,6 +55,15 @@ __all__ = [
     "Prodigy",
     "SAM",
     "Muon",
+    "ADOPT",
+    "AdaBelief",
+    "Yogi",
+    "LaProp",
+    "Adan",
+    "Rprop",
+    "NovoGrad",
+    "LAMB",
+    "LARS",
     "Adafactor",
     "SOAP",
     "Sophia",

@@ -25,6 +25,18 @@ def l2_gradient(gi, xi, wd, maximize):
 
 
 @njit(cache=True, inline="always")
+def heavy_ball(xi, gi, bi, t, lr, momentum, dampening, nesterov):
+    """PyTorch's SGD momentum step on one coordinate: ``(x_i, buffer_i)`` after the update
+    with gradient ``gi`` (the buffer starts as the first gradient, undampened)."""
+    if t == 1:
+        b = gi
+    else:
+        b = momentum * bi + (1.0 - dampening) * gi
+    d = gi + momentum * b if nesterov else b
+    return xi - lr * d, b
+
+
+@njit(cache=True, inline="always")
 def adam_moments(S, i, gi, beta1, beta2):
     """Adam's moment estimates of coordinate i after gradient ``gi``: ``m = S[MOMENTS.m, i]``
     and ``v = S[MOMENTS.v, i]``, updated in place and returned."""

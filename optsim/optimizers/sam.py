@@ -6,7 +6,7 @@ from numba import njit
 
 from .._components import Param, ParameterError, layout, param_layout
 from .._roles import Optimizer
-from ._common import l2_gradient, no_init
+from ._common import heavy_ball, l2_gradient, no_init
 
 __all__ = ["SAM"]
 
@@ -22,6 +22,7 @@ SAM_PARAMS = (
     Param("eps", 1e-12, "added to the gradient norm in the ascent step", low=0.0),
     Param("same_noise", True, "take the gradient at the ascent point on the same noise sample "
           "(False: an independent draw)", kind="bool"),
+    Param("maximize", False, "ascend f: SAM on -f (the perturbation descends, the step ascends)", kind="bool"),
 )
 SAM_SLOTS = ("momentum_buffer",)
 
@@ -43,6 +44,8 @@ def sam_point(x, g_prev, S, sc, t, k, hp, y):
         v = abs(x[i]) * g_prev[i] if adaptive else g_prev[i]
         ss += v * v
     scale = hp[H.rho] / (math.sqrt(ss) + hp[H.eps])
+    if hp[H.maximize] != 0.0:  # the gradient of -f
+        scale = -scale
     for i in range(n):
         e = x[i] * x[i] * g_prev[i] * scale if adaptive else g_prev[i] * scale
         y[i] = x[i] + e
@@ -54,18 +57,14 @@ def sam_step(x, g, S, sc, t, lr, hp):
     dampening = hp[H.dampening]
     wd = hp[H.weight_decay]
     nesterov = hp[H.nesterov] != 0.0
+    maximize = hp[H.maximize] != 0.0
     for i in range(x.shape[0]):
-        gi = l2_gradient(g[i], x[i], wd, False)
+        gi = l2_gradient(g[i], x[i], wd, maximize)
         if momentum == 0.0:
             x[i] = x[i] - lr * gi
-        else:
-            if t == 1:
-                b = gi  # torch: the buffer starts as the first gradient, undampened
-            else:
-                b = momentum * S[M.momentum_buffer, i] + (1.0 - dampening) * gi
-            S[M.momentum_buffer, i] = b
-            d = gi + momentum * b if nesterov else b
-            x[i] = x[i] - lr * d
+        else:  # torch.optim.SGD's momentum, as SGD's default form
+            x[i], S[M.momentum_buffer, i] = heavy_ball(x[i], gi, S[M.momentum_buffer, i], t, lr, momentum,
+                                                       dampening, nesterov)
 
 
 @njit(cache=True)
@@ -96,7 +95,10 @@ class SAM(Optimizer):
     The norm is over all coordinates (the rule is not elementwise).  With ``same_noise``
     (default) the second gradient is taken on the same noise sample as the first (the
     same minibatch, the same gradient-noise draw), as SAM's two backward passes on one
-    batch; ``same_noise=False`` draws it independently.  The loss a schedule watches is the
+    batch; ``same_noise=False`` draws it independently.  ``maximize`` ascends :math:`f` as
+    SAM on :math:`-f`: :math:`g_t` and :math:`\tilde g_t` above are the gradients of
+    :math:`-f` (the perturbation moves down, the step up), as ``torch.optim.SGD(maximize=True)``
+    negates the gradient before adding the weight decay.  The loss a schedule watches is the
     one observed at the ascent point.  ``momentum=0`` is plain SGD on the SAM gradient.
 
     This follows the reference implementation (github:davda54/sam, ``SAM.first_step``:

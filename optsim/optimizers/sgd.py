@@ -4,7 +4,7 @@ from numba import njit
 
 from .._components import Param, layout, param_layout
 from .._roles import Optimizer
-from ._common import l2_gradient, no_init
+from ._common import heavy_ball, l2_gradient, no_init
 
 __all__ = ["SGD", "MOMENTUM_FORMS"]
 
@@ -39,13 +39,8 @@ def sgd_step(x, g, S, sc, t, lr, hp):
         if momentum == 0.0:
             x[i] = x[i] - lr * gi
         elif form == 0:  # PyTorch: lr outside the buffer
-            if t == 1:
-                b = gi  # the buffer starts as the first gradient, undampened
-            else:
-                b = momentum * S[M.momentum_buffer, i] + (1.0 - dampening) * gi
-            S[M.momentum_buffer, i] = b
-            d = gi + momentum * b if nesterov else b
-            x[i] = x[i] - lr * d
+            x[i], S[M.momentum_buffer, i] = heavy_ball(x[i], gi, S[M.momentum_buffer, i], t, lr, momentum,
+                                                       dampening, nesterov)
         elif form == 1:  # Keras / lectures: lr inside the buffer
             if t == 1:
                 v = lr * gi

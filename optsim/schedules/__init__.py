@@ -14,8 +14,12 @@ from .decay import (
     Polynomial,
     WarmRestarts,
 )
+from .join import Join
+from .piecewise import LinearLR, PiecewiseConstant, PiecewiseInterpolate
 from .plateau import ReduceOnPlateau
 from .warmup import TransformerWarmup, UntunedExponentialWarmup, UntunedLinearWarmup
+from .warmup_cosine import SGDR, WarmupCosine
+from .wsd import WSD
 
 __all__ = [
     "Schedule",
@@ -36,4 +40,11 @@ __all__ = [
     "UntunedLinearWarmup",
     "UntunedExponentialWarmup",
     "Beta3Warmup",
+    "WSD",
+    "WarmupCosine",
+    "SGDR",
+    "LinearLR",
+    "PiecewiseInterpolate",
+    "PiecewiseConstant",
+    "Join",
 ]

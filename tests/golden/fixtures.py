@@ -11,6 +11,12 @@ An **optimizer** case (kind ``optimizers``) is a library's trajectory of one upd
   ``schedule`` (optional, the learning-rate schedule's spec), ``schedules`` (optional,
   ``{hyperparameter: schedule spec}``), ``loop`` (``open`` or ``closed``), ``rtol``
   (default 1e-12: the largest normwise relative error over the rows) and ``note``;
+  optional: ``jax_version`` (optax and Keras-on-jax cases), ``param_shapes`` (``{name:
+  shape}`` in storage order, as :meth:`optsim.Problem.param_shapes`: the flat ``x`` is these
+  arrays one after the other, each row-major; a matrix rule sees the matrices, the test runs
+  the case on a problem that declares them), ``comparable`` (default true; false records a
+  library's trajectory that optsim does not reproduce yet, with the reason in ``note``; the
+  test then only checks the file reads);
 - ``x0``, shape (d,): the starting point;
 - ``grads``, shape (T, d), open loop only: update ``k`` sees ``grads[k]`` whatever the
   parameters are (:func:`optsim.replay`);
@@ -24,7 +30,13 @@ A **schedule** case (kind ``schedules``) is a library's learning rate at every u
 - ``meta``: ``case``, ``library``, ``library_version``, ``reference``, ``schedule``
   (optsim's spec), ``base_lr``, ``rtol`` and ``note``;
 - ``lrs``, shape (T,): the rate of updates ``k = 0 .. T-1``
-  (:meth:`optsim.schedules.Schedule.learning_rates`).
+  (:meth:`optsim.schedules.Schedule.learning_rates`);
+- optional ``momentum``, shape (T,): the momentum (or Adam's beta1) the schedule sets at each
+  update, for schedules that cycle it (torch's ``CyclicLR`` and ``OneCycleLR``);
+- optional ``losses``, shape (T,): the loss observed at each update, for schedules that
+  watch it (``ReduceLROnPlateau``).
+
+Every field beyond the first version's is optional, so files of any version read the same.
 
 This module needs only NumPy, so the ``make_*.py`` scripts run where the libraries are
 installed and optsim is not.
@@ -48,6 +60,11 @@ ARRAYS = {
     ("optimizers", "closed"): ("x0", "curvatures", "center", "xs"),
     ("schedules", None): ("lrs",),
 }
+OPTIONAL_ARRAYS = {
+    ("optimizers", "open"): (),
+    ("optimizers", "closed"): (),
+    ("schedules", None): ("momentum", "losses"),
+}
 
 
 def _arrays_for(kind, meta):
@@ -65,8 +82,10 @@ def save(kind, meta, **arrays):
     if missing:
         raise ValueError(f"{meta.get('case')}: meta lacks {missing}")
     need = _arrays_for(kind, meta)
-    if sorted(arrays) != sorted(need):
-        raise ValueError(f"{meta['case']}: arrays {sorted(arrays)}, expected {sorted(need)}")
+    optional = OPTIONAL_ARRAYS[(kind, meta.get("loop") if kind == "optimizers" else None)]
+    if not set(need) <= set(arrays) or not set(arrays) <= set(need) | set(optional):
+        raise ValueError(f"{meta['case']}: arrays {sorted(arrays)}, expected {sorted(need)}"
+                         f" and optionally {sorted(optional)}")
     meta = dict(meta, rtol=float(meta.get("rtol", 1e-12)))
     path = ROOT / kind / f"{meta['case']}.npz"
     path.parent.mkdir(parents=True, exist_ok=True)

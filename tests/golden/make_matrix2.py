@@ -4,7 +4,7 @@ Run where the libraries are installed (optsim need not be)::
 
     python tests/golden/make_matrix2.py          # from the repository root
 
-Matrix cases carry ``param_shapes`` in their meta (a list of shapes; ``x0``, ``grads`` and
+Matrix cases carry ``param_shapes`` in their meta (``{name: shape}``; ``x0``, ``grads`` and
 ``xs`` hold the arrays flattened row-major, one after the other): the libraries get one
 tensor per shape, and optsim a problem that declares those shapes.  Vector cases (no
 ``param_shapes``) are one tensor of d numbers, as in :mod:`make_classic`.
@@ -149,7 +149,8 @@ OPTAX_NOTE = ("optax evaluates the decay rate 1 - t^-0.8 in float32 (optax/_src/
               "_decay_rate_pow) even for float64 parameters; optsim is float64 throughout")
 
 
-def save_case(case, library, version, ref, spec, shapes, traj, rtol=1e-12, note="", rtol_closed=None):
+def save_case(case, library, version, ref, spec, shapes, traj, rtol=1e-12, note="", rtol_closed=None,
+              jax_version=None):
     """Write the open- and closed-loop files of one case; ``traj(loop, x0, grads, curv, center) -> xs``;
     ``rtol_closed``: the closed loop's tolerance, where it differs."""
     x0, curv, center = problem(shapes or [[15]])
@@ -157,7 +158,9 @@ def save_case(case, library, version, ref, spec, shapes, traj, rtol=1e-12, note=
     grads = drivers.gradient_sequence(STEPS, d=d)
     meta = dict(library=library, library_version=version, reference=ref, optimizer=spec, rtol=rtol, note=note)
     if shapes is not None:
-        meta["param_shapes"] = shapes
+        meta["param_shapes"] = {f"p{i}": list(s) for i, s in enumerate(shapes)}
+    if library == "optax":
+        meta["jax_version"] = jax_version
     xs = traj("open", x0, grads, None, None)
     fixtures.save("optimizers", dict(meta, case=case + "_open", loop="open"), x0=x0, grads=grads, xs=xs)
     xs = traj("closed", x0, None, curv, center)
@@ -180,7 +183,7 @@ def adafactor_cases(version):
     for case, ref, spec, kw, shapes in OPTAX_ADAFACTOR:
         save_case(case, "optax", version["optax"], ref, spec, shapes,
                   lambda loop, x0, g, c, z: optax_run(optax.adafactor(**kw), x0, shapes, STEPS, loop, g, c, z),
-                  rtol=1e-7, note=OPTAX_NOTE)
+                  rtol=1e-7, note=OPTAX_NOTE, jax_version=version["jax"])
 
 
 def _po(name, **kw):

@@ -493,12 +493,14 @@ class SAMRef:
     """SAM over torch.optim.SGD, as github:davda54/sam writes it (one flat parameter)."""
 
     def __init__(self, rho=0.05, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-                 adaptive=False, eps=1e-12):
-        self.rho, self.adaptive, self.eps = rho, adaptive, eps
+                 adaptive=False, eps=1e-12, maximize=False):
+        self.rho, self.adaptive, self.eps, self.maximize = rho, adaptive, eps, maximize
         self.base = SGDRef(momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                           nesterov=nesterov)
+                           nesterov=nesterov, maximize=maximize)
 
     def ascent(self, x, g):
+        """The perturbed point; for ``maximize``, SAM's ascent on -f (a step down f)."""
+        g = -g if self.maximize else g
         t = np.abs(x) if self.adaptive else 1.0
         scale = self.rho / (math.sqrt(float(np.sum((t * g) ** 2))) + self.eps)
         return x + (x * x if self.adaptive else 1.0) * g * scale
