@@ -66,7 +66,9 @@ Problem
     optional: ``test_loss(x, pp, data)``, ``distance(x, pp, data)``,
     ``batch_value_and_grad(x, g, idx, nb, pp, data) -> loss`` (minibatch gradient over
     rows ``idx[:nb]``), ``project(x, pp, data)`` (onto the feasible set, after every
-    update), ``initial_point(x, pp, data, rng)`` (random starting points per replicate).
+    update), ``initial_point(x, pp, data, rng)`` (random starting points per replicate),
+    ``hessian_diagonal(x, h, pp, data)`` (the exact diagonal of the objective's Hessian at
+    ``x`` into ``h``, for rules that ask for it with ``Optimizer.hessian_slot``).
 
 Noise
     ``apply(g, x, t, npar, ndata, rng)``
@@ -166,6 +168,17 @@ class Optimizer(Component):
     every ``step``, the problem's gradient without any noise model at the point where the
     observed gradient was taken (``value_and_grad`` on the records' random stream): the
     exact gradient that only a simulator knows (the exact-mask Cautious).  None: not needed."""
+
+    hessian_slot: ClassVar[str | None] = None
+    """The state row (one of ``slot_names``) into which the engine writes the problem's exact
+    Hessian diagonal at the current point before every ``step``, where the problem has a
+    ``hessian_diagonal`` kernel (else the row is left to the rule); None: never."""
+
+    def check_problem(self, problem) -> None:
+        """Raise a one-line ParameterError, before any work, when this rule cannot run on
+        ``problem`` (a rule whose state must fit the problem's parameter blocks, or that needs
+        an optional problem kernel).  Default: every problem will do."""
+
     elementwise: ClassVar[bool] = False
     """True when ``init``, ``step``, ``eff_lr`` and ``lookahead`` treat every coordinate on its
     own (no sums or norms over coordinates) and ``sc`` depends only on ``t`` and ``hp``.  The

@@ -297,6 +297,7 @@ def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_
                 f"schedules: {type(opt).momentum_param} follows a schedule and {type(node).__name__} cycles it "
                 f"too; set cycle_momentum=False or schedule it in one place")
     blocks = problem.param_blocks()  # a one-line ParameterError for shapes that do not fit
+    opt.check_problem(problem)  # a one-line ParameterError for a rule that cannot run on this problem
     cache = {} if cache is None else cache
     pdata = _problem_data(problem, cache)
     ndata = tuple(_noise_data(n, problem, cache) for n in noises)

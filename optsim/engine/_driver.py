@@ -83,10 +83,11 @@ DATA_WIDTH = 4
 # (``Optimizer.matrix``), the address and number of rows of the problem's parameter blocks
 # (``Problem.param_blocks``; nblocks 0: an elementwise step); then, for a rule that reads the
 # noise-free gradient (``Optimizer.exact_gradient_row``), the problem's ``exact`` entry point
-# (0: none) and the state row it writes into.
+# (0: none) and the state row it writes into; then the problem's hess (0: none) and the
+# optimizer's state row it fills before every step (``Optimizer.hessian_slot``).
 FN = layout(("init", "step", "eff_lr", "lookahead", "records", "grad", "loss", "test",
              "gnorm", "dist", "start", "project", "point", "evals", "same_noise", "same_noise_hp",
-             "blocks", "nblocks", "exact", "exact_row"), "EntryTable")
+             "blocks", "nblocks", "exact", "exact_row", "hess", "hess_slot"), "EntryTable")
 # The columns of a schedule node's row: the address of its value function, the child whose
 # value it wraps (-1: none), the offset and width of its parameters in the schedule row and
 # of its state; then, only in a sweep that schedules hyperparameters (the
@@ -390,6 +391,11 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                 for b in range(B):
                     if div[b] < 0:
                         call_void(f_exact, (a_frame, b, t, look, a_S + 8 * (exact_row * lmax + b * d)))
+            if fn[FN.hess] != 0:  # the exact Hessian diagonal at x, via Y, into the rule's state row
+                call_void(fn[FN.hess], (a_frame, B))
+                hs = fn[FN.hess_slot]
+                for i in range(L):
+                    S[hs, i] = W[WORK.Y, i]
             if nblocks > 0:
                 call_void(f_step, (a_X, a_G, L, a_S, nslots, lmax, a_sc, nscal, t + 1, lr, a_hp, nhp,
                                    a_blocks, nblocks))

@@ -1,6 +1,6 @@
 """The problem's entry points, which the trajectory loop calls by address.
 
-:func:`optsim.engine._driver.run` reaches the problem and its noise models through seven
+:func:`optsim.engine._driver.run` reaches the problem and its noise models through eight
 C-callable functions (``numba.cfunc``), each given the address of the *frame*, an int64
 array of the addresses and sizes of the block's arrays (layout ``_driver.FR``):
 
@@ -16,6 +16,8 @@ array of the addresses and sizes of the block's arrays (layout ``_driver.FR``):
 - ``exact(fp, b, t, look, out)``: the noise-free gradient of trajectory ``b`` where its
   observed one was taken (the look-ahead point where ``look``), into the array at ``out``,
   for a rule that reads it (``Optimizer.exact_gradient_row``).
+- ``hess(fp, B)``: the exact Hessian diagonal of the objective at each trajectory's point of
+  the block, into its look-ahead row ``Y`` (for a rule with ``Optimizer.hessian_slot``).
 
 The bodies are here.  :mod:`optsim.engine.codegen` compiles them once per combination of
 problem class, noise model classes and data types: it copies a function's source into a
@@ -39,7 +41,9 @@ The names a body uses and this module does not compute are bound by the generate
 ``distance(x, xstar, pp, pdata) -> float``
     the problem's ``distance``, else the Euclidean distance to the optimum ``xstar``;
 ``project_point(x, pp, pdata)``
-    the problem's ``project``, inlined.
+    the problem's ``project``, inlined;
+``hessian_point(x, h, pp, pdata)``
+    the problem's ``hessian_diagonal``, inlined.
 
 Here they are stubs that say so, which keeps this module importable and lintable.
 """
@@ -69,6 +73,7 @@ SIGNATURES = {
     "start": "types.void(FP, I)",
     "project": "types.void(FP, I)",
     "exact": "types.void(FP, I, I, I, I)",
+    "hess": "types.void(FP, I)",
 }
 ENTRIES = tuple(SIGNATURES)
 
@@ -179,6 +184,14 @@ def exact(fp, b, t, look, out):
     value_and_grad(pt, carray(pointer(out, np.float64), d), t, pp, pdata, rngs[b, STREAM.record])
 
 
+def hess(fp, B):
+    fr = carray(fp, NFRAME)
+    d, X, Y, G, div, bound, rngs, pp, npar, xstar, gs, fs, idx, perms, mbss = frame_arrays(fr)
+    pdata, ndata = data_arrays(fr)
+    for b in range(B):
+        hessian_point(X[b * d:(b + 1) * d], Y[b * d:(b + 1) * d], pp, pdata)
+
+
 # -- what the generated module binds (see the module docstring) ------------------------------
 
 NFRAME = FR.DATA
@@ -189,4 +202,4 @@ def _bound_by_the_generated_module(*args):
 
 
 data_arrays = observe = objective = value_and_grad = test_loss = initial_point = distance = \
-    project_point = _bound_by_the_generated_module
+    project_point = hessian_point = _bound_by_the_generated_module

@@ -10,7 +10,9 @@ module generates:
   of trajectories, with the problem's gradient and the noise models inlined into one loop
   (the hot loop); ``loss``, and ``test``, ``gnorm`` and ``dist`` where a sweep records
   them, through the problem's own cached functions; ``start`` and ``project`` where the
-  problem has an initial point or a feasible set;
+  problem has an initial point or a feasible set; ``hess`` (the exact Hessian diagonal at
+  each trajectory's point, into the look-ahead row) where it has a ``hessian_diagonal``
+  kernel and the optimizer asks for it (``Optimizer.hessian_slot``);
 - for each optimizer and each schedule class (:func:`entry_points`, written by
   :mod:`optsim.engine._entries`): ``init``, ``step``, ``eff_lr``, ``lookahead`` and
   ``point``; ``value`` and ``momentum``.
@@ -192,6 +194,7 @@ _CALLS = {
     "start": ("initial_point", "initial_point", False),
     "project": ("project_point", "project", True),
     "exact": ("value_and_grad", "value_and_grad", False),
+    "hess": ("hessian_point", "hessian_diagonal", True),
 }
 
 

@@ -220,6 +220,8 @@ class Plan:
             exact_row = list(opt.slot_names).index(opt.exact_gradient_row)
         names = ["grad", "loss", "start", "project"] + (["exact"] if exact_row >= 0 else []) + [
             n for n, rec in (("test", "test_loss"), ("gnorm", "grad_norm"), ("dist", "dist")) if rec in self.record]
+        if opt.hessian_slot is not None:
+            names.append("hess")
         pe = kernel_for(g.spec, names) if problem is None else {n: problem.get(n, 0) for n in names}
         fn = np.array(type(_driver.FN)(
             init=ep["init"], step=ep["step"], eff_lr=ep.get("eff_lr", 0), lookahead=ep.get("lookahead", 0),
@@ -227,7 +229,9 @@ class Plan:
             test=pe.get("test", 0), gnorm=pe.get("gnorm", 0), dist=pe.get("dist", 0), start=pe["start"],
             project=pe["project"], point=ep.get("point", 0), evals=opt.evaluations,
             same_noise=int(bool(opt.same_noise)), same_noise_hp=self._same_noise_hp(opt),
-            **self._blocks_entry(g), exact=pe.get("exact", 0), exact_row=exact_row), dtype=np.int64)
+            **self._blocks_entry(g), exact=pe.get("exact", 0), exact_row=exact_row, hess=pe.get("hess", 0),
+            hess_slot=opt.slot_names.index(opt.hessian_slot) if opt.hessian_slot is not None else -1),
+            dtype=np.int64)
         rows, cycled = [], []
         sp_off = ss_off = 0
         nodes = g.spec.schedule_nodes

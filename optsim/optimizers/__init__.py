@@ -4,6 +4,7 @@ defaults) over jitted ``init``/``step``/``eff_lr`` functions; see :mod:`optsim._
 from .._roles import Optimizer
 from .adabelief import AdaBelief
 from .adabound import AdaBound
+from .adafactor import Adafactor
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
@@ -34,6 +35,8 @@ from .sam import SAM
 from .schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 from .sgd import SGD
 from .spam import SPAM
+from .soap import SOAP
+from .sophia import Sophia
 from .swats import SWATS
 from .yogi import Yogi
 
@@ -77,4 +80,7 @@ __all__ = [
     "MARSExact",
     "SPAM",
     "Cautious",
+    "Adafactor",
+    "SOAP",
+    "Sophia",
 ]

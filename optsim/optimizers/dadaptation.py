@@ -18,7 +18,7 @@ __all__ = ["DAdaptSGD", "DAdaptAdam"]
 def _d_params():
     return (
         Param("d0", 1e-6, "initial estimate d_0 of the distance", low=0.0, low_open=True),
-        Param("growth_rate", math.inf, "largest factor d may grow by in one step", low=1.0),
+        Param("growth_rate", math.inf, "largest factor d may grow by in one step", low=1.0, allow_inf=True),
     )
 
 

@@ -57,6 +57,14 @@ def rosenbrock_objective(x, pp, data):
 
 
 @njit(cache=True)
+def rosenbrock_hessian_diagonal(x, h, pp, data):
+    """The Hessian's diagonal: 2 - 4 b (x1 - x0^2) + 8 b x0^2 and 2 b."""
+    b = pp[ROSENBROCK_PP.b]
+    h[0] = 2.0 - 4.0 * b * (x[1] - x[0] * x[0]) + 8.0 * b * x[0] * x[0]
+    h[1] = 2.0 * b
+
+
+@njit(cache=True)
 def rosenbrock_distance(x, pp, data):
     a = pp[ROSENBROCK_PP.a]
     return math.sqrt((x[0] - a) ** 2 + (x[1] - a * a) ** 2)
@@ -82,6 +90,7 @@ class Rosenbrock(Problem):
         "value_and_grad": rosenbrock_value_and_grad,
         "objective": rosenbrock_objective,
         "distance": rosenbrock_distance,
+        "hessian_diagonal": rosenbrock_hessian_diagonal,
     }
 
     def _validate(self):

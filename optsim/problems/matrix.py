@@ -83,6 +83,22 @@ def matreg_objective(x, pp, data):
     return f / n + 0.5 * pp[PP.l2] * reg
 
 
+@njit(cache=True)
+def matreg_hessian_diagonal(x, h, pp, data):
+    """The Hessian's diagonal: mean_s X_sj^2 + lambda for W_ij, 1 for b_i."""
+    X = data[0]
+    n, p = X.shape
+    q = data[1].shape[1]
+    for j in range(p):
+        s = 0.0
+        for k in range(n):
+            s += X[k, j] * X[k, j]
+        for i in range(q):
+            h[i * p + j] = s / n + pp[PP.l2]
+    for k in range(q * p, x.shape[0]):
+        h[k] = 1.0
+
+
 class MatrixRegression(Problem):
     r"""Multi-output least squares, :math:`L(W, b) = \frac1n \sum_i \tfrac12\|W a_i + b - y_i\|^2 + \tfrac\lambda2\|W\|_F^2`.
 
@@ -100,7 +116,8 @@ class MatrixRegression(Problem):
 
     name = "matrix_regression"
     params = _PARAMS
-    kernels = {"value_and_grad": matreg_vg, "objective": matreg_objective}
+    kernels = {"value_and_grad": matreg_vg, "objective": matreg_objective,
+               "hessian_diagonal": matreg_hessian_diagonal}
 
     def _validate(self):
         x0 = self._values["x0"]

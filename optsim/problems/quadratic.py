@@ -60,6 +60,14 @@ def quadratic_distance(x, pp, data):
     return math.sqrt(s)
 
 
+@njit(cache=True)
+def quadratic_hessian_diagonal(x, h, pp, data):
+    """The Hessian's diagonal: the curvatures, or the diagonal of the rotated matrix."""
+    curv, H = data[0], data[1]
+    for i in range(x.shape[0]):
+        h[i] = curv[i] if H.shape[0] == 0 else H[i, i]
+
+
 def rotation_matrix(dim, angle_deg=None, seed=None):
     """An orthogonal matrix: a plane rotation by ``angle_deg`` (2-D) or a random one."""
     if angle_deg is not None:
@@ -110,6 +118,7 @@ class Quadratic(Problem):
         "value_and_grad": quadratic_value_and_grad,
         "objective": quadratic_objective,
         "distance": quadratic_distance,
+        "hessian_diagonal": quadratic_hessian_diagonal,
     }
 
     def _validate(self):
