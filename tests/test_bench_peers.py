@@ -16,7 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 from _peers import IMPLEMENTATIONS, impl_c, stats, workloads
 
-PEERS = [name for name in IMPLEMENTATIONS if name != "optsim"]
+# the peers that need torch or jax are compared live (``pytest -m live``, see conftest.py)
+LIVE_PEERS = {"jax", "torch", "torch_optim"}
+PEERS = [pytest.param(name, marks=pytest.mark.live) if name in LIVE_PEERS else name
+         for name in IMPLEMENTATIONS if name != "optsim"]
 
 
 @pytest.fixture(scope="module")
