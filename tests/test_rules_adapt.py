@@ -17,8 +17,8 @@ from optsim.optimizers.schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 from reference import rules as rr
 from reference import rules_adapt as ra
 from reference.loops import run, run_open
-from reference.problems import ReplayGradients
-from test_rules_adam import STEPS, X0, gradient_sequence, quadratic, quadratic_oracle, relerr, sweep_cases
+from test_rules_adam import (STEPS, X0, closed_loop_mismatches, gradient_sequence, open_loop_mismatches, quadratic,
+                             quadratic_oracle, relerr)
 
 MARS_BASE = dict(lr=0.01, beta1=0.9, beta2=0.95, gamma=0.05, eps=1e-6)
 MARS_CASES = [
@@ -87,28 +87,13 @@ CASES = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_closed_loop_matches_oracle(name):
-    cls, oracle, cases = CASES[name]
-    got = sweep_cases(cls(), cases, quadratic())
-    grad, loss = quadratic_oracle()
-    bad = {}
-    for i, kw in enumerate(cases):
-        xs, _ = run(oracle(**kw), grad, loss, X0, STEPS, kw["lr"])
-        e = relerr(got[i], xs)
-        if not e <= 1e-12:
-            bad[str(kw)] = e
+    bad = closed_loop_mismatches(*CASES[name])
     assert not bad, bad
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_open_loop_matches_oracle(name):
-    cls, oracle, cases = CASES[name]
-    G = gradient_sequence()
-    got = sweep_cases(cls(), cases, ReplayGradients(grads=G, x0=X0))
-    bad = {}
-    for i, kw in enumerate(cases):
-        e = relerr(got[i], run_open(oracle(**kw), G, X0, kw["lr"]))
-        if not e <= 1e-12:
-            bad[str(kw)] = e
+    bad = open_loop_mismatches(*CASES[name])
     assert not bad, bad
 
 

@@ -9,7 +9,8 @@ from optsim import ParameterError, optimizers
 
 from reference import rules_elem as re_
 from reference.loops import run, run_open
-from test_rules_adam import STEPS, X0, gradient_sequence, quadratic, quadratic_oracle, relerr, sweep_cases
+from test_rules_adam import (STEPS, X0, closed_loop_mismatches, gradient_sequence, open_loop_mismatches, quadratic,
+                             quadratic_oracle, relerr, sweep_cases)
 from reference.problems import ReplayGradients
 
 BASE = dict(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-3)
@@ -144,29 +145,13 @@ def layered_gradients(steps=STEPS, seed=11):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_closed_loop_matches_oracle(name):
-    cls, oracle, cases = CASES[name]
-    got = sweep_cases(cls(), cases, quadratic())
-    grad, loss = quadratic_oracle()
-    bad = {}
-    for i, kw in enumerate(cases):
-        xs, _ = run(oracle(**kw), grad, loss, X0, STEPS, kw["lr"])
-        e = relerr(got[i], xs)
-        if not e <= 1e-12:
-            bad[str(kw)] = e
+    bad = closed_loop_mismatches(*CASES[name])
     assert not bad, bad
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_open_loop_matches_oracle(name):
-    cls, oracle, cases = CASES[name]
-    G = gradient_sequence()
-    got = sweep_cases(cls(), cases, ReplayGradients(grads=G, x0=X0))
-    bad = {}
-    for i, kw in enumerate(cases):
-        xs = run_open(oracle(**kw), G, X0, kw["lr"])
-        e = relerr(got[i], xs)
-        if not e <= 1e-12:
-            bad[str(kw)] = e
+    bad = open_loop_mismatches(*CASES[name])
     assert not bad, bad
 
 
