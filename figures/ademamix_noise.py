@@ -21,7 +21,8 @@ def draw(results):
             ax.set_xscale("log")
             ax.set(xlabel="learning rate", ylabel="final loss", title=f"{nz.replace('_', '-')} noise")
         axes[0].legend(fontsize="small")
-        fig.suptitle(f"Rosenbrock from ({n.attrs['start'][0]:g}, {n.attrs['start'][1]:g}), {n.sizes['replicate']} replicates, "
+        x0, y0 = n.attrs["start"]
+        fig.suptitle(f"Rosenbrock from ({x0:g}, {y0:g}), {n.sizes['replicate']} replicates, "
                      f"{int(n['step'].values[-1])} steps (median, 10-90%)")
     return fig
 

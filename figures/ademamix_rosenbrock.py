@@ -29,7 +29,8 @@ def draw(results):
         axes[0].legend(fontsize="x-small")
         axes[0].set_title("loss")
         axes[1].set_title("progress along the valley")
-        fig.suptitle(f"Rosenbrock from ({c.attrs['start'][0]:g}, {c.attrs['start'][1]:g}): AdEMAMix (alpha 8, beta3 0.9999, warm-ups) vs Adam")
+        x0, y0 = c.attrs["start"]
+        fig.suptitle(f"Rosenbrock from ({x0:g}, {y0:g}): AdEMAMix (alpha 8, beta3 0.9999, warm-ups) vs Adam")
     return fig
 
 

@@ -158,7 +158,8 @@ def verdict(results):
     })
     wins = int((fl.sel(optimizer="ademamix") < fl.sel(optimizer="adam")).sum())
     best = tuned_clean(c)
-    ba, bm = float(fl.sel(optimizer="adam", lr=best["adam"])), float(fl.sel(optimizer="ademamix", lr=best["ademamix"]))
+    ba = float(fl.sel(optimizer="adam", lr=best["adam"]))
+    bm = float(fl.sel(optimizer="ademamix", lr=best["ademamix"]))
     hit = c["first_below"].isel(replicate=0, threshold=0)
     ha, hm = int(hit.sel(optimizer="adam", lr=best["adam"])), int(hit.sel(optimizer="ademamix", lr=best["ademamix"]))
 
@@ -168,7 +169,8 @@ def verdict(results):
     out.append({
         "claim": "AdEMAMix reaches a lower loss than Adam when both learning rates are tuned (noise-free Rosenbrock)",
         "source": "Pagliardini et al. 2024, the Rosenbrock toy experiment",
-        "expected": f"each method at its lr of lowest final loss over {fl.sizes['lr']} lrs: final loss lower for AdEMAMix",
+        "expected": (f"each method at its lr of lowest final loss over {fl.sizes['lr']} lrs: "
+                     "final loss lower for AdEMAMix"),
         "measured": (f"adam lr {best['adam']:.3g}: final loss {ba:.3g}, loss < {TARGET:g} after {steps(ha)} steps; "
                      f"ademamix lr {best['ademamix']:.3g}: final loss {bm:.3g}, after {steps(hm)} steps; "
                      f"ademamix lower at {wins} of {fl.sizes['lr']} common lrs"),
@@ -201,8 +203,8 @@ def verdict(results):
             "source": "Pagliardini et al. 2024 (question of this study)",
             "expected": (f"median final loss ratio ademamix/adam < 1 with its {100 * LEVEL:.0f}% bootstrap interval "
                          f"below 1 (lr tuned on {xa.size} replicates, judged on {xa.size} others)"),
-            "measured": (f"adam lr {la:.3g}: median {np.median(xa):.3g}; ademamix lr {lm:.3g}: median {np.median(xm):.3g}; "
-                         f"ratio {r:.3g} [{lo:.3g}, {hi:.3g}]"),
+            "measured": (f"adam lr {la:.3g}: median {np.median(xa):.3g}; "
+                         f"ademamix lr {lm:.3g}: median {np.median(xm):.3g}; ratio {r:.3g} [{lo:.3g}, {hi:.3g}]"),
             "reproduced": bool(hi < 1.0),
         })
     return out
