@@ -3,13 +3,16 @@
 Left: each rule's distance estimate divided by the true distance D = ||x_0 - x*|| (the 2-norm
 for D-Adaptation SGD and DoG, the max-norm for the Adam-type D-Adaptation and Prodigy) on the
 noisy quadratic, median and 10-90% band over replicates; 1 is the true distance.  Right: the
-loss of each rule at its defaults and of Adam at the best learning rate of the grid.
+loss of each rule at its defaults and of Adam at the best learning rate of the grid, all
+under cosine annealing to 0 over the horizon.
 """
 
 from optsim import plotting
 
 NAME = "lr_free_distance"
 STUDY = "lr_free"
+#: the schedule whose losses the right panel shows
+SCHEDULE = "cosine"
 
 
 def draw(results):
@@ -26,13 +29,14 @@ def draw(results):
         ax1.set(xlabel="step k", ylabel=r"estimate$_k$ / $\|x_0 - x^*\|$",
                 title=rf"distance estimates, noise $\sigma$ = {sigma:g}")
         ax1.legend(fontsize="x-small")
-        adam = L["adam_final_loss"].median("replicate")
+        adam = L["adam_final_loss"].sel(schedule=SCHEDULE).median("replicate")
         best = float(adam.idxmin("lr"))
-        plotting.plot_band(ax2, L["adam_loss"].sel(lr=best), label=f"adam, best lr {best:.2g}", color="k")
+        plotting.plot_band(ax2, L["adam_loss"].sel(schedule=SCHEDULE, lr=best), label=f"adam, best lr {best:.2g}",
+                           color="k")
         for k, rule in enumerate(L["rule"].values):
-            plotting.plot_band(ax2, L["loss"].sel(rule=rule), label=str(rule), color=f"C{k}")
+            plotting.plot_band(ax2, L["loss"].sel(rule=rule, schedule=SCHEDULE), label=str(rule), color=f"C{k}")
         ax2.set_xscale("symlog", linthresh=10)
-        ax2.set(xlabel="step", ylabel="loss", title=f"loss, {L.sizes['replicate']} replicates")
+        ax2.set(xlabel="step", ylabel="loss", title=f"loss, {SCHEDULE} lr, {L.sizes['replicate']} replicates")
         ax2.legend(fontsize="x-small")
         fig.suptitle(f"quadratic, condition number {e.attrs['condition_number']:g}, dim {e.attrs['dim']}")
     return fig

@@ -20,7 +20,7 @@ def test_tiny_run_verdict_and_figures():
     assert set(lr_free.SCALES) == {"tiny", "quick", "paper"}
     results = tiny_results(lr_free)
     rows = lr_free.verdict(results)
-    assert len(rows) == 5
+    assert len(rows) == 6
     for row in rows:
         assert set(row) >= {"claim", "source", "expected", "measured", "reproduced"}
         assert isinstance(row["reproduced"], bool)
