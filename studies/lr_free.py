@@ -1,0 +1,256 @@
+"""Learning-rate-free methods: do their distance estimates find ||x_0 - x*||, and do they train
+as well as a tuned Adam?
+
+Two experiments on a diagonal quadratic f(x) = x^T H x / 2 (condition number 100, optimum
+x* = 0, start x_0 = 1), deterministic and with additive Gaussian gradient noise:
+
+(a) the distance estimates, step by step: D-Adaptation's ``d`` (SGD and Adam forms), Prodigy's
+    ``d`` and DoG's ``rbar``, against the true distance D = ||x_0 - x*|| (the 2-norm for the
+    SGD-type estimates, the max-norm for the Adam-type ones, whose d estimates D_inf).  The
+    scalars are the rules' own (their optsim kernels ``init``/``step`` driven step by step
+    here, one replicate at a time, with the named scalars read after every step).
+(b) the final loss of each learning-rate-free method at its defaults against Adam at the
+    best learning rate of a grid (``optsim.sweep``), median over replicates, with a constant
+    learning rate and with cosine annealing to 0 over the horizon (the papers' experiments
+    schedule the adapted step).
+
+The Adam-type estimates (D-Adaptation Adam, Prodigy) are compared with the max-norm distance:
+their steps are about d per coordinate.  The papers' lower bound d_k <= D is proved for the
+dual-averaging SGD form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+import optsim
+from optsim._components import layout
+from optsim.optimizers import Adam
+from optsim.optimizers.dadaptation import DAdaptAdam, DAdaptSGD
+from optsim.optimizers.dog import DoG
+from optsim.optimizers.prodigy import Prodigy
+from optsim.schedules import CosineAnnealing
+
+NAME = "lr_free"
+TITLE = "Learning-rate-free methods: distance estimates and final loss against tuned Adam"
+QUESTION = (
+    "On a noisy quadratic with a known optimum, do the distance estimates of D-Adaptation, "
+    "Prodigy and DoG approach the true distance D = ||x_0 - x*|| (from below, where the papers "
+    "say so), does Prodigy's grow faster than D-Adaptation's, and how do their final losses "
+    "compare with Adam tuned over a learning-rate grid?"
+)
+HYPOTHESIS = (
+    "D-Adaptation's d_k stays below D and ends within a constant factor of it (Defazio & "
+    "Mishchenko 2023); Prodigy's estimate reaches D sooner than D-Adaptation's (Mishchenko & "
+    "Defazio 2023); DoG's rbar, the largest distance travelled from x_0, ends within a constant "
+    "factor of D (Ivgi et al. 2023); every learning-rate-free method's median final loss is "
+    "within a small factor (10x) of tuned Adam's."
+)
+
+SCALES = {
+    "tiny": {"dim": 10, "steps": 400, "replicates": 8, "sigmas": (0.0, 0.1), "lrs": np.logspace(-3, 0, 7)},
+    "quick": {"dim": 20, "steps": 2000, "replicates": 32, "sigmas": (0.0, 0.1), "lrs": np.logspace(-3.5, 0, 15)},
+    "paper": {"dim": 100, "steps": 20000, "replicates": 256, "sigmas": (0.0, 0.1, 1.0),
+              "lrs": np.logspace(-4, 0.5, 28)},
+}
+
+FIGURES = ["lr_free_distance"]
+
+CONDITION = 100.0
+#: the distance-estimating methods: (rule, scalar that estimates D, norm it estimates)
+METHODS = {
+    "dadapt_sgd": (DAdaptSGD(), "d", "2"),
+    "dadapt_adam": (DAdaptAdam(), "d", "inf"),
+    "prodigy": (Prodigy(), "d", "inf"),
+    "dog": (DoG(), "rbar", "2"),
+}
+#: "within a small factor": the final-loss claim's factor, and the distance claims' constant
+LOSS_FACTOR = 10.0
+DIST_FACTOR = 10.0
+#: the fraction of D whose first crossing times the estimates' growth
+REACH = 0.5
+#: bootstrap resamples (medians' 90% intervals) and their seed
+BOOT = 2000
+#: the learning-rate schedules of the final-loss comparison
+SCHEDULES = ("constant", "cosine")
+
+
+def problem(dim):
+    return optsim.problems.Quadratic(condition_number=CONDITION, dim=dim)
+
+
+def drive(rule, scalar, pb, sigma, steps, replicates, seed=0):
+    """Run ``rule`` on ``pb`` with additive N(0, sigma^2) gradient noise through its own
+    kernels, one replicate at a time; returns (estimate, x) with shapes (replicates, steps + 1)
+    and (replicates, steps + 1, dim): the named scalar after each step (index 0: after init)."""
+    h = np.asarray(pb.hessian_diag(), dtype=np.float64)
+    x0 = np.asarray(pb.start_point(), dtype=np.float64)
+    hp = np.asarray(rule.row(), dtype=np.float64)
+    init, step = rule.kernels["init"], rule.kernels["step"]
+    row = getattr(layout(type(rule).scalar_names), scalar)
+    n = x0.shape[0]
+    rng = np.random.default_rng(seed)
+    est = np.empty((replicates, steps + 1))
+    xs = np.empty((replicates, steps + 1, n))
+    for r in range(replicates):
+        x = x0.copy()
+        S = np.zeros((type(rule).slots, n))
+        sc = np.zeros(len(type(rule).scalar_names))
+        init(x, S, sc, hp)
+        est[r, 0], xs[r, 0] = sc[row], x
+        xi = rng.standard_normal((steps, n))
+        for t in range(1, steps + 1):
+            g = h * x + sigma * xi[t - 1]
+            step(x, g, S, sc, t, 1.0, hp)
+            est[r, t], xs[r, t] = sc[row], x
+    return est, xs
+
+
+def _estimates(cfg):
+    pb = problem(cfg["dim"])
+    x0 = np.asarray(pb.start_point(), dtype=np.float64)
+    xstar = np.asarray(pb.optimum(), dtype=np.float64)
+    h = np.asarray(pb.hessian_diag(), dtype=np.float64)
+    T, R, sigmas = cfg["steps"], cfg["replicates"], list(cfg["sigmas"])
+    names = list(METHODS)
+    est = np.empty((len(names), len(sigmas), R, T + 1))
+    travel = np.empty_like(est)
+    loss = np.empty_like(est)
+    for i, name in enumerate(names):
+        rule, scalar, _ = METHODS[name]
+        for j, sigma in enumerate(sigmas):
+            reps = 1 if sigma == 0.0 else R
+            e, xs = drive(rule, scalar, pb, sigma, T, reps, seed=11 + j)
+            est[i, j] = e
+            travel[i, j] = np.maximum.accumulate(np.linalg.norm(xs - x0, axis=-1), axis=-1)
+            loss[i, j] = 0.5 * np.sum(h * (xs - xstar) ** 2, axis=-1)
+    d2 = float(np.linalg.norm(x0 - xstar))
+    dinf = float(np.max(np.abs(x0 - xstar)))
+    target = np.array([d2 if METHODS[n][2] == "2" else dinf for n in names])
+    coords = {"rule": names, "sigma": sigmas, "replicate": np.arange(R), "step": np.arange(T + 1)}
+    dims = ("rule", "sigma", "replicate", "step")
+    ds = xr.Dataset(
+        {"estimate": (dims, est), "travelled": (dims, travel), "loss": (dims, loss),
+         "D": (("rule",), target), "ratio": (dims, est / target[:, None, None, None])},
+        coords=coords,
+    )
+    ds["estimate"].attrs["long_name"] = "the rule's distance estimate (d, or DoG's rbar)"
+    ds["travelled"].attrs["long_name"] = "max_{i<=k} ||x_i - x_0||_2"
+    ds.attrs.update(D2=d2, Dinf=dinf, condition_number=CONDITION, dim=cfg["dim"],
+                    scalars=[f"{n}:{METHODS[n][1]}" for n in names], norms=[METHODS[n][2] for n in names])
+    return ds
+
+
+def _losses(cfg):
+    pb = problem(cfg["dim"])
+    sigma = max(cfg["sigmas"])
+    common = dict(noise=optsim.noise.Gaussian(sigma=sigma), replicates=cfg["replicates"], steps=cfg["steps"],
+                  record=("loss", "dist"), record_every=max(cfg["steps"] // 100, 1), seed=5)
+    # the papers' experiments put the adapted step under a decay schedule: each rule constant and
+    # with cosine annealing to 0 over the horizon
+    cos = CosineAnnealing(T_max=float(cfg["steps"]))
+    adam = optsim.sweep(pb, {"constant": Adam(), "cosine": (Adam(), cos)}, grid={"lr": list(cfg["lrs"])}, **common)
+    rules = {f"{n}|{k}": (METHODS[n][0] if k == "constant" else (METHODS[n][0], cos))
+             for k in SCHEDULES for n in METHODS}
+    free = optsim.sweep(pb, rules, **common)
+
+    def split(da):  # optimizer "name|schedule" -> (rule, schedule)
+        return xr.concat([xr.concat([da.sel(optimizer=f"{n}|{k}", drop=True) for n in METHODS], "rule")
+                          for k in SCHEDULES], "schedule").assign_coords(rule=list(METHODS), schedule=list(SCHEDULES))
+
+    ds = xr.Dataset({"adam_final_loss": adam["final_loss"].rename(optimizer="schedule"),
+                     "final_loss": split(free["final_loss"]), "adam_loss": adam["loss"].rename(optimizer="schedule"),
+                     "loss": split(free["loss"])})
+    ds.attrs.update(sigma=sigma, initial_loss=float(free["loss"].isel(step=0).max()))
+    return ds
+
+
+def run(scale="quick"):
+    cfg = SCALES[scale]
+    return {"estimates": _estimates(cfg), "losses": _losses(cfg)}
+
+
+def boot_median(a, seed=0, n=BOOT, level=0.9):
+    """(median, lower, upper): the median of ``a`` and its bootstrap percentile interval."""
+    a = np.asarray(a, dtype=np.float64).ravel()
+    rng = np.random.default_rng(seed)
+    meds = np.median(a[rng.integers(0, a.size, (n, a.size))], axis=1)
+    lo, hi = np.quantile(meds, [(1 - level) / 2, (1 + level) / 2], method="nearest")  # inf-safe
+    return float(np.median(a)), float(lo), float(hi)
+
+
+def first_reach(ratio, frac=REACH):
+    """Per replicate, the first step at which ``ratio`` >= ``frac`` (inf: never)."""
+    r = np.asarray(ratio)
+    hit = r >= frac
+    return np.where(hit.any(axis=-1), np.argmax(hit, axis=-1), np.inf)
+
+
+def verdict(results):
+    e = results["estimates"]
+    out = []
+    sig = float(max(e["sigma"].values))
+    T = int(e["step"].values[-1])
+    for m in ("dadapt_sgd", "dadapt_adam"):
+        det = e["ratio"].sel(rule=m, sigma=0.0).isel(replicate=0).values
+        noisy = e["ratio"].sel(rule=m, sigma=sig).values
+        below = float(np.mean(noisy.max(axis=-1) <= 1.0))
+        med, lo, hi = boot_median(noisy[:, -1])
+        out.append({
+            "claim": f"D-Adaptation's d_k ({m}) is a lower bound on D and grows to within a constant of it",
+            "source": "Defazio & Mishchenko, Learning-Rate-Free Learning by D-Adaptation, ICML 2023, §3 (d_k <= D)",
+            "expected": (f"deterministic: max_k d_k/D <= 1 and d_T/D >= 1/{DIST_FACTOR:g}; noisy (sigma={sig:g}): "
+                         f"median d_T/D with its 90% bootstrap interval inside [1/{DIST_FACTOR:g}, 1]"),
+            "measured": (f"D = ||x0 - x*||_{METHODS[m][2]} = {float(e['D'].sel(rule=m)):.3g}; deterministic: "
+                         f"max d_k/D = {det.max():.3f}, d_T/D = {det[-1]:.3f}; noisy: median d_T/D = {med:.3f} "
+                         f"[{lo:.3f}, {hi:.3f}], {100 * below:.0f}% of {noisy.shape[0]} replicates below D at every step"),
+            "reproduced": bool(det.max() <= 1.0 and det[-1] >= 1 / DIST_FACTOR
+                               and lo >= 1 / DIST_FACTOR and hi <= 1.0),
+        })
+    reach = {m: first_reach(e["ratio"].sel(rule=m, sigma=sig).values) for m in ("prodigy", "dadapt_adam")}
+    meds = {m: boot_median(np.minimum(v, 10 * T)) for m, v in reach.items()}
+    det = {m: first_reach(e["ratio"].sel(rule=m, sigma=0.0).values[:1])[0] for m in reach}
+    out.append({
+        "claim": "Prodigy's estimate grows faster than D-Adaptation's",
+        "source": "Mishchenko & Defazio, Prodigy: An Expeditiously Adaptive Parameter-Free Learner, ICML 2024, §2",
+        "expected": (f"steps to d_k >= {REACH:g} D_inf: Prodigy's median below D-Adaptation Adam's, the 90% "
+                     f"bootstrap intervals disjoint (never: counted as {10 * T}); and so deterministically"),
+        "measured": ("; ".join(f"{m}: median {a:.0f} [{b:.0f}, {c:.0f}]" for m, (a, b, c) in meds.items())
+                     + "; deterministic: " + ", ".join(f"{m} {v:.0f}" for m, v in det.items())),
+        "reproduced": bool(meds["prodigy"][2] < meds["dadapt_adam"][1] and det["prodigy"] < det["dadapt_adam"]),
+    })
+    rb = e["estimate"].sel(rule="dog", sigma=sig).values
+    tr = e["travelled"].sel(rule="dog", sigma=sig).values
+    # rbar after step k is max(r_eps, ||x_i - x_0|| for i < k): the point the step starts from
+    gap = float(np.max(np.abs(rb[:, 1:] - np.maximum(tr[:, :-1], rb[:, 1:2])) / rb[:, 1:]))
+    med, lo, hi = boot_median(e["ratio"].sel(rule="dog", sigma=sig).values[:, -1])
+    out.append({
+        "claim": "DoG's rbar is the distance travelled from x_0 and ends within a constant of D",
+        "source": "Ivgi, Hinder & Carmon, DoG is SGD's Best Friend, ICML 2023, §3",
+        "expected": (f"rbar_k = max(r_eps, max_i<k ||x_i - x_0||) to 1e-12; median rbar_T/D with its 90% bootstrap "
+                     f"interval inside [1/{DIST_FACTOR:g}, {DIST_FACTOR:g}]"),
+        "measured": f"max relative gap to the distance travelled {gap:.1e}; median rbar_T/D = {med:.3f} [{lo:.3f}, {hi:.3f}]",
+        "reproduced": bool(gap <= 1e-12 and lo >= 1 / DIST_FACTOR and hi <= DIST_FACTOR),
+    })
+    L = results["losses"]
+    for sched in SCHEDULES:
+        adam = L["adam_final_loss"].sel(schedule=sched)
+        best_lr = float(adam.median("replicate").idxmin("lr"))
+        am, alo, ahi = boot_median(adam.sel(lr=best_lr).values)
+        parts, ok = [], True
+        for m in L["rule"].values:
+            fm, flo, fhi = boot_median(L["final_loss"].sel(rule=m, schedule=sched).values)
+            parts.append(f"{m} {fm:.3g} [{flo:.3g}, {fhi:.3g}] ({fm / am:.2g}x)")
+            ok &= flo <= LOSS_FACTOR * ahi
+        out.append({
+            "claim": f"Learning-rate-free methods reach a final loss within a small factor of tuned Adam's ({sched} lr)",
+            "source": "Defazio & Mishchenko 2023 §7; Mishchenko & Defazio 2024 §6; Ivgi et al. 2023 §4",
+            "expected": (f"each method's median final loss within {LOSS_FACTOR:g}x of Adam's at its best grid lr, the "
+                         f"same schedule for both (lower end of its 90% bootstrap interval <= {LOSS_FACTOR:g} x the "
+                         "upper end of Adam's)"),
+            "measured": (f"sigma = {L.attrs['sigma']:g}; Adam best lr {best_lr:.3g} (grid {float(L['lr'].min()):.3g}.."
+                         f"{float(L['lr'].max()):.3g}): {am:.3g} [{alo:.3g}, {ahi:.3g}]; " + "; ".join(parts)),
+            "reproduced": bool(ok),
+        })
+    return out
