@@ -1,7 +1,8 @@
 """Where Adam fails on Reddi et al.'s online problem: beta2 against the rarity of the informative gradient.
 
 The iterate averaged over the last fifth of the run (colour: +1 worst, -1 optimal) for
-Adam, AMSGrad and AdaBound (beta1 = 0.9, lr 0.5/sqrt(t)), over beta2 and the period P of the
+Adam, AMSGrad, AdaBound, ADOPT (clipped and not), Yogi and AdEMAMix (beta1 = 0.9,
+lr 0.5/sqrt(t)), over beta2 and the period P of the
 large gradient (its size grows with P so that the average gradient, and the optimum -1,
 stay fixed).  The dashed line is P = 1/(1 - beta2): the informative gradient comes once
 per memory of v; the contour marks x = 0.
@@ -14,7 +15,9 @@ from optsim import plotting, theory
 NAME = "beta2_memory_phase"
 STUDY = "beta2_memory"
 
-_LABELS = {"adam": "Adam (no bias correction)", "amsgrad": "AMSGrad (paper form)", "adabound": "AdaBound"}
+_LABELS = {"adam": "Adam (no bias correction)", "amsgrad": "AMSGrad (paper form)", "adabound": "AdaBound",
+           "adopt": "ADOPT (clipped, default)", "adopt_noclip": "ADOPT (no clip)", "yogi": "Yogi (paper form)",
+           "ademamix": "AdEMAMix (beta3 0.9999, alpha 8)"}
 
 
 def draw(results):
@@ -24,8 +27,12 @@ def draw(results):
     mem = theory.ema_memory(b2)
     n = ph.sizes["optimizer"]
     with plotting.use_style():
-        fig, axes = plotting.new_figure(1, n, figsize=(4.2 * n + 1, 4), sharey=True)
-        axes = np.atleast_1d(axes)
+        ncol = min(n, 4)
+        nrow = -(-n // ncol)
+        fig, axes = plotting.new_figure(nrow, ncol, figsize=(4.2 * ncol + 1, 4 * nrow), sharey=True)
+        axes = np.atleast_1d(axes).ravel()
+        for ax in axes[n:]:
+            ax.set_visible(False)
         for ax, opt in zip(axes, ph.optimizer.values):
             z = ph["x_tail_mean"].sel(optimizer=opt).transpose("beta2", "period").values
             # cell edges on log axes
@@ -40,11 +47,12 @@ def draw(results):
             ax.plot(P, P, "--", color="k", lw=0.8, label=r"P = 1/(1-$\beta_2$)")
             ax.set(xscale="log", yscale="log", xlabel="period P of the large gradient",
                    title=_LABELS.get(str(opt), str(opt)))
+            if ax in axes[::ncol]:
+                ax.set_ylabel(r"memory 1/(1-$\beta_2$) (steps)")
             ax.set_xlim(edges(P)[0], edges(P)[-1])
             ax.set_ylim(edges(mem)[0], edges(mem)[-1])
-        axes[0].set_ylabel(r"memory 1/(1-$\beta_2$) (steps)")
         axes[0].legend(fontsize="x-small", loc="upper left")
-        fig.colorbar(mesh, ax=list(axes), label="final x (time average)", pad=0.01)
+        fig.colorbar(mesh, ax=list(axes[:n]), label="final x (time average)", pad=0.01)
     return fig
 
 

@@ -3,7 +3,9 @@
 The iterate x_t (top) and the average regret R_t/t (bottom) on the online problem
 (1010 x every 101st step, else -10 x; left) and the stochastic one (1010 x with
 probability 0.01; right, median and 10-90% band over seeds), with beta1 = 0.9,
-beta2 = 0.99, lr 0.5/sqrt(t).  The optimum is x* = -1; Adam settles at +1.
+beta2 = 0.99, lr 0.5/sqrt(t).  The optimum is x* = -1; Adam settles at +1.  The later rules
+(ADOPT with and without its clip, Yogi, AdEMAMix) are dashed; the stochastic problem has the
+two ADOPT forms only.
 """
 
 from optsim import plotting
@@ -11,7 +13,9 @@ from optsim import plotting
 NAME = "beta2_memory_reddi"
 STUDY = "beta2_memory"
 
-_LABELS = {"adam": "Adam (no bias correction)", "amsgrad": "AMSGrad (paper form)", "adabound": "AdaBound"}
+_LABELS = {"adam": "Adam (no bias correction)", "amsgrad": "AMSGrad (paper form)", "adabound": "AdaBound",
+           "adopt": "ADOPT (clipped, default)", "adopt_noclip": "ADOPT (no clip)", "yogi": "Yogi (paper form)",
+           "ademamix": "AdEMAMix (beta3 0.9999, alpha 8)"}
 
 
 def draw(results):
@@ -21,14 +25,16 @@ def draw(results):
                                           ("reddi_stochastic", "stochastic problem (p = 0.01)"))):
             ds = results[key].isel(step=slice(1, None))
             for k, opt in enumerate(ds.optimizer.values):
-                plotting.plot_band(axes[0, j], ds["x"].sel(optimizer=opt), color=f"C{k}", label=_LABELS.get(str(opt), opt))
-                plotting.plot_band(axes[1, j], ds["avg_regret"].sel(optimizer=opt), color=f"C{k}")
+                ls = "-" if k < 3 else "--"
+                plotting.plot_band(axes[0, j], ds["x"].sel(optimizer=opt), color=f"C{k}", ls=ls,
+                                   label=_LABELS.get(str(opt), opt))
+                plotting.plot_band(axes[1, j], ds["avg_regret"].sel(optimizer=opt), color=f"C{k}", ls=ls)
             axes[0, j].axhline(-1, color="k", lw=0.7, ls=":")
             axes[0, j].axhline(1, color="k", lw=0.7, ls=":")
             axes[0, j].set(xscale="log", yscale="linear", ylim=(-1.08, 1.08), ylabel="x (optimum -1)", xlabel="",
                            title=title)
             axes[1, j].set(xscale="log", yscale="log", xlabel="step t", ylabel="average regret $R_t/t$")
-        axes[0, 0].legend(fontsize="x-small", loc="center left")
+        axes[0, 0].legend(fontsize="x-small", loc="center right")
     return fig
 
 
