@@ -16,6 +16,8 @@ __all__ = [
     "divergence_rate",
     "best_lr",
     "mean_log_loss",
+    "median_interval",
+    "median_ratio_interval",
     "reduce_replicates",
     "loss_surface",
 ]
@@ -127,6 +129,36 @@ def best_lr(ds, metric="final_loss", dim="lr", reduce="median", over="replicate"
         f"best_{metric}": best_score,
         "at_edge": (idx == 0) | (idx == n - 1),
     })
+
+
+def median_interval(a, level=0.9, n_boot=2000, seed=0):
+    """``(median, lower, upper)``: the median of ``a`` (flattened) and its percentile
+    bootstrap interval at ``level`` from ``n_boot`` resamples (``quantile`` method
+    "nearest", so an infinite value, a trajectory that never got there, stays usable)."""
+    a = np.asarray(a, dtype=np.float64).ravel()
+    rng = np.random.default_rng(seed)
+    meds = np.median(a[rng.integers(0, a.size, (n_boot, a.size))], axis=1)
+    lo, hi = np.quantile(meds, [(1 - level) / 2, (1 + level) / 2], method="nearest")
+    return float(np.median(a)), float(lo), float(hi)
+
+
+def median_ratio_interval(a, b, n_boot=2000, level=0.95, seed=0, paired=False):
+    """``median(a) / median(b)`` over the last axis and its percentile bootstrap interval.
+
+    ``paired``: the replicates of ``a`` and ``b`` are resampled together (the same index in
+    both, as for common random numbers); else each is resampled on its own.  Non-finite
+    values count as infinite (diverged)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a = np.where(np.isfinite(a), a, np.inf)
+    b = np.where(np.isfinite(b), b, np.inf)
+    rng = np.random.default_rng(seed)
+    ia = rng.integers(0, a.shape[-1], (n_boot, a.shape[-1]))
+    ib = ia if paired else rng.integers(0, b.shape[-1], (n_boot, b.shape[-1]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.median(a[..., ia], axis=-1) / np.median(b[..., ib], axis=-1)
+        lo, hi = np.quantile(r, [(1 - level) / 2, (1 + level) / 2], axis=-1)
+        return np.median(a, -1) / np.median(b, -1), lo, hi
 
 
 def mean_log_loss(ds, var="final_loss", dim="replicate", base=10.0):

@@ -21,6 +21,7 @@ import xarray as xr
 
 import optsim
 from optsim import Method
+from optsim.analysis import median_ratio_interval
 from optsim.optimizers import Adam, AdEMAMix
 from optsim.schedules import Beta3Warmup, LinearWarmup
 
@@ -128,15 +129,8 @@ def tune_split(ds):
 
 def bootstrap_median_ratio(a, b, boot, level=LEVEL, seed=0):
     """median(a) / median(b) and its percentile bootstrap interval (a, b resampled independently)."""
-    rng = np.random.default_rng(seed)
-    a = np.where(np.isfinite(a), a, np.inf)
-    b = np.where(np.isfinite(b), b, np.inf)
-    ia = rng.integers(0, a.size, (boot, a.size))
-    ib = rng.integers(0, b.size, (boot, b.size))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.median(a[ia], axis=1) / np.median(b[ib], axis=1)
-        lo, hi = np.quantile(r, [(1 - level) / 2, (1 + level) / 2])
-        return float(np.median(a) / np.median(b)), float(lo), float(hi)
+    r, lo, hi = median_ratio_interval(a, b, boot, level, seed, paired=False)
+    return float(r), float(lo), float(hi)
 
 
 def verdict(results):

@@ -26,6 +26,7 @@ import xarray as xr
 
 import optsim
 from optsim._components import layout
+from optsim.analysis import median_interval
 from optsim.optimizers import Adam
 from optsim.optimizers.dadaptation import DAdaptAdam, DAdaptSGD
 from optsim.optimizers.dog import DoG
@@ -173,11 +174,7 @@ def run(scale="quick"):
 
 def boot_median(a, seed=0, n=BOOT, level=0.9):
     """(median, lower, upper): the median of ``a`` and its bootstrap percentile interval."""
-    a = np.asarray(a, dtype=np.float64).ravel()
-    rng = np.random.default_rng(seed)
-    meds = np.median(a[rng.integers(0, a.size, (n, a.size))], axis=1)
-    lo, hi = np.quantile(meds, [(1 - level) / 2, (1 + level) / 2], method="nearest")  # inf-safe
-    return float(np.median(a)), float(lo), float(hi)
+    return median_interval(a, level, n, seed)
 
 
 def first_reach(ratio, frac=REACH):

@@ -28,6 +28,7 @@ import numpy as np
 import xarray as xr
 
 import optsim
+from optsim.analysis import median_ratio_interval
 from optsim.optimizers import SGD, ScheduleFreeSGD
 from optsim.schedules import WSD, CosineAnnealing
 
@@ -164,12 +165,7 @@ def sf_at_horizons(sf, beta, lr):
 def median_ratio(a, b, n_boot=2000, level=LEVEL, seed=0):
     """median(a)/median(b) over the last axis and its percentile-bootstrap interval (replicates
     resampled jointly, i.e. paired)."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    n = a.shape[-1]
-    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
-    r = np.median(a[..., idx], axis=-1) / np.median(b[..., idx], axis=-1)
-    lo, hi = np.quantile(r, [(1 - level) / 2, (1 + level) / 2], axis=-1)
-    return np.median(a, -1) / np.median(b, -1), lo, hi
+    return median_ratio_interval(a, b, n_boot, level, seed, paired=True)
 
 
 def _fmt(hz, ratio, lo, hi):

@@ -124,3 +124,22 @@ def test_mean_log_loss():
     # natural log, and a DataArray input
     ln = analysis.mean_log_loss(da, base=np.e)
     np.testing.assert_allclose(ln["mean"], np.log(vals).mean(axis=1))
+
+
+def test_median_intervals_against_a_direct_bootstrap():
+    from optsim.analysis import median_interval, median_ratio_interval
+
+    a = np.random.default_rng(1).lognormal(size=50)
+    b = np.random.default_rng(2).lognormal(size=50)
+    # the same resamples written out: one set of indices, medians, percentiles
+    idx = np.random.default_rng(7).integers(0, 50, (400, 50))
+    meds = np.median(a[idx], axis=1)
+    assert median_interval(a, 0.9, 400, 7) == (np.median(a), *np.quantile(meds, [0.05, 0.95], method="nearest"))
+    r, lo, hi = median_ratio_interval(a, b, 400, 0.9, 7, paired=True)
+    want = np.quantile(np.median(a[idx], axis=1) / np.median(b[idx], axis=1), [0.05, 0.95])
+    assert r == np.median(a) / np.median(b)
+    np.testing.assert_allclose((lo, hi), want, rtol=1e-15)  # quantile's axis path rounds the last bit
+    # paired on identical samples the ratio is exactly 1; unpaired it is not
+    assert median_ratio_interval(a, a, 400, paired=True)[1:] == (1.0, 1.0)
+    lo, hi = median_ratio_interval(a, a, 400)[1:]
+    assert lo < 1.0 < hi
