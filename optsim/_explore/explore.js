@@ -75,6 +75,9 @@
     for (var j = 0; j < CTL[d].labels.length; j++) out.push(j);
     return out;
   }
+  function soleColor(dims, idx) {  // one series: the optimizer's colour when there is one
+    return CTL.optimizer && dims.indexOf("optimizer") >= 0 ? CTL.optimizer.colors[idx.optimizer] : "#0072B2";
+  }
   function series() {
     var v = VARS[state.var], out = [];
     var cells = overlay(v.dims);
@@ -85,7 +88,7 @@
         lo: v.bandData.subarray(o, o + S), mid: v.bandData.subarray(o + S, o + 2 * S),
         hi: v.bandData.subarray(o + 2 * S, o + 3 * S), reps: [], idx: idx,
         label: j === null ? v.label : CTL[state.compare].labels[j],
-        color: j === null ? "#0072B2" : CTL[state.compare].colors[j]
+        color: j !== null ? CTL[state.compare].colors[j] : soleColor(v.dims, idx)
       };
       if (v.repData && state.reps > 0) {
         var r0 = offset(v.dims, idx, v.replicates * S);
@@ -265,7 +268,7 @@
     return cells.map(function (j) {
       var idx = Object.assign({}, state.idx);
       if (j !== null) idx[state.compare] = j;
-      return {o: offset(T.dims, idx, T.count * S), color: j === null ? "#0072B2" : CTL[state.compare].colors[j],
+      return {o: offset(T.dims, idx, T.count * S), color: j === null ? soleColor(T.dims, idx) : CTL[state.compare].colors[j],
               label: j === null ? "" : CTL[state.compare].labels[j]};
     });
   }
@@ -289,7 +292,6 @@
         }
         el("path", {d: d}, cg);
       });
-      if (C.optimum) star(g, sx(C.optimum[0]), sy(C.optimum[1]));
     }
     var shown = Math.max(1, Math.min(state.paths, T.count));
     cells.forEach(function (c, n) {
@@ -309,6 +311,7 @@
         if (head) el("circle", {cx: head[0], cy: head[1], r: main ? 4 : 2.5, fill: c.color, stroke: "#000", "stroke-width": 0.5, "class": "head"}, g);
       }
     });
+    if (C && C.optimum) star(g, sx(C.optimum[0]), sy(C.optimum[1]));
     el("text", {x: box.l + 8, y: box.t + 16, "class": "step-label halo"}, svg).textContent = D.x.name + " " + fmt(X[state.step]);
     document.getElementById("paths-caption").textContent = (C ? "Loss contours (" + (C.log ? "log-spaced" : "evenly spaced") + " levels" +
       (C.optimum ? ", star: minimum" : "") + "); " : "") + (T.count === 1 ? "one trajectory per setting" : "first " + shown + " of " + T.count + " trajectories per setting") +
