@@ -226,3 +226,19 @@ def test_a_real_sweep_gets_contours_from_its_problem_and_the_cli(tmp_path, capsy
     assert main(["explore", str(nc), "-o", str(tmp_path / "p.html"), "--encoding", "png"]) == 2
     assert "encoding='png'" in capsys.readouterr().err
     assert main(["explore", str(tmp_path / "missing.nc")]) == 2
+
+
+def test_the_headline_explorers_script(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "explorers_build", Path(__file__).parent.parent / "docs" / "explorers" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    assert set(build.EXPLORERS) == {"momentum_valley", "adam_bias_correction", "beta2_memory_reddi",
+                                    "radam_warmup_variance", "sparse_sigmoid"}
+    (path,) = build.build(tmp_path / "site", ["radam_warmup_variance"])  # the one without a sweep: fast
+    _, data = _payload(path)
+    assert path.name == "radam_warmup_variance.html" and data["var"] == "var_psi"
+    assert [c["dim"] for c in data["controls"]] == ["mu"]
