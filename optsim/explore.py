@@ -144,6 +144,10 @@ def _control(ds, dim):
     else:
         names = [c for c in ds.coords if ds[c].dims == (dim,)]
         labels = [", ".join(f"{c}={_fmt(ds[c].values[i])}" for c in names) or f"{dim}[{i}]" for i in range(n)]
+    label = str(dim).replace("_", " ")
+    if not (dim in ds.coords and ds[dim].dims == (dim,)):
+        names = [c for c in ds.coords if ds[c].dims == (dim,)]
+        label = ", ".join(map(str, names)) or label  # a zipped axis: the names it pairs
     kind = "slider" if numeric is not None and n > 1 and all(np.isfinite(numeric)) else "select"
     if dim == "optimizer":
         colors = [optimizer_color(lbl) for lbl in labels]
@@ -157,8 +161,32 @@ def _control(ds, dim):
     else:
         colors = [_PALETTE[i % len(_PALETTE)] for i in range(n)]
     log = numeric is not None and n > 2 and min(numeric) > 0 and max(numeric) / min(numeric) > 20
-    return {"dim": str(dim), "label": str(dim).replace("_", " "), "labels": labels, "kind": kind,
+    return {"dim": str(dim), "label": label, "labels": labels, "kind": kind,
             "values": numeric if kind == "slider" else None, "log": bool(log), "colors": colors}
+
+
+def _start(ds, start, controls):
+    """{dim: index} of ``start`` ({dim: value or label}), refused in one line when it names no setting."""
+    if start is None:
+        return {}
+    if not isinstance(start, dict):
+        raise ParameterTypeError(f"explore: start={start!r} is not allowed; start must be a dict "
+                                 f"{{dimension: value}} over {controls}")
+    out = {}
+    for dim, value in start.items():
+        if dim not in controls:
+            raise ParameterError(f"explore: start={start!r} is not allowed; {dim!r} is not one of the grid "
+                                 f"dimensions {controls}")
+        c = _control(ds, dim)
+        if isinstance(value, str) and value in c["labels"]:
+            out[dim] = c["labels"].index(value)
+        elif c["values"] is not None and isinstance(value, (int, float, np.number)) and not isinstance(value, bool) \
+                and np.isfinite(value):
+            out[dim] = int(np.argmin(np.abs(np.asarray(c["values"]) - float(value))))
+        else:
+            raise ParameterError(f"explore: start={start!r} is not allowed; {dim}={value!r} is none of "
+                                 f"{c['labels']}")
+    return out
 
 
 def _asset(name):
@@ -167,7 +195,7 @@ def _asset(name):
 
 def explore(ds, path, *, var=None, variables=None, x="step", replicate_dim="replicate", quantiles=(0.1, 0.5, 0.9),
             max_steps=300, max_replicates=5, max_paths=5, encoding="auto16", surface=None, levels=18,
-            compare=None, title=None):
+            compare=None, start=None, title=None):
     """Write an interactive explorer of the sweep ``ds`` to ``path`` (one offline HTML file).
 
     Parameters
@@ -204,6 +232,10 @@ def explore(ds, path, *, var=None, variables=None, x="step", replicate_dim="repl
     compare : str, optional
         The grid dimension whose values are overlaid first (default: ``optimizer`` when
         there are several); the page can change it.
+    start : dict, optional
+        ``{dimension: value}`` of the view the page opens on (a coordinate value, the nearest
+        for a numeric axis, or the label shown in the page); the other dimensions start at
+        the setting with the lowest final median of ``var``.
     title : str, optional
         The page's title.
 
@@ -222,14 +254,14 @@ def explore(ds, path, *, var=None, variables=None, x="step", replicate_dim="repl
     xs = np.asarray(ds[x].values if x in ds.coords else np.arange(ds.sizes[x]), dtype=float)[steps]
     curves = [_data.curve_payload(ds[v], controls, x, replicate_dim, q, steps, int(max_replicates), encoding)
               for v in variables]
-    start = _data.best_cell(curves[variables.index(var)])
+    start_at = dict(_data.best_cell(curves[variables.index(var)]), **_start(ds, start, controls))
     if compare is None and "optimizer" in controls and ds.sizes["optimizer"] > 1:
         compare = "optimizer"
     payload = {
         "title": title or str(ds.attrs.get("title", "optsim explorer")),
         "x": {"name": x, "values": [float(v) for v in xs], "total": int(ds.sizes[x])},
         "controls": [_control(ds, d) for d in controls],
-        "variables": curves, "var": var, "start": start, "compare": compare,
+        "variables": curves, "var": var, "start": start_at, "compare": compare,
         "trajectories": None, "contours": None,
         "meta": {k: str(ds.attrs[k]) for k in ("spec_hash", "optsim_version", "git_revision", "seed") if k in ds.attrs},
         "version": __version__,

@@ -161,6 +161,12 @@ def test_float32_encoding_and_variable_choice(valley, tmp_path):
     assert data["variables"][0]["bands"]["enc"] == "f32"
 
 
+
+def test_start_picks_the_opening_view(valley, tmp_path):
+    _, data = _payload(optsim.explore(valley, tmp_path / "s.html", start={"lr": 0.011, "optimizer": "sgd"}, max_paths=0))
+    assert data["start"] == {"optimizer": 0, "lr": 1}
+
+
 def test_a_dataset_without_replicates_or_grid(tmp_path):
     import xarray as xr
 
@@ -190,6 +196,9 @@ def test_a_dataset_without_replicates_or_grid(tmp_path):
     ({"compare": "replicate"}, ParameterError, "compare='replicate'"),
     ({"surface": np.zeros((3, 3))}, ParameterError, "surface must be a 2-D DataArray"),
     ({"title": 3}, ParameterTypeError, "title=3"),
+    ({"start": {"sigma": 1}}, ParameterError, "'sigma' is not one of the grid dimensions"),
+    ({"start": {"optimizer": "lion"}}, ParameterError, "optimizer='lion' is none of ['sgd', 'adam']"),
+    ({"start": ["lr"]}, ParameterTypeError, "start=['lr']"),
 ])
 def test_bad_arguments_are_refused_in_one_line(valley, tmp_path, kwargs, kind, words):
     out = tmp_path / "bad.html"

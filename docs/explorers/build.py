@@ -35,7 +35,7 @@ def momentum_valley():
     ds["surface"] = loss_surface(pb, lec.XLIM, lec.YLIM, n=121)
     ds.attrs["optimum"] = pb.optimum()
     return ds, {"title": "Momentum in a deep valley (lecture 000), with gradient noise", "variables": ["loss"],
-                "max_paths": 4}
+                "max_paths": 4, "start": {"sigma": 1.0, "lr": 0.01}}
 
 
 def adam_bias_correction():

@@ -131,7 +131,7 @@
       for (var e = e0; e <= e1; e += every) {
         var t = Math.pow(10, e);
         if (t >= d0 * 0.999 && t <= d1 * 1.001) out.push(t);
-        if (e1 - e0 <= 2) [2, 5].forEach(function (m) { var u = m * t; if (u >= d0 && u <= d1) out.push(u); });
+        if (e1 - e0 <= 3) [2, 5].forEach(function (m) { var u = m * t; if (u >= d0 && u <= d1) out.push(u); });
       }
       if (out.length < 2) { out = [d0, d1]; }
       return out.sort(function (a, b) { return a - b; });
@@ -424,6 +424,10 @@
       if (String(w.value) !== String(state.idx[k.dim])) w.value = state.idx[k.dim];
     });
     widgets.logy.disabled = !VARS[state.var].positive && !state.logy;
+    widgets.logx.checked = state.logx; widgets.logy.checked = state.logy; widgets["var"].value = state.var;
+    if (widgets.compare) widgets.compare.value = state.compare || "";
+    if (widgets.reps && String(widgets.reps.value) !== String(state.reps)) widgets.reps.value = state.reps;
+    if (widgets.paths && String(widgets.paths.value) !== String(state.paths)) widgets.paths.value = state.paths;
     if (widgets.step) { widgets.step.value = state.step; widgets.step.valueLabel.textContent = fmt(X[state.step]); }
   }
 
