@@ -137,7 +137,7 @@ def curve_payload(da, controls, x, rep, q, steps, max_replicates, encoding):
     if extra:
         raise ValueError(f"explore: variable {da.name!r} has dimensions {extra} that are not controls")
     da = da.isel({x: steps})
-    out = {"name": da.name, "label": str(da.attrs.get("long_name", da.name)).replace("_", " "), "dims": dims}
+    out = {"name": da.name, "label": str(da.attrs.get("long_name") or str(da.name).replace("_", " ")), "dims": dims}
     if "quantile" in da.dims:  # a reduced result's own quantiles
         qs = list(np.asarray(da["quantile"].values, dtype=float))
         mid = qs.index(0.5) if 0.5 in qs else len(qs) // 2

@@ -64,7 +64,7 @@ def radam_warmup_variance():
 
     ds = study._monte_carlo(study.SCALES["tiny"])
     return ds, {"title": "RAdam's warm-up: the variance of Adam's adaptive step (study radam_warmup)",
-                "var": "var_psi"}
+                "var": "var_psi", "compare": "mu"}
 
 
 def sparse_sigmoid():

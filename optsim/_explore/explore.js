@@ -75,6 +75,10 @@
     for (var j = 0; j < CTL[d].labels.length; j++) out.push(j);
     return out;
   }
+  function legendLabel(c, j) {  // "adam", "beta1=0.9, beta2=0.99", "mu = 10"
+    var text = c.labels[j];
+    return c.dim === "optimizer" || text.indexOf("=") >= 0 ? text : c.label + " = " + text;
+  }
   function soleColor(dims, idx) {  // one series: the optimizer's colour when there is one
     return CTL.optimizer && dims.indexOf("optimizer") >= 0 ? CTL.optimizer.colors[idx.optimizer] : "#0072B2";
   }
@@ -87,7 +91,7 @@
       var o = offset(v.dims, idx, 3 * S), s = {
         lo: v.bandData.subarray(o, o + S), mid: v.bandData.subarray(o + S, o + 2 * S),
         hi: v.bandData.subarray(o + 2 * S, o + 3 * S), reps: [], idx: idx,
-        label: j === null ? v.label : CTL[state.compare].labels[j],
+        label: j === null ? v.label : legendLabel(CTL[state.compare], j),
         color: j !== null ? CTL[state.compare].colors[j] : soleColor(v.dims, idx)
       };
       if (v.repData && state.reps > 0) {
@@ -269,7 +273,7 @@
       var idx = Object.assign({}, state.idx);
       if (j !== null) idx[state.compare] = j;
       return {o: offset(T.dims, idx, T.count * S), color: j === null ? soleColor(T.dims, idx) : CTL[state.compare].colors[j],
-              label: j === null ? "" : CTL[state.compare].labels[j]};
+              label: j === null ? "" : legendLabel(CTL[state.compare], j)};
     });
   }
   function drawPaths() {
