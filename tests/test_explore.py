@@ -251,3 +251,19 @@ def test_the_headline_explorers_script(tmp_path):
     _, data = _payload(path)
     assert path.name == "radam_warmup_variance.html" and data["var"] == "var_psi"
     assert [c["dim"] for c in data["controls"]] == ["mu"]
+
+
+def test_a_reduced_result_shows_its_own_quantiles(tmp_path):
+    import xarray as xr
+
+    rng = np.random.default_rng(4)
+    q = np.sort(rng.uniform(0.1, 2.0, size=(2, 3, 30)), axis=1)  # (lr, quantile, step)
+    ds = xr.Dataset({"loss_quantile": (("lr", "quantile", "step"), q),
+                     "loss_mean": (("lr", "step"), q.mean(axis=1))},
+                    coords={"lr": [0.1, 0.2], "quantile": [0.25, 0.5, 0.75], "step": np.arange(30)})
+    _, data = _payload(optsim.explore(ds, tmp_path / "q.html", var="loss_quantile"))
+    v = data["variables"][0]
+    assert v["name"] == "loss_quantile" and v["q"] == [0.25, 0.5, 0.75] and v["nrep"] == 0
+    bands = xd.decode(v["bands"])
+    rel, _ = xd.error_bound(v["bands"])
+    assert np.all(np.abs(bands / q - 1) <= rel)

@@ -188,3 +188,11 @@ def test_screenshot_has_the_expected_structure(page):
     assert _near(paths, np.array([255.0, 215, 0]), 25).sum() > 20  # the gold star at the minimum
     bluish = (paths[..., 2].astype(int) - paths[..., 0].astype(int)) > 15
     assert bluish.mean() > 0.25  # the shaded loss surface
+
+
+def test_a_missing_browser_fails_with_how_to_install_it(monkeypatch):
+    monkeypatch.setenv("OPTSIM_CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(os.path, "isfile", lambda path: False)
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        _chromium()
