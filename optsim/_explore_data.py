@@ -199,7 +199,8 @@ def window(vals, contours, optimum=None):
     anchor = anchor[np.all(np.isfinite(anchor), axis=-1)]
     if anchor.size:
         a0, a1 = anchor.min(axis=0), anchor.max(axis=0)
-        reach = 3.0 * float(np.max(a1 - a0))
+        typical = float(np.max(np.median(np.abs(xy - 0.5 * (a0 + a1)), axis=0)))  # how far iterates go
+        reach = 3.0 * max(float(np.max(a1 - a0)), typical)
         if reach > 0:
             near = np.all((xy >= a0 - reach) & (xy <= a1 + reach), axis=-1)
             xy = xy[near] if near.any() else anchor

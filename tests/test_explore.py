@@ -267,3 +267,13 @@ def test_a_reduced_result_shows_its_own_quantiles(tmp_path):
     bands = xd.decode(v["bands"])
     rel, _ = xd.error_bound(v["bands"])
     assert np.all(np.abs(bands / q - 1) <= rel)
+
+
+def test_trajectories_without_a_surface_frame_the_bulk_of_the_iterates(valley, tmp_path):
+    ds = valley.drop_vars(["surface", "x", "y"])
+    ds.attrs = {}
+    _, data = _payload(optsim.explore(ds, tmp_path / "n.html", max_paths=3))
+    assert data["contours"] is None  # not a sweep: no problem to draw
+    x0, x1, y0, y1 = data["trajectories"]["box"]
+    assert x0 < -3.0 < x1 and y0 < 1.5 < y1  # the start...
+    assert x1 < 10 and y1 < 10  # ...and not the diverged runs' 1e9
