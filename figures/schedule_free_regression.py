@@ -3,7 +3,7 @@ minibatch noise.
 
 Left: the suboptimality f(x) - f* against the step.  Schedule-Free AdamW and AdamW with
 warm-up + cosine, each at its best learning rate for the longest horizon, as curves; each
-method tuned for every horizon T as points at T.  Right: the suboptimality at the longest
+method tuned for every horizon T as points at T, with 10-90% error bars.  Right: the suboptimality at the longest
 horizon against the learning rate of the common grid (the tuning budget of both).  Lines:
 replicate medians; bands: 10-90% of the replicates.
 """
@@ -32,9 +32,10 @@ def draw(results):
         per_c = xr.concat([s.reg_cosine_tuned(cos, h)[1].sel(step=h, drop=True) for h in hz], "horizon")
         per_s = xr.concat([s.reg_sf_tuned(sf, h)[1].sel(step=h, drop=True) for h in hz], "horizon")
         per_c, per_s = (da.assign_coords(horizon=hz).transpose("horizon", "replicate") for da in (per_c, per_s))
-        plotting.plot_band(ax1, per_c, x="horizon", label="cosine tuned for each T", color="C1", marker="o", ls="")
-        plotting.plot_band(ax1, per_s, x="horizon", label="Schedule-Free tuned for each T", color="C0", marker="^",
-                           ls="")
+        for da, label, c, mk in ((per_c, "cosine tuned for each T", "C1", "o"),
+                                 (per_s, "Schedule-Free tuned for each T", "C0", "^")):
+            lo, mid, hi = (da.quantile(q, "replicate").values for q in (0.1, 0.5, 0.9))
+            ax1.errorbar(hz, mid, yerr=[mid - lo, hi - mid], color=c, marker=mk, ls="", capsize=3, label=label)
         ax1.set_xscale("log")
         ax1.set(xlabel="step / horizon T", ylabel="f(x) - f*",
                 title=f"logistic regression, minibatch {sf.attrs['batch_size']}")
