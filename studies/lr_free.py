@@ -26,7 +26,10 @@ dual-averaging SGD form.
     f(x_T) - f* of each rule at its defaults is compared with Adam's and SGD's at their best
     grid lr (``optsim.sweep`` with ``Minibatch`` noise, constant lr).
 
-Time (two cores, shared): tiny about 10 s; quick {QUICK_TIME}; paper {PAPER_TIME}.
+Time on two shared cores: tiny about 10 s; quick 17 s (the regression part about 3 s of it);
+paper not run: its step-by-step driver alone has 155x the quick scale's steps (41 million at
+about 30 us each, 20 min) and its sweeps about 150x the trajectory-steps at 5x the dimension, an
+estimated 30-60 min.
 """
 
 from __future__ import annotations
