@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["STATUSES", "judge", "mean_interval", "paired_decrease", "bootstrap_interval"]
+__all__ = ["STATUSES", "judge", "mean_interval", "normal_interval", "paired_decrease", "bootstrap_interval"]
 
 STATUSES = ("reproduced", "not reproduced", "inconclusive")
 
@@ -69,6 +69,12 @@ def mean_interval(values, level=LEVEL):
     se = float(v.std(ddof=1) / np.sqrt(v.size))
     q = float(stats.t.ppf(0.5 + level / 2, v.size - 1))
     return m, (m - q * se, m + q * se)
+
+
+def normal_interval(estimate, se, level=LEVEL):
+    """``(estimate, (lo, hi))``: the normal interval of an estimate with standard error ``se``."""
+    q = float(stats.norm.ppf(0.5 + level / 2))
+    return float(estimate), (float(estimate) - q * float(se), float(estimate) + q * float(se))
 
 
 def paired_decrease(series, level=LEVEL):
