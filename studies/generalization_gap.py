@@ -12,6 +12,11 @@ Three experiments:
 (c) A 1-D double well with a sharp and a flat basin under Gaussian, alpha-stable and
     Student-t gradient noise: the share of trajectories that leave the sharp basin and
     their escape times, SGD against Adam at matched effective step size.
+(d) A one-hidden-layer tanh MLP on the digits and on a teacher-student task, minibatch
+    noise: Adam, AdamW, SGD with momentum, SWATS and Muon with equal learning-rate
+    budgets, selected on a validation split, with common initializations and batches; the
+    test accuracy at the selected rates and at an equal training loss
+    (``studies/_gap_nn.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import optsim.analysis
 from optsim.optimizers import SGD, SWATS, Adagrad, Adam, AdamW, RMSprop
 
 from studies._criteria import bootstrap_interval, judge
+from studies._gap_nn import run_nn, verdict_rows
 
 NAME = "generalization_gap"
 TITLE = "Adam's generalization gap versus SGD with momentum"
@@ -31,7 +37,8 @@ QUESTION = (
     "Do adaptive methods generalize worse than SGD with momentum, and why: through the "
     "solution their implicit bias selects (Wilson et al. 2017), after fair tuning on an "
     "over-parameterised regression, and through how readily they leave sharp basins "
-    "under heavy-tailed gradient noise (Zhou et al. 2020)?"
+    "under heavy-tailed gradient noise (Zhou et al. 2020), and on small neural networks "
+    "trained on real data with minibatches?"
 )
 HYPOTHESIS = (
     "On Wilson et al.'s construction Adam/RMSProp/AdaGrad converge to w ~ sign(X^T y) with "
@@ -47,6 +54,8 @@ SCALES = {
         "reg_lrs": np.logspace(-2.5, -0.5, 4), "reg_replicates": 4, "reg_steps": 300,
         "dw_lrs": [0.01], "dw_alphas": [1.5, 2.0], "dw_nus": [3.0], "dw_replicates": 16,
         "dw_steps": 400,
+        "nn_tasks": ["digits"], "nn_width": 16, "nn_lrs": 2, "nn_replicates": 4, "nn_steps": 60, "nn_batch": 32,
+        "nn_records": 3,
     },
     "quick": {
         "wilson_n": [20, 50, 100], "wilson_p": [0.55, 0.7, 0.9], "wilson_seeds": 4,
@@ -54,6 +63,8 @@ SCALES = {
         "reg_lrs": np.logspace(-3, 0, 10), "reg_replicates": 16, "reg_steps": 2000,
         "dw_lrs": [0.003, 0.006, 0.01, 0.02, 0.03], "dw_alphas": [1.2, 1.5, 1.8, 2.0],
         "dw_nus": [1.5, 3.0, 10.0], "dw_replicates": 128, "dw_steps": 4000,
+        "nn_tasks": ["digits", "teacher_student"], "nn_width": 32, "nn_lrs": 3, "nn_replicates": 16,
+        "nn_steps": 500, "nn_batch": 32, "nn_records": 5,
     },
     "paper": {
         "wilson_n": [20, 50, 100, 200], "wilson_p": [0.55, 0.6, 0.7, 0.8, 0.9], "wilson_seeds": 10,
@@ -62,10 +73,13 @@ SCALES = {
         "dw_lrs": [0.002, 0.003, 0.005, 0.008, 0.012, 0.02, 0.03, 0.045],
         "dw_alphas": [1.1, 1.2, 1.35, 1.5, 1.65, 1.8, 1.9, 2.0], "dw_nus": [1.5, 2.0, 3.0, 5.0, 10.0],
         "dw_replicates": 1024, "dw_steps": 10000,
+        "nn_tasks": ["digits", "teacher_student"], "nn_width": 64, "nn_lrs": 7, "nn_replicates": 64,
+        "nn_steps": 3000, "nn_batch": 32, "nn_records": 30,
     },
 }
 
-FIGURES = ["generalization_gap_wilson", "generalization_gap_regression", "generalization_gap_basins"]
+FIGURES = ["generalization_gap_wilson", "generalization_gap_regression", "generalization_gap_basins",
+           "generalization_gap_nn"]
 
 #: Adaptive and non-adaptive methods of part (a); eps is tiny as the lemma needs eps -> 0.
 WILSON_METHODS = {
@@ -205,6 +219,7 @@ def run(scale="quick"):
         "regression": _regression(cfg),
         "basins_stable": stable,
         "basins_student": student,
+        **run_nn(cfg),
     }
 
 
@@ -340,4 +355,5 @@ def verdict(results):
                 criterion=f"escape share sgd minus adam at matched effective step, mean over the cells where "
                           f"either escapes, paired bootstrap over {R} replicates"),
     })
+    out.extend(verdict_rows(results))
     return out
