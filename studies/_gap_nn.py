@@ -28,7 +28,7 @@ NN_METHODS = {
     "adamw": (AdamW(weight_decay=1e-2), 3e-3),
     "sgd+momentum": (SGD(momentum=0.9), 3e-2),
     "swats": (SWATS(), 3e-3),
-    "muon": (Muon(), 3e-2),
+    "muon": (Muon(), 1e-2),
 }
 ADAPTIVE_NN = ("adam", "adamw")
 TASKS = {

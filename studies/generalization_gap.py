@@ -63,8 +63,8 @@ SCALES = {
         "reg_lrs": np.logspace(-3, 0, 10), "reg_replicates": 16, "reg_steps": 2000,
         "dw_lrs": [0.003, 0.006, 0.01, 0.02, 0.03], "dw_alphas": [1.2, 1.5, 1.8, 2.0],
         "dw_nus": [1.5, 3.0, 10.0], "dw_replicates": 128, "dw_steps": 4000,
-        "nn_tasks": ["digits", "teacher_student"], "nn_width": 32, "nn_lrs": 3, "nn_replicates": 16,
-        "nn_steps": 500, "nn_batch": 32, "nn_records": 5,
+        "nn_tasks": ["digits", "teacher_student"], "nn_width": 16, "nn_lrs": 3, "nn_replicates": 16,
+        "nn_steps": 400, "nn_batch": 32, "nn_records": 4,
     },
     "paper": {
         "wilson_n": [20, 50, 100, 200], "wilson_p": [0.55, 0.6, 0.7, 0.8, 0.9], "wilson_seeds": 10,
