@@ -215,16 +215,23 @@ def profile_ratios(cost, solver_dim="optimizer"):
     return r.where(np.isfinite(best), np.inf).rename("ratio")
 
 
-def performance_profile(cost, taus=None, solver_dim="optimizer"):
+def performance_profile(cost, taus=None, solver_dim="optimizer", problem_dims=None):
     """``rho(solver, tau)``: the fraction of problems on which each solver's cost is within
-    ``tau`` x the best (Dolan & More 2002).  Every dimension of ``cost`` but ``solver_dim``
-    indexes the problems (a suite of problems x noise models, say).  ``taus`` default to a
-    geometric grid from 1 to the largest finite ratio."""
+    ``tau`` x the best (Dolan & More 2002).  ``problem_dims`` index the problems (default:
+    every dimension of ``cost`` but ``solver_dim``: a suite of problems x noise models, say);
+    any other dimension is kept (one profile per budget or per bootstrap draw).  ``taus``
+    default to a geometric grid from 1 to the largest finite ratio."""
     import xarray as xr
 
     r = profile_ratios(cost, solver_dim)
-    pdims = [d for d in r.dims if d != solver_dim]
-    flat = r.transpose(solver_dim, *pdims).values.reshape(r.sizes[solver_dim], -1)
+    pdims = [d for d in r.dims if d != solver_dim] if problem_dims is None else list(problem_dims)
+    for d in pdims:
+        if d not in r.dims or d == solver_dim:
+            raise ParameterError(f"performance_profile: problem_dims entry {d!r} is not a dimension of cost "
+                                 f"other than {solver_dim!r} (it has {', '.join(r.dims)})")
+    keep = [d for d in r.dims if d not in pdims and d != solver_dim]
+    arr = r.transpose(*keep, solver_dim, *pdims).values
+    flat = arr.reshape(arr.shape[:len(keep) + 1] + (-1,))
     if taus is None:
         fin = flat[np.isfinite(flat)]
         top = max(float(fin.max()) if fin.size else 1.0, 1.0 + 1e-9)
@@ -232,10 +239,11 @@ def performance_profile(cost, taus=None, solver_dim="optimizer"):
     taus = np.asarray(taus, float)
     if taus.ndim != 1 or taus.size == 0 or np.any(~np.isfinite(taus)) or np.any(taus < 1.0):
         raise ParameterError(f"performance_profile: taus must be finite values >= 1, got {taus[:5]!r}...")
-    rho = (flat[:, :, None] <= taus[None, None, :]).mean(axis=1)
-    return xr.DataArray(rho, dims=(solver_dim, "tau"),
-                        coords={solver_dim: r[solver_dim].values, "tau": taus}, name="rho",
-                        attrs={"problems": int(flat.shape[1])})
+    rho = (flat[..., None] <= taus).mean(axis=-2)
+    coords = {d: r[d].values for d in keep + [solver_dim] if d in r.coords}
+    coords["tau"] = taus
+    return xr.DataArray(rho, dims=tuple(keep) + (solver_dim, "tau"), coords=coords, name="rho",
+                        attrs={"problems": int(flat.shape[-1])})
 
 
 def defaults_vs_tuned(default_validation, default_report, tuned, solver_dim="optimizer", minimize=True):
