@@ -176,7 +176,7 @@ def _readouts(trials, cfg, seed=0):
                                    dim="budget").assign_coords(budget=cfg["budgets"]).transpose("boot", "budget", ...)
     ds["profile"] = tuning.performance_profile(10.0 ** ds["budget_score"], taus=TAUS, problem_dims=["instance"])
     ds = ds.assign_coords(tau=TAUS)
-    ds.attrs.update(boot_level_note="boot 0 is the data; 1.. are bootstrap draws", matched_budget=min(MATCHED_BUDGET, ks[-1]))
+    ds.attrs.update(floor=FLOOR, boot_level_note="boot 0 is the data; 1.. are bootstrap draws", matched_budget=min(MATCHED_BUDGET, ks[-1]))
     return ds
 
 
