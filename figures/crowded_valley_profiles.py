@@ -2,7 +2,7 @@
 
 One panel per budget: rho_s(tau), the fraction of the suite's problem x noise instances on
 which optimizer s's expected loss reduction is within a factor tau of the best optimizer's
-(Dolan & More 2002): the estimate as a step line, with the 10-90% basic-bootstrap band
+(Dolan & More 2002): the estimate as a step line, with the 10-90% bootstrap band (re-centred on the estimate)
 over trials and seeds.
 """
 
@@ -22,9 +22,11 @@ def style(name):
 
 
 def draw(results):
+    from studies.crowded_valley import centred
+
     ro = results["readouts"]
     prof = ro["profile"]
-    draws = (2 * prof.isel(boot=0) - prof.isel(boot=slice(1, None))).clip(0.0, 1.0)
+    draws = centred(prof).clip(0.0, 1.0)
     budgets = ro["budget"].values
     tau = prof["tau"].values
     with plotting.use_style():

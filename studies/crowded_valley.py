@@ -17,8 +17,9 @@ defaults; a budget of k > 1 is the expected report of the best-on-validation of 
 trials, exactly over the draw of the k (Dodge et al. 2019, ``optsim.tuning.expected_best_of_k``).
 Uncertainty: a bootstrap that resamples each optimizer's random trials and, jointly for all
 optimizers (common random numbers), the validation and the report seeds; every claim is
-judged on basic-bootstrap intervals (the draws reflected about the estimate, which corrects
-the bias of a resample's repeated trials) at the level stated in it.
+judged on bootstrap percentile intervals at the level stated in it, the draws re-centred on
+the estimate (the expected best-of-k over all subsets of the observed trials is unbiased,
+while a resample repeats trials, which shifts its best-of-k: see :func:`centred`).
 
 Question one (Schmidt, Schneider & Hennig 2021): is the best of all optimizers at their
 defaults (chosen on validation) about as good as one optimizer tuned with a comparable
@@ -189,15 +190,18 @@ def run(scale="quick"):
     return out
 
 
-def basic(stat):
-    """The bootstrap draws of ``stat`` (a DataArray or array with draw 0 = the data, first axis or
-    dimension ``boot``) reflected about the estimate, 2 stat_0 - stat_b: the "basic" bootstrap,
-    whose percentiles correct the bias of resampling trials (a resample repeats some, so its
-    best-of-k is worse than the data's)."""
+def centred(stat):
+    """The bootstrap draws of ``stat`` (draw 0 = the data, on the first axis or dimension
+    ``boot``) shifted so that their mean is the estimate: stat_b - mean(stat_b) + stat_0.
+
+    The expected best-of-k over every k-subset of the observed trials is an unbiased estimate
+    (a U-statistic) of the expected best of k fresh trials, but a resample repeats trials, so
+    its best-of-k is shifted (worse); only the spread is taken from the bootstrap."""
     if hasattr(stat, "dims"):
-        return 2 * stat.isel(boot=0) - stat.isel(boot=slice(1, None))
+        draws = stat.isel(boot=slice(1, None))
+        return draws - draws.mean("boot") + stat.isel(boot=0)
     stat = np.asarray(stat, float)
-    return 2 * stat[0] - stat[1:]
+    return stat[1:] - stat[1:].mean(axis=0) + stat[0]
 
 
 def _interval(draws, level):
@@ -224,7 +228,7 @@ def verdict(results):
     tuned_k = ro["tuned"].sel(k=kb)
     delta = (tuned_k - ro["best_default"]).mean("instance")  # decades: > 0, tuning one is worse
     typical = delta.median("optimizer")
-    lo, hi = _interval(basic(typical).values, 0.9)
+    lo, hi = _interval(centred(typical).values, 0.9)
     point = float(typical.isel(boot=0))
     per = ", ".join(f"{o} {float(delta.sel(optimizer=o).isel(boot=0)):+.2f}" for o in ro["optimizer"].values)
     chosen = ", ".join(f"{i}: {o}" for i, o in zip(ro["instance"].values, ro["best_default_optimizer"].values))
@@ -246,14 +250,14 @@ def verdict(results):
     swaps = []
     for i, a in enumerate(labels):
         for b in labels[i + 1:]:
-            d1 = basic(first.sel(optimizer=a) - first.sel(optimizer=b)).values
-            d2 = basic(last.sel(optimizer=a) - last.sel(optimizer=b)).values
+            d1 = centred(first.sel(optimizer=a) - first.sel(optimizer=b)).values
+            d2 = centred(last.sel(optimizer=a) - last.sel(optimizer=b)).values
             p1, p2 = float(np.mean(d1 < 0)), float(np.mean(d2 < 0))
             if (p1 >= 0.95 and p2 <= 0.05) or (p1 <= 0.05 and p2 >= 0.95):
                 win1, win2 = (a, b) if p1 >= 0.95 else (b, a)
                 swaps.append(f"{win1} ahead of {win2} at {b_lo}, behind at {b_hi}")
     taus = np.array([kendall_tau(first.isel(boot=j).values, last.isel(boot=j).values) for j in range(ro.sizes["boot"])])
-    t_lo, t_hi = _interval(np.clip(basic(taus), -1.0, 1.0), 0.9)
+    t_lo, t_hi = _interval(np.clip(centred(taus), -1.0, 1.0), 0.9)
     order = lambda da: " < ".join(str(o) for o in np.array(labels)[np.argsort(da.isel(boot=0).values)])
     out.append({
         "claim": "The ranking of optimizers changes with the tuning budget",
@@ -274,7 +278,7 @@ def verdict(results):
         d = top.sel(optimizer=gen) - top.sel(optimizer=spec)
         for inst in ro["instance"].values:
             dd = d.sel(instance=inst)
-            lo_d, hi_d = _interval(basic(dd).values, 0.9)
+            lo_d, hi_d = _interval(centred(dd).values, 0.9)
             if lo_d > 0:
                 worse.append(f"{gen} vs {spec} on {inst}")
         parts.append(f"{gen} - {spec}: " + ", ".join(f"{float(d.sel(instance=i).isel(boot=0)):+.2f}"
