@@ -272,6 +272,13 @@ def tuning_sweep(problem, optimizers, spaces, trials, *, seed=0, search_seed=0, 
         raise ParameterError("tuning_sweep: grid is made from the search spaces; give spaces=..., not grid=...")
     methods = _methods_of(optimizers)
     shared = isinstance(spaces, Mapping) and spaces and all(isinstance(v, _DISTRIBUTIONS) for v in spaces.values())
+    if spaces is not None and not isinstance(spaces, Mapping):
+        raise ParameterError(f"tuning_sweep: spaces={spaces!r} must be a dict {{label: space}} or one space")
+    if not shared and spaces:
+        unknown = [k for k in spaces if k not in methods]
+        if unknown:
+            raise ParameterError(f"tuning_sweep: spaces names {unknown[0]!r}, which is not an optimizer label "
+                                 f"(the labels are {', '.join(methods)})")
     parts = []
     for label, method in methods.items():
         space = spaces if shared else (spaces or {}).get(label)

@@ -208,3 +208,16 @@ def test_defaults_vs_tuned_by_hand():
     assert out["best_default"].values.tolist() == [2.5, 1.5]
     assert out["best_default_solver"].values.tolist() == ["b", "a"]
     assert out["ratio"].sel(optimizer="a").values.tolist() == pytest.approx([1.0 / 2.5, 1.0 / 1.5])
+
+
+def test_tuning_sweep_with_a_shared_space_a_choice_and_bad_labels():
+    pb = optsim.problems.Quadratic(curvatures=[1.0, 10.0])
+    kw = dict(noise=optsim.noise.Gaussian(sigma=0.3), replicates=2, steps=20, record=())
+    space = {"lr": tuning.LogUniform(1e-3, 0.1), "eps_mode": tuning.Choice(["sqrt_vhat", "inside"])}
+    ds = tuning.tuning_sweep(pb, {"adam": Adam(), "amsgrad": Adam(amsgrad=True)}, space, 4, defaults=False, **kw)
+    assert ds.sizes["trial"] == 4 and not ds["default"].any()
+    idx = ds["hp_eps_mode_index"].sel(optimizer="adam").values
+    grid = tuning.random_search(space, 4, tuning.trial_seed(0, "adam"))["lr,eps_mode"]
+    assert [space["eps_mode"].values[int(i)] for i in idx] == [m for _, m in grid]
+    with pytest.raises(optsim.ParameterError, match="'sgdm', which is not an optimizer label"):
+        tuning.tuning_sweep(pb, {"adam": Adam()}, {"sgdm": {"lr": tuning.Uniform(0.1, 1.0)}}, 2, **kw)
