@@ -246,7 +246,8 @@ def tuning_sweep(problem, optimizers, spaces, trials, *, seed=0, search_seed=0, 
     problem : optsim.problems.Problem
     optimizers : dict {label: Optimizer, (Optimizer, Schedule) or Method}
     spaces : dict {label: search space}, one per optimizer (a missing label: no tuning, the
-        defaults only; ``spaces`` may also be one space shared by all).
+        defaults only; spaces of other labels are ignored unless an optimizer lacks one, which
+        is refused as a likely misspelling; ``spaces`` may also be one space shared by all).
     trials : int
         Random configurations per optimizer (the same for every one: equal budgets).
     seed : the sweep's seed (noise); ``search_seed``: the random search's, per optimizer
@@ -276,7 +277,7 @@ def tuning_sweep(problem, optimizers, spaces, trials, *, seed=0, search_seed=0, 
         raise ParameterError(f"tuning_sweep: spaces={spaces!r} must be a dict {{label: space}} or one space")
     if not shared and spaces:
         unknown = [k for k in spaces if k not in methods]
-        if unknown:
+        if unknown and any(k not in spaces for k in methods):  # a misspelt label, not spare spaces
             raise ParameterError(f"tuning_sweep: spaces names {unknown[0]!r}, which is not an optimizer label "
                                  f"(the labels are {', '.join(methods)})")
     parts = []
