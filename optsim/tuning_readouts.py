@@ -146,7 +146,7 @@ def expected_best_of_k(validation, report=None, ks=(1, 2, 4, 8), dim="trial", mi
 
 
 def best_of_k_interval(values, ks, trial_dim="trial", replicate_dim="replicate", n_boot=500, level=0.9,
-                       seed=0, minimize=True, replace=False, reduce=np.median):
+                       seed=0, minimize=True, replace=False, reduce=np.median, centre=True):
     """Bootstrap interval of the expected best-of-k, over trials and replicates.
 
     ``values``: per trial and replicate (e.g. final losses).  The first half of the
@@ -156,6 +156,12 @@ def best_of_k_interval(values, ks, trial_dim="trial", replicate_dim="replicate",
     :func:`expected_best_of_k`'s variance leaves out: a rerun would see other trials and
     other seeds.  Returns a Dataset with ``mean`` (the point estimate), ``lower``,
     ``upper`` (percentile interval at ``level``) and the bootstrap draws ``draws`` (dim ``boot``).
+
+    ``centre`` (default): the draws are shifted so that their mean is the point estimate
+    before the percentiles are taken.  The expectation over every k-subset of the observed
+    trials is unbiased for k fresh trials (a U-statistic), but a resample repeats trials, so
+    its best-of-k is shifted towards worse values (for k near N, by much); the bootstrap is
+    then used for the spread only.  ``centre=False``: the plain percentile interval.
     """
     import xarray as xr
 
@@ -189,6 +195,9 @@ def best_of_k_interval(values, ks, trial_dim="trial", replicate_dim="replicate",
         ir = h + rng.integers(0, nr - h, nr - h)
         sub = a[..., it, :]
         boot[b] = est(np.concatenate([sub[..., iv], sub[..., ir]], axis=-1))
+    if centre:
+        with np.errstate(invalid="ignore"):
+            boot = boot - np.nanmean(boot, axis=0) + point
     lo, hi = np.nanquantile(boot, [(1 - level) / 2, (1 + level) / 2], axis=0, method="nearest")
     dims = tuple(d for d in x.dims if d not in (trial_dim, replicate_dim)) + ("k",)
     coords = {c: x.coords[c] for c in x.coords if trial_dim not in x.coords[c].dims
