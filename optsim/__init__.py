@@ -12,7 +12,7 @@
 ('lr', 'replicate', 'step')
 """
 
-from . import noise, optimizers, problems, registry, rng, schedules, theory
+from . import expected, noise, optimizers, problems, registry, rng, schedules, theory
 from ._components import OptsimError, Param, ParameterError, layout, param_layout
 from ._version import __version__
 from .engine.plan import RECORDABLE
@@ -35,6 +35,7 @@ __all__ = [
     "registry",
     "rng",
     "theory",
+    "expected",
     "Param",
     "layout",
     "param_layout",
