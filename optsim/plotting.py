@@ -35,6 +35,7 @@ __all__ = [
     "use_style",
     "new_figure",
     "plot_band",
+    "EXACT_LABEL",
     "plot_loss_curves",
     "plot_loss_vs_lr",
     "summary_figure",
@@ -77,13 +78,58 @@ def _finite(a):
     return np.where(np.isfinite(a), a, np.nan)
 
 
+EXACT_LABEL = "exact mean"
+"""The legend entry of the exact expected curve drawn over a band (:func:`plot_band`)."""
+
+
+def _exact_for(da, spec, x):
+    """The exact expectation matching the selection ``da`` of a sweep, or None."""
+    if spec is None or x != "step" or da.name not in ("loss",):
+        return None
+    from .expected import expected_curve
+
+    try:
+        curve = expected_curve(spec, var=da.name)
+    except Exception:  # noqa: BLE001 - an overlay never stops a figure
+        return None
+    if curve is None:
+        return None
+    for d in [d for d in curve.dims if d != "step"]:
+        if d not in da.coords or da[d].ndim != 0:
+            return None
+        v = da[d].values.item()
+        try:
+            curve = curve.sel({d: v})
+        except (KeyError, ValueError):
+            if isinstance(v, str):
+                return None
+            curve = curve.sel({d: v}, method="nearest")
+    steps = np.asarray(da[x].values)
+    if not np.isin(steps, curve["step"].values).all():
+        return None
+    values = curve.sel(step=steps).values
+    return values if np.isfinite(values).any() else None
+
+
+def _draw_exact(ax, xs, values, color):
+    labelled = any(line.get_label() == EXACT_LABEL for line in ax.get_lines())
+    ax.plot(xs, _finite(values), linestyle="--", linewidth=0.8, color=color, zorder=4,
+            label="_nolegend_" if labelled else EXACT_LABEL)
+
+
 def plot_band(ax, da, x="step", dim="replicate", q=(0.1, 0.5, 0.9), label=None, color=None, alpha=0.2,
-              **line_kw):
+              exact=True, spec=None, **line_kw):
     """Median of ``da`` over ``dim`` as a line along ``x``, with the outer quantiles as a band.
 
     ``da`` must have exactly the dimensions ``x`` and ``dim`` (select or reduce the others
     first).  ``q`` is (lower, middle, upper).  The y-axis becomes logarithmic when every
     finite value is positive.
+
+    With ``exact`` (default) and a sweep spec (``spec``: the Dataset, its spec dict or JSON
+    text; or ``da.attrs['optsim_spec']``), the exact expectation of the loss
+    (:func:`optsim.expected.expected_curve`) is drawn over the band as a thin dashed line
+    labelled "exact mean", wherever the sweep's problem, noise and rule have one; the grid
+    point is read from ``da``'s scalar coordinates.  ``exact=False`` leaves it out.
     """
     extra = [d for d in da.dims if d not in (x, dim)]
     if extra:
@@ -101,6 +147,10 @@ def plot_band(ax, da, x="step", dim="replicate", q=(0.1, 0.5, 0.9), label=None, 
     (line,) = ax.plot(xs, _finite(mid), color=color, label=label, **line_kw)
     if band is not None:
         ax.fill_between(xs, _finite(lo), _finite(hi), color=line.get_color(), alpha=alpha, linewidth=0)
+    if exact:
+        curve = _exact_for(da, spec if spec is not None else da.attrs.get("optsim_spec"), x)
+        if curve is not None:
+            _draw_exact(ax, xs, curve, line.get_color())
     if _log_ok(da.values):
         ax.set_yscale("log")
     ax.set(xlabel=_label(x), ylabel=_label(da.name or ""))
@@ -114,11 +164,13 @@ def _pick(n, k):
     return sorted({int(round(i)) for i in np.linspace(0, n - 1, k)})
 
 
-def plot_loss_curves(ax, da, by="lr", dim="replicate", max_curves=8, cmap="viridis", colorbar=True, alpha=0.15):
+def plot_loss_curves(ax, da, by="lr", dim="replicate", max_curves=8, cmap="viridis", colorbar=True, alpha=0.15,
+                     exact=True, spec=None):
     """Quantile bands of the curves in ``da`` for up to ``max_curves`` values of ``by``.
 
     Colours follow ``by`` through ``cmap`` (log-scaled when ``by`` is positive) with a
-    colorbar.  ``da`` must have dims ``by``, ``dim`` and ``step`` only.
+    colorbar.  ``da`` must have dims ``by``, ``dim`` and ``step`` only.  ``exact`` and
+    ``spec`` as in :func:`plot_band` (the exact curves, dashed, where there are some).
     """
     import matplotlib as mpl
     import matplotlib.cm
@@ -129,7 +181,10 @@ def plot_loss_curves(ax, da, by="lr", dim="replicate", max_curves=8, cmap="virid
     norm = (LogNorm if lognorm else Normalize)(vmin=values.min(), vmax=values.max() if values.size > 1 else values.min() + 1)
     cm = mpl.colormaps[cmap]
     for i in _pick(values.size, max_curves):
-        plot_band(ax, da.isel({by: i}), x="step", dim=dim, color=cm(norm(values[i])), alpha=alpha)
+        plot_band(ax, da.isel({by: i}), x="step", dim=dim, color=cm(norm(values[i])), alpha=alpha, exact=exact,
+                  spec=spec)
+    if any(line.get_label() == EXACT_LABEL for line in ax.get_lines()):
+        ax.legend()
     if colorbar:
         sm = mpl.cm.ScalarMappable(norm=norm, cmap=cm)
         ax.figure.colorbar(sm, ax=ax, label=_label(by), pad=0.01)
@@ -197,11 +252,13 @@ def _x_dim(da):
     return None
 
 
-def summary_figure(ds, var="loss", max_series=8, title=None):
+def summary_figure(ds, var="loss", max_series=8, title=None, exact=True):
     """The overview figure of a sweep: loss curves with quantile bands (and final loss against lr).
 
     Left: the recorded ``var`` curves (median and 10-90% band over replicates), coloured by
-    learning rate when there is one method, or one per method at its best learning rate.
+    learning rate when there is one method, or one per method at its best learning rate,
+    with the exact expected loss dashed over them where the sweep's problem, noise and rule
+    have an exact recursion (``exact=False`` leaves it out; :func:`plot_band`).
     Right (when the grid has a numeric axis, ``lr`` first): final loss against that axis.
     """
     from .analysis import best_lr
@@ -223,8 +280,9 @@ def summary_figure(ds, var="loss", max_series=8, title=None):
             ax = axes[k]
             k += 1
             curves = ds[var]
+            spec = ds.attrs.get("optsim_spec") if exact else None
             if xdim is not None and len(series) == 1:
-                plot_loss_curves(ax, curves.isel(series[0][1]), by=xdim)
+                plot_loss_curves(ax, curves.isel(series[0][1]), by=xdim, exact=exact, spec=spec)
                 ax.set_title(f"{_label(var)}: median and 10-90% band")
             else:
                 for j, (label, sel) in enumerate(series):
@@ -235,8 +293,9 @@ def summary_figure(ds, var="loss", max_series=8, title=None):
                         v = float(best[f"best_{xdim}"])
                         sub = sub.sel({xdim: v})
                         text = f"{label} ({xdim}={v:.3g})" if label else f"{xdim}={v:.3g}"
-                    plot_band(ax, sub, label=text or None, color=f"C{j}")
-                if any(lbl for lbl, _ in series) or xdim is not None:
+                    plot_band(ax, sub, label=text or None, color=f"C{j}", exact=exact, spec=spec)
+                if any(lbl for lbl, _ in series) or xdim is not None or any(
+                        line.get_label() == EXACT_LABEL for line in ax.get_lines()):
                     ax.legend()
                 ax.set_title(f"{_label(var)}" + (f" at the best {_label(xdim)}" if xdim else "")
                              + ": median and 10-90% band")
