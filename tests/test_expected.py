@@ -1,0 +1,240 @@
+"""The exact expected dynamics (optsim.expected, optsim.theory): against an independent
+superposition oracle, against closed forms, and against Monte Carlo within its standard errors."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+import optsim
+from optsim import expected, theory
+from optsim.noise import CurvatureScaled, Gaussian
+from optsim.optimizers import NAG, SGD, Adam, RMSprop, ScheduleFreeSGD
+from optsim.problems import NoisyQuadraticModel, Quadratic
+from optsim.schedules import WSD, CosineAnnealing, WarmupCosine
+
+from reference import moments
+from reference.rules import NAGRef, SGDRef
+from reference.rules_adapt import ScheduleFreeRef
+
+STEPS = 30
+CURV = [0.5, 1.0, 2.0]
+
+
+def _problems():
+    return {
+        "diag": Quadratic(curvatures=CURV, center=[0.3, -0.2, 0.1], x0=[1.0, -1.0, 2.0]),
+        "rotated": Quadratic(curvatures=CURV, center=[0.3, -0.2, 0.1], x0=[1.0, -1.0, 2.0], rotation_seed=3),
+        "nqm": NoisyQuadraticModel(dim=3, batch_size=8.0),
+        "nqm_random": NoisyQuadraticModel(dim=3, random_start=True),
+    }
+
+
+NOISES = {
+    "none": None,
+    "gauss": Gaussian(sigma=0.3),
+    "gauss_scaled": Gaussian(sigma=0.5, scale=[1.0, 2.0, 0.5]),
+    "curv": CurvatureScaled(batch_size=4.0),
+}
+
+RULES = {
+    "sgd": (SGD(lr=0.3), SGDRef()),
+    "torch_damp": (SGD(lr=0.2, momentum=0.8, dampening=0.1), SGDRef(momentum=0.8, dampening=0.1)),
+    "torch_nesterov_wd": (SGD(lr=0.2, momentum=0.7, nesterov=True, weight_decay=0.05),
+                          SGDRef(momentum=0.7, nesterov=True, weight_decay=0.05)),
+    "lr_inside": (SGD(lr=0.2, momentum=0.8, momentum_form="lr_inside", dampening=0.2),
+                  SGDRef(momentum=0.8, momentum_form="lr_inside", dampening=0.2)),
+    "ema_nesterov": (SGD(lr=0.4, momentum=0.6, momentum_form="ema", nesterov=True),
+                     SGDRef(momentum=0.6, momentum_form="ema", nesterov=True)),
+    "maximize": (SGD(lr=0.05, maximize=True, weight_decay=0.3), SGDRef(maximize=True, weight_decay=0.3)),
+    "nag": (NAG(lr=0.2, momentum=0.8, weight_decay=0.05), NAGRef(momentum=0.8, weight_decay=0.05)),
+    "sf": (ScheduleFreeSGD(lr=0.5, momentum=0.9), ScheduleFreeRef(momentum=0.9)),
+    "sf_options": (ScheduleFreeSGD(lr=0.5, momentum=0.8, warmup_steps=5, r=1.0, weight_lr_power=1.0,
+                                   warmup_index="optax", decay_at="z", weight_decay=0.1),
+                   ScheduleFreeRef(momentum=0.8, warmup_steps=5, r=1.0, weight_lr_power=1.0, warmup_index="optax",
+                                   decay_at="z", weight_decay=0.1)),
+}
+
+SCHEDULES = {
+    "constant": None,
+    "cosine": CosineAnnealing(T_max=STEPS),
+    "wsd": WSD(total_steps=STEPS, warmup_steps=5, decay_fraction=0.3),
+    "warmup_cosine": WarmupCosine(warmup_steps=5, decay_steps=STEPS),
+}
+
+
+def _oracle_inputs(problem, noise):
+    """H, c, x0, noise covariance and start covariance in the problem's own coordinates."""
+    if isinstance(problem, NoisyQuadraticModel):
+        h = problem.curvatures()
+        H, c, x0 = np.diag(h), np.zeros(h.size), np.ones(h.size)
+        cov = np.diag(h / problem.batch_size) if problem.batch_size is not None else np.zeros((h.size, h.size))
+        start = np.eye(h.size) if problem.random_start else None
+        x0 = np.zeros(h.size) if problem.random_start else x0  # x0 ~ N(0, I)
+    else:
+        H, c, x0 = problem.hessian(), problem.center_(), problem.start_point()
+        cov, start = np.zeros_like(H), None
+    if isinstance(noise, Gaussian):
+        s = np.ones(H.shape[0]) if noise.scale is None else np.asarray(noise.scale, float)
+        cov = cov + np.diag(noise.sigma ** 2 * s ** 2)
+    elif isinstance(noise, CurvatureScaled):
+        cov = cov + H / noise.batch_size
+    return H, c, x0, cov, start
+
+
+def _compare(problem, noise, rule, ref, schedule, averaging=None, ema_decay=0.9):
+    rates = np.full(STEPS, rule.lr) if schedule is None else schedule.learning_rates(STEPS, rule.lr)
+    H, c, x0, cov, start = _oracle_inputs(problem, noise)
+    mean, C, lm, lv = moments.moments(ref, H, c, x0, STEPS, lambda k: rates[k], cov, start, averaging, ema_decay)
+    dyn = expected.expected_dynamics(problem, rule, noise, schedule, STEPS, averaging=averaging, ema_decay=ema_decay)
+    scale = max(1.0, float(np.max(np.abs(lm))))
+    np.testing.assert_allclose(dyn.loss_mean, lm, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_allclose(dyn.loss_var, lv, rtol=1e-8, atol=1e-12 * scale ** 2)
+    np.testing.assert_allclose(dyn.mean, mean, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_allclose(dyn.var, np.einsum("tii->ti", C), rtol=1e-8, atol=1e-12 * scale)
+    assert dyn.exact
+
+
+@pytest.mark.parametrize("rule", list(RULES))
+@pytest.mark.parametrize("case", ["diag/gauss/constant", "rotated/gauss_scaled/cosine", "nqm/curv/wsd",
+                                  "nqm_random/gauss/warmup_cosine", "rotated/curv/constant", "diag/none/cosine"])
+def test_recursion_matches_superposition_oracle(rule, case):
+    pname, nname, sname = case.split("/")
+    opt, ref = RULES[rule]
+    _compare(_problems()[pname], NOISES[nname], opt, ref, SCHEDULES[sname])
+
+
+@pytest.mark.parametrize("averaging", ["polyak", "ema"])
+@pytest.mark.parametrize("rule", ["sgd", "torch_damp", "nag", "sf"])
+def test_averaged_iterates_match_oracle(rule, averaging):
+    opt, ref = RULES[rule]
+    _compare(_problems()["rotated"], NOISES["gauss_scaled"], opt, ref, SCHEDULES["cosine"], averaging, 0.8)
+
+
+def test_nqm_closed_forms_are_kept():
+    p = NoisyQuadraticModel(dim=12)
+    for m in (0.0, 0.9):
+        got = expected.expected_loss(p, SGD(lr=0.4, momentum=m), CurvatureScaled(batch_size=2.0), steps=300)
+        np.testing.assert_allclose(got, p.expected_loss(300, 0.4, batch_size=2.0, momentum=m), rtol=1e-12)
+
+
+def test_stationary_risk_closed_forms():
+    h, sig2, lr = np.array([0.2, 1.0, 3.0]), 0.25, 0.3
+    p = Quadratic(curvatures=h)
+    sgd = expected.stationary_risk(p, SGD(lr=lr), Gaussian(sigma=math.sqrt(sig2)))
+    # SGD: Var x_i = lr sigma^2 / (h_i (2 - lr h_i))
+    assert sgd == pytest.approx(0.5 * np.sum(h * lr * sig2 / (h * (2 - lr * h))), rel=1e-12)
+    mu = 0.7
+    hb = expected.stationary_risk(p, SGD(lr=lr, momentum=mu), Gaussian(sigma=math.sqrt(sig2)))
+    # heavy ball: Var x = lr sigma^2 (1 + mu) / (h (1 - mu) (2 (1 + mu) - lr h))
+    var = lr * sig2 * (1 + mu) / (h * (1 - mu) * (2 * (1 + mu) - lr * h))
+    assert hb == pytest.approx(0.5 * np.sum(h * var), rel=1e-10)
+    # the recursion settles on it, and an unstable rate has infinite risk
+    long = expected.expected_loss(p, SGD(lr=lr, momentum=mu), Gaussian(sigma=math.sqrt(sig2)), steps=3000)
+    assert long[-1] == pytest.approx(hb, rel=1e-9)
+    assert expected.stationary_risk(p, SGD(lr=0.9), Gaussian(sigma=0.5)) == math.inf
+    ema = expected.stationary_risk(p, SGD(lr=lr), Gaussian(sigma=0.5), averaging="ema", ema_decay=0.9)
+    assert 0 < ema < sgd
+
+
+def test_steps_to_target_against_the_closed_form():
+    p = NoisyQuadraticModel(dim=20)
+    o, noise = SGD(lr=0.5), CurvatureScaled(batch_size=16.0)
+    target = 0.05
+    curve = [0.5 * p.curvatures() @ s for s in theory.nqm_sgd_second_moment(p.curvatures(), 0.5, 2000, 16.0)]
+    first = next(t for t, v in enumerate(curve) if v <= target)
+    assert expected.steps_to_target(p, o, target, noise, max_steps=2000) == first
+    assert expected.steps_to_target(p, o, 1e-9, noise, max_steps=2000) == -1
+
+
+def test_theory_reexports_and_coverage():
+    assert theory.expected_dynamics is expected.expected_dynamics
+    p = NoisyQuadraticModel(dim=3)
+    assert expected.has_exact_recursion(p, SGD(), CurvatureScaled())
+    assert not expected.has_exact_recursion(p, Adam(), CurvatureScaled())
+    assert not expected.has_exact_recursion(optsim.problems.Rosenbrock(), SGD())
+    assert not expected.has_exact_recursion(p, SGD(), optsim.noise.StudentT() if hasattr(
+        optsim.noise, "StudentT") else object.__new__(type("Other", (), {"name": "other"})))
+    with pytest.raises(expected.NoRecursion):
+        expected.expected_dynamics(p, Adam(), CurvatureScaled(), steps=3)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda p: expected.expected_dynamics(p, SGD(), steps=-1), "steps=-1"),
+    (lambda p: expected.expected_dynamics(p, SGD(), steps=3, averaging="swa"), "averaging='swa'"),
+    (lambda p: expected.expected_dynamics(p, SGD(), steps=3, averaging="ema", ema_decay=1.0), "ema_decay=1.0"),
+    (lambda p: expected.steps_to_target(p, SGD(), math.nan), "target=nan"),
+    (lambda p: expected.expected_curve({"x": 1}, var="grad_norm"), "var='grad_norm'"),
+])
+def test_bad_input(call, match):
+    with pytest.raises(optsim.ParameterError, match=match):
+        call(NoisyQuadraticModel(dim=3))
+
+
+# -- Monte Carlo against the exact curve ------------------------------------------------------
+
+REPS = 4000
+MC_STEPS = 40
+
+
+def _mc_cases():
+    sched = {"cos": CosineAnnealing(T_max=MC_STEPS), "wsd": WSD(total_steps=MC_STEPS, warmup_steps=4),
+             "wc": WarmupCosine(warmup_steps=4, decay_steps=MC_STEPS)}
+    methods = {
+        "sgd": SGD(lr=0.3),
+        "sgd_cos": (SGD(lr=0.3), sched["cos"]),
+        "hb_wsd": (SGD(lr=0.1, momentum=0.8), sched["wsd"]),
+        "nesterov_wc": (SGD(lr=0.1, momentum=0.8, nesterov=True), sched["wc"]),
+        "nag": NAG(lr=0.1, momentum=0.8),
+        "sf": ScheduleFreeSGD(lr=0.5, momentum=0.9),
+    }
+    return {
+        "nqm_curv": (NoisyQuadraticModel(dim=4), CurvatureScaled(batch_size=2.0), methods),
+        "rotated_gauss": (Quadratic(curvatures=[0.3, 1.0, 2.0], rotation_seed=1, center=[0.5, 0.0, -0.5]),
+                          Gaussian(sigma=0.4, scale=[1.0, 0.5, 2.0]), methods),
+    }
+
+
+def _z_scores(ds):
+    exact = expected.expected_curve(ds)
+    sd = expected.expected_curve(ds, stat="std")
+    reps = ds.sizes["replicate"]
+    mc = ds["loss"].mean("replicate")
+    live = sd > 0
+    z = ((mc - exact) / (sd / math.sqrt(reps))).where(live)
+    # where the exact spread is zero (the fixed start) Monte Carlo must equal the mean exactly
+    np.testing.assert_allclose(mc.where(~live).values, exact.where(~live).values, rtol=1e-12, equal_nan=True)
+    return z, ds["loss"].var("replicate") / (sd * sd)
+
+
+def _bonferroni(n, alpha=1e-3):
+    return float(norm.isf(alpha / (2 * n)))
+
+
+def _check_mc(reps, alpha=1e-3):
+    zs = []
+    for name, (problem, noise, methods) in _mc_cases().items():
+        ds = optsim.sweep(problem, methods, noise=noise, grid={"lr": [0.05, 0.2]}, replicates=reps,
+                          steps=MC_STEPS, record_every=4, seed=11)
+        z, ratio = _z_scores(ds)
+        zs.append(z.values[np.isfinite(z.values)])
+        r = ratio.values[np.isfinite(ratio.values)]
+        # the sample variance of a Gaussian quadratic form (kurtosis <= 15) has a relative
+        # standard error <= sqrt(14 / n): five of them
+        tol = 5.0 * math.sqrt(14.0 / reps)
+        assert np.all(np.abs(r - 1.0) < tol), f"{name}: variance ratio {r.min():.3f}..{r.max():.3f}, tol {tol:.3f}"
+    z = np.concatenate(zs)
+    bound = _bonferroni(z.size, alpha)
+    print(f"max |z| = {np.max(np.abs(z)):.2f} over {z.size} z-scores (bound {bound:.2f})")
+    assert np.max(np.abs(z)) < bound, f"max |z| = {np.max(np.abs(z)):.2f} over {z.size} >= {bound:.2f}"
+    return z
+
+
+def test_monte_carlo_agrees_with_exact_curve():
+    _check_mc(REPS)
+
+
+@pytest.mark.slow
+def test_monte_carlo_agrees_with_exact_curve_many_replicates():
+    _check_mc(40_000)
