@@ -238,3 +238,81 @@ def test_monte_carlo_agrees_with_exact_curve():
 @pytest.mark.slow
 def test_monte_carlo_agrees_with_exact_curve_many_replicates():
     _check_mc(40_000)
+
+
+# -- the linearized (frozen-preconditioner) Adam ----------------------------------------------
+
+
+def test_linearized_adam_agrees_late_and_not_early():
+    p, noise = NoisyQuadraticModel(dim=5), CurvatureScaled(batch_size=2.0)
+    ds = optsim.sweep(p, Adam(beta2=0.99), noise=noise, grid={"lr": [0.01, 0.03]}, replicates=1000, steps=3000,
+                      record_steps=[100, 300, 2000, 3000], seed=3)
+    lin = expected.expected_curve(ds, linearize=True)
+    assert lin.attrs["exact"] is False
+    assert expected.expected_curve(ds) is None  # no exact recursion for Adam
+    ratio = ds["loss"].mean("replicate") / lin
+    late = ratio.sel(step=[2000, 3000]).values
+    assert np.all(np.abs(late - 1.0) < 0.05), late  # late, small lr: within 5%
+    assert float(ratio.sel(lr=0.01, step=100)) > 1.3  # early the preconditioner has not settled
+    for lr in (0.01, 0.03):
+        risk = expected.stationary_risk(p, Adam(lr=lr, beta2=0.99), noise, linearize=True)
+        assert risk == pytest.approx(float(ds["loss"].sel(lr=lr, step=3000).mean()), rel=0.05)
+    # the frozen denominators are sqrt(h / B) + eps: Zhang et al.'s H^(-1/2) preconditioner
+    d = expected.frozen_preconditioner(p, Adam(), noise)
+    np.testing.assert_allclose(d, np.sqrt(p.curvatures() / 2.0) + 1e-8, rtol=1e-15)
+    rms = expected.frozen_preconditioner(p, RMSprop(eps_inside=True, eps=1e-3), noise)
+    np.testing.assert_allclose(rms, np.sqrt(p.curvatures() / 2.0 + 1e-3), rtol=1e-15)
+
+
+# -- expected_curve on a sweep's grid, and the overlays ---------------------------------------
+
+
+def test_expected_curve_follows_the_sweep_grid():
+    p = NoisyQuadraticModel(dim=3)
+    methods = {"sgd": SGD(lr=0.1), "rms": RMSprop(lr=0.01), "hb": (SGD(lr=0.1, momentum=0.5), CosineAnnealing(T_max=9))}
+    ds = optsim.sweep(p, methods, noise=CurvatureScaled(batch_size=4.0),
+                      grid={"noise.batch_size": [1.0, 8.0], "lr,momentum": [(0.1, 0.5), (0.2, 0.3)]},
+                      replicates=2, steps=9, record_every=3, record=("loss", "params"))
+    ex = expected.expected_curve(ds)
+    assert ex.dims == ds["loss"].dims[:-2] + ("step",)
+    assert list(ex["optimizer"].values) == list(ds["optimizer"].values)
+    assert np.isnan(ex.sel(optimizer="rms")).all() and np.isfinite(ex.sel(optimizer="hb")).all()
+    batch = next(d for d in ex.dims if d not in ("optimizer", "lr_momentum", "step"))
+    for i, b in enumerate((1.0, 8.0)):
+        want = expected.expected_loss(p, SGD(lr=0.2, momentum=0.3), CurvatureScaled(batch_size=b),
+                                      CosineAnnealing(T_max=9), steps=9)[::3]
+        got = ex.sel(optimizer="hb").isel({"lr_momentum": 1, batch: i})
+        np.testing.assert_allclose(got.values, want, rtol=1e-12)
+    params = expected.expected_curve(ds, var="params", stat="var")
+    assert params.dims[-2:] == ("step", "param")
+    assert expected.expected_curve(optsim.sweep(optsim.problems.Rosenbrock(), SGD(), steps=3)) is None
+
+
+def _exact_lines(fig):
+    return [line for ax in fig.axes for line in ax.get_lines() if line.get_linestyle() == "--"]
+
+
+def test_overlays_in_the_overview_figure():
+    from optsim import plotting
+
+    p = NoisyQuadraticModel(dim=3)
+    ds = optsim.sweep(p, SGD(momentum=0.5), noise=CurvatureScaled(batch_size=4.0), grid={"lr": [0.05, 0.2]},
+                      replicates=8, steps=20, record_every=5)
+    fig = plotting.summary_figure(ds)
+    lines = _exact_lines(fig)
+    assert len(lines) == 2
+    want = expected.expected_curve(ds).sel(lr=0.2).values
+    assert any(np.allclose(line.get_ydata(), want, rtol=1e-12) for line in lines)
+    labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    assert plotting.EXACT_LABEL in labels
+    assert _exact_lines(plotting.summary_figure(ds, exact=False)) == []
+    multi = optsim.sweep(p, {"sgd": SGD(), "adam": Adam()}, noise=CurvatureScaled(batch_size=4.0),
+                         grid={"lr": [0.05, 0.2]}, replicates=8, steps=20, record_every=5)
+    assert len(_exact_lines(plotting.summary_figure(multi))) == 1  # sgd has one, adam none
+    with plotting.use_style():
+        fig, ax = plotting.new_figure(1, 1)
+        plotting.plot_band(ax, ds["loss"].sel(lr=0.05), spec=ds)
+        assert len(_exact_lines(fig)) == 1
+        fig, ax = plotting.new_figure(1, 1)
+        plotting.plot_band(ax, ds["loss"].sel(lr=0.05))  # no spec: nothing to draw
+        assert _exact_lines(fig) == []
