@@ -342,8 +342,8 @@ def stationary_risk(problem, optimizer, noise=None, *, averaging=None, ema_decay
     sigma = noise_covariance(problem, noise, h, q, extra)
     sig = np.diag(sigma) if sigma.ndim == 2 else sigma
     rule = _rule(problem, optimizer, noise, linearize)
-    if type(optimizer).name == "schedule_free_sgd":
-        raise NoRecursion("schedule_free_sgd has no stationary step matrix (its averaging weight changes)")
+    if not rule.stationary:
+        raise NoRecursion(f"{type(optimizer).name} has no stationary step matrix (its averaging weight changes)")
     w = c if q is None else q.T @ c
     A, n, const = _step_matrices(rule, limit_t(), float(optimizer.lr), h, rule.weight_decay, w, rule.sign)
     if averaging == "ema":

@@ -40,7 +40,7 @@ def _vec(*v):
 class _Rule:
     names = ("x",)
     exact = True
-    time_invariant_after = 2  # the step matrices no longer change from this update on (constant lr)
+    stationary = True  # at a constant lr the step matrices settle (after the first-step / bias transients)
     sign = 1.0
     weight_decay = 0.0
 
@@ -52,7 +52,23 @@ class _Rule:
 
 
 class SGDRule(_Rule):
-    """``SGD`` in its three momentum forms, with dampening, Nesterov, coupled L2 and maximize."""
+    r"""``SGD`` in its three momentum forms, with dampening, Nesterov, coupled L2 and maximize.
+
+    Rows ``(x, momentum_buffer)`` (just ``x`` at ``momentum=0``).  With :math:`\mu` =
+    ``momentum``, :math:`\tau` = ``dampening``, the buffer update is
+    :math:`b_t = \beta_b b_{t-1} + c_b g_t` and the step :math:`d_t = d_b b_{t-1} + d_g g_t`:
+
+    .. math::
+
+        \text{torch}: (\beta_b, c_b) = (0, 1)\ (t = 1),\ (\mu, 1-\tau)\ (t > 1), \quad
+            x_t = x_{t-1} - \eta_t d_t \\
+        \text{lr\_inside}: (\beta_b, c_b) = (0, \eta_t)\ (t = 1),\ (\mu, (1-\tau)\eta_t), \quad
+            x_t = x_{t-1} - d_t \\
+        \text{ema}: (\beta_b, c_b) = (\mu, 1-\mu), \quad x_t = x_{t-1} - \eta_t d_t
+
+    with :math:`d_t = b_t` (:math:`d_b = \beta_b, d_g = c_b`) or, Nesterov,
+    :math:`d_t = a g_t + \mu b_t` (:math:`a` = 1, :math:`\eta_t`, :math:`1-\mu`).
+    """
 
     def __init__(self, o):
         self.mu, self.tau, self.nesterov = float(o.momentum), float(o.dampening), bool(o.nesterov)
@@ -87,7 +103,10 @@ class SGDRule(_Rule):
 
 
 class NAGRule(_Rule):
-    """``NAG``: the gradient and its L2 term at the look-ahead point :math:`x - \\gamma u`."""
+    r"""``NAG``: rows ``(x, velocity)``, the gradient and its L2 term at the look-ahead point,
+
+    .. math:: u_t = \gamma u_{t-1} + \eta_t \tilde g(x_{t-1} - \gamma u_{t-1}), \qquad x_t = x_{t-1} - u_t
+    """
 
     names = ("x", "velocity")
 
@@ -106,10 +125,20 @@ class NAGRule(_Rule):
 
 
 class ScheduleFreeSGDRule(_Rule):
-    """``ScheduleFreeSGD``: the average x, the base sequence z and the gradient point y."""
+    r"""``ScheduleFreeSGD``: rows ``(x, z, y)``, the average, the base sequence and the
+    gradient point, from :math:`x_0 = z_0 = y_0`; :math:`\gamma_t` and :math:`c_t` are the
+    rule's own warm-up and averaging weight (computed here as its kernel does),
+
+    .. math::
+
+        z_t = z_{t-1} - \gamma_t \tilde g(y_{t-1}), \quad x_t = (1-c_t) x_{t-1} + c_t z_t, \quad
+        y_t = (1-\beta) z_t + \beta x_t
+
+    (Defazio et al., *The Road Less Scheduled*, NeurIPS 2024, Algorithm 1).
+    """
 
     names = ("x", "z", "y")
-    time_invariant_after = None  # the averaging weight c_t changes at every update
+    stationary = False  # the averaging weight c_t changes at every update
 
     def __init__(self, o):
         self.beta = float(o.momentum)
@@ -151,8 +180,7 @@ class FrozenAdam(_Rule):
     :math:`D_i`, the momentum EMA and its bias correction kept exactly (see
     :func:`optsim.expected.frozen_preconditioner`)."""
 
-    exact = False
-    time_invariant_after = None  # the bias correction 1 - beta1**t changes (tends to 1)
+    exact = False  # the bias correction 1 - beta1**t changes, but tends to 1: stationary in the limit
 
     def __init__(self, kind, o, denom):
         self.kind = kind

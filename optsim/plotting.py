@@ -264,7 +264,7 @@ def summary_figure(ds, var="loss", max_series=8, title=None, exact=True):
     from .analysis import best_lr
 
     if "reduced_over" in ds.attrs:
-        return _summary_reduced(ds, var, max_series, title)
+        return _summary_reduced(ds, var, max_series, title, exact)
     final = ds["final_loss"]
     xdim = _x_dim(final)
     series = _series(final, keep=(xdim, "replicate"))
@@ -330,7 +330,26 @@ def _center_band(ds, base):
     return mid, None, None, f"quantile {float(q['quantile'][0]):g}"
 
 
-def _summary_reduced(ds, var, max_series, title):
+def _reduced_exact(ds, var, sel, s2, steps):
+    """The exact curve of one line of a reduced sweep's overview, or None."""
+    if var != "loss" or "optsim_spec" not in ds.attrs:
+        return None
+    from .expected import expected_curve
+
+    try:
+        curve = expected_curve(ds, var=var)
+        if curve is None:
+            return None
+        curve = curve.isel({d: i for d, i in {**sel, **s2}.items() if d in curve.dims})
+        if curve.dims != ("step",) or not np.isin(steps, curve["step"].values).all():
+            return None
+        values = curve.sel(step=steps).values
+    except Exception:  # noqa: BLE001 - an overlay never stops a figure
+        return None
+    return values if np.isfinite(values).any() else None
+
+
+def _summary_reduced(ds, var, max_series, title, exact=True):
     """:func:`summary_figure` for a sweep reduced over replicates (``reduce=...``)."""
     has_curves = any(f"{var}_{s}" in ds for s in ("mean", "quantile"))
     fmid, flo, fhi, fwhat = _center_band(ds, "final_loss")
@@ -357,6 +376,9 @@ def _summary_reduced(ds, var, max_series, title):
                 for jj, (text, s2) in enumerate(picks):
                     color = f"C{j}" if len(series) > 1 else f"C{jj % 8}"
                     (line,) = ax.plot(m["step"].values, _finite(m.isel(s2).values), color=color, label=text or None)
+                    curve = _reduced_exact(ds, var, sel, s2, m["step"].values) if exact else None
+                    if curve is not None:
+                        _draw_exact(ax, m["step"].values, curve, line.get_color())
                     if lo is not None:
                         ax.fill_between(m["step"].values, _finite(lo.isel(sel).isel(s2).values),
                                         _finite(hi.isel(sel).isel(s2).values), color=line.get_color(), alpha=0.2,

@@ -316,3 +316,13 @@ def test_overlays_in_the_overview_figure():
         fig, ax = plotting.new_figure(1, 1)
         plotting.plot_band(ax, ds["loss"].sel(lr=0.05))  # no spec: nothing to draw
         assert _exact_lines(fig) == []
+
+
+def test_overlay_in_the_reduced_overview():
+    from optsim import plotting
+
+    ds = optsim.sweep(NoisyQuadraticModel(dim=3), {"sgd": SGD(), "nag": NAG()}, noise=CurvatureScaled(batch_size=4.0),
+                      grid={"lr": [0.05, 0.2]}, replicates=8, steps=20, record_every=5, reduce=["mean", "quantiles"])
+    lines = _exact_lines(plotting.summary_figure(ds))
+    assert len(lines) == 2
+    assert _exact_lines(plotting.summary_figure(ds, exact=False)) == []
