@@ -187,7 +187,9 @@ def _mc_cases():
         "hb_wsd": (SGD(lr=0.1, momentum=0.8), sched["wsd"]),
         "nesterov_wc": (SGD(lr=0.1, momentum=0.8, nesterov=True), sched["wc"]),
         "nag": NAG(lr=0.1, momentum=0.8),
+        "lr_inside_cos": (SGD(lr=0.1, momentum=0.8, momentum_form="lr_inside"), sched["cos"]),
         "sf": ScheduleFreeSGD(lr=0.5, momentum=0.9),
+        "sf_warm": (ScheduleFreeSGD(lr=0.5, momentum=0.9, warmup_steps=5), sched["cos"]),
     }
     return {
         "nqm_curv": (NoisyQuadraticModel(dim=4), CurvatureScaled(batch_size=2.0), methods),
@@ -326,3 +328,20 @@ def test_overlay_in_the_reduced_overview():
     lines = _exact_lines(plotting.summary_figure(ds))
     assert len(lines) == 2
     assert _exact_lines(plotting.summary_figure(ds, exact=False)) == []
+
+
+@pytest.mark.parametrize("averaging", ["polyak", "ema"])
+def test_monte_carlo_of_averaged_iterates(averaging):
+    """The average of the recorded iterates, formed here, against the averaged recursion."""
+    p = Quadratic(curvatures=CURV, rotation_seed=2, center=[0.2, 0.0, -0.3])
+    opt, noise, sched = SGD(lr=0.3, momentum=0.5), Gaussian(sigma=0.5), CosineAnnealing(T_max=MC_STEPS)
+    ds = optsim.sweep(p, opt, noise=noise, schedule=sched, replicates=REPS, steps=MC_STEPS, record_every=1,
+                      record=("params",), seed=5)
+    xs = ds["params"].transpose("replicate", "step", "param").values
+    avg = np.stack([moments.average(x, averaging, 0.8) for x in xs])
+    z0 = avg - p.center_()
+    loss = 0.5 * np.einsum("rti,ij,rtj->rt", z0, p.hessian(), z0)
+    dyn = expected.expected_dynamics(p, opt, noise, sched, MC_STEPS, averaging=averaging, ema_decay=0.8)
+    sd = np.sqrt(dyn.loss_var[1:])
+    z = (loss.mean(0)[1:] - dyn.loss_mean[1:]) / (sd / math.sqrt(REPS))
+    assert np.max(np.abs(z)) < _bonferroni(z.size), np.max(np.abs(z))
