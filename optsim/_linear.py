@@ -52,6 +52,7 @@ __all__ = [
     "ExpectedDynamics",
     "NoRecursion",
     "AVERAGING",
+    "EMA_STARTS",
     "expected_dynamics",
     "expected_loss",
     "stationary_risk",
@@ -61,6 +62,7 @@ __all__ = [
 ]
 
 AVERAGING = (None, "polyak", "ema")
+EMA_STARTS = ("x1", "x0")
 
 
 @dataclass
@@ -180,7 +182,7 @@ def _rule(problem, optimizer, noise, linearize):
     return rule_for(optimizer)
 
 
-def _check(steps, averaging, ema_decay):
+def _check(steps, averaging, ema_decay, ema_start="x1"):
     steps = int(steps)
     if steps < 0:
         raise ParameterError(f"expected_dynamics: steps={steps} must be >= 0")
@@ -188,6 +190,8 @@ def _check(steps, averaging, ema_decay):
         raise ParameterError(f"expected_dynamics: averaging={averaging!r} must be one of None, 'polyak', 'ema'")
     if not (0.0 <= float(ema_decay) < 1.0):
         raise ParameterError(f"expected_dynamics: ema_decay={ema_decay!r} must be in [0, 1)")
+    if ema_start not in EMA_STARTS:
+        raise ParameterError(f"expected_dynamics: ema_start={ema_start!r} must be one of 'x1', 'x0'")
     return steps
 
 
@@ -233,7 +237,7 @@ def _readout(h, q, c, mu, C, full):
 
 
 def expected_dynamics(problem, optimizer, noise=None, schedule=None, steps=100, *, record_steps=None,
-                      averaging=None, ema_decay=0.999, linearize=False) -> ExpectedDynamics:
+                      averaging=None, ema_decay=0.999, ema_start="x1", linearize=False) -> ExpectedDynamics:
     r"""The exact mean and variance of the loss and of every coordinate, steps 0..``steps``.
 
     ``problem``: a :class:`~optsim.problems.Quadratic` (diagonal or rotated) or the
@@ -253,17 +257,19 @@ def expected_dynamics(problem, optimizer, noise=None, schedule=None, steps=100, 
     .. math::
 
         \text{'polyak'}:\ \bar x_t = \frac1t \sum_{i=1}^t x_i \ (\bar x_0 = x_0), \qquad
-        \text{'ema'}:\ \bar x_t = \beta \bar x_{t-1} + (1-\beta) x_t,\ \bar x_0 = x_0
+        \text{'ema'}:\ \bar x_t = \beta \bar x_{t-1} + (1-\beta) x_t \ (t \ge 2),\ \bar x_1 = x_1
 
-    with :math:`\beta` = ``ema_decay``.  ``'polyak'`` is ``torch.optim.swa_utils.AveragedModel``'s
-    default (updated after every step, the first update copies :math:`x_1`; Polyak &
-    Juditsky 1992); ``'ema'`` starts from :math:`x_0` as timm's ``ModelEmaV2`` and Keras's
-    ``use_ema`` do.
+    with :math:`\beta` = ``ema_decay``.  Both are ``torch.optim.swa_utils.AveragedModel``
+    updated after every step (its first update copies :math:`x_1`; ``'ema'`` with
+    ``get_ema_multi_avg_fn``); ``'polyak'`` is the uniform average of Polyak & Juditsky
+    (1992) over the iterates after the updates.  ``ema_start='x0'`` starts the EMA from the
+    starting point instead, :math:`\bar x_0 = x_0` and the recursion from :math:`t = 1`
+    (timm's ``ModelEmaV2``, which copies the model when it is made).
 
     ``record_steps`` (default every step) picks the rows.  Raises :class:`NoRecursion` for a
     combination without a recursion.
     """
-    steps = _check(steps, averaging, ema_decay)
+    steps = _check(steps, averaging, ema_decay, ema_start)
     h, q, c, u0, cov0, extra = _problem_parts(problem)
     sigma = noise_covariance(problem, noise, h, q, extra)
     rule = _rule(problem, optimizer, noise, linearize)
@@ -303,7 +309,11 @@ def expected_dynamics(problem, optimizer, noise=None, schedule=None, steps=100, 
                 break
             A, n, const = _step_matrices(rule, t, rates[t - 1], h, lam, w, sgn)
             if averaging is not None:
-                A, n, const = _averaged(A, n, const, 1.0 / t if averaging == "polyak" else 1.0 - float(ema_decay))
+                if averaging == "polyak" or (t == 1 and ema_start == "x1"):
+                    omega = 1.0 / t
+                else:
+                    omega = 1.0 - float(ema_decay)
+                A, n, const = _averaged(A, n, const, omega)
             mean = np.einsum("ikl,il->ik", A, mean) + const
             if full:
                 P = np.einsum("ikl,ijlm,jnm->ijkn", A, P, A) + sigma[:, :, None, None] * np.einsum(

@@ -28,6 +28,7 @@ import numpy as np
 from ._components import OptsimError, ParameterError
 from ._linear import (
     AVERAGING,
+    EMA_STARTS,
     ExpectedDynamics,
     NoRecursion,
     expected_dynamics,
@@ -40,6 +41,7 @@ from ._linear import (
 
 __all__ = [
     "AVERAGING",
+    "EMA_STARTS",
     "ExpectedDynamics",
     "NoRecursion",
     "expected_dynamics",
@@ -94,13 +96,13 @@ def _method_components(spec, mspec):
             "schedules": schedules}
 
 
-def _one(components, steps, record, var, stat, averaging, linearize):
+def _one(components, steps, record, var, stat, averaging, ema, linearize):
     if components["schedules"]:
         return None  # scheduled hyperparameters other than lr: not covered
     try:
         dyn = expected_dynamics(components["problem"], components["optimizer"], list(components["noise"]),
                                 components["schedule"], steps, record_steps=record, averaging=averaging,
-                                linearize=linearize)
+                                ema_decay=ema[0], ema_start=ema[1], linearize=linearize)
     except NoRecursion:
         return None
     if var == "loss":
@@ -112,7 +114,7 @@ def _one(components, steps, record, var, stat, averaging, linearize):
 
 
 @functools.lru_cache(maxsize=64)
-def _curve_values(text, var, stat, averaging, linearize):
+def _curve_values(text, var, stat, averaging, ema, linearize):
     from ._sweep.spec import Method, _locations
 
     spec = json.loads(text)
@@ -137,7 +139,8 @@ def _curve_values(text, var, stat, averaging, linearize):
                 try:
                     locs = _locations(Method(base["optimizer"], base["schedule"], base["schedules"] or None),
                                       base["noise"], base["problem"])
-                    got = _one(_point(base, settings, locs, label), steps, record, var, stat, averaging, linearize)
+                    got = _one(_point(base, settings, locs, label), steps, record, var, stat, averaging, ema,
+                               linearize)
                 except (OptsimError, ValueError):
                     got = None
             if got is None:
@@ -159,7 +162,8 @@ def _curve_values(text, var, stat, averaging, linearize):
     return labels, dims, [[v for _, v in a] for a in axes], [tuple(grid[k]["names"]) for k in dims], values, exact_all
 
 
-def expected_curve(ds_or_spec, var="loss", stat="mean", *, averaging=None, linearize=False):
+def expected_curve(ds_or_spec, var="loss", stat="mean", *, averaging=None, ema_decay=0.999, ema_start="x1",
+                   linearize=False):
     r"""The exact expectation of a sweep's recorded ``var`` on its own grid, or None.
 
     ``ds_or_spec``: the sweep's Dataset (its ``optsim_spec`` attribute is read, and its
@@ -173,9 +177,9 @@ def expected_curve(ds_or_spec, var="loss", stat="mean", *, averaging=None, linea
     without a recursion are NaN; None when no point has one (a problem that is not a
     quadratic, a rule that is not linear, a noise model other than Gaussian or
     curvature-scaled, a schedule that watches the loss, scheduled hyperparameters).
-    ``averaging`` / ``linearize`` as in :func:`expected_dynamics` (``linearize=True`` adds
-    the frozen-preconditioner Adam and RMSprop, not exact; the result's ``exact``
-    attribute says whether every value is exact).
+    ``averaging``, ``ema_decay``, ``ema_start`` and ``linearize`` as in
+    :func:`expected_dynamics` (``linearize=True`` adds the frozen-preconditioner Adam and
+    RMSprop, not exact; the result's ``exact`` attribute says whether every value is exact).
     """
     import xarray as xr
 
@@ -186,7 +190,11 @@ def expected_curve(ds_or_spec, var="loss", stat="mean", *, averaging=None, linea
     if averaging not in AVERAGING:
         raise ParameterError(f"expected_curve: averaging={averaging!r} must be one of None, 'polyak', 'ema'")
     text = _spec_text(ds_or_spec)
-    got = _curve_values(text, var, stat, averaging, bool(linearize))
+    if not (0.0 <= float(ema_decay) < 1.0):
+        raise ParameterError(f"expected_curve: ema_decay={ema_decay!r} must be in [0, 1)")
+    if ema_start not in EMA_STARTS:
+        raise ParameterError(f"expected_curve: ema_start={ema_start!r} must be one of 'x1', 'x0'")
+    got = _curve_values(text, var, stat, averaging, (float(ema_decay), ema_start), bool(linearize))
     if got is None:
         return None
     labels, dims, axis_values, axis_names, values, exact_all = got

@@ -83,11 +83,13 @@ def _oracle_inputs(problem, noise):
     return H, c, x0, cov, start
 
 
-def _compare(problem, noise, rule, ref, schedule, averaging=None, ema_decay=0.9):
+def _compare(problem, noise, rule, ref, schedule, averaging=None, ema_decay=0.9, ema_start="x1"):
     rates = np.full(STEPS, rule.lr) if schedule is None else schedule.learning_rates(STEPS, rule.lr)
     H, c, x0, cov, start = _oracle_inputs(problem, noise)
-    mean, C, lm, lv = moments.moments(ref, H, c, x0, STEPS, lambda k: rates[k], cov, start, averaging, ema_decay)
-    dyn = expected.expected_dynamics(problem, rule, noise, schedule, STEPS, averaging=averaging, ema_decay=ema_decay)
+    mean, C, lm, lv = moments.moments(ref, H, c, x0, STEPS, lambda k: rates[k], cov, start, averaging, ema_decay,
+                                      ema_start)
+    dyn = expected.expected_dynamics(problem, rule, noise, schedule, STEPS, averaging=averaging, ema_decay=ema_decay,
+                                     ema_start=ema_start)
     scale = max(1.0, float(np.max(np.abs(lm))))
     np.testing.assert_allclose(dyn.loss_mean, lm, rtol=1e-9, atol=1e-12 * scale)
     np.testing.assert_allclose(dyn.loss_var, lv, rtol=1e-8, atol=1e-12 * scale ** 2)
@@ -105,11 +107,13 @@ def test_recursion_matches_superposition_oracle(rule, case):
     _compare(_problems()[pname], NOISES[nname], opt, ref, SCHEDULES[sname])
 
 
-@pytest.mark.parametrize("averaging", ["polyak", "ema"])
+@pytest.mark.parametrize("averaging", ["polyak", "ema", "ema_x0"])
 @pytest.mark.parametrize("rule", ["sgd", "torch_damp", "nag", "sf"])
 def test_averaged_iterates_match_oracle(rule, averaging):
     opt, ref = RULES[rule]
-    _compare(_problems()["rotated"], NOISES["gauss_scaled"], opt, ref, SCHEDULES["cosine"], averaging, 0.8)
+    start = "x0" if averaging == "ema_x0" else "x1"
+    _compare(_problems()["rotated"], NOISES["gauss_scaled"], opt, ref, SCHEDULES["cosine"], averaging[:3]
+             if averaging != "polyak" else averaging, 0.8, start)
 
 
 def test_nqm_closed_forms_are_kept():
@@ -165,6 +169,7 @@ def test_theory_reexports_and_coverage():
     (lambda p: expected.expected_dynamics(p, SGD(), steps=3, averaging="swa"), "averaging='swa'"),
     (lambda p: expected.expected_dynamics(p, SGD(), steps=3, averaging="ema", ema_decay=1.0), "ema_decay=1.0"),
     (lambda p: expected.steps_to_target(p, SGD(), math.nan), "target=nan"),
+    (lambda p: expected.expected_dynamics(p, SGD(), steps=3, averaging="ema", ema_start="x2"), "ema_start='x2'"),
     (lambda p: expected.expected_curve({"x": 1}, var="grad_norm"), "var='grad_norm'"),
 ])
 def test_bad_input(call, match):

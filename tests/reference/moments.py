@@ -28,19 +28,24 @@ def _run(rule, H, c, x0, steps, rate, kicks):
     return np.array(xs)
 
 
-def average(xs, averaging=None, ema_decay=0.999):
-    """The averaged iterates: 'polyak' (1/t) sum_{i=1..t} x_i, 'ema' from x_0."""
+def average(xs, averaging=None, ema_decay=0.999, ema_start="x1"):
+    """The averaged iterates: 'polyak' the mean of x_1..x_t; 'ema' started at x_1 (or at x_0)."""
     if averaging is None:
         return xs
     out = np.empty_like(xs)
     out[0] = xs[0]
     for t in range(1, xs.shape[0]):
-        w = 1.0 / t if averaging == "polyak" else 1.0 - ema_decay
-        out[t] = (1.0 - w) * out[t - 1] + w * xs[t]
+        if averaging == "polyak":
+            out[t] = xs[1:t + 1].mean(axis=0)
+        elif t == 1 and ema_start == "x1":
+            out[t] = xs[1]
+        else:
+            out[t] = ema_decay * out[t - 1] + (1.0 - ema_decay) * xs[t]
     return out
 
 
-def moments(rule, H, c, x0, steps, rate, noise_cov, start_cov=None, averaging=None, ema_decay=0.999):
+def moments(rule, H, c, x0, steps, rate, noise_cov, start_cov=None, averaging=None, ema_decay=0.999,
+            ema_start="x1"):
     """(mean (T+1, d), covariance (T+1, d, d), E[loss] (T+1,), Var[loss] (T+1,)) exactly.
 
     ``noise_cov``: the gradient noise covariance (d, d); ``start_cov``: the start's (d, d) or
@@ -49,7 +54,7 @@ def moments(rule, H, c, x0, steps, rate, noise_cov, start_cov=None, averaging=No
     H = np.asarray(H, dtype=float)
     d = H.shape[0]
     zero = np.zeros((steps, d))
-    mean = average(_run(rule, H, c, x0, steps, rate, zero), averaging, ema_decay)
+    mean = average(_run(rule, H, c, x0, steps, rate, zero), averaging, ema_decay, ema_start)
     cov = np.zeros((steps + 1, d, d))
     root = np.linalg.cholesky(noise_cov + 1e-300 * np.eye(d)) if np.any(noise_cov) else None
     for s in range(steps):
@@ -58,13 +63,13 @@ def moments(rule, H, c, x0, steps, rate, noise_cov, start_cov=None, averaging=No
         for j in range(d):
             kicks = zero.copy()
             kicks[s] = np.eye(d)[j]
-            r = average(_run(rule, H, c, x0, steps, rate, kicks), averaging, ema_decay) - mean
+            r = average(_run(rule, H, c, x0, steps, rate, kicks), averaging, ema_decay, ema_start) - mean
             responses = r[:, :, None] if j == 0 else np.concatenate([responses, r[:, :, None]], axis=2)
         cov += np.einsum("tij,jk,tlk->til", responses, noise_cov, responses)
     if start_cov is not None and np.any(start_cov):
         for j in range(d):
             r = average(_run(rule, H, c, np.asarray(x0, float) + np.eye(d)[j], steps, rate, zero), averaging,
-                        ema_decay) - mean
+                        ema_decay, ema_start) - mean
             responses = r[:, :, None] if j == 0 else np.concatenate([responses, r[:, :, None]], axis=2)
         cov += np.einsum("tij,jk,tlk->til", responses, start_cov, responses)
     z = mean - c
