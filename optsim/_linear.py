@@ -70,9 +70,10 @@ class ExpectedDynamics:
     r"""The exact moments at the steps ``steps`` (rows of every array).
 
     ``loss_mean``, ``loss_var``: :math:`E[L_t]`, :math:`\mathrm{Var}[L_t]` (exact for Gaussian
-    noise); ``mean``, ``var``: per parameter coordinate (the problem's own coordinates,
-    ``(len(steps), d)``); ``exact``: False for a linearized (frozen-preconditioner) rule;
-    ``of``: ``"x"`` or the averaged iterate the readouts refer to.
+    noise, NaN otherwise); ``mean``, ``var``: per parameter coordinate (the problem's own
+    coordinates, ``(len(steps), d)``); ``exact``: False for a linearized
+    (frozen-preconditioner) rule; ``of``: ``"x"`` or the averaged iterate the readouts refer
+    to; ``gaussian``: whether the state is Gaussian (every noise model Gaussian).
     """
 
     steps: np.ndarray
@@ -82,6 +83,7 @@ class ExpectedDynamics:
     var: np.ndarray
     exact: bool
     of: str
+    gaussian: bool = True
 
 
 # -- the problem and the noise in the eigenbasis -----------------------------------------------
@@ -115,8 +117,16 @@ def _as_list(noise):
     return [noise]
 
 
+def _is_gaussian(noise):
+    return all(type(nz).name in ("gaussian", "curvature_scaled") for nz in _as_list(noise))
+
+
 def noise_covariance(problem, noise, h, q, extra):
-    """The gradient-noise covariance in the eigenbasis: a vector (diagonal) or a matrix."""
+    """The gradient-noise covariance in the eigenbasis: a vector (diagonal) or a matrix.
+
+    ``StudentT`` (:math:`\nu > 2`) adds :math:`s^2\nu/(\nu-2)` per coordinate: the means and
+    covariances stay exact for any zero-mean additive noise, only the loss variance (fourth
+    moments) needs Gaussian noise."""
     diag = np.array(extra, dtype=float)
     full = None
     for nz in _as_list(noise):
@@ -132,8 +142,13 @@ def noise_covariance(problem, noise, h, q, extra):
             b = float(nz.batch_size)
             if np.isfinite(b):
                 diag = diag + h / b
+        elif name == "student_t":
+            nu = float(nz.nu)
+            if not nu > 2.0:
+                raise NoRecursion(f"student_t noise with nu={nu:g} <= 2 has no finite variance")
+            diag = diag + float(nz.scale) ** 2 * nu / (nu - 2.0)  # i.i.d. coordinates: isotropic
         else:
-            raise NoRecursion(f"noise {name!r} has no exact recursion here (gaussian, curvature_scaled)")
+            raise NoRecursion(f"noise {name!r} has no exact recursion here (gaussian, curvature_scaled, student_t)")
     if full is None:
         return diag
     return full + np.diag(diag)
@@ -244,7 +259,8 @@ def expected_dynamics(problem, optimizer, noise=None, schedule=None, steps=100, 
     :class:`~optsim.problems.NoisyQuadraticModel` (its own ``batch_size`` noise
     :math:`h/B` included); ``noise``: None, a :class:`~optsim.noise.Gaussian`
     (:math:`\sigma^2 \mathrm{diag}(s^2)`), a :class:`~optsim.noise.CurvatureScaled`
-    (:math:`H/B`) or a list of them (covariances add); ``optimizer``: ``SGD`` (every
+    (:math:`H/B`), a :class:`~optsim.noise.StudentT` with :math:`\nu > 2` (means and
+    variances exact, ``loss_var`` NaN) or a list of them (covariances add); ``optimizer``: ``SGD`` (every
     ``momentum_form``, dampening, Nesterov, coupled L2, maximize), ``NAG``,
     ``ScheduleFreeSGD`` (every option: the readouts are of its average :math:`x`, the point
     the sweep records), or with ``linearize=True`` ``Adam`` / ``RMSprop`` with a frozen
@@ -323,8 +339,11 @@ def expected_dynamics(problem, optimizer, noise=None, schedule=None, steps=100, 
             if rec[j] == t:
                 record()
                 j += 1
-    return ExpectedDynamics(rec, np.array(out["lm"]), np.array(out["lv"]), np.array(out["xm"]).reshape(-1, d),
-                            np.array(out["xv"]).reshape(-1, d), rule.exact, "x" if averaging is None else averaging)
+    gaussian = _is_gaussian(noise)
+    loss_var = np.array(out["lv"]) if gaussian else np.full(len(out["lv"]), np.nan)
+    return ExpectedDynamics(rec, np.array(out["lm"]), loss_var, np.array(out["xm"]).reshape(-1, d),
+                            np.array(out["xv"]).reshape(-1, d), rule.exact, "x" if averaging is None else averaging,
+                            gaussian)
 
 
 def expected_loss(problem, optimizer, noise=None, schedule=None, steps=100, **kwargs):

@@ -175,8 +175,9 @@ def expected_curve(ds_or_spec, var="loss", stat="mean", *, averaging=None, ema_d
     ``'params'`` (per coordinate, a trailing ``param`` dim); ``stat``: ``'mean'`` (the
     expectation), ``'var'`` or ``'std'`` (exact for Gaussian noise).  Grid points or methods
     without a recursion are NaN; None when no point has one (a problem that is not a
-    quadratic, a rule that is not linear, a noise model other than Gaussian or
-    curvature-scaled, a schedule that watches the loss, scheduled hyperparameters).
+    quadratic, a rule that is not linear, a noise model other than Gaussian,
+    curvature-scaled or Student-t with :math:`\nu > 2` (whose ``'var'`` and ``'std'`` are NaN),
+    a schedule that watches the loss, scheduled hyperparameters).
     ``averaging``, ``ema_decay``, ``ema_start`` and ``linearize`` as in
     :func:`expected_dynamics` (``linearize=True`` adds the frozen-preconditioner Adam and
     RMSprop, not exact; the result's ``exact`` attribute says whether every value is exact).

@@ -158,8 +158,9 @@ def test_theory_reexports_and_coverage():
     assert expected.has_exact_recursion(p, SGD(), CurvatureScaled())
     assert not expected.has_exact_recursion(p, Adam(), CurvatureScaled())
     assert not expected.has_exact_recursion(optsim.problems.Rosenbrock(), SGD())
-    assert not expected.has_exact_recursion(p, SGD(), optsim.noise.StudentT() if hasattr(
-        optsim.noise, "StudentT") else object.__new__(type("Other", (), {"name": "other"})))
+    assert not expected.has_exact_recursion(p, SGD(), optsim.noise.StudentT(nu=2.0))
+    assert not expected.has_exact_recursion(p, SGD(), optsim.noise.AlphaStable())
+    assert expected.has_exact_recursion(p, SGD(), optsim.noise.StudentT(nu=5.0))
     with pytest.raises(expected.NoRecursion):
         expected.expected_dynamics(p, Adam(), CurvatureScaled(), steps=3)
 
@@ -350,3 +351,22 @@ def test_monte_carlo_of_averaged_iterates(averaging):
     sd = np.sqrt(dyn.loss_var[1:])
     z = (loss.mean(0)[1:] - dyn.loss_mean[1:]) / (sd / math.sqrt(REPS))
     assert np.max(np.abs(z)) < _bonferroni(z.size), np.max(np.abs(z))
+
+
+def test_student_t_noise_mean_is_exact():
+    """Heavy-tailed noise with a finite variance: the mean loss is still exact (no Gaussian
+    fourth moments, so the loss variance is NaN and the z-scores use the sample one)."""
+    p = Quadratic(curvatures=CURV, rotation_seed=4)
+    noise = optsim.noise.StudentT(nu=6.0, scale=0.5)
+    methods = {"hb": (SGD(lr=0.2, momentum=0.7), CosineAnnealing(T_max=MC_STEPS)), "sf": ScheduleFreeSGD(lr=0.5)}
+    ds = optsim.sweep(p, methods, noise=noise, replicates=REPS, steps=MC_STEPS, record_every=4, seed=9)
+    exact = expected.expected_curve(ds)
+    assert np.isnan(expected.expected_curve(ds, stat="var")).all()
+    loss = ds["loss"].isel(step=slice(1, None))
+    z = (loss.mean("replicate") - exact.isel(step=slice(1, None))) / (loss.std("replicate") / math.sqrt(REPS))
+    assert float(np.abs(z).max()) < _bonferroni(z.size)
+    # its variance per coordinate is s^2 nu / (nu - 2), as Gaussian noise of that variance
+    same = expected.expected_dynamics(p, SGD(lr=0.2), Gaussian(sigma=0.5 * math.sqrt(1.5)), steps=10)
+    got = expected.expected_dynamics(p, SGD(lr=0.2), noise, steps=10)
+    np.testing.assert_allclose(got.loss_mean, same.loss_mean, rtol=1e-12)
+    assert not got.gaussian and np.isnan(got.loss_var).all()
