@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._components import ParameterError
+from ._linear_kernel import propagate_diagonal
 from ._linear_rules import NoRecursion, limit_t, rule_for
 
 __all__ = [
@@ -235,6 +236,23 @@ def _averaged(A, n, const, omega):
     return A2, n2, c2
 
 
+def _parts_averaged(parts, omega):
+    """``step_parts`` with the averaged row a' = (1 - omega) a + omega x' appended (omega None: as is)."""
+    if omega is None:
+        return parts
+    M0, M1, n0, n1, e, f = parts
+    k = M0.shape[0]
+    out = []
+    for M, keep in ((M0, 1.0 - omega), (M1, 0.0)):
+        M2 = np.zeros((k + 1, k + 1))
+        M2[:k, :k] = M
+        M2[k, :k] = omega * M[0]
+        M2[k, k] = keep
+        out.append(M2)
+    return (out[0], out[1], np.append(n0, omega * n0[0]), np.append(n1, omega * n1[0]), np.append(e, 0.0),
+            np.append(f, 0.0))
+
+
 def _readout(h, q, c, mu, C, full):
     """(E L, Var L, mean x, var x) from the parameter row's mean and covariance."""
     if full:
@@ -302,6 +320,30 @@ def expected_dynamics(problem, optimizer, noise=None, schedule=None, steps=100, 
     r = k - 1 if averaging is not None else 0
     w = c if q is None else q.T @ c
     mean = u0[:, None] * start[None, :]
+    gaussian = _is_gaussian(noise)
+
+    def omega_of(t):
+        if averaging == "polyak" or (t == 1 and ema_start == "x1"):
+            return 1.0 / t
+        return 1.0 - float(ema_decay)
+
+    if not full:
+        P = cov0 * np.broadcast_to(np.outer(start, start), (d, k, k)).copy()
+        last = int(rec[-1]) if rec.size else 0
+        parts = [_parts_averaged(rule.step_parts(t, rates[t - 1]), None if averaging is None else omega_of(t))
+                 for t in range(1, last + 1)]
+        M0, M1, n0, n1, E, F = (np.array([pt[i] for pt in parts]).reshape((last,) + shape) for i, shape in
+                                enumerate([(k, k), (k, k), (k,), (k,), (k,), (k,)]))
+        scale = np.zeros(d) if rule.coord_scale is None else rule.coord_scale
+        mu, C = propagate_diagonal(M0, M1, n0, n1, E, F, scale, h, rule.sign, rule.weight_decay, w, sigma, mean, P,
+                                   rec, r)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss_mean = 0.5 * (mu * mu + C) @ h
+            loss_var = (0.5 * C * C + mu * mu * C) @ (h * h) if gaussian else np.full(rec.size, np.nan)
+            xmean = (mu if q is None else mu @ q.T) + c
+            xvar = C if q is None else C @ (q * q).T
+        return ExpectedDynamics(rec, loss_mean, loss_var, xmean, xvar, rule.exact,
+                                "x" if averaging is None else averaging, gaussian)
     if full:
         P = cov0 * np.einsum("ij,k,l->ijkl", np.eye(d), start, start)
     else:
@@ -325,11 +367,7 @@ def expected_dynamics(problem, optimizer, noise=None, schedule=None, steps=100, 
                 break
             A, n, const = _step_matrices(rule, t, rates[t - 1], h, lam, w, sgn)
             if averaging is not None:
-                if averaging == "polyak" or (t == 1 and ema_start == "x1"):
-                    omega = 1.0 / t
-                else:
-                    omega = 1.0 - float(ema_decay)
-                A, n, const = _averaged(A, n, const, omega)
+                A, n, const = _averaged(A, n, const, omega_of(t))
             mean = np.einsum("ikl,il->ik", A, mean) + const
             if full:
                 P = np.einsum("ikl,ijlm,jnm->ijkn", A, P, A) + sigma[:, :, None, None] * np.einsum(
@@ -339,7 +377,6 @@ def expected_dynamics(problem, optimizer, noise=None, schedule=None, steps=100, 
             if rec[j] == t:
                 record()
                 j += 1
-    gaussian = _is_gaussian(noise)
     loss_var = np.array(out["lv"]) if gaussian else np.full(len(out["lv"]), np.nan)
     return ExpectedDynamics(rec, np.array(out["lm"]), loss_var, np.array(out["xm"]).reshape(-1, d),
                             np.array(out["xv"]).reshape(-1, d), rule.exact, "x" if averaging is None else averaging,

@@ -43,6 +43,12 @@ class _Rule:
     stationary = True  # at a constant lr the step matrices settle (after the first-step / bias transients)
     sign = 1.0
     weight_decay = 0.0
+    coord_scale = None  # the per-coordinate factor p of step_parts' M1 and n1 (a frozen preconditioner)
+
+    def step_parts(self, t, lr):
+        """(M0, M1, n0, n1, e, f): the step with M = M0 + p_i M1 and n = n0 + p_i n1."""
+        M, n, e, f = self.step(t, lr)
+        return M, np.zeros_like(M), n, np.zeros_like(n), e, f
 
     @property
     def start(self):
@@ -194,6 +200,32 @@ class FrozenAdam(_Rule):
         else:
             self.mu = float(o.momentum)
             self.names = ("x",) if self.mu == 0.0 else ("x", "momentum_buffer")
+
+    @property
+    def coord_scale(self):
+        return 1.0 / self.denom
+
+    def step_parts(self, t, lr):
+        k = len(self.names)
+        e = np.zeros(k)
+        e[0] = 1.0
+        M0, M1, n0, n1 = np.zeros((k, k)), np.zeros((k, k)), np.zeros(k), np.zeros(k)
+        M0[0, 0] = 1.0
+        if self.kind == "adam":
+            b1 = self.b1
+            bc = (1.0 - b1 ** float(t)) if self.bc_m else 1.0
+            M0[1, 1] = b1
+            M1[0, 1] = -lr * b1 / bc
+            n0[1] = 1.0 - b1
+            n1[0] = -lr * (1.0 - b1) / bc
+        elif k == 1:
+            n1[0] = -lr
+        else:
+            M0[0, 1] = -lr * self.mu
+            M0[1, 1] = self.mu
+            n1[0] = -lr
+            n1[1] = 1.0
+        return M0, M1, n0, n1, e, e
 
     def step(self, t, lr):
         d = self.denom.shape[0]
