@@ -107,7 +107,24 @@ def _problem_parts(problem):
         z0 = problem.start_point() - c
         u0 = z0 if q is None else q.T @ z0
         return h, q, c, u0, 0.0, np.zeros(h.shape[0])
-    raise NoRecursion(f"problem {name!r} is not a quadratic (quadratic, nqm)")
+    if name == "linear_regression":
+        X, y = problem.data()[:2]
+        H = X.T @ X / X.shape[0] + float(problem.l2) * np.eye(X.shape[1])
+        lam, q = np.linalg.eigh(0.5 * (H + H.T))
+        c = problem.optimum()
+        u0 = q.T @ (problem.start_point() - c)
+        return np.clip(lam, 0.0, None), q, c, u0, 0.0, np.zeros(lam.shape[0])
+    raise NoRecursion(f"problem {name!r} is not a quadratic (quadratic, nqm, linear_regression)")
+
+
+def _loss_floor(problem):
+    """The loss at the minimiser, added to the quadratic form (0 but for a regression)."""
+    if type(problem).name != "linear_regression":
+        return 0.0
+    X, y = problem.data()[:2]
+    c = problem.optimum()
+    r = X @ c - y
+    return float(0.5 * np.mean(r * r) + 0.5 * float(problem.l2) * (c @ c))
 
 
 def _as_list(noise):
@@ -141,8 +158,13 @@ def noise_covariance(problem, noise, h, q, extra):
                 full = (q.T * vx) @ q if full is None else full + (q.T * vx) @ q
         elif name == "curvature_scaled":
             b = float(nz.batch_size)
-            if np.isfinite(b):
-                diag = diag + h / b
+            if not np.isfinite(b):
+                continue
+            if q is None or hasattr(problem, "hessian"):
+                diag = diag + h / b  # H / B, diagonal in the eigenbasis
+            else:  # the model's covariance diag(hessian_diag()) / B, rotated into the eigenbasis
+                vx = np.asarray(problem.hessian_diag(), dtype=float) / b
+                full = (q.T * vx) @ q if full is None else full + (q.T * vx) @ q
         elif name == "student_t":
             nu = float(nz.nu)
             if not nu > 2.0:
@@ -273,9 +295,11 @@ def expected_dynamics(problem, optimizer, noise=None, schedule=None, steps=100, 
                       averaging=None, ema_decay=0.999, ema_start="x1", linearize=False) -> ExpectedDynamics:
     r"""The exact mean and variance of the loss and of every coordinate, steps 0..``steps``.
 
-    ``problem``: a :class:`~optsim.problems.Quadratic` (diagonal or rotated) or the
+    ``problem``: a :class:`~optsim.problems.Quadratic` (diagonal or rotated), the
     :class:`~optsim.problems.NoisyQuadraticModel` (its own ``batch_size`` noise
-    :math:`h/B` included); ``noise``: None, a :class:`~optsim.noise.Gaussian`
+    :math:`h/B` included) or a :class:`~optsim.problems.LinearRegression` with full-batch
+    gradients (:math:`H = X^\top X/n + \lambda I` rotated by its eigendecomposition, the
+    minimiser ``optimum()`` and the loss there added to the quadratic form); ``noise``: None, a :class:`~optsim.noise.Gaussian`
     (:math:`\sigma^2 \mathrm{diag}(s^2)`), a :class:`~optsim.noise.CurvatureScaled`
     (:math:`H/B`), a :class:`~optsim.noise.StudentT` with :math:`\nu > 2` (means and
     variances exact, ``loss_var`` NaN) or a list of them (covariances add); ``optimizer``: ``SGD`` (every
@@ -338,7 +362,7 @@ def expected_dynamics(problem, optimizer, noise=None, schedule=None, steps=100, 
         mu, C = propagate_diagonal(M0, M1, n0, n1, E, F, scale, h, rule.sign, rule.weight_decay, w, sigma, mean, P,
                                    rec, r)
         with np.errstate(over="ignore", invalid="ignore"):
-            loss_mean = 0.5 * (mu * mu + C) @ h
+            loss_mean = 0.5 * (mu * mu + C) @ h + _loss_floor(problem)
             loss_var = (0.5 * C * C + mu * mu * C) @ (h * h) if gaussian else np.full(rec.size, np.nan)
             xmean = (mu if q is None else mu @ q.T) + c
             xvar = C if q is None else C @ (q * q).T
@@ -378,7 +402,7 @@ def expected_dynamics(problem, optimizer, noise=None, schedule=None, steps=100, 
                 record()
                 j += 1
     loss_var = np.array(out["lv"]) if gaussian else np.full(len(out["lv"]), np.nan)
-    return ExpectedDynamics(rec, np.array(out["lm"]), loss_var, np.array(out["xm"]).reshape(-1, d),
+    return ExpectedDynamics(rec, np.array(out["lm"]) + _loss_floor(problem), loss_var, np.array(out["xm"]).reshape(-1, d),
                             np.array(out["xv"]).reshape(-1, d), rule.exact, "x" if averaging is None else averaging,
                             gaussian)
 
@@ -425,7 +449,7 @@ def stationary_risk(problem, optimizer, noise=None, *, averaging=None, ema_decay
     rhs = (sk[:, None, None] * n[:, :, None] * n[:, None, :]).reshape(-1, k * k)
     P = np.linalg.solve(np.eye(k * k)[None] - kron, rhs[..., None])[..., 0].reshape(-1, k, k)
     mu = np.linalg.solve(np.eye(k)[None] - A, const[..., None])[..., 0]
-    return float(0.5 * hk @ (mu[:, r] ** 2 + P[:, r, r]))
+    return float(0.5 * hk @ (mu[:, r] ** 2 + P[:, r, r])) + _loss_floor(problem)
 
 
 def steps_to_target(problem, optimizer, target, noise=None, schedule=None, max_steps=10_000, **kwargs):

@@ -11,7 +11,7 @@ import optsim
 from optsim import expected, theory
 from optsim.noise import CurvatureScaled, Gaussian
 from optsim.optimizers import NAG, SGD, Adam, RMSprop, ScheduleFreeSGD
-from optsim.problems import NoisyQuadraticModel, Quadratic
+from optsim.problems import LinearRegression, NoisyQuadraticModel, Quadratic
 from optsim.schedules import WSD, CosineAnnealing, WarmupCosine
 
 from reference import moments
@@ -28,7 +28,17 @@ def _problems():
         "rotated": Quadratic(curvatures=CURV, center=[0.3, -0.2, 0.1], x0=[1.0, -1.0, 2.0], rotation_seed=3),
         "nqm": NoisyQuadraticModel(dim=3, batch_size=8.0),
         "nqm_random": NoisyQuadraticModel(dim=3, random_start=True),
+        "regression": LinearRegression(n_train=12, n_test=0, n_features=3, noise=0.5, l2=0.05, x0=[1.0, -1.0, 0.5]),
     }
+
+
+def _regression_parts(problem):
+    """H, the minimiser and the loss there, from the data (normal equations)."""
+    X, y = problem.data()[:2]
+    n = X.shape[0]
+    H = X.T @ X / n + problem.l2 * np.eye(X.shape[1])
+    c = np.linalg.solve(H, X.T @ y / n)
+    return H, c, 0.5 * np.mean((X @ c - y) ** 2) + 0.5 * problem.l2 * c @ c
 
 
 NOISES = {
@@ -72,14 +82,17 @@ def _oracle_inputs(problem, noise):
         cov = np.diag(h / problem.batch_size) if problem.batch_size is not None else np.zeros((h.size, h.size))
         start = np.eye(h.size) if problem.random_start else None
         x0 = np.zeros(h.size) if problem.random_start else x0  # x0 ~ N(0, I)
+    elif isinstance(problem, LinearRegression):
+        H, c, _ = _regression_parts(problem)
+        x0, cov, start = problem.start_point(), np.zeros_like(H), None
     else:
         H, c, x0 = problem.hessian(), problem.center_(), problem.start_point()
         cov, start = np.zeros_like(H), None
     if isinstance(noise, Gaussian):
         s = np.ones(H.shape[0]) if noise.scale is None else np.asarray(noise.scale, float)
         cov = cov + np.diag(noise.sigma ** 2 * s ** 2)
-    elif isinstance(noise, CurvatureScaled):
-        cov = cov + H / noise.batch_size
+    elif isinstance(noise, CurvatureScaled):  # a regression has no hessian(): its diagonal
+        cov = cov + (np.diag(np.diag(H)) if isinstance(problem, LinearRegression) else H) / noise.batch_size
     return H, c, x0, cov, start
 
 
@@ -90,6 +103,8 @@ def _compare(problem, noise, rule, ref, schedule, averaging=None, ema_decay=0.9,
                                       ema_start)
     dyn = expected.expected_dynamics(problem, rule, noise, schedule, STEPS, averaging=averaging, ema_decay=ema_decay,
                                      ema_start=ema_start)
+    if isinstance(problem, LinearRegression):
+        lm = lm + _regression_parts(problem)[2]
     scale = max(1.0, float(np.max(np.abs(lm))))
     np.testing.assert_allclose(dyn.loss_mean, lm, rtol=1e-9, atol=1e-12 * scale)
     np.testing.assert_allclose(dyn.loss_var, lv, rtol=1e-8, atol=1e-12 * scale ** 2)
@@ -100,7 +115,8 @@ def _compare(problem, noise, rule, ref, schedule, averaging=None, ema_decay=0.9,
 
 @pytest.mark.parametrize("rule", list(RULES))
 @pytest.mark.parametrize("case", ["diag/gauss/constant", "rotated/gauss_scaled/cosine", "nqm/curv/wsd",
-                                  "nqm_random/gauss/warmup_cosine", "rotated/curv/constant", "diag/none/cosine"])
+                                  "nqm_random/gauss/warmup_cosine", "rotated/curv/constant", "diag/none/cosine",
+                                  "regression/curv/cosine"])
 def test_recursion_matches_superposition_oracle(rule, case):
     pname, nname, sname = case.split("/")
     opt, ref = RULES[rule]
@@ -201,6 +217,8 @@ def _mc_cases():
         "nqm_curv": (NoisyQuadraticModel(dim=4), CurvatureScaled(batch_size=2.0), methods),
         "rotated_gauss": (Quadratic(curvatures=[0.3, 1.0, 2.0], rotation_seed=1, center=[0.5, 0.0, -0.5]),
                           Gaussian(sigma=0.4, scale=[1.0, 0.5, 2.0]), methods),
+        "regression_curv": (LinearRegression(n_train=20, n_test=0, n_features=3, noise=0.5, l2=0.01),
+                            CurvatureScaled(batch_size=4.0), methods),
     }
 
 
