@@ -203,11 +203,12 @@ def expected_curve(ds_or_spec, var="loss", stat="mean", *, averaging=None, ema_d
     out_dims = ["optimizer"] + dims + ["step"] + (["param"] if var == "params" else [])
     coords = {"optimizer": labels, "step": np.asarray(spec["record_steps"], dtype=int)}
     for dim, names, vals in zip(dims, axis_names, axis_values):
-        if len(names) == 1:
+        for j, name in enumerate(names):  # a zipped axis: one coordinate per name along its dim
             try:
-                coords[dim] = np.asarray([v[0] for v in vals], dtype=float)
+                arr = np.asarray([v[j] for v in vals], dtype=float)
             except (TypeError, ValueError):
-                coords[dim] = np.asarray([json.dumps(v[0]) for v in vals])
+                arr = np.asarray([json.dumps(v[j]) for v in vals])
+            coords[dim if len(names) == 1 else name] = arr if len(names) == 1 else (dim, arr)
     da = xr.DataArray(values.copy(), dims=out_dims, coords=coords, name=var)
     if labels == [""]:
         da = da.isel(optimizer=0, drop=True)

@@ -95,7 +95,18 @@ def _exact_for(da, spec, x):
     if curve is None:
         return None
     for d in [d for d in curve.dims if d != "step"]:
-        if d not in da.coords or da[d].ndim != 0:
+        if d not in da.coords:  # a zipped axis: match its coordinates' values
+            names = [c for c in curve.coords if curve[c].dims == (d,) and c != d]
+            if not names or any(c not in da.coords or da[c].ndim != 0 for c in names):
+                return None
+            hit = np.ones(curve.sizes[d], dtype=bool)
+            for c in names:
+                hit &= np.isclose(curve[c].values.astype(float), float(da[c].values), rtol=1e-12, atol=0.0)
+            if hit.sum() != 1:
+                return None
+            curve = curve.isel({d: int(np.flatnonzero(hit)[0])})
+            continue
+        if da[d].ndim != 0:
             return None
         v = da[d].values.item()
         try:

@@ -309,6 +309,14 @@ def test_expected_curve_follows_the_sweep_grid():
                                       CosineAnnealing(T_max=9), steps=9)[::3]
         got = ex.sel(optimizer="hb").isel({"lr_momentum": 1, batch: i})
         np.testing.assert_allclose(got.values, want, rtol=1e-12)
+    from optsim import plotting
+
+    with plotting.use_style():  # the overlay finds the point of a zipped axis by its coordinates
+        fig, ax = plotting.new_figure(1, 1)
+        one = ds["loss"].sel(optimizer="hb").isel({"lr_momentum": 1, batch: 0})
+        plotting.plot_band(ax, one, spec=ds.attrs["optsim_spec"])
+        (line,) = _exact_lines(fig)
+        np.testing.assert_allclose(line.get_ydata(), ex.sel(optimizer="hb").isel({"lr_momentum": 1, batch: 0}))
     params = expected.expected_curve(ds, var="params", stat="var")
     assert params.dims[-2:] == ("step", "param")
     assert expected.expected_curve(optsim.sweep(optsim.problems.Rosenbrock(), SGD(), steps=3)) is None
