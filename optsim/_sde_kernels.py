@@ -2,10 +2,13 @@
 a time on the same Gaussian increments, and SVAG.
 
 The discrete path calls the registered kernels themselves (the problem's ``value_and_grad``,
-the noise model's ``apply``, the optimizer's ``init`` and ``step``), handed in as jitted
-functions, on the streams the engine keys for the same trajectory, so it is the sweep's
-path to the bit.  The SDE's drift and diffusion are those of an affine gradient
-``A x - b`` with the noise factor ``C`` (see :func:`optsim.sde.linear_model`).
+the noise model's ``apply``, the optimizer's ``init`` and ``step``), chosen by integer codes
+so that one cached compilation serves every combination, on the streams the engine keys for
+the same trajectory: it is the sweep's path to the bit.  The SDE's drift and diffusion are
+those of an affine gradient ``A x - b`` with the noise factor ``C`` (see
+:func:`optsim.sde.linear_model`).  Every noise model gets the data ``(a 1-D array, a 2-D
+array)`` (what :class:`~optsim.noise.CurvatureScaled` prepares; the others read the first or
+nothing), and the problem both a quadratic's data and a regression's, of which it reads its own.
 """
 
 import math
@@ -15,6 +18,19 @@ from numba import njit
 
 from ._components import layout
 from ._rng import normal, seed_stream
+from .noise.curvature import curvature_scaled_apply
+from .noise.gaussian import gaussian_apply
+from .noise.heavy_tailed import alpha_stable_apply, student_t_apply
+from .optimizers.adam import adam_step
+from .optimizers.rmsprop import rmsprop_init, rmsprop_step
+from .optimizers.sgd import no_init, sgd_step
+from .problems.quadratic import quadratic_objective, quadratic_value_and_grad
+from .problems.regression import linreg_objective, linreg_value_and_grad
+
+#: Problem codes.
+PROBLEM_QUADRATIC, PROBLEM_LINREG = 0, 1
+#: Noise codes.
+NOISE_GAUSSIAN, NOISE_CURVATURE, NOISE_STUDENT_T, NOISE_ALPHA_STABLE = 0, 1, 2, 3
 
 #: Rows of the SDE state ``y``: the position, the first moment and the second moment.
 Y = layout(("x", "m", "u"), "SdeState")
@@ -30,6 +46,50 @@ BRIDGE_STREAM = 1001
 
 
 @njit(cache=True)
+def _grad(pk, x, g, t, pp, qdata, ldata, rng):
+    if pk == PROBLEM_QUADRATIC:
+        return quadratic_value_and_grad(x, g, t, pp, qdata, rng)
+    return linreg_value_and_grad(x, g, t, pp, ldata, rng)
+
+
+@njit(cache=True)
+def _objective(pk, x, pp, qdata, ldata):
+    if pk == PROBLEM_QUADRATIC:
+        return quadratic_objective(x, pp, qdata)
+    return linreg_objective(x, pp, ldata)
+
+
+@njit(cache=True)
+def _apply(nk, g, x, t, npar, ndata, rng):
+    if nk == NOISE_GAUSSIAN:
+        gaussian_apply(g, x, t, npar, ndata, rng)
+    elif nk == NOISE_CURVATURE:
+        curvature_scaled_apply(g, x, t, npar, ndata, rng)
+    elif nk == NOISE_STUDENT_T:
+        student_t_apply(g, x, t, npar, ndata, rng)
+    else:
+        alpha_stable_apply(g, x, t, npar, ndata, rng)
+
+
+@njit(cache=True)
+def _init(rule, x, S, sc, hp):
+    if rule == RULE_RMSPROP:
+        rmsprop_init(x, S, sc, hp)
+    else:
+        no_init(x, S, sc, hp)
+
+
+@njit(cache=True)
+def _step(rule, x, g, S, sc, t, lr, hp):
+    if rule == RULE_SGD:
+        sgd_step(x, g, S, sc, t, lr, hp)
+    elif rule == RULE_RMSPROP:
+        rmsprop_step(x, g, S, sc, t, lr, hp)
+    else:
+        adam_step(x, g, S, sc, t, lr, hp)
+
+
+@njit(cache=True)
 def _affine(A, bv, x, out):
     """out = A x - b."""
     d = x.shape[0]
@@ -41,11 +101,17 @@ def _affine(A, bv, x, out):
 
 
 @njit(cache=True)
+def _rows(rule):
+    """The state rows the rule's SDE moves: x alone for SGD, x, m and u for the adaptive rules."""
+    return 1 if rule == RULE_SGD else 3
+
+
+@njit(cache=True)
 def sde_drift(rule, tt, y, A, bv, dS, par, grad, out):
     """The drift of the rule's SDE at time ``tt`` and state ``y`` into ``out`` (same shape)."""
     d = y.shape[1]
     _affine(A, bv, y[Y.x], grad)
-    for r in range(out.shape[0]):
+    for r in range(_rows(rule)):
         for i in range(d):
             out[r, i] = 0.0
     if rule == RULE_SGD:
@@ -79,7 +145,7 @@ def sde_drift(rule, tt, y, A, bv, dS, par, grad, out):
 def sde_diffusion(rule, y, C, par, dW, out):
     """The diffusion of the rule's SDE at ``y`` applied to the increment ``dW`` into ``out``."""
     d = y.shape[1]
-    for r in range(out.shape[0]):
+    for r in range(_rows(rule)):
         for i in range(d):
             out[r, i] = 0.0
     for i in range(d):
@@ -101,7 +167,7 @@ def sde_substep(rule, scheme, tt, dt, y, dW, A, bv, C, dS, par, work):
     a0, b0, yt, a1, b1, grad = work[0], work[1], work[2], work[3], work[4], work[5, 0]
     sde_drift(rule, tt, y, A, bv, dS, par, grad, a0)
     sde_diffusion(rule, y, C, par, dW, b0)
-    nr, d = y.shape[0], y.shape[1]
+    nr, d = _rows(rule), y.shape[1]
     if scheme == SCHEME_EULER:
         for r in range(nr):
             for i in range(d):
@@ -136,7 +202,7 @@ def bridge_split(total, sqrt_h, m, bridge, out):
 
 
 @njit(cache=True)
-def coupled_loop(vg, apply, obj, init, step, x0, pp, pdata, npar, ndata, hp, nslots, nscal, lr,
+def coupled_loop(pk, nk, x0, pp, qdata, ldata, npar, ndata, hp, nslots, nscal, lr,
                  steps, rec, seed, replicates, noise_stream, coupled, rule, scheme, substeps, A, bv, C, dS, par,
                  u0, out_fd, out_fs, out_xd, out_xs):
     """Both paths of every replicate: the discrete one with the registered kernels, the SDE
@@ -169,12 +235,12 @@ def coupled_loop(vg, apply, obj, init, step, x0, pp, pdata, npar, ndata, hp, nsl
             y[Y.u, i] = u0[i]
         S[:, :] = 0.0
         sc[:] = 0.0
-        init(x, S, sc[:nscal], hp)
+        _init(rule, x, S, sc[:nscal], hp)
         q = 0
         for k in range(steps + 1):
             if q < rec.shape[0] and rec[q] == k:
-                out_fd[r, q] = obj(x, pp, pdata)
-                out_fs[r, q] = obj(y[Y.x], pp, pdata)
+                out_fd[r, q] = _objective(pk, x, pp, qdata, ldata)
+                out_fs[r, q] = _objective(pk, y[Y.x], pp, qdata, ldata)
                 for i in range(d):
                     out_xd[r, q, i] = x[i]
                     out_xs[r, q, i] = y[Y.x, i]
@@ -189,9 +255,9 @@ def coupled_loop(vg, apply, obj, init, step, x0, pp, pdata, npar, ndata, hp, nsl
             else:
                 for i in range(d):
                     z[i] = normal(bridge)
-            vg(x, g, k, pp, pdata, rngs[0])
-            apply(g, x, k, npar, ndata, rngs[noise_stream])
-            step(x, g, S, sc[:nscal], k + 1, lr, hp)
+            _grad(pk, x, g, k, pp, qdata, ldata, rngs[0])
+            _apply(nk, g, x, k, npar, ndata, rngs[noise_stream])
+            _step(rule, x, g, S, sc[:nscal], k + 1, lr, hp)
             for i in range(d):
                 total[i] = sqrt_h * z[i]
             if substeps == 1:
@@ -204,7 +270,7 @@ def coupled_loop(vg, apply, obj, init, step, x0, pp, pdata, npar, ndata, hp, nsl
 
 
 @njit(cache=True)
-def svag_loop(vg, apply, obj, x0, pp, pdata, npar, ndata, lr, ell, steps, rec, seed, replicates,
+def svag_loop(pk, nk, x0, pp, qdata, ldata, npar, ndata, lr, ell, steps, rec, seed, replicates,
               noise_stream, out_f, out_x):
     """SGD with SVAG (Li, Malladi & Arora 2021): ``ell * steps`` updates of lr/ell with the
     gradient ``grad f + w1 xi1 + w2 xi2``, ``w = (1 +- sqrt(2 ell - 1))/2``, two independent
@@ -227,22 +293,22 @@ def svag_loop(vg, apply, obj, x0, pp, pdata, npar, ndata, lr, ell, steps, rec, s
         q = 0
         for k in range(steps * ell + 1):
             if k % ell == 0 and q < rec.shape[0] and rec[q] == k // ell:
-                out_f[r, q] = obj(x, pp, pdata)
+                out_f[r, q] = _objective(pk, x, pp, qdata, ldata)
                 for i in range(d):
                     out_x[r, q, i] = x[i]
                 q += 1
             if k == steps * ell:
                 break
-            vg(x, g, k, pp, pdata, rngs[0])
+            _grad(pk, x, g, k, pp, qdata, ldata, rngs[0])
             if ell == 1:
-                apply(g, x, k, npar, ndata, rngs[noise_stream])
+                _apply(nk, g, x, k, npar, ndata, rngs[noise_stream])
                 for i in range(d):
                     x[i] = x[i] - eta * g[i]
                 continue
             for i in range(d):
                 e1[i] = 0.0
                 e2[i] = 0.0
-            apply(e1, x, k, npar, ndata, rngs[noise_stream])
-            apply(e2, x, k, npar, ndata, rngs[noise_stream])
+            _apply(nk, e1, x, k, npar, ndata, rngs[noise_stream])
+            _apply(nk, e2, x, k, npar, ndata, rngs[noise_stream])
             for i in range(d):
                 x[i] = x[i] - eta * (g[i] + w1 * e1[i] + w2 * e2[i])

@@ -190,13 +190,24 @@ def _check_counts(steps, replicates, seed):
             raise ParameterError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
-def _kernels(problem, noise):
-    pk, nk = type(problem).kernels, type(noise).kernels
-    if "value_and_grad" not in pk or "apply" not in nk:
-        raise ParameterError(f"noise: {type(noise).__name__} is not an additive noise model (no 'apply' kernel)")
+_EMPTY1, _EMPTY2 = np.zeros(0), np.zeros((0, 0))
+_NOISE_CODES = ((Gaussian, K.NOISE_GAUSSIAN), (CurvatureScaled, K.NOISE_CURVATURE), (StudentT, K.NOISE_STUDENT_T),
+                (AlphaStable, K.NOISE_ALPHA_STABLE))
+
+
+def _kernel_args(problem, noise):
+    """The codes and data arrays of the compiled loops (problem and noise checked by :func:`linear_model`)."""
     x0 = np.ascontiguousarray(problem.start_point(), dtype=float)
-    return (pk["value_and_grad"], nk["apply"], pk["objective"], x0, problem.row(), tuple(problem.data()),
-            noise.row(), tuple(noise.prepare(problem)))
+    data = tuple(np.ascontiguousarray(a, dtype=float) for a in problem.data())
+    if isinstance(problem, Quadratic):
+        pk, qdata, ldata = K.PROBLEM_QUADRATIC, data, (_EMPTY2, _EMPTY1, _EMPTY2, _EMPTY1)
+    else:
+        pk, qdata, ldata = K.PROBLEM_LINREG, (_EMPTY1, _EMPTY2, _EMPTY1), data
+    nk = next(code for cls, code in _NOISE_CODES if isinstance(noise, cls))
+    prepared = tuple(noise.prepare(problem))
+    ndata = (np.ascontiguousarray(prepared[0], dtype=float),
+             np.ascontiguousarray(prepared[1], dtype=float) if len(prepared) > 1 else _EMPTY2)
+    return pk, nk, x0, problem.row(), qdata, ldata, noise.row(), ndata
 
 
 def coupled_paths(problem, optimizer, noise, *, steps, replicates=64, seed=0, substeps=1, scheme="euler",
@@ -222,7 +233,7 @@ def coupled_paths(problem, optimizer, noise, *, steps, replicates=64, seed=0, su
     if order == 2 and rule != "sgd":
         raise ParameterError(f"order = 2: the second-order SME is SGD's; {rule} has order 1 only")
     model = linear_model(problem, noise, match)
-    vg, apply, obj, x0, pp, pdata, npar, ndata = _kernels(problem, noise)
+    pk, nk, x0, pp, qdata, ldata, npar, ndata = _kernel_args(problem, noise)
     v = optimizer.values
     eta = float(v["lr"])
     d = x0.shape[0]
@@ -247,9 +258,8 @@ def coupled_paths(problem, optimizer, noise, *, steps, replicates=64, seed=0, su
     fd, fs = np.empty((R, Q)), np.empty((R, Q))
     xd, xs = np.empty((R, Q, d)), np.empty((R, Q, d))
     cls = type(optimizer)
-    K.coupled_loop(vg, apply, obj, cls.kernels["init"], cls.kernels["step"], x0, pp, pdata, npar, ndata,
-                   optimizer.row(), int(cls.slots), len(cls.scalar_names), eta, int(steps), rec, int(seed), R,
-                   int(STREAMS["noise0"]), bool(model.coupled), RULES[rule], SCHEMES[scheme], int(substeps),
+    K.coupled_loop(pk, nk, x0, pp, qdata, ldata, npar, ndata, optimizer.row(), int(cls.slots),
+                   len(cls.scalar_names), eta, int(steps), rec, int(seed), R, int(STREAMS["noise0"]), bool(model.coupled), RULES[rule], SCHEMES[scheme], int(substeps),
                    model.A, model.b, model.C, np.ascontiguousarray(np.diag(model.noise_cov)), par, u0,
                    fd, fs, xd, xs)
     coords = {"replicate": np.arange(R), "step": rec, "coord": problem.coord_names()}
@@ -287,11 +297,12 @@ def svag_paths(problem, noise, *, lr, ell, steps, replicates=64, seed=0, record_
     svag_weights(ell)
     if not (isinstance(lr, (int, float, np.floating)) and math.isfinite(lr) and lr > 0):
         raise ParameterError(f"lr must be a finite number > 0, got {lr!r}")
-    vg, apply, obj, x0, pp, pdata, npar, ndata = _kernels(problem, noise)
+    linear_model(problem, noise)  # the problems and noise models the loop knows
+    pk, nk, x0, pp, qdata, ldata, npar, ndata = _kernel_args(problem, noise)
     rec = _record_steps(int(steps), record_every)
     R, Q, d = int(replicates), rec.shape[0], x0.shape[0]
     f, x = np.empty((R, Q)), np.empty((R, Q, d))
-    K.svag_loop(vg, apply, obj, x0, pp, pdata, npar, ndata, float(lr), int(ell), int(steps), rec, int(seed), R,
+    K.svag_loop(pk, nk, x0, pp, qdata, ldata, npar, ndata, float(lr), int(ell), int(steps), rec, int(seed), R,
                 int(STREAMS["noise0"]), f, x)
     ds = xr.Dataset({"loss": (("replicate", "step"), f), "x": (("replicate", "step", "coord"), x)},
                     coords={"replicate": np.arange(R), "step": rec, "coord": problem.coord_names()})
