@@ -5,7 +5,9 @@ Left: |E f(X_T) - E f(x_K)| of the first- and second-order SMEs of SGD on the qu
 Monte Carlo on coupled paths (markers, +-2 SE) and the closed forms (lines).  Middle: the
 Kolmogorov-Smirnov distance between the laws of SGD's x_K and the Gaussian SME's X_T (the
 stiff coordinate) for Gaussian, Student-t and alpha-stable noise, with the 1% critical value.
-Right: SVAG's gap E f(x) - E f(X_T) to the SME's closed form at a large lr against l (+-2 SE).
+Third: SVAG's gap E f(x) - E f(X_T) to the SME's closed form at a large lr against l (+-2 SE).
+Right: the relative weak error of the SDEs of Adam and RMSprop (Malladi et al. 2022) under
+their scaling (sigma = sigma0/eta, 1 - beta = c eta^2), coupled paths, +-2 SE.
 """
 
 import numpy as np
@@ -17,9 +19,9 @@ STUDY = "sde_scaling"
 
 
 def draw(results):
-    w, n, v = results["weak"], results["noise"], results["svag"]
+    w, n, v, ad = results["weak"], results["noise"], results["svag"], results["adaptive"]
     with plotting.use_style():
-        fig, (ax1, ax2, ax3) = plotting.new_figure(1, 3, figsize=(14, 4.2))
+        fig, (ax1, ax2, ax3, ax4) = plotting.new_figure(1, 4, figsize=(18, 4.2))
         lrs = w["lr"].values
         for j, B in enumerate(w["batch_size"].values):
             for order, marker, ls in ((1, "o", "-"), (2, "s", "--")):
@@ -52,6 +54,16 @@ def draw(results):
         ax3.set_xticks(v["ell"].values, [str(int(e)) for e in v["ell"].values])
         ax3.set_xticks([], minor=True)
         ax3.legend(fontsize="x-small")
+        for a, rule in enumerate(ad["rule"].values):
+            f = ad["loss_discrete"].sel(rule=rule).values
+            ax4.errorbar(ad["lr"].values, np.abs(ad["weak_error"].sel(rule=rule).values) / f,
+                         yerr=2 * ad["weak_error_se"].sel(rule=rule).values / f, marker="o", color=f"C{a}", capsize=2,
+                         label=str(rule))
+        ax4.set(xscale="log", yscale="log", xlabel="learning rate", ylabel=r"$|E f(X_T) - E f(x_K)| / E f(x_K)$",
+                title=rf"adaptive SDEs, $\sigma\eta$ = {ad.attrs['sigma0']:g}, T = {ad.attrs['time']:g}")
+        ax4.set_xticks(ad["lr"].values, [f"{x:g}" for x in ad["lr"].values], minor=False)
+        ax4.set_xticks([], minor=True)
+        ax4.legend(fontsize="x-small")
     return fig
 
 

@@ -18,7 +18,9 @@ Four experiments, each on paths the library couples to the discrete optimizer
     and without: random reshuffling, whose noise is correlated within an epoch);
 (d) SVAG (Li, Malladi & Arora 2021): l steps of lr eta/l with amplified noise, at a large
     lr where SGD is not yet its SME, converging to the SME's closed form as l grows, for
-    Gaussian and Student-t noise.
+    Gaussian and Student-t noise;
+(e) the SDEs of Adam and RMSprop (Malladi et al. 2022) against the discrete rules, coupled,
+    as eta -> 0 with sigma = sigma0/eta, 1 - beta = c eta^2 (their scaling).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import xarray as xr
 import optsim
 import optsim.sde as sde
 from optsim.noise import AlphaStable, CurvatureScaled, Gaussian, Minibatch, StudentT
-from optsim.optimizers import SGD, Adam
+from optsim.optimizers import SGD, Adam, RMSprop
 from optsim.problems import LinearRegression, Quadratic
 
 NAME = "sde_scaling"
@@ -55,14 +57,16 @@ SCALES = {
     "tiny": {"lrs": [0.1, 0.05, 0.025], "batches": [1.0, 64.0], "time": 2.0, "reps": 400, "substeps": 4,
              "noise_lrs": [0.2, 0.05], "noise_reps": 400, "noise_substeps": 2, "kappas": [1, 4], "steps0": 400,
              "scale_reps": 128,
-             "ells": [1, 4, 16], "svag_reps": 400},
+             "ells": [1, 4, 16], "svag_reps": 400, "adaptive_lrs": [0.04, 0.02], "adaptive_reps": 200},
     "quick": {"lrs": [0.1, 0.05, 0.025], "batches": [1.0, 64.0], "time": 2.0, "reps": 1000, "substeps": 8,
               "noise_lrs": [0.2, 0.05, 0.0125], "noise_reps": 4000, "noise_substeps": 2, "kappas": [1, 2, 4, 8],
-              "steps0": 1600, "scale_reps": 256, "ells": [1, 2, 4, 8, 16], "svag_reps": 4000},
+              "steps0": 1600, "scale_reps": 256, "ells": [1, 2, 4, 8, 16], "svag_reps": 4000,
+              "adaptive_lrs": [0.04, 0.02, 0.01], "adaptive_reps": 400},
     "paper": {"lrs": [0.2, 0.1, 0.05, 0.025, 0.0125, 0.00625], "batches": [1.0, 8.0, 64.0], "time": 2.0,
               "reps": 40000, "substeps": 16, "noise_lrs": [0.2, 0.1, 0.05, 0.025, 0.0125, 0.00625],
               "noise_reps": 40000, "noise_substeps": 8, "kappas": [1, 2, 4, 8], "steps0": 8000, "scale_reps": 1024,
-              "ells": [1, 2, 4, 8, 16, 32, 64], "svag_reps": 40000},
+              "ells": [1, 2, 4, 8, 16, 32, 64], "svag_reps": 40000, "adaptive_lrs": [0.04, 0.02, 0.01, 0.005],
+              "adaptive_reps": 4000},
 }
 
 FIGURES = ["sde_scaling_weak_error", "sde_scaling_rules"]
@@ -83,6 +87,9 @@ REGRESSION_BATCH = 4
 #: Minibatches with replacement (i.i.d. noise, the SDE's model) and without (random reshuffling).
 SAMPLINGS = {"with_replacement": True, "without_replacement": False}
 SVAG_LR = 0.2
+#: Malladi et al.'s scaling for (e): sigma = SIGMA0/eta, 1 - beta1 = C1 eta^2, 1 - beta2 (RMSprop's
+#: 1 - alpha) = C2 eta^2, over the SDE time ADAPTIVE_TIME = K eta^2.
+SIGMA0, C1, C2, ADAPTIVE_TIME = 0.02, 250.0, 2.5, 0.4
 KS_LEVEL = 1.628  # c(0.01) of the two-sample Kolmogorov-Smirnov test: D > c sqrt(2/n) rejects at 1%
 
 
@@ -204,6 +211,30 @@ def _svag(cfg):
     return out
 
 
+def _adaptive(cfg):
+    """(e): the paired weak error of the SDEs of Adam and RMSprop as eta -> 0 under their scaling."""
+    p = _quadratic()
+    rules = ["adam", "rmsprop"]
+    err, se, ef = (np.empty((2, len(cfg["adaptive_lrs"]))) for _ in range(3))
+    for a, rule in enumerate(rules):
+        for i, eta in enumerate(cfg["adaptive_lrs"]):
+            if rule == "adam":
+                opt = Adam(lr=eta, beta1=1.0 - C1 * eta ** 2, beta2=1.0 - C2 * eta ** 2, eps=1e-8)
+            else:
+                opt = RMSprop(lr=eta, alpha=1.0 - C2 * eta ** 2, eps=1e-8, initial_scale=(SIGMA0 / eta) ** 2)
+            ds = sde.coupled_paths(p, opt, Gaussian(sigma=SIGMA0 / eta), steps=int(round(ADAPTIVE_TIME / eta ** 2)),
+                                   replicates=cfg["adaptive_reps"], seed=5, substeps=2, scheme="heun")
+            diff = (ds["loss_sde"] - ds["loss_discrete"]).isel(step=-1).values
+            err[a, i] = diff.mean()
+            se[a, i] = diff.std(ddof=1) / math.sqrt(diff.size)
+            ef[a, i] = float(ds["loss_discrete"].isel(step=-1).mean())
+    dims = ("rule", "lr")
+    out = xr.Dataset({"weak_error": (dims, err), "weak_error_se": (dims, se), "loss_discrete": (dims, ef)},
+                     coords={"rule": rules, "lr": cfg["adaptive_lrs"]})
+    out.attrs.update(sigma0=SIGMA0, c1=C1, c2=C2, time=ADAPTIVE_TIME, replicates=cfg["adaptive_reps"])
+    return out
+
+
 def run(scale="quick"):
     cfg = SCALES[scale]
     out = {"weak": _weak(cfg), "noise": _noise(cfg),
@@ -215,6 +246,7 @@ def run(scale="quick"):
                                                                with_replacement=repl),
             f"regression, minibatches {key.replace('_', ' ')}", floor)
     out["svag"] = _svag(cfg)
+    out["adaptive"] = _adaptive(cfg)
     return out
 
 
@@ -365,6 +397,23 @@ def verdict(results):
         "expected": "gap E f(x) - E f(X_T) > 3 SE at l = 1 and within 3 SE (+5% of the l = 1 gap) at the largest l",
         "measured": f"lr {v.attrs['lr']:g}, E f(X_T) = {v.attrs['sme_loss']:.4f}; gaps at l = "
                     + ", ".join(str(int(e)) for e in v["ell"].values) + ": " + "; ".join(rows),
+        "reproduced": bool(ok),
+    })
+    ad = results["adaptive"]
+    rows, ok = [], True
+    for rule in ad["rule"].values:
+        e, s, f = (ad[k].sel(rule=rule).values for k in ("weak_error", "weak_error_se", "loss_discrete"))
+        ok &= bool(abs(e[-1]) + 2 * s[-1] < abs(e[0]) and abs(e[-1]) <= 0.05 * f[-1] + 3 * s[-1])
+        rows.append(f"{rule}: " + ", ".join(f"{a:+.2e}+-{b:.1e}" for a, b in zip(e, s)) +
+                    f" (E f {f[-1]:.2e} at the smallest lr)")
+    out.append({
+        "claim": "The SDEs of Adam and RMSprop approximate them weakly as eta -> 0 with sigma eta, "
+                 "(1 - beta)/eta^2 and eps eta fixed",
+        "source": "Malladi, Lyu, Panigrahi & Arora 2022, Theorems 4.2 and 4.5",
+        "expected": "|E f(X_T) - E f(x_K)| at the smallest lr below the largest lr's by 2 SE, "
+                    "and within 5% of E f (+3 SE)",
+        "measured": f"sigma0 {ad.attrs['sigma0']:g}, c1 {ad.attrs['c1']:g}, c2 {ad.attrs['c2']:g}, "
+                    f"T {ad.attrs['time']:g}; at lr " + ", ".join(f"{v:g}" for v in ad["lr"].values) + ": " + "; ".join(rows),
         "reproduced": bool(ok),
     })
     return out

@@ -20,7 +20,7 @@ def test_tiny_run_verdict_and_figures():
     results = tiny_results(sde_scaling)
     assert results and all(hasattr(ds, "data_vars") for ds in results.values())
     rows = sde_scaling.verdict(results)
-    assert len(rows) == 11
+    assert len(rows) == 12
     for row in rows:
         assert set(row) >= {"claim", "source", "expected", "measured", "reproduced"}
         assert isinstance(row["reproduced"], bool)
@@ -42,7 +42,8 @@ def test_headline_claims_hold_at_the_tiny_scale():
                   "With Gaussian noise the laws", "The square-root rule keeps Adam's final loss across batch sizes "
                   "where the linear rule does not (NQM)",
                   "The square-root rule keeps Adam's final loss across batch sizes where the linear rule does not "
-                  "(regression, minibatches with replacement)", "Minibatches without replacement"):
+                  "(regression, minibatches with replacement)", "Minibatches without replacement",
+                  "The SDEs of Adam and RMSprop approximate them weakly"):
         hits = [row for claim, row in rows.items() if claim.startswith(start)]
         assert len(hits) == 1 and hits[0]["reproduced"], (start, hits)
 
