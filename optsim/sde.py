@@ -63,7 +63,7 @@ one of :class:`~optsim.noise.Gaussian`, :class:`~optsim.noise.CurvatureScaled` (
 they draw :math:`d` normals per step, in order), :class:`~optsim.noise.StudentT` or
 :class:`~optsim.noise.AlphaStable` (not coupled: there are no Gaussian increments to
 share; the SDE gets independent normals and the Gaussian ``match`` of the noise, see
-:func:`linear_model`).  :func:`svag_paths` runs SVAG on any problem and noise model.
+:func:`linear_model`).  :func:`svag_paths` runs SVAG on the same problems and noise models.
 
 References: Q. Li, C. Tai & W. E, "Stochastic modified equations and adaptive stochastic
 gradient algorithms", ICML 2017, and "Stochastic modified equations and dynamics of
@@ -259,7 +259,8 @@ def coupled_paths(problem, optimizer, noise, *, steps, replicates=64, seed=0, su
     xd, xs = np.empty((R, Q, d)), np.empty((R, Q, d))
     cls = type(optimizer)
     K.coupled_loop(pk, nk, x0, pp, qdata, ldata, npar, ndata, optimizer.row(), int(cls.slots),
-                   len(cls.scalar_names), eta, int(steps), rec, int(seed), R, int(STREAMS["noise0"]), bool(model.coupled), RULES[rule], SCHEMES[scheme], int(substeps),
+                   len(cls.scalar_names), eta, int(steps), rec, int(seed), R, int(STREAMS["noise0"]),
+                   bool(model.coupled), RULES[rule], SCHEMES[scheme], int(substeps),
                    model.A, model.b, model.C, np.ascontiguousarray(np.diag(model.noise_cov)), par, u0,
                    fd, fs, xd, xs)
     coords = {"replicate": np.arange(R), "step": rec, "coord": problem.coord_names()}
