@@ -162,14 +162,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--full", action="store_true", help="the full W5 sweep (64 replicates), not 1/8 of it")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--split-only", action="store_true", help="only the split of one step")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     res = {"split_us_per_step": split()}
     for k, v in res["split_us_per_step"].items():
         print(f"{k:>22}: {v:8.2f} us")
-    reps = 64 if a.full else 8
-    for label, record in (("records every 100 steps", ("loss", "test_loss", "metrics")),
-                          ("test_loss every 100 steps", ("test_loss",)), ("first and last only", ("loss",))):
+    reps = 0 if a.split_only else 64 if a.full else 8
+    variants = (("records every 100 steps", ("loss", "test_loss", "metrics")),
+                ("test_loss every 100 steps", ("test_loss",)), ("first and last only", ("loss",)))
+    for label, record in variants if reps else ():
         ds, wall, per = time_sweep(reps, 2000, a.threads, record)
         res[label] = {"wall_s": wall, "us_per_step_per_trajectory": per, "trajectories": 16 * reps,
                       "threads": a.threads}
