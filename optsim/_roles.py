@@ -110,7 +110,7 @@ class Optimizer(Component):
     scalar_names: ClassVar[tuple[str, ...]] = ()
     """Names of the per-trajectory scalars ``sc`` (read as ``sc[SC.d]`` with
     ``SC = optsim._components.layout(scalar_names)``); a class that names them gets
-    ``scalars = len(scalar_names)``."""
+    ``scalars = len(scalar_names)``.  A sweep records them with ``record=("scalars",)``."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -102,12 +102,13 @@ def _present(plan):
             if (o.name in plan.record if o.per_record else not any(empty.get(d, False) for d in o.dims))]
 
 
-def _trailing_coords(plan, layout, present, order=("stat", "param", "slot", "threshold", "metric")):
+def _trailing_coords(plan, layout, present, order=("stat", "param", "slot", "threshold", "metric", "scalar")):
     """The coordinates of the trailing dimensions the outputs ``present`` use, in ``order``."""
     used = {d for o in present for d in o.dims}
     values = {"stat": lambda: list(STAT_NAMES), "param": lambda: _coord_names(plan, layout),
               "slot": lambda: _slot_names(plan, layout), "threshold": lambda: plan.thresholds,
-              "metric": lambda: list(getattr(plan, "metric_names", ()))}
+              "metric": lambda: list(getattr(plan, "metric_names", ())),
+              "scalar": lambda: list(getattr(plan, "scalar_names", ()))}
     return {d: values[d]() for d in order if d in used}
 
 
@@ -143,7 +144,8 @@ def assemble_reduced(plan, layout, out, spec, reducer):
     lead_dims, lead_shape, coords = _layout_coords(plan, layout)
     lead_dims, lead_shape = lead_dims[:-1], lead_shape[:-1]
     del coords["replicate"]
-    coords.update(_trailing_coords(plan, layout, _present(plan), ("param", "slot", "stat", "threshold", "metric")))
+    coords.update(_trailing_coords(plan, layout, _present(plan), ("param", "slot", "stat", "threshold", "metric",
+                                                                     "scalar")))
     if "quantiles" in reducer.stats:
         coords["quantile"] = reducer.quantiles
     data_vars = {}

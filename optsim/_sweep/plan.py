@@ -11,7 +11,7 @@ import numpy as np
 from .._components import Component, ParameterError
 from .._roles import Noise, Problem, Schedule
 from ..engine.codegen import KernelSpec
-from ..engine.plan import Group, Plan
+from ..engine.plan import Group, Plan, scalar_labels
 from .._budget import MAX_STEPS, Budget, Extent, grid_value_bytes
 from .grid import _axes, _grid_lengths, _record_count, _record_steps
 from .keywords import takes
@@ -197,8 +197,10 @@ def _build_plan(problem, optimizer, budget, *, noise, schedule, grid, replicates
                           replicates, common_random_numbers, "dist" in record, cache=cache)
               for comps, label, mi_, cell_ids, dynamic_axes, _ in pending]
     metric_names = _metric_names([p[0]["problem"] for p in pending]) if "metrics" in record else ()
+    scalar_names = _scalar_names([p[0]["optimizer"] for p in pending]) if "scalars" in record else ()
     plan = Plan(groups, n_traj, steps, rec_steps, record, thresholds, seed, diverge_factor, x_bound,
-                dim=max(dims), n_slots=max(slots), replicates=replicates, metric_names=metric_names)
+                dim=max(dims), n_slots=max(slots), replicates=replicates, metric_names=metric_names,
+                scalar_names=scalar_names)
     layout = {
         "methods": methods,
         "has_opt_axis": has_opt_axis,
@@ -220,6 +222,15 @@ def _metric_names(problems):
                 names.append(m)
             elif m not in names[i].split("|"):
                 names[i] = f"{names[i]}|{m}"
+    return tuple(names)
+
+
+def _scalar_names(optimizers):
+    """The labels of the ``scalar`` dimension: every optimizer's scalar names, each once, in
+    the order they first appear (a rule's value is NaN under the names it does not have)."""
+    names = []
+    for opt in optimizers:
+        names += [s for s in scalar_labels(type(opt)) if s not in names]
     return tuple(names)
 
 

@@ -134,9 +134,9 @@ def _copy_sample(b, ns, rngs, perms, mbss, rngs_to, perms_to, mbss_to):
 
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
-        thresholds, div_factor, x_bound, nslots, nscal, nsched, nsamples, fn, sched,
+        thresholds, div_factor, x_bound, nslots, nscal, nsched, nsamples, fn, sched, scol,
         out_loss, out_test, out_gnorm, out_dist, out_params, out_eff, out_effstats,
-        out_state, out_statenorm, out_metrics, out_final, out_min, out_argmin, out_first, out_div,
+        out_state, out_statenorm, out_metrics, out_scalars, out_final, out_min, out_argmin, out_first, out_div,
         W, S, sc, hp, ss, wt, wti, rngs, wd, idx, perms, mbss, lrs, frame, fs,
         rng_save, perm_save, mbss_save):
     """Run trajectories ``0:n`` of the given rows (see the module docstring).
@@ -148,7 +148,9 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     sample (see :func:`_gradients`), and a matrix rule's parameter blocks (address and rows;
     0 rows: none) (layout ``FN``); ``sched`` one row per schedule node, the trees of the
     scheduled hyperparameters first and the learning rate's last (layout ``SCHED``, see
-    ``Plan.entry_tables``)."""
+    ``Plan.entry_tables``); ``scol`` the column of ``out_scalars`` that each of the
+    optimizer's scalars ``sc`` goes to (``Plan.scalar_columns``; empty: not recorded), which
+    the records function writes from the block's ``sc``."""
     n = hpo.shape[0]
     d = x0.shape[1]
     bmax = rngs.shape[0]
@@ -164,8 +166,9 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     rec_state = out_state.shape[1] > 0
     rec_statenorm = out_statenorm.shape[1] > 0
     rec_metrics = out_metrics.shape[1] > 0
+    rec_scalars = out_scalars.shape[1] > 0
     flags = (rec_loss * 1 + rec_test * 2 + rec_gnorm * 4 + rec_dist * 8 + rec_params * 16 + rec_eff * 32
-             + rec_effstats * 64 + rec_state * 128 + rec_statenorm * 256 + rec_metrics * 512)
+             + rec_effstats * 64 + rec_state * 128 + rec_statenorm * 256 + rec_metrics * 512 + rec_scalars * 1024)
     a_loss = addr_of(out_loss)
     a_test = addr_of(out_test)
     a_gnorm = addr_of(out_gnorm)
@@ -177,6 +180,10 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     a_statenorm = addr_of(out_statenorm)
     a_metrics = addr_of(out_metrics)
     nmet = out_metrics.shape[2]
+    a_scalars = addr_of(out_scalars)
+    nsco = out_scalars.shape[2]
+    a_scol = addr_of(scol)
+    nscol = scol.shape[0]
     a_thr = addr_of(thresholds)
     a_first = addr_of(out_first)
     oslots = out_statenorm.shape[2]
@@ -326,10 +333,10 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                         call_void(f_dist, (a_frame, b))
                     if f_metrics != 0:  # straight into this record's row of the metrics
                         call_void(f_metrics, (a_frame, b, a_metrics + 8 * (k * R + r) * nmet, nmet))
-                    call_void(f_rec, (0, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, nmet, f,
-                                      fs[FSL.ftest], fs[FSL.gnorm], fs[FSL.dist], a_loss, a_test, a_gnorm, a_dist,
-                                      a_params, a_eff, a_effstats, a_state, a_statenorm, a_metrics, a_first, a_thr,
-                                      a_X + 8 * b * d, a_S, a_EFF))
+                    call_void(f_rec, (0, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, nmet, nsco, nscol,
+                                      f, fs[FSL.ftest], fs[FSL.gnorm], fs[FSL.dist], a_loss, a_test, a_gnorm, a_dist,
+                                      a_params, a_eff, a_effstats, a_state, a_statenorm, a_metrics, a_scalars,
+                                      a_first, a_thr, a_X + 8 * b * d, a_S, a_EFF, a_sc, a_scol))
                     last[b] = f
                     if f < best[b]:
                         best[b] = f
@@ -356,9 +363,9 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                     if div[b] == t:
                         alive -= 1
                         call_void(f_rec, (1, k0 + b, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, nmet,
-                                          np.inf, np.inf, np.inf, np.inf, a_loss, a_test, a_gnorm, a_dist,
-                                          a_params, a_eff, a_effstats, a_state, a_statenorm, a_metrics, a_first,
-                                          a_thr, a_X + 8 * b * d, a_S, a_EFF))
+                                          nsco, nscol, np.inf, np.inf, np.inf, np.inf, a_loss, a_test, a_gnorm,
+                                          a_dist, a_params, a_eff, a_effstats, a_state, a_statenorm, a_metrics,
+                                          a_scalars, a_first, a_thr, a_X + 8 * b * d, a_S, a_EFF, a_sc, a_scol))
                         last[b] = np.inf
             fobs = fs[FSL.fobs]
             if alive == 0:

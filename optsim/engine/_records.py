@@ -27,12 +27,12 @@ _P = types.CPointer(types.float64)
 _Q = types.CPointer(types.int64)
 
 
-@cfunc(types.void(_I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _F, _F, _F, _F,
-                  _P, _P, _P, _P, _P, _P, _P, _P, _P, _P, _Q, _P, _P, _P, _P),
+@cfunc(types.void(_I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _F, _F, _F, _F,
+                  _P, _P, _P, _P, _P, _P, _P, _P, _P, _P, _P, _Q, _P, _P, _P, _P, _P, _Q),
        cache=True, error_model="numpy")
-def records(diverged, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, nmet, f, ftest, gnorm, dist,
-            p_loss, p_test, p_gnorm, p_dist, p_params, p_eff, p_effstats, p_state, p_statenorm, p_metrics,
-            p_first, p_thr, p_x, p_S, p_EFF):
+def records(diverged, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, nmet, nsco, nscal,
+            f, ftest, gnorm, dist, p_loss, p_test, p_gnorm, p_dist, p_params, p_eff, p_effstats, p_state,
+            p_statenorm, p_metrics, p_scalars, p_first, p_thr, p_x, p_S, p_EFF, p_sc, p_scol):
     """Record ``r`` of trajectory ``k`` (block position ``b``) at step ``t``; or, with
     ``diverged``, records ``r`` to ``R - 1`` of a trajectory that left the bounds at this
     step: losses inf, parameters and state frozen where they are, effective rates and
@@ -41,7 +41,10 @@ def records(diverged, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, nm
     ``nslots`` is the optimizer's number of state vectors, ``oslots`` the outputs' (the
     most of any optimizer in the sweep; the others' extra slots stay NaN).  ``nmet`` is the
     width of the metrics' output; the problem's ``metrics`` entry point writes a recorded
-    step's metrics there itself, so only a diverged trajectory's are written here."""
+    step's metrics there itself, so only a diverged trajectory's are written here.
+    ``nsco`` is the width of the scalars' output; the optimizer's ``nscal`` scalars ``sc``
+    (the block's, at ``p_sc``) go to its columns ``scol`` (at ``p_scol``), and a diverged
+    trajectory's stay frozen where they are, as its state does."""
     x = carray(p_x, d)
     S = carray(p_S, (nslots, lmax))
     stop = R if diverged else r + 1
@@ -95,6 +98,12 @@ def records(diverged, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, nm
             out = carray(p_metrics, (n, R, nmet))
             for i in range(nmet):
                 out[k, rr, i] = np.nan
+        if flags & F.scalars:
+            out = carray(p_scalars, (n, R, nsco))
+            sc = carray(p_sc, nscal)
+            scol = carray(p_scol, nscal)
+            for j in range(nscal):
+                out[k, rr, scol[j]] = sc[j]
     if not diverged:
         first_below = carray(p_first, (n, nthr))
         thresholds = carray(p_thr, nthr)

@@ -36,7 +36,7 @@ class Output:
     """One output array of the trajectory loop.
 
     ``dims``: the trailing dimensions (symbols sized by :func:`dim_sizes`: ``param``,
-    ``slot``, ``stat``, ``threshold``, ``metric``), after ``step`` when ``per_record``.  ``reduction``:
+    ``slot``, ``stat``, ``threshold``, ``metric``, ``scalar``), after ``step`` when ``per_record``.  ``reduction``:
     ``"stats"`` (mean, std and quantiles over replicates), ``"reached"`` (the fraction of
     replicates that reached each threshold, and the statistics of the step, a trajectory
     that never reached it counting as infinitely many steps) or ``"diverged"`` (the
@@ -87,6 +87,10 @@ OUTPUTS = (
     Output("metrics", "out_metrics", ("metric",), True, _F,
            "the problem's named metrics (Problem.metric_names(): accuracies, ...; none for most problems)",
            "stats"),
+    # written by the loop itself (``_driver._record_scalars``), from the block's ``sc``
+    Output("scalars", "out_scalars", ("scalar",), True, _F,
+           "the optimizer's named scalars (Optimizer.scalar_names: the d estimate of D-Adaptation and "
+           "Prodigy, ...; NaN where a rule lacks one)", "stats"),
     Output("final_loss", "out_final", (), False, _F, "loss at the last step (inf if the trajectory diverged)",
            "stats", "final loss"),
     Output("min_loss", "out_min", (), False, _F, "lowest recorded loss", "stats", "min loss"),
@@ -116,10 +120,10 @@ def output(name):
     return _BY_NAME[name]
 
 
-def dim_sizes(dim, n_slots, n_thresholds, n_metrics=0):
+def dim_sizes(dim, n_slots, n_thresholds, n_metrics=0, n_scalars=0):
     """The sizes of the trailing dimension symbols for a sweep of ``dim`` coordinates."""
     return {"param": int(dim), "slot": int(n_slots), "stat": len(STAT_NAMES), "threshold": int(n_thresholds),
-            "metric": int(n_metrics)}
+            "metric": int(n_metrics), "scalar": int(n_scalars)}
 
 
 def shape(o, n, n_records, sizes):

@@ -30,8 +30,14 @@ from .codegen import (
 )
 from .outputs import OUTPUT_NAMES, OUTPUTS, dim_sizes, shape
 
-__all__ = ["Plan", "Group", "RECORDABLE", "KERNEL_LOG", "kernel_time"]
+__all__ = ["Plan", "Group", "RECORDABLE", "KERNEL_LOG", "kernel_time", "scalar_labels"]
 
+
+def scalar_labels(opt_cls):
+    """The names of an optimizer class's scalars ``sc``: its ``scalar_names``, or
+    ``scalar0``, ``scalar1``, ... for a class that counts them without naming them."""
+    names = tuple(getattr(opt_cls, "scalar_names", ()))
+    return names if len(names) == opt_cls.scalars else tuple(f"scalar{i}" for i in range(opt_cls.scalars))
 
 
 def kernel_time(since=0, kind="kernel", clock="seconds"):
@@ -87,7 +93,7 @@ class Plan:
     """Everything needed to run a sweep's trajectories, without the results."""
 
     def __init__(self, groups, n_traj, steps, rec_steps, record, thresholds, seed,
-                 diverge_factor, x_bound, dim, n_slots, replicates=1, metric_names=()):
+                 diverge_factor, x_bound, dim, n_slots, replicates=1, metric_names=(), scalar_names=()):
         self.groups = groups
         self.replicates = int(replicates)  # per grid cell; a cell's replicates are consecutive
         self.n_traj = n_traj
@@ -101,12 +107,14 @@ class Plan:
         self.dim = dim
         self.n_slots = n_slots
         self.metric_names = tuple(metric_names)  # the labels of the metrics' ``metric`` dimension
+        self.scalar_names = tuple(scalar_names)  # the labels of the scalars' ``scalar`` dimension
 
     # -- shapes -------------------------------------------------------------------------
     def output_shapes(self, n):
         """Shapes of every output array for ``n`` trajectories (0 where not recorded)."""
         R = self.rec_steps.shape[0]
-        sizes = dim_sizes(self.dim, self.n_slots, self.thresholds.shape[0], len(getattr(self, "metric_names", ())))
+        sizes = dim_sizes(self.dim, self.n_slots, self.thresholds.shape[0], len(getattr(self, "metric_names", ())),
+                          len(getattr(self, "scalar_names", ())))
         return {o.name: (shape(o, n, R if o.name in self.record else 0, sizes), o.dtype) for o in OUTPUTS}
 
     def output_bytes(self, n=None):
@@ -170,6 +178,7 @@ class Plan:
         data = (*g.pdata, *(a for arrays in g.ndata for a in arrays))
         opt = type(g.optimizer)
         names = OUTPUT_NAMES  # in the order of run's out_* arguments
+        scol = self.scalar_columns(g)
 
         def call(a, b):
             sl = slice(start + a, start + b)
@@ -179,12 +188,20 @@ class Plan:
                 g.x0, g.hpo[sl], g.hps[sl], g.hpn[sl], g.hpp[sl], g.xstar,
                 g.rep[sl], g.cell[sl], self.seed, self.steps, self.rec_steps,
                 self.thresholds, self.diverge_factor, self.x_bound,
-                opt.slots, opt.scalars, nsched, nsamples, fn, sched,
+                opt.slots, opt.scalars, nsched, nsamples, fn, sched, scol,
                 *(out[name][a:b] for name in names),
                 *work,
             )
 
         return call
+
+    def scalar_columns(self, g):
+        """Where each of group ``g``'s optimizer scalars goes in the ``scalar`` dimension of
+        the ``scalars`` record (int64[scalars]; empty when it is not recorded)."""
+        names = getattr(self, "scalar_names", ())
+        if "scalars" not in self.record or not names:
+            return np.zeros(0, dtype=np.int64)
+        return np.array([names.index(s) for s in scalar_labels(type(g.optimizer))], dtype=np.int64)
 
     def entry_tables(self, g, problem=None):
         """The tables of the entry points :func:`optsim.engine._driver.run` calls.
