@@ -277,6 +277,32 @@ def mlp_metrics(wl, x, chunk=32):
     return out
 
 
+def mlp_grad(wl, x, g, Xb, yb):
+    """g (T, P) <- the gradient of every trajectory's mean cross-entropy on its minibatch
+    (Xb (T, nb, D), yb (T, nb)), by back-propagation with batched products."""
+    T, nb = yb.shape
+    W1, b1, W2, b2 = mlp_views(x, wl)
+    gW1, gb1, gW2, gb2 = mlp_views(g, wl)
+    A = np.matmul(Xb, W1.transpose(0, 2, 1))        # (T, nb, H)
+    A += b1[:, None, :]
+    np.tanh(A, out=A)
+    P = np.matmul(A, W2.transpose(0, 2, 1))         # logits (T, nb, C)
+    P += b2[:, None, :]
+    P -= P.max(axis=2, keepdims=True)               # softmax, stably
+    np.exp(P, out=P)
+    P /= P.sum(axis=2, keepdims=True)
+    P[np.arange(T)[:, None], np.arange(nb)[None, :], yb] -= 1.0
+    P *= 1.0 / nb                                   # d(mean loss) / d logits
+    np.matmul(P.transpose(0, 2, 1), A, out=gW2)
+    P.sum(axis=1, out=gb2)
+    dZ = np.matmul(P, W2)                           # (T, nb, H)
+    A *= A
+    np.subtract(1.0, A, out=A)
+    dZ *= A                                         # tanh' = 1 - tanh^2
+    np.matmul(dZ.transpose(0, 2, 1), Xb, out=gW1)
+    dZ.sum(axis=1, out=gb1)
+
+
 def _run_mlp(wl, rule, lrs, rng):
     """W5: Adam on the MLP, all trajectories in lockstep (epochs of per-trajectory orders)."""
     R = wl.replicates
@@ -287,12 +313,9 @@ def _run_mlp(wl, rule, lrs, rng):
     lr = np.repeat(np.asarray(lrs, dtype=float), R)[:, None]
     x = mlp_init(wl, T, rng)
     g = np.empty_like(x)
-    W1, b1, W2, b2 = mlp_views(x, wl)
-    gW1, gb1, gW2, gb2 = mlp_views(g, wl)
     upd = Rule(rule, x.shape, lr)
     rec = wl.record_steps
     out = np.empty((3, T, len(rec)))
-    rows = np.arange(T)[:, None]
     perm = np.tile(np.arange(n), (T, 1))
     pos = n
     j = 0
@@ -308,25 +331,7 @@ def _run_mlp(wl, rule, lrs, rng):
                 pos = 0
             idx = perm[:, pos:pos + B]                      # (T, nb)
             pos += idx.shape[1]
-            Xb = X[idx]                                     # (T, nb, D)
-            A = np.matmul(Xb, W1.transpose(0, 2, 1))        # (T, nb, H)
-            A += b1[:, None, :]
-            np.tanh(A, out=A)
-            P = np.matmul(A, W2.transpose(0, 2, 1))         # logits (T, nb, C)
-            P += b2[:, None, :]
-            P -= P.max(axis=2, keepdims=True)               # softmax, stably
-            np.exp(P, out=P)
-            P /= P.sum(axis=2, keepdims=True)
-            P[rows, np.arange(idx.shape[1])[None, :], y[idx]] -= 1.0
-            P *= 1.0 / idx.shape[1]                         # d(mean loss) / d logits
-            np.matmul(P.transpose(0, 2, 1), A, out=gW2)
-            P.sum(axis=1, out=gb2)
-            dZ = np.matmul(P, W2)                           # (T, nb, H)
-            A *= A
-            np.subtract(1.0, A, out=A)
-            dZ *= A                                         # tanh' = 1 - tanh^2
-            np.matmul(dZ.transpose(0, 2, 1), Xb, out=gW1)
-            dZ.sum(axis=1, out=gb1)
+            mlp_grad(wl, x, g, X[idx], y[idx])
             upd.step(x, g, t + 1)
     out = {m: out[k].reshape(len(lrs), R, len(rec)) for k, m in enumerate(MLP_METRICS)}
     return out
