@@ -304,6 +304,7 @@ def _alternate(wname, impls, args, tmp, t_start):
             print(f"[{time.perf_counter() - t_start:6.0f} s] {wname} {iname} (round {rnd + 1} of {args.rounds}) ...",
                   flush=True)
             res, _ = run_worker(wname, iname, args, tmp)
+            _print_result(res)
             if res.get("status") == "ok":
                 got[iname] = res["rate"]
                 rates[iname].append(res["rate"])
@@ -315,6 +316,15 @@ def _alternate(wname, impls, args, tmp, t_start):
         r["rate"] = max(rates[iname])
         r["best_s"] = r["work"] / r["rate"]
     impls["optsim"]["round_ratios"] = ratios
+
+
+def _print_result(res):
+    """One line per worker as it finishes (a long run's numbers survive an interruption)."""
+    if res.get("status") == "ok":
+        print(f"    rate {res['rate']:.4g} {res['unit']}/s, best {res['best_s']:.1f} s of {len(res['times_s'])}, "
+              f"peak {(res.get('peak_mem_bytes') or 0) / 2**20:.1f} MiB", flush=True)
+    else:
+        print(f"    {res.get('status')}: {res.get('reason', '')}", flush=True)
 
 
 def _fmt_ratios(rr):
@@ -560,6 +570,7 @@ def parent(args):
                 wres["impls"][iname] = res
                 if final is not None:
                     finals[iname] = final
+                _print_result(res)
                 if res["status"] == "error":
                     print(f"    error:\n{res.get('stderr', '')}", flush=True)
             _alternate(wname, wres["impls"], args, tmp, t_start)
