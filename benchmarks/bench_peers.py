@@ -143,6 +143,13 @@ def _peak_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
 
+def _cpu_seconds():
+    """User + system CPU time of this process, all its threads (a machine shared with other
+    work gives every runnable thread a share, so a process of more threads gets more)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _reset_peak_rss():
     """Reset the process's peak RSS (and so ru_maxrss) to the current RSS (Linux >= 4.0)."""
     try:
@@ -184,12 +191,14 @@ def worker(args):
         # The timed calls' own peak: reset the high-water mark to the current RSS.
         reset = _reset_peak_rss()
         rss1 = _status_bytes("VmRSS") if reset else None
-        times, extras, res = [], {}, None
+        times, cpu_times, extras, res = [], [], {}, None
         while len(times) < max(1, args.repeat):
             res = None  # free the previous call's results first
+            c0 = _cpu_seconds()
             t0 = time.perf_counter()
             res, extras = impl.run(wl, seed=args.seed)
             times.append(time.perf_counter() - t0)
+            cpu_times.append(_cpu_seconds() - c0)
             if sum(times) > args.budget:
                 break
     except NotImplementedError as e:
@@ -202,11 +211,13 @@ def worker(args):
     peak_run = end - rss1 if reset and rss1 is not None else None
     peak_all = max(end, rss0) - rss0 if not reset else None
     best = min(times)
+    best_cpu = cpu_times[times.index(best)]
     last = workloads.finals(wl, res)  # {metric: final records}; "loss" for every workload
     np.savez(json_out.with_suffix(".npz"), final=last.pop("loss"), lr_index=wl.full_lr_index(),
              **{f"final_{k}": v for k, v in last.items()})
     return finish(
         "ok", best_s=best, times_s=times, rate=wl.work / best, work=wl.work, unit=wl.unit,
+        cpu_s=best_cpu, cpu_times_s=cpu_times, rate_per_cpu_s=wl.work / best_cpu if best_cpu > 0 else None,
         warmup_s=warm_s, threads=str(impl.threads()), peak_mem_bytes=peak_run if peak_run is not None else peak_all,
         peak_mem_method=("VmHWM at the end, reset after the warm-up, minus VmRSS at the reset"
                          if peak_run is not None
@@ -321,8 +332,9 @@ def _alternate(wname, impls, args, tmp, t_start):
 def _print_result(res):
     """One line per worker as it finishes (a long run's numbers survive an interruption)."""
     if res.get("status") == "ok":
-        print(f"    rate {res['rate']:.4g} {res['unit']}/s, best {res['best_s']:.1f} s of {len(res['times_s'])}, "
-              f"peak {(res.get('peak_mem_bytes') or 0) / 2**20:.1f} MiB", flush=True)
+        print(f"    rate {res['rate']:.4g} {res['unit']}/s, best {res['best_s']:.1f} s of {len(res['times_s'])} "
+              f"({res.get('cpu_s', float('nan')):.1f} CPU-s), peak {(res.get('peak_mem_bytes') or 0) / 2**20:.1f} MiB",
+              flush=True)
     else:
         print(f"    {res.get('status')}: {res.get('reason', '')}", flush=True)
 
@@ -416,6 +428,8 @@ def build_rows(report):
                 rows.append(row)
                 continue
             notes = [f"threads {r.get('threads', '?')}"]
+            if r.get("rate_per_cpu_s"):
+                notes.append(f"{_fmt_rate(r['rate_per_cpu_s'])} per CPU-second")
             if r.get("subset"):
                 notes.append(f"extrapolated from {r['subset_desc']}")
             first = r.get("first_call_s")
@@ -506,6 +520,11 @@ def markdown(report, tables):
                            f"{_fmt_ratios(rr)}; "
                            f"optsim {', '.join(_fmt_rate(x) for x in o['round_rates'])}, C "
                            f"{', '.join(_fmt_rate(x) for x in report['workloads'][wname]['impls']['c']['round_rates'])}.")]
+        if w.get("problem") == "mlp":
+            lines += ["", ("W5 agreement, per learning rate: the diverged fraction, the mean log10 final training "
+                           "loss and the mean final test accuracy (the largest z of each in the notes). Peak MiB per "
+                           "trajectory in the notes: the work arrays (parameters, Adam's moments, a minibatch's "
+                           "activations) and, for the batched peers, the chunked record evaluations.")]
         extra = report["workloads"][wname].get("memory_check")
         if extra:
             lines += ["", extra]

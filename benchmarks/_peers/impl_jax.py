@@ -18,7 +18,9 @@ the raw second moment).
 
 W5 (the MLP): a trajectory is a pytree ``{W1, b1, W2, b2}`` trained with ``optax.adam``
 on ``jax.grad`` of the batch's mean cross-entropy (``jax.nn.log_softmax``); Glorot
-normals from the trajectory's key; every epoch's order is
+normals ``jax.random.normal`` x sqrt(2 / (fan_in + fan_out)) from the trajectory's key (as
+``torch.nn.init.xavier_normal_`` and the MLP problem; ``jax.nn.initializers.glorot_normal``
+is a truncated normal of that variance instead); every epoch's order is
 ``jax.random.permutation(fold_in(key, epoch), n)``, drawn at the epoch's first step
 (``lax.cond`` on the step counter, which is not batched, so it stays a branch under
 ``vmap``); the last batch of an epoch (n mod 32 examples) is a full-size slice with zero
