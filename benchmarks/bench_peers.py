@@ -332,7 +332,8 @@ def _alternate(wname, impls, args, tmp, t_start):
 def _print_result(res):
     """One line per worker as it finishes (a long run's numbers survive an interruption)."""
     if res.get("status") == "ok":
-        print(f"    rate {res['rate']:.4g} {res['unit']}/s, best {res['best_s']:.1f} s of {len(res['times_s'])} "
+        print(f"    rate {res.get('rate', float('nan')):.4g} {res.get('unit', '')}/s, best "
+              f"{res.get('best_s', float('nan')):.1f} s of {len(res.get('times_s', []))} "
               f"({res.get('cpu_s', float('nan')):.1f} CPU-s), peak {(res.get('peak_mem_bytes') or 0) / 2**20:.1f} MiB",
               flush=True)
     else:
