@@ -305,3 +305,15 @@ def test_bad_parameters_are_refused_in_one_line(kw, words):
 def test_a_batch_larger_than_the_training_set_is_refused():
     with pytest.raises(ParameterError, match=r"batch_size=200 is larger than the 120 examples"):
         optsim.sweep(MLP(dataset="iris"), SGD(), noise=Minibatch(batch_size=200), steps=2, progress=False)
+
+
+def test_test_only_metrics():
+    p = MLP(dataset="wine", hidden=[4], val_fraction=0.2, train_metrics=False)
+    assert p.metric_names() == ("test_accuracy", "val_loss", "val_accuracy")
+    ds = optsim.sweep(p, Adam(lr=0.01), noise=Minibatch(batch_size=8), steps=10, record_every=5,
+                      record=("params", "metrics"), seed=0, progress=False)
+    a = p.arrays()
+    for s in range(3):
+        x = ds.params.isel(replicate=0, step=s).values
+        want = ref.metrics(x, a, p.widths(), True, "tanh", "cross_entropy")[[1, 2, 3]]
+        np.testing.assert_allclose(ds.metrics.isel(replicate=0, step=s).values, want, rtol=1e-11)

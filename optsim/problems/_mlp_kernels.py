@@ -23,16 +23,18 @@ from numba import njit
 from .._components import layout
 from .._rng import normal, uniform
 
-__all__ = ["CFG", "ACT", "LOSS", "INIT", "MET", "CHUNK", "scratch_size", "mlp_batch", "mlp_full",
+__all__ = ["CFG", "ACT", "LOSS", "INIT", "MET", "MET_TEST", "CHUNK", "scratch_size", "mlp_batch", "mlp_full",
            "mlp_metrics_into", "mlp_init"]
 
-CFG = layout(("layers", "activation", "loss", "bias", "init", "widths"), "MLPConfig")
+CFG = layout(("layers", "activation", "loss", "bias", "init", "train_metrics", "widths"), "MLPConfig")
 ACT = layout(("tanh", "relu", "gelu"), "Activations")
 LOSS = layout(("cross_entropy", "squared"), "Losses")
 INIT = layout(("glorot", "he", "lecun", "torch"), "Inits")
 MET = layout(("train_accuracy", "test_accuracy", "val_loss", "val_accuracy", "grad_norms"), "Metrics")
-"""Positions in the metrics row; the gradient norms per parameter array follow from
-``MET.grad_norms`` on (W1, b1, W2, b2, ...)."""
+"""The metrics row: the gradient norms per parameter array follow from ``MET.grad_norms`` on
+(W1, b1, W2, b2, ...).  Without the training metrics (``cfg[CFG.train_metrics] == 0``) the
+row is :data:`MET_TEST`."""
+MET_TEST = layout(("test_accuracy", "val_loss", "val_accuracy"), "TestMetrics")
 CHUNK = 64
 """Examples per pass of the full-batch evaluations (the numbers do not depend on it)."""
 
@@ -270,7 +272,12 @@ def mlp_full(x, g, X, y, cfg, grad):
 @njit(cache=True)
 def mlp_metrics_into(x, out, Xtr, ytr, Xte, yte, Xva, yva, cfg):
     """The metrics row (layout :data:`MET`): accuracies, validation loss and accuracy, and
-    the norms of the full-batch training gradient's parameter arrays."""
+    the norms of the full-batch training gradient's parameter arrays (without the training
+    metrics: the test accuracy, validation loss and accuracy only)."""
+    if cfg[CFG.train_metrics] == 0:
+        _, out[MET_TEST.test_accuracy] = mlp_full(x, x[:0], Xte, yte, cfg, False)
+        out[MET_TEST.val_loss], out[MET_TEST.val_accuracy] = mlp_full(x, x[:0], Xva, yva, cfg, False)
+        return
     g = np.empty(x.shape[0])
     _, out[MET.train_accuracy] = mlp_full(x, g, Xtr, ytr, cfg, True)
     _, out[MET.test_accuracy] = mlp_full(x, g[:0], Xte, yte, cfg, False)

@@ -10,7 +10,7 @@ from .. import datasets
 from .._components import Param, ParameterError
 from .._roles import Problem
 from . import _mlp_data
-from ._mlp_kernels import ACT, CFG, INIT, LOSS, MET, mlp_batch, mlp_full, mlp_init, mlp_metrics_into
+from ._mlp_kernels import ACT, CFG, INIT, LOSS, MET, MET_TEST, mlp_batch, mlp_full, mlp_init, mlp_metrics_into
 
 __all__ = ["MLP"]
 
@@ -30,6 +30,9 @@ _PARAMS = (
     Param("init", "glorot", "initial weights: 'glorot', 'he', 'lecun' (normal, zero biases) or 'torch' "
           "(torch.nn.Linear's uniform weights and biases)", kind="choice",
           choices=("glorot", "he", "lecun", "torch"), dynamic=False),
+    Param("train_metrics", True, "with record=('metrics',): also the train accuracy and the per-layer norms "
+          "of the full-batch gradient (a full forward and backward pass over the training set at every "
+          "record); False: only test_accuracy, val_loss, val_accuracy", kind="bool", dynamic=False),
     Param("test_fraction", 0.2, "real data: fraction of the rows held out for testing", low=0.0, high=1.0,
           high_open=True, dynamic=False),
     Param("val_fraction", 0.0, "fraction of the rows (synthetic: of n_train) taken out of the training part for "
@@ -149,7 +152,9 @@ class MLP(Problem):
     loss; ``record=("metrics",)`` adds, in this order, ``train_accuracy``,
     ``test_accuracy``, ``val_loss``, ``val_accuracy`` (NaN without a validation set) and the
     Euclidean norm of each parameter array's full-batch training gradient
-    (``grad_norm_W1``, ``grad_norm_b1``, ...).  Accuracy is the argmax's (the first on ties).
+    (``grad_norm_W1``, ``grad_norm_b1``, ...); with ``train_metrics=False`` only
+    ``test_accuracy``, ``val_loss``, ``val_accuracy`` (no pass over the training set: the
+    records of a long sweep then cost a pass over the test and validation rows).  Accuracy is the argmax's (the first on ties).
     Minibatch gradients (:class:`~optsim.noise.Minibatch`) are means over the batch.
 
     No state rows (a problem).  Memory: the data, shared by every trajectory; per pass over
@@ -247,13 +252,16 @@ class MLP(Problem):
         return 0.0  # a mean of cross-entropies or of squares
 
     def metric_names(self):
+        if not self.train_metrics:
+            return tuple(MET_TEST._fields)
         return tuple(MET._fields[:MET.grad_norms]) + tuple(f"grad_norm_{k}" for k in self.param_shapes())
 
     # -- data -----------------------------------------------------------------------------
     def _config(self):
         w = self.widths()
         head = {CFG.layers: len(w) - 1, CFG.activation: getattr(ACT, self.activation),
-                CFG.loss: getattr(LOSS, self.loss), CFG.bias: int(self.bias), CFG.init: getattr(INIT, self.init)}
+                CFG.loss: getattr(LOSS, self.loss), CFG.bias: int(self.bias), CFG.init: getattr(INIT, self.init),
+                CFG.train_metrics: int(self.train_metrics)}
         cfg = np.zeros(CFG.widths + len(w), dtype=np.int64)
         for k, v in head.items():
             cfg[k] = v
