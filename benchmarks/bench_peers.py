@@ -21,16 +21,30 @@ W4  Adam on minibatch logistic regression: n = 10^4 examples, d = 100 features (
     left-over examples), 8 learning rates in [1e-4, 1e-1] x 8 replicates; the full training
     loss at the start and the end.  Rate: examples/s (trajectories x epochs x n / s; the two
     full-loss evaluations per trajectory are done by every peer but not counted).
+W5  Adam on an MLP 64-32-10 (tanh, softmax cross-entropy with a stable log-softmax, biases,
+    Glorot-normal weights and zero biases drawn per trajectory) on digits: the MLP
+    problem's split (``split_seed`` 0, 20 % test: 1438 training and 359 test rows,
+    features standardized with the training rows' mean and standard deviation, the same
+    arrays for everyone), batches of 32 in epochs without replacement (reshuffled each
+    epoch, the last batch of an epoch has the 30 left-over examples), 16 learning rates in
+    [1e-4, 1e-1] x 64 replicates, 2000 steps; the full training loss, the test loss and the
+    test accuracy every 100 steps.  Rate: trajectory-steps/s (the records are done by
+    every peer and not counted apart).
 
 ``--quick`` shrinks them: W1 16 lrs x 64 reps x 500 steps; W2 d = 1000; W3 8 lrs x 16 reps
-x 500 steps; W4 n = 2000, 1 epoch.
+x 500 steps; W4 n = 2000, 1 epoch; W5 4 lrs x 16 reps x 300 steps.
 
 Implementations (each optional: a missing package or compiler gives a "skipped" row):
 optsim (``optsim.sweep``); NumPy vectorized over all trajectories; JAX + optax (vmap over
 trajectories, nested ``lax.scan``); PyTorch hand-written batched tensors and
 ``torch.optim`` with one param group per learning rate (``torch.set_num_threads(2)``);
-plain Python (scalar floats, ``random.gauss``) on a few lrs x replicates, extrapolated;
-and a C loop compiled at run time (``gcc -O3 -march=native -fopenmp``, ``benchmarks/c/``).
+plain Python (scalar floats, ``random.gauss``) on a few lrs x replicates, extrapolated
+(not for W5); and a C loop compiled at run time (``gcc -O3 -march=native -fopenmp``,
+``benchmarks/c/``).  For W5: NumPy batched ``matmul`` over trajectories; JAX ``vmap`` of a
+trajectory's ``lax.scan`` with ``jax.grad`` and ``optax.adam``; PyTorch batched products by
+hand (``torch.baddbmm``/``bmm``, faster here than ``torch.func.vmap`` of ``grad`` of
+``functional_call``), and ``torch.func`` gradients stepped by ``torch.optim.Adam`` with a
+param group per learning rate; the C loop one trajectory per thread at a time.
 
 Methodology:
 
@@ -61,14 +75,17 @@ Methodology:
 * Agreement: every implementation's final losses are compared with optsim's, per
   learning rate (and optimizer): diverged fractions by a two-proportion z-test and the
   mean of log10(final loss) over the replicates that did not diverge by a pooled
-  two-sample z (``--max-z``, default 5); see ``benchmarks/_peers/stats.py``.  The random
-  streams differ, the inputs do not, so nobody can be timed doing less work.
+  two-sample z (``--max-z``, default 5); for W5 also the mean final test accuracy by the
+  same z; see ``benchmarks/_peers/stats.py``.  The random streams differ, the inputs do
+  not, so nobody can be timed doing less work.  Without an optsim result the first peer
+  that ran (NumPy) is the reference.
 
 Usage::
 
-    python benchmarks/bench_peers.py [--quick] [--workloads W1,W2] [--skip jax,torch_optim]
+    python benchmarks/bench_peers.py [--quick] [--workloads W1,W2] [--skip jax,torch_optim] [--out-name NAME]
 
-Prints a table and writes ``benchmarks/out/bench_peers.json`` and ``bench_peers.md``.
+Prints a table and writes ``benchmarks/out/bench_peers.json`` and ``bench_peers.md`` (``NAME.json``
+and ``NAME.md`` with ``--out-name``).
 """
 
 from __future__ import annotations
@@ -126,6 +143,13 @@ def _peak_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
 
+def _cpu_seconds():
+    """User + system CPU time of this process, all its threads (a machine shared with other
+    work gives every runnable thread a share, so a process of more threads gets more)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _reset_peak_rss():
     """Reset the process's peak RSS (and so ru_maxrss) to the current RSS (Linux >= 4.0)."""
     try:
@@ -167,12 +191,14 @@ def worker(args):
         # The timed calls' own peak: reset the high-water mark to the current RSS.
         reset = _reset_peak_rss()
         rss1 = _status_bytes("VmRSS") if reset else None
-        times, extras, res = [], {}, None
+        times, cpu_times, extras, res = [], [], {}, None
         while len(times) < max(1, args.repeat):
             res = None  # free the previous call's results first
+            c0 = _cpu_seconds()
             t0 = time.perf_counter()
             res, extras = impl.run(wl, seed=args.seed)
             times.append(time.perf_counter() - t0)
+            cpu_times.append(_cpu_seconds() - c0)
             if sum(times) > args.budget:
                 break
     except NotImplementedError as e:
@@ -185,9 +211,13 @@ def worker(args):
     peak_run = end - rss1 if reset and rss1 is not None else None
     peak_all = max(end, rss0) - rss0 if not reset else None
     best = min(times)
-    np.savez(json_out.with_suffix(".npz"), final=np.asarray(res)[..., -1], lr_index=wl.full_lr_index())
+    best_cpu = cpu_times[times.index(best)]
+    last = workloads.finals(wl, res)  # {metric: final records}; "loss" for every workload
+    np.savez(json_out.with_suffix(".npz"), final=last.pop("loss"), lr_index=wl.full_lr_index(),
+             **{f"final_{k}": v for k, v in last.items()})
     return finish(
         "ok", best_s=best, times_s=times, rate=wl.work / best, work=wl.work, unit=wl.unit,
+        cpu_s=best_cpu, cpu_times_s=cpu_times, rate_per_cpu_s=wl.work / best_cpu if best_cpu > 0 else None,
         warmup_s=warm_s, threads=str(impl.threads()), peak_mem_bytes=peak_run if peak_run is not None else peak_all,
         peak_mem_method=("VmHWM at the end, reset after the warm-up, minus VmRSS at the reset"
                          if peak_run is not None
@@ -264,7 +294,8 @@ def run_worker(wname, iname, args, tmp):
     final = None
     if res["status"] == "ok":
         with np.load(json_out.with_suffix(".npz")) as z:
-            final = (z["final"], z["lr_index"])
+            final = ({"loss": z["final"], **{k[6:]: z[k] for k in z.files if k.startswith("final_")}},
+                     z["lr_index"])
     return res, final
 
 
@@ -284,6 +315,7 @@ def _alternate(wname, impls, args, tmp, t_start):
             print(f"[{time.perf_counter() - t_start:6.0f} s] {wname} {iname} (round {rnd + 1} of {args.rounds}) ...",
                   flush=True)
             res, _ = run_worker(wname, iname, args, tmp)
+            _print_result(res)
             if res.get("status") == "ok":
                 got[iname] = res["rate"]
                 rates[iname].append(res["rate"])
@@ -295,6 +327,17 @@ def _alternate(wname, impls, args, tmp, t_start):
         r["rate"] = max(rates[iname])
         r["best_s"] = r["work"] / r["rate"]
     impls["optsim"]["round_ratios"] = ratios
+
+
+def _print_result(res):
+    """One line per worker as it finishes (a long run's numbers survive an interruption)."""
+    if res.get("status") == "ok":
+        print(f"    rate {res.get('rate', float('nan')):.4g} {res.get('unit', '')}/s, best "
+              f"{res.get('best_s', float('nan')):.1f} s of {len(res.get('times_s', []))} "
+              f"({res.get('cpu_s', float('nan')):.1f} CPU-s), peak {(res.get('peak_mem_bytes') or 0) / 2**20:.1f} MiB",
+              flush=True)
+    else:
+        print(f"    {res.get('status')}: {res.get('reason', '')}", flush=True)
 
 
 def _fmt_ratios(rr):
@@ -386,6 +429,8 @@ def build_rows(report):
                 rows.append(row)
                 continue
             notes = [f"threads {r.get('threads', '?')}"]
+            if r.get("rate_per_cpu_s"):
+                notes.append(f"{_fmt_rate(r['rate_per_cpu_s'])} per CPU-second")
             if r.get("subset"):
                 notes.append(f"extrapolated from {r['subset_desc']}")
             first = r.get("first_call_s")
@@ -399,10 +444,17 @@ def build_rows(report):
             elif r.get("first_call_what"):
                 notes.append(f"first call = {r['first_call_what']}")
             agree = r.get("agreement")
-            agrees = "ref" if iname == "optsim" else ("-" if agree is None else ("yes" if agree["agree"] else "NO"))
+            is_ref = iname == wres.get("agreement_reference", "optsim")
+            agrees = "ref" if is_ref else ("-" if agree is None else ("yes" if agree["agree"] else "NO"))
             if agree is not None and not agree["agree"]:
                 f0 = agree["failures"][0]
                 notes.append(f"DISAGREES: {f0['reason']} (z={f0['z']:.1f})")
+            if agree is not None and "max_z_acc" in agree:
+                notes.append(f"max z: training loss {agree['max_z_loss']:.1f}, test accuracy "
+                             f"{agree['max_z_acc']:.1f}, diverged {agree['max_z_div']:.1f}")
+            if wres["workload"].get("problem") == "mlp" and r.get("peak_mem_bytes") is not None:
+                notes.append(f"{max(0, r['peak_mem_bytes']) / 1024 / wres['workload']['trajectories']:.0f} KiB "
+                             "per trajectory")
             row.update(rate=_fmt_rate(r["rate"]), vs_optsim=_fmt_ratio(r.get("optsim_over_peer")),
                        vs_c=_fmt_ratio(r.get("peer_over_c")), first=_fmt_s(first), warm=_fmt_s(warm),
                        mem=_fmt_mib(r.get("peak_mem_bytes")), agrees=agrees, notes="; ".join(notes))
@@ -469,6 +521,11 @@ def markdown(report, tables):
                            f"{_fmt_ratios(rr)}; "
                            f"optsim {', '.join(_fmt_rate(x) for x in o['round_rates'])}, C "
                            f"{', '.join(_fmt_rate(x) for x in report['workloads'][wname]['impls']['c']['round_rates'])}.")]
+        if w.get("problem") == "mlp":
+            lines += ["", ("W5 agreement, per learning rate: the diverged fraction, the mean log10 final training "
+                           "loss and the mean final test accuracy (the largest z of each in the notes). Peak MiB per "
+                           "trajectory in the notes: the work arrays (parameters, Adam's moments, a minibatch's "
+                           "activations) and, for the batched peers, the chunked record evaluations.")]
         extra = report["workloads"][wname].get("memory_check")
         if extra:
             lines += ["", extra]
@@ -533,15 +590,18 @@ def parent(args):
                 wres["impls"][iname] = res
                 if final is not None:
                     finals[iname] = final
+                _print_result(res)
                 if res["status"] == "error":
                     print(f"    error:\n{res.get('stderr', '')}", flush=True)
             _alternate(wname, wres["impls"], args, tmp, t_start)
-            if "optsim" not in skip and wname in cold_for:
+            if "optsim" not in skip and wname in cold_for and wres["impls"]["optsim"].get("status") == "ok":
                 print(f"[{time.perf_counter() - t_start:6.0f} s] {wname} optsim cold and warm start ...", flush=True)
                 wres["optsim_startup"] = optsim_startup(wname, args.data_dir)
 
-            # agreement with optsim, and the ratios
+            # agreement with optsim (without it, the first peer that ran), and the ratios
             impls = wres["impls"]
+            ref_name = "optsim" if "optsim" in finals else next((i for i in ORDER if i in finals), "optsim")
+            wres["agreement_reference"] = ref_name
             rate = {k: v["rate"] for k, v in impls.items() if v.get("status") == "ok"}
             c_rate = rate.get("c")
             if c_rate is None:
@@ -557,10 +617,15 @@ def parent(args):
                     r["optsim_over_peer"] = rate["optsim"] / r["rate"]
                 if c_rate:
                     r["peer_over_c"] = r["rate"] / c_rate
-                if iname != "optsim" and "optsim" in finals:
-                    ref_final, _ = finals["optsim"]
+                if iname != ref_name and ref_name in finals and iname in finals:
+                    ref_final, _ = finals[ref_name]
                     peer_final, lr_index = finals[iname]
-                    agree = stats.compare(ref_final[:, lr_index], peer_final, bound, max_z=args.max_z)
+                    if wl.problem == "mlp":
+                        agree = stats.compare_metrics({k: v[:, lr_index] for k, v in ref_final.items()}, peer_final,
+                                                      bound, max_z=args.max_z)
+                    else:
+                        agree = stats.compare(ref_final["loss"][:, lr_index], peer_final["loss"], bound,
+                                              max_z=args.max_z)
                     r["agreement"] = agree
                     if not agree["agree"]:
                         any_disagreement = True
@@ -581,8 +646,8 @@ def parent(args):
     print_tables(report, tables)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "bench_peers.json").write_text(json.dumps(_jsonable(report), indent=1))
-    (out_dir / "bench_peers.md").write_text(markdown(report, tables))
+    (out_dir / f"{args.out_name}.json").write_text(json.dumps(_jsonable(report), indent=1))
+    (out_dir / f"{args.out_name}.md").write_text(markdown(report, tables))
     for wname, wres in report["workloads"].items():
         for iname, r in wres["impls"].items():
             a = r.get("agreement")
@@ -593,8 +658,9 @@ def parent(args):
                 for f in a["failures"][:8]:
                     o_, l_ = f["cell"]
                     print(f"    {rules[o_]} lr={lrs[l_] if len(lrs) > l_ else l_:.3g}: {f['reason']}: "
-                          f"optsim {f['ref']:.4g}, {iname} {f['peer']:.4g}, z = {f['z']:.1f}")
-    print(f"\nwrote {out_dir / 'bench_peers.json'} and {out_dir / 'bench_peers.md'} "
+                          f"{wres.get('agreement_reference', 'optsim')} {f['ref']:.4g}, {iname} {f['peer']:.4g}, "
+                          f"z = {f['z']:.1f}")
+    print(f"\nwrote {out_dir / (args.out_name + '.json')} and {out_dir / (args.out_name + '.md')} "
           f"({report['wall_s']:.0f} s)")
     return 1 if any_disagreement else 0
 
@@ -603,7 +669,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="shrunken workloads (about 1-2 minutes in all)")
-    p.add_argument("--workloads", default=",".join(workloads.WORKLOADS), help="comma-separated, default W1,W2,W3,W4")
+    p.add_argument("--workloads", default=",".join(workloads.WORKLOADS), help="comma-separated, default W1,W2,W3,W4,W5")
     p.add_argument("--skip", default="", help=f"implementations to leave out: {', '.join(IMPLEMENTATIONS)}")
     p.add_argument("--repeat", type=int, default=3, help="timed calls per implementation (the best counts)")
     p.add_argument("--rounds", type=int, default=3,
@@ -616,6 +682,7 @@ def main(argv=None):
     p.add_argument("--torch-threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out-dir", default=str(HERE / "out"))
+    p.add_argument("--out-name", default="bench_peers", help="file names of the reports (NAME.json, NAME.md)")
     p.add_argument("--data-dir", default=None, help="cache of generated data (default OUT_DIR/data)")
     p.add_argument("--worker-timeout", type=float, default=WORKER_TIMEOUT_S)
     p.add_argument("--worker", nargs=2, metavar=("WORKLOAD", "IMPL"), help=argparse.SUPPRESS)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .workloads import HYPER, RULES, PeerUnavailable
+from .workloads import HYPER, MLP_METRICS, RULES, PeerUnavailable
 
 NAME = "c"
 LABEL = "C loop (gcc -O3 -march=native, OpenMP)"
@@ -64,9 +64,10 @@ def load(path):
     lib.run_blocks.argtypes = [i32, i32, P, i32, P, i32, P, P, f64, P, i64, P, i32, i32, u64, P]
     lib.run_coords.argtypes = [i32, i32, P, i32, P, P, P, f64, P, i64, P, i32, u64, P]
     lib.run_logreg.argtypes = [i32, i32, P, i32, i32, P, P, P, i32, i32, P, u64, P]
+    lib.run_mlp.argtypes = [i32, i32, P, i32, i32, i32, i32, P, P, i32, P, P, i32, i64, P, i32, P, u64, P]
     lib.zig_sample_scalar.argtypes = [u64, i64, P]
     lib.zig_sample_lanes.argtypes = [u64, i32, i32, P]
-    for f in (lib.run_blocks, lib.run_coords, lib.run_logreg, lib.omp_threads):
+    for f in (lib.run_blocks, lib.run_coords, lib.run_logreg, lib.run_mlp, lib.omp_threads):
         f.restype = i32
     lib.zig_sample_scalar.restype = None
     lib.zig_sample_lanes.restype = None
@@ -103,6 +104,8 @@ def run(wl, seed=0, lib=None):
     rec = np.ascontiguousarray(wl.record_steps, dtype=np.int64)
     loss = np.empty((O * L * R, K))
     seed = ctypes.c_uint64(int(seed) + 0x5EED)
+    if wl.problem == "mlp":
+        return _run_mlp(wl, lib, rules, lr, rec, hyper, seed), {}
     if wl.problem == "logreg":
         if O != 1:
             raise NotImplementedError("the C logistic-regression kernel runs one rule per call")
@@ -135,6 +138,24 @@ def run(wl, seed=0, lib=None):
     if rc != 0:
         raise RuntimeError(f"C kernel returned {rc}")
     return loss.reshape(wl.shape), {}
+
+
+def _run_mlp(wl, lib, rules, lr, rec, hyper, seed):
+    """W5: {metric: (optimizers, lrs, replicates, records)}."""
+    O, L, R, K = wl.shape
+    if O != 1:
+        raise NotImplementedError("the C MLP kernel runs one rule per call")
+    X = np.ascontiguousarray(wl.X, dtype=float)
+    y = np.ascontiguousarray(wl.y, dtype=np.int64)
+    Xt = np.ascontiguousarray(wl.X_test, dtype=float)
+    yt = np.ascontiguousarray(wl.y_test, dtype=np.int64)
+    out = np.empty((len(MLP_METRICS), L * R, K))
+    n, D = X.shape
+    rc = lib.run_mlp(int(rules[0]), L * R, _ptr(lr), n, D, wl.hidden, wl.classes, _ptr(X), _ptr(y), Xt.shape[0],
+                     _ptr(Xt), _ptr(yt), wl.batch, wl.steps, _ptr(rec), K, _ptr(hyper), seed, _ptr(out))
+    if rc != 0:
+        raise RuntimeError(f"C kernel returned {rc}")
+    return {m: out[k].reshape(wl.shape) for k, m in enumerate(MLP_METRICS)}
 
 
 def warmup(wl):

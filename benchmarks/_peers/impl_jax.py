@@ -15,6 +15,16 @@ eps_in_sqrt=False)``, ``optax.adam``, ``optax.radam`` (optax puts eps on
 ``GradientTransformation``s because optax's own differ from PyTorch's, AdaGrad (PyTorch:
 accumulator from 0, eps outside the square root) and AMSGrad (PyTorch: the running max of
 the raw second moment).
+
+W5 (the MLP): a trajectory is a pytree ``{W1, b1, W2, b2}`` trained with ``optax.adam``
+on ``jax.grad`` of the batch's mean cross-entropy (``jax.nn.log_softmax``); Glorot
+normals ``jax.random.normal`` x sqrt(2 / (fan_in + fan_out)) from the trajectory's key (as
+``torch.nn.init.xavier_normal_`` and the MLP problem; ``jax.nn.initializers.glorot_normal``
+is a truncated normal of that variance instead); every epoch's order is
+``jax.random.permutation(fold_in(key, epoch), n)``, drawn at the epoch's first step
+(``lax.cond`` on the step counter, which is not batched, so it stays a branch under
+``vmap``); the last batch of an epoch (n mod 32 examples) is a full-size slice with zero
+weights on the examples beyond the epoch's end.
 """
 
 from __future__ import annotations
@@ -126,6 +136,8 @@ def _trajectory_fn(wl, rule):
     x0 = jnp.asarray(wl.x0)
     if wl.problem == "logreg":
         return _logreg_fn(wl, rule)
+    if wl.problem == "mlp":
+        return _mlp_fn(wl, rule)
     rec = np.asarray(wl.record_steps)
     every = int(rec[1] - rec[0])
     if not np.all(np.diff(rec) == every):
@@ -222,6 +234,79 @@ def _logreg_fn(wl, rule):
     return one
 
 
+def _mlp_fn(wl, rule):
+    """f(lr, key) -> (3, records): training loss, test loss, test accuracy."""
+    jax = _setup_jax()
+    import jax.numpy as jnp
+    import optax
+    from jax import lax
+
+    X, y = jnp.asarray(wl.X), jnp.asarray(wl.y)
+    Xt, yt = jnp.asarray(wl.X_test), jnp.asarray(wl.y_test)
+    n, D = wl.X.shape
+    H, C, B = wl.hidden, wl.classes, wl.batch
+    nbat = wl.steps_per_epoch
+    pad = nbat * B - n
+    rec = np.asarray(wl.record_steps)
+    every = int(rec[1] - rec[0])
+    if not np.all(np.diff(rec) == every):
+        raise NotImplementedError("the JAX peer needs evenly spaced record steps")
+    n_seg = len(rec) - 1
+    # per-batch example weights: 1/|batch|, 0 on the padding of an epoch's last batch
+    wts = np.zeros(nbat * B)
+    for j in range(nbat):
+        lo, hi = j * B, min(n, (j + 1) * B)
+        wts[lo:hi] = 1.0 / (hi - lo)
+    wts = jnp.asarray(wts.reshape(nbat, B))
+
+    def logits(p, Xb):
+        return jnp.tanh(Xb @ p["W1"].T + p["b1"]) @ p["W2"].T + p["b2"]
+
+    def batch_loss(p, Xb, yb, wb):
+        logp = jax.nn.log_softmax(logits(p, Xb))
+        return -jnp.sum(wb * jnp.take_along_axis(logp, yb[:, None], axis=1)[:, 0])
+
+    grad = jax.grad(batch_loss)
+
+    def metrics(p):
+        lp = jax.nn.log_softmax(logits(p, X))
+        lpt = jax.nn.log_softmax(logits(p, Xt))
+        f = -jnp.mean(jnp.take_along_axis(lp, y[:, None], axis=1))
+        ft = -jnp.mean(jnp.take_along_axis(lpt, yt[:, None], axis=1))
+        acc = jnp.mean(jnp.argmax(lpt, axis=1) == yt)
+        return jnp.stack([f, ft, acc.astype(f.dtype)])
+
+    def one(lr, key):
+        opt = make_optimizer(rule, lr)
+        k1, k2, kshuf = jax.random.split(key, 3)
+        p = {"W1": jax.random.normal(k1, (H, D), dtype=jnp.float64) * np.sqrt(2.0 / (D + H)),
+             "b1": jnp.zeros(H), "W2": jax.random.normal(k2, (C, H), dtype=jnp.float64) * np.sqrt(2.0 / (H + C)),
+             "b2": jnp.zeros(C)}
+
+        def new_perm(e):
+            perm = jax.random.permutation(jax.random.fold_in(kshuf, e), n).astype(jnp.int32)
+            return jnp.concatenate([perm, jnp.zeros(pad, jnp.int32)])
+
+        def step(carry, t):
+            p, state, perm = carry
+            j = t % nbat
+            perm = lax.cond(j == 0, lambda: new_perm(t // nbat), lambda: perm)
+            idx = lax.dynamic_slice(perm, (j * B,), (B,))
+            g = grad(p, X[idx], y[idx], wts[j])
+            upd, state = opt.update(g, state, p)
+            return (optax.apply_updates(p, upd), state, perm), None
+
+        def segment(carry, s):
+            carry, _ = lax.scan(step, carry, s * every + jnp.arange(every))
+            return carry, metrics(carry[0])
+
+        carry = (p, opt.init(p), jnp.zeros(nbat * B, jnp.int32))  # the order is drawn at step 0
+        _, recs = lax.scan(segment, carry, jnp.arange(n_seg))
+        return jnp.concatenate([metrics(p)[None], recs]).T
+
+    return one
+
+
 def _build(wl):
     """A compiled function (seed) -> losses for the whole workload, and its compile time."""
     jax = _setup_jax()
@@ -233,7 +318,7 @@ def _build(wl):
 
     def whole(key):
         keys = jax.random.split(key, O * L * R).reshape(O, L * R, -1)
-        return jnp.stack([f(lr, keys[o]) for o, f in enumerate(fns)])
+        return jnp.stack([f(lr, keys[o]) for o, f in enumerate(fns)])  # W5: (O, L R, metrics, records)
 
     key = jax.random.PRNGKey(0)
     t0 = time.perf_counter()
@@ -255,4 +340,10 @@ def run(wl, seed=0):
         _compiled[id(wl)] = compiled
     out = compiled(jax.random.PRNGKey(seed))
     out = np.asarray(out.block_until_ready())
+    if wl.problem == "mlp":
+        from .workloads import MLP_METRICS
+
+        O, L, R, K = wl.shape
+        out = out.reshape(O, L, R, len(MLP_METRICS), K)
+        return {m: np.ascontiguousarray(out[..., k, :]) for k, m in enumerate(MLP_METRICS)}, {}
     return out.reshape(wl.shape), {}

@@ -3,6 +3,14 @@
 Arrays are ``(trajectories, d)``; buffers are allocated once and updated in place
 (``out=``); normals come from one ``numpy.random.Generator`` (PCG64) per call.  For W3 the
 eight rules run one after the other, each over all its learning rates and replicates.
+
+W5 (the MLP): the parameters of all trajectories are one ``(trajectories, P)`` array whose
+row views are the weight matrices; every step gathers each trajectory's minibatch
+(``X[idx]``, ``(trajectories, batch, 64)``) and runs the forward and backward passes as
+batched ``np.matmul`` products over the trajectory axis (one BLAS call per trajectory and
+product).  The records (full training loss, test loss and accuracy) are evaluated on
+chunks of trajectories, so the memory stays O(trajectories x (parameters + batch x
+width)) plus a chunk's activations.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ import math
 
 import numpy as np
 
-from .workloads import HYPER
+from .workloads import HYPER, MLP_METRICS
 
 NAME = "numpy"
 LABEL = "NumPy vectorized"
@@ -221,8 +229,119 @@ def _run_logreg(wl, rule, lrs, rng):
     return out.reshape(len(lrs), R, 2)
 
 
+def mlp_views(x, wl):
+    """Views W1 (T, H, D), b1 (T, H), W2 (T, C, H), b2 (T, C) into flat parameters x (T, P)."""
+    T = x.shape[0]
+    out, k = [], 0
+    for shape in wl.layer_shapes:
+        size = int(np.prod(shape))
+        out.append(x[:, k:k + size].reshape((T, *shape)))
+        k += size
+    return out
+
+
+def mlp_init(wl, n_traj, rng):
+    """Glorot-normal weights N(0, 2 / (fan_in + fan_out)), zero biases: (T, P)."""
+    x = np.zeros((n_traj, wl.d))
+    for v, shape in zip(mlp_views(x, wl), wl.layer_shapes):
+        if len(shape) == 2:
+            fan_out, fan_in = shape
+            v[...] = rng.standard_normal(v.shape) * math.sqrt(2.0 / (fan_in + fan_out))
+    return x
+
+
+def mlp_metrics(wl, x, chunk=32):
+    """(training loss, test loss, test accuracy) of every row of x (T, P), chunk by chunk.
+
+    The first layer of a chunk of trajectories is one matrix product (examples x
+    (chunk x width)); the second a batched product over the chunk.
+    """
+    T = x.shape[0]
+    H = wl.hidden
+    out = np.empty((3, T))
+    for lo in range(0, T, chunk):
+        W1, b1, W2, b2 = mlp_views(x[lo:lo + chunk], wl)
+        c = W1.shape[0]
+        for k, (X, y) in enumerate(((wl.X, wl.y), (wl.X_test, wl.y_test))):
+            A = (X @ W1.reshape(c * H, -1).T).reshape(X.shape[0], c, H).transpose(1, 0, 2)  # (c, n, H)
+            A = A + b1[:, None, :]
+            np.tanh(A, out=A)
+            L = np.matmul(A, W2.transpose(0, 2, 1))
+            L += b2[:, None, :]
+            mx = L.max(axis=2, keepdims=True)
+            lse = np.log(np.exp(L - mx).sum(axis=2)) + mx[..., 0]
+            picked = np.take_along_axis(L, np.broadcast_to(y[None, :, None], (c, len(y), 1)), axis=2)[..., 0]
+            out[k, lo:lo + c] = (lse - picked).mean(axis=1)
+            if k == 1:
+                out[2, lo:lo + c] = (L.argmax(axis=2) == y[None, :]).mean(axis=1)
+    return out
+
+
+def mlp_grad(wl, x, g, Xb, yb):
+    """g (T, P) <- the gradient of every trajectory's mean cross-entropy on its minibatch
+    (Xb (T, nb, D), yb (T, nb)), by back-propagation with batched products."""
+    T, nb = yb.shape
+    W1, b1, W2, b2 = mlp_views(x, wl)
+    gW1, gb1, gW2, gb2 = mlp_views(g, wl)
+    A = np.matmul(Xb, W1.transpose(0, 2, 1))        # (T, nb, H)
+    A += b1[:, None, :]
+    np.tanh(A, out=A)
+    P = np.matmul(A, W2.transpose(0, 2, 1))         # logits (T, nb, C)
+    P += b2[:, None, :]
+    P -= P.max(axis=2, keepdims=True)               # softmax, stably
+    np.exp(P, out=P)
+    P /= P.sum(axis=2, keepdims=True)
+    P[np.arange(T)[:, None], np.arange(nb)[None, :], yb] -= 1.0
+    P *= 1.0 / nb                                   # d(mean loss) / d logits
+    np.matmul(P.transpose(0, 2, 1), A, out=gW2)
+    P.sum(axis=1, out=gb2)
+    dZ = np.matmul(P, W2)                           # (T, nb, H)
+    A *= A
+    np.subtract(1.0, A, out=A)
+    dZ *= A                                         # tanh' = 1 - tanh^2
+    np.matmul(dZ.transpose(0, 2, 1), Xb, out=gW1)
+    dZ.sum(axis=1, out=gb1)
+
+
+def _run_mlp(wl, rule, lrs, rng):
+    """W5: Adam on the MLP, all trajectories in lockstep (epochs of per-trajectory orders)."""
+    R = wl.replicates
+    T = len(lrs) * R
+    n = wl.X.shape[0]
+    B = wl.batch
+    X, y = wl.X, wl.y
+    lr = np.repeat(np.asarray(lrs, dtype=float), R)[:, None]
+    x = mlp_init(wl, T, rng)
+    g = np.empty_like(x)
+    upd = Rule(rule, x.shape, lr)
+    rec = wl.record_steps
+    out = np.empty((3, T, len(rec)))
+    perm = np.tile(np.arange(n), (T, 1))
+    pos = n
+    j = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(wl.steps + 1):
+            if j < len(rec) and rec[j] == t:
+                out[:, :, j] = mlp_metrics(wl, x)
+                j += 1
+            if t == wl.steps:
+                break
+            if pos >= n:  # a new epoch: an independent uniform order per trajectory
+                perm = rng.permuted(perm, axis=1)
+                pos = 0
+            idx = perm[:, pos:pos + B]                      # (T, nb)
+            pos += idx.shape[1]
+            mlp_grad(wl, x, g, X[idx], y[idx])
+            upd.step(x, g, t + 1)
+    out = {m: out[k].reshape(len(lrs), R, len(rec)) for k, m in enumerate(MLP_METRICS)}
+    return out
+
+
 def run(wl, seed=0):
     rng = np.random.default_rng(seed)
+    if wl.problem == "mlp":
+        parts = [_run_mlp(wl, rule, wl.lrs, rng) for rule in wl.rules]
+        return {m: np.stack([p[m] for p in parts]) for m in MLP_METRICS}, {}
     parts = []
     for rule in wl.rules:
         if wl.problem == "logreg":

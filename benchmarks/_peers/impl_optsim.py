@@ -51,6 +51,19 @@ def problem_and_noise(wl):
         a, b = wl.rosen
         problem = optsim.problems.Rosenbrock(a=a, b=b, x0=wl.x0)
         noise = optsim.noise.Gaussian(sigma=wl.sigma)
+    elif wl.problem == "mlp":
+        if not hasattr(optsim.problems, "MLP"):
+            from .workloads import PeerUnavailable
+
+            raise PeerUnavailable("the mlp problem is missing (optsim.problems.MLP)")
+        from .workloads import MLP_SPEC
+
+        # train_metrics=False: the test accuracy without the train accuracy and the per-layer
+        # norms of the full training gradient (a pass over the training set per record),
+        # which no peer computes
+        extra = {"train_metrics": False} if any(p.name == "train_metrics" for p in optsim.problems.MLP.params) else {}
+        problem = optsim.problems.MLP(**MLP_SPEC, **extra)
+        noise = optsim.noise.Minibatch(batch_size=wl.batch, with_replacement=False)
     elif wl.problem == "logreg":
         # The data of every peer came from this same generator (workloads.logreg_data).
         problem = optsim.problems.LogisticRegression(
@@ -70,15 +83,30 @@ def sweep(wl, seed=0):
         optimizer = _optimizer(wl.rules[0])
     else:
         optimizer = {r: _optimizer(r) for r in wl.rules}
+    # the MLP's test accuracy comes with its "metrics" record (see problem_and_noise)
+    record = ("loss", "test_loss", "metrics") if wl.problem == "mlp" else ("loss",)
     return optsim.sweep(
         problem=problem, noise=noise, optimizer=optimizer, grid={"lr": np.asarray(wl.lrs)},
         replicates=wl.replicates, steps=wl.steps, record_steps=wl.record_steps,
-        record=("loss",), seed=seed, progress=False,
+        record=record, seed=seed, progress=False,
     )
 
 
 def check_data(wl):
     """The data optsim will use are the arrays the peers got."""
+    if wl.problem == "mlp":
+        from optsim import datasets
+
+        from .workloads import MLP_SPEC, prepare_split
+
+        problem, _ = problem_and_noise(wl)
+        got = problem.arrays()
+        spec = prepare_split(*datasets.load(MLP_SPEC["dataset"]))
+        for k, v in (("X_train", wl.X), ("y_train", wl.y), ("X_test", wl.X_test), ("y_test", wl.y_test)):
+            if not np.array_equal(got[k], v):
+                raise RuntimeError(f"optsim's MLP {k} differs from the benchmark's arrays")
+            if not np.allclose(spec[k], v, rtol=0, atol=1e-12):
+                raise RuntimeError(f"optsim's MLP {k} differs from the interface's split and standardization")
     if wl.problem == "logreg":
         problem, _ = problem_and_noise(wl)
         X, y = problem.data()[:2]
@@ -86,7 +114,20 @@ def check_data(wl):
             raise RuntimeError("optsim's LogisticRegression data differ from the benchmark's arrays")
 
 
+def _metric(ds, name):
+    if name in ds:
+        return ds[name]
+    return ds["metrics"].sel(metric=name)  # a metric axis, if the problem's records are stacked
+
+
 def to_array(wl, ds):
+    if wl.problem == "mlp":
+        out = {}
+        for m in wl.metrics:
+            da = _metric(ds, m)
+            dims = [d for d in ("optimizer", "lr", "replicate", "step") if d in da.dims]
+            out[m] = np.asarray(da.transpose(*dims).values, dtype=float).reshape(wl.shape)
+        return out
     loss = ds["loss"]
     dims = ("optimizer", "lr", "replicate", "step") if "optimizer" in loss.dims else ("lr", "replicate", "step")
     arr = loss.transpose(*dims).values
@@ -103,7 +144,7 @@ def warmup(wl):
     """Load or compile the kernels (a tiny sweep of the same components)."""
     check_data(wl)
     tiny = wl.subset(np.arange(min(2, len(wl.lrs))), 2)
-    tiny.steps = min(wl.steps, 10 if wl.problem != "logreg" else 2 * wl.steps_per_epoch)
+    tiny.steps = min(wl.steps, {"logreg": 2 * wl.steps_per_epoch, "mlp": 50}.get(wl.problem, 10))
     tiny.record_steps = np.array([0, tiny.steps], dtype=np.int64)
     sweep(tiny, seed=0)
     return {}

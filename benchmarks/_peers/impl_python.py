@@ -176,5 +176,7 @@ def _lists(wl):
 
 
 def warmup(wl):
+    if wl.problem == "mlp":
+        raise NotImplementedError("not run for W5 (a plain-Python MLP trajectory of 2000 steps takes minutes)")
     _lists(wl)
     return {}

@@ -10,6 +10,13 @@
     noise, or the minibatch gradient) is computed by hand for all groups at once and
     assigned to ``p.grad`` before ``optimizer.step()``.  Defaults (``foreach`` unset: the
     per-tensor loop on CPU).
+
+W5 (the MLP; see :func:`run_mlp`): ``torch`` computes the gradients of all trajectories with
+batched products by hand (``torch.baddbmm``/``torch.bmm`` over the trajectory axis), which
+was faster than ``torch.func.vmap(torch.func.grad(...))`` of ``functional_call`` on an
+``nn.Sequential`` (both are here: ``GRADIENTS``); ``torch_optim`` takes the
+``torch.func`` gradients and steps ``torch.optim.Adam`` with one param group per learning
+rate.
 """
 
 from __future__ import annotations
@@ -271,9 +278,164 @@ def make_torch_optimizer(rule, params, lrs):
     raise ValueError(rule)
 
 
+# -- W5: the MLP ----------------------------------------------------------------------------------
+
+GRADIENTS = "bmm"
+"""How the ``torch`` peer computes W5's gradients: ``"bmm"`` (batched products by hand) or
+``"func"`` (``torch.func.vmap`` of ``torch.func.grad`` of ``functional_call``)."""
+
+
+def _mlp_views(x, wl):
+    """Views W1 (T, H, D), b1 (T, H), W2 (T, C, H), b2 (T, C) into flat parameters x (T, P)."""
+    out, k = [], 0
+    for shape in wl.layer_shapes:
+        size = int(np.prod(shape))
+        out.append(x[:, k:k + size].view(x.shape[0], *shape))
+        k += size
+    return out
+
+
+def _mlp_init(wl, T, gen):
+    """Glorot-normal weights N(0, 2 / (fan_in + fan_out)), zero biases: flat (T, P)."""
+    torch = _torch()
+    x = torch.zeros(T, wl.d, dtype=torch.float64)
+    for v, shape in zip(_mlp_views(x, wl), wl.layer_shapes):
+        if len(shape) == 2:
+            fan_out, fan_in = shape
+            v.copy_(torch.randn(v.shape, generator=gen, dtype=torch.float64).mul_(math.sqrt(2.0 / (fan_in + fan_out))))
+    return x
+
+
+def _mlp_metrics(wl, tensors, x, chunk=32):
+    """(training loss, test loss, test accuracy) of every row of x (T, P), chunk by chunk."""
+    torch = _torch()
+    X, y, Xt, yt = tensors
+    T, H = x.shape[0], wl.hidden
+    out = torch.empty(3, T, dtype=torch.float64)
+    for lo in range(0, T, chunk):
+        W1, b1, W2, b2 = _mlp_views(x[lo:lo + chunk], wl)
+        c = W1.shape[0]
+        for k, (Xs, ys) in enumerate(((X, y), (Xt, yt))):
+            A = (Xs @ W1.reshape(c * H, -1).T).view(Xs.shape[0], c, H).transpose(0, 1)
+            A = (A + b1.unsqueeze(1)).tanh_()
+            logp = torch.baddbmm(b2.unsqueeze(1), A, W2.transpose(1, 2)).log_softmax(dim=2)
+            out[k, lo:lo + c] = -logp.gather(2, ys.view(1, -1, 1).expand(c, -1, 1)).squeeze(2).mean(dim=1)
+            if k == 1:
+                out[2, lo:lo + c] = (logp.argmax(dim=2) == ys.unsqueeze(0)).double().mean(dim=1)
+    return out
+
+
+def _mlp_grad_bmm(wl, x, g, Xb, yb):
+    """g <- the minibatch gradient of every trajectory (Xb (T, nb, D), yb (T, nb)), by hand."""
+    torch = _torch()
+    W1, b1, W2, b2 = _mlp_views(x, wl)
+    gW1, gb1, gW2, gb2 = _mlp_views(g, wl)
+    nb = Xb.shape[1]
+    A = torch.baddbmm(b1.unsqueeze(1), Xb, W1.transpose(1, 2)).tanh_()      # (T, nb, H)
+    P = torch.baddbmm(b2.unsqueeze(1), A, W2.transpose(1, 2)).softmax(dim=2)  # (T, nb, C)
+    P.scatter_add_(2, yb.unsqueeze(2), torch.full(yb.shape + (1,), -1.0, dtype=torch.float64))
+    P.mul_(1.0 / nb)                                                            # d mean loss / d logits
+    gW2.copy_(torch.bmm(P.transpose(1, 2), A))
+    torch.sum(P, dim=1, out=gb2) if gb2.is_contiguous() else gb2.copy_(P.sum(dim=1))
+    dZ = torch.bmm(P, W2).mul_(A.mul_(A).neg_().add_(1.0))                     # tanh' = 1 - tanh^2
+    gW1.copy_(torch.bmm(dZ.transpose(1, 2), Xb))
+    gb1.copy_(dZ.sum(dim=1))
+
+
+def _mlp_func(wl):
+    """The gradient of a minibatch's mean cross-entropy by ``torch.func``, vmapped over
+    trajectories: f(params {name: (T, ...)}, Xb, yb) -> grads."""
+    torch = _torch()
+    from torch.func import functional_call, grad, vmap
+
+    D, H, C = wl.X.shape[1], wl.hidden, wl.classes
+    model = torch.nn.Sequential(torch.nn.Linear(D, H), torch.nn.Tanh(), torch.nn.Linear(H, C)).double()
+
+    def loss(p, Xb, yb):
+        return torch.nn.functional.cross_entropy(functional_call(model, p, (Xb,)), yb)
+
+    return vmap(grad(loss))
+
+
+_NAMES = ("0.weight", "0.bias", "2.weight", "2.bias")  # nn.Sequential's names of W1, b1, W2, b2
+
+
+def run_mlp(wl, rule, gen, optim, gradients=None):
+    """All trajectories of one rule on W5: {metric: (lrs, replicates, records)}."""
+    from .workloads import MLP_METRICS
+
+    torch = _torch()
+    gradients = "func" if optim else (gradients or GRADIENTS)
+    L, R, K = len(wl.lrs), wl.replicates, len(wl.record_steps)
+    T = L * R
+    tensors = tuple(torch.as_tensor(a) for a in (wl.X, wl.y, wl.X_test, wl.y_test))
+    X, y = tensors[:2]
+    n, B = X.shape[0], wl.batch
+    x = _mlp_init(wl, T, gen)
+    g = torch.empty_like(x)
+    if gradients == "func":
+        fgrad = _mlp_func(wl)
+        views = _mlp_views(x, wl)
+    if optim:  # torch.optim.Adam, one param group (of the four tensors) per learning rate
+        if rule != "adam":
+            raise NotImplementedError("the torch.optim MLP peer runs Adam")
+        params = [[torch.nn.Parameter(v[l * R:(l + 1) * R].clone()) for v in views] for l in range(L)]
+        opt = torch.optim.Adam([{"params": ps, "lr": float(lr)} for ps, lr in zip(params, wl.lrs)], lr=1e-3,
+                               betas=(HYPER["beta1"], HYPER["beta2"]), eps=HYPER["eps"])
+    else:
+        upd = Rule(rule, x.shape, torch.as_tensor(np.repeat(np.asarray(wl.lrs, dtype=float), R)).unsqueeze(1))
+    out = torch.empty(3, T, K, dtype=torch.float64)
+    rec = wl.record_steps
+    perm = None
+    pos, j = n, 0
+    with torch.no_grad():
+        for t in range(wl.steps + 1):
+            if j < K and rec[j] == t:
+                if optim:
+                    for v, ps in zip(views, zip(*params)):
+                        torch.cat([p.detach() for p in ps], out=v) if v.is_contiguous() else v.copy_(
+                            torch.cat([p.detach() for p in ps]))
+                out[:, :, j] = _mlp_metrics(wl, tensors, x)
+                j += 1
+            if t == wl.steps:
+                break
+            if pos >= n:  # a new epoch: an independent uniform order per trajectory
+                perm = torch.argsort(torch.rand(T, n, generator=gen, dtype=torch.float64), dim=1)
+                pos = 0
+            idx = perm[:, pos:pos + B]
+            pos += idx.shape[1]
+            Xb, yb = X[idx], y[idx]
+            if gradients == "bmm":
+                _mlp_grad_bmm(wl, x, g, Xb, yb)
+                upd.step(x, g, t + 1)
+                continue
+            if optim:
+                cur = {nm: torch.cat([p.detach() for p in ps]) for nm, ps in zip(_NAMES, zip(*params))}
+            else:
+                cur = dict(zip(_NAMES, views))
+            with torch.enable_grad():
+                grads = fgrad(cur, Xb, yb)
+            if optim:
+                for l, ps in enumerate(params):
+                    for nm, p in zip(_NAMES, ps):
+                        p.grad = grads[nm][l * R:(l + 1) * R]
+                opt.step()
+            else:
+                for v, gv in zip(_mlp_views(g, wl), (grads[nm] for nm in _NAMES)):
+                    v.copy_(gv)
+                upd.step(x, g, t + 1)
+    res = out.numpy()
+    return {m: res[k].reshape(L, R, K) for k, m in enumerate(MLP_METRICS)}
+
+
 def run_impl(wl, seed, optim):
     torch = _torch()
     gen = torch.Generator().manual_seed(int(seed))
+    if wl.problem == "mlp":
+        from .workloads import MLP_METRICS
+
+        parts = [run_mlp(wl, rule, gen, optim) for rule in wl.rules]
+        return {m: np.stack([p[m] for p in parts]) for m in MLP_METRICS}, {}
     return np.stack([_run_rule(wl, rule, gen, optim) for rule in wl.rules]), {}
 
 
@@ -282,6 +444,9 @@ def warmup_impl(wl, optim):
     tiny = wl.subset(np.arange(min(2, len(wl.lrs))), 2)
     if wl.problem == "logreg":
         tiny.epochs = 1
+    elif wl.problem == "mlp":
+        tiny.steps = min(wl.steps, 5)
+        tiny.record_steps = np.array([0, tiny.steps], dtype=np.int64)
     else:
         tiny.steps = min(wl.steps, 5)
         tiny.record_steps = np.array([0, tiny.steps], dtype=np.int64)

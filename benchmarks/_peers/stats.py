@@ -18,13 +18,19 @@ replicate:
 
 A cell passes when both hold; an implementation agrees when every cell passes.  The
 random streams differ between implementations, so only distributions can be compared.
+
+W5 (the MLP, :func:`compare_metrics`) records several metrics; per cell the same two tests
+run on the final training loss (its log10, as above), and the final test accuracy gets a
+third: among the trajectories that did not diverge, the means of the accuracy (a
+fraction) must agree by the same pooled two-sample z (``|m1 - m2| <= acc_tol`` also
+passes, 1e-3 by default: less than one example of a test set under 1000).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["compare", "diverged_mask"]
+__all__ = ["compare", "compare_metrics", "diverged_mask"]
 
 
 def diverged_mask(final, bound):
@@ -103,3 +109,49 @@ def compare(ref_final, peer_final, bound, max_z=5.0, abs_tol=1e-3):
         "max_z": max_z,
         "abs_tol": abs_tol,
     }
+
+
+def _pooled_z(a, b):
+    """(mean a, mean b, |difference| / its pooled standard error) of two samples."""
+    m1, m2 = a.mean(), b.mean()
+    ss = ((a - m1) ** 2).sum() + ((b - m2) ** 2).sum()
+    sp = np.sqrt(ss / (a.size + b.size - 2))
+    se = sp * np.sqrt(1.0 / a.size + 1.0 / b.size)
+    diff = abs(m1 - m2)
+    return m1, m2, (diff / se if se > 0 else (0.0 if diff == 0 else np.inf))
+
+
+def compare_metrics(ref, peer, bound, max_z=5.0, abs_tol=1e-3, acc_tol=1e-3):
+    """:func:`compare` of dicts of final records ``{"loss", "test_accuracy", ...}`` (each
+    (optimizers, lrs, replicates)): the diverged fraction and the mean log10 final
+    training loss as :func:`compare` does, and the mean final test accuracy.
+
+    The result has :func:`compare`'s keys and ``max_z_acc``, ``mean_acc_ref``,
+    ``mean_acc_peer``; a failure's ``reason`` names the metric.
+    """
+    out = compare(ref["loss"], peer["loss"], bound, max_z=max_z, abs_tol=abs_tol)
+    ra, pa = np.asarray(ref["test_accuracy"], dtype=float), np.asarray(peer["test_accuracy"], dtype=float)
+    O, L = ra.shape[:2]
+    acc_ref = np.full((O, L), np.nan)
+    acc_peer = np.full((O, L), np.nan)
+    zmax = 0.0
+    for o in range(O):
+        for l in range(L):
+            ka = ~diverged_mask(ref["loss"][o, l], bound) & np.isfinite(ra[o, l])
+            kb = ~diverged_mask(peer["loss"][o, l], bound) & np.isfinite(pa[o, l])
+            a, b = ra[o, l][ka], pa[o, l][kb]
+            if a.size + b.size < 3 or a.size < 1 or b.size < 1:
+                continue
+            m1, m2, z = _pooled_z(a, b)
+            acc_ref[o, l], acc_peer[o, l] = m1, m2
+            diff = abs(m1 - m2)
+            zmax = max(zmax, float(z) if diff > acc_tol else 0.0)
+            if not (z <= max_z or diff <= acc_tol):
+                out["failures"].append({"cell": [o, l], "reason": "mean final test accuracy", "ref": float(m1),
+                                        "peer": float(m2), "z": float(z)})
+    out.update(agree=not out["failures"], max_z_acc=zmax, mean_acc_ref=acc_ref.tolist(),
+               mean_acc_peer=acc_peer.tolist(), acc_tol=acc_tol)
+    for f in out["failures"]:
+        if f["reason"] == "mean log10 final loss":
+            f["reason"] = "mean log10 final training loss"
+    return out

@@ -1,9 +1,11 @@
-"""The four workloads of ``bench_peers.py``: their random-free inputs, sizes and work units.
+"""The five workloads of ``bench_peers.py``: their random-free inputs, sizes and work units.
 
 Every implementation receives the same :class:`Workload` (learning rates, starting point,
 curvatures, noise scales, data set); only the random streams differ.  All arrays are
-float64.  Results are always shaped ``(optimizers, lrs, replicates, records)``: the loss
-at each of ``record_steps`` (step 0 and the last step included).
+float64.  Results are shaped ``(optimizers, lrs, replicates, records)``: the loss at each
+of ``record_steps`` (step 0 and the last step included).  W5 (an MLP on digits) records
+several metrics: its results are a dict ``{metric: (optimizers, lrs, replicates,
+records)}`` over :data:`MLP_METRICS`.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["HYPER", "RULES", "WORKLOADS", "PeerUnavailable", "Workload", "logreg_data", "make", "python_subset"]
+__all__ = ["HYPER", "MLP_METRICS", "RULES", "WORKLOADS", "PeerUnavailable", "Workload", "finals", "logreg_data",
+           "make", "mlp_data", "mlp_param_sizes", "prepare_split", "python_subset"]
 
-WORKLOADS = ("W1", "W2", "W3", "W4")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+
+# W5's records: the full training loss, the test loss and the test accuracy (a fraction).
+MLP_METRICS = ("loss", "test_loss", "test_accuracy")
 
 # The eight update rules of W3, in PyTorch's forms (torch.optim defaults unless said).
 RULES = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam", "amsgrad", "radam")
@@ -45,7 +51,7 @@ class Workload:
 
     name: str
     title: str
-    problem: str                  # "quadratic" | "rosenbrock" | "logreg"
+    problem: str                  # "quadratic" | "rosenbrock" | "logreg" | "mlp"
     rules: tuple                  # update rules (the optimizer axis)
     lrs: np.ndarray               # learning rates (the lr axis)
     replicates: int
@@ -56,8 +62,12 @@ class Workload:
     scale: np.ndarray | None = None
     h: np.ndarray | None = None   # quadratic curvatures: f = 0.5 sum h_i x_i^2
     rosen: tuple = (1.0, 100.0)   # Rosenbrock (a, b): f = (a - x)^2 + b (y - x^2)^2
-    X: np.ndarray | None = None   # logistic regression data, y in {-1, +1}
+    X: np.ndarray | None = None   # training data: logistic regression (y in {-1, +1}), MLP (int64 labels)
     y: np.ndarray | None = None
+    X_test: np.ndarray | None = None  # MLP: the test set (standardized as the training rows)
+    y_test: np.ndarray | None = None
+    hidden: int = 0               # MLP: the width of its one tanh hidden layer
+    classes: int = 0              # MLP: number of classes (softmax outputs)
     batch: int = 0
     epochs: int = 0
     unit: str = "trajectory-steps"
@@ -80,7 +90,18 @@ class Workload:
 
     @property
     def steps_per_epoch(self):
-        return -(-self.X.shape[0] // self.batch) if self.problem == "logreg" else 0
+        return -(-self.X.shape[0] // self.batch) if self.problem in ("logreg", "mlp") else 0
+
+    @property
+    def metrics(self):
+        """The recorded quantities: ``("loss",)``, or :data:`MLP_METRICS` for the MLP."""
+        return MLP_METRICS if self.problem == "mlp" else ("loss",)
+
+    @property
+    def layer_shapes(self):
+        """MLP: ``(W1, b1, W2, b2)`` shapes, stored flat in that order (W row-major)."""
+        D, H, C = self.X.shape[1], self.hidden, self.classes
+        return ((H, D), (H,), (C, H), (C,))
 
     @property
     def work(self):
@@ -94,7 +115,10 @@ class Workload:
         raise ValueError(self.unit)
 
     def f0(self):
-        """The loss at the start (the same for every trajectory)."""
+        """The loss at the start (the same for every trajectory; the MLP: log(classes), the
+        loss of zero logits, about the loss of a small random initialization)."""
+        if self.problem == "mlp":
+            return math.log(self.classes)
         return float(loss_numpy(self, self.x0[None, :])[0])
 
     def diverge_bound(self):
@@ -118,6 +142,9 @@ class Workload:
                "unit": self.unit, "work": self.work}
         if self.problem == "logreg":
             out.update(n=int(self.X.shape[0]), batch=self.batch, epochs=self.epochs)
+        if self.problem == "mlp":
+            out.update(n=int(self.X.shape[0]), n_test=int(self.X_test.shape[0]), batch=self.batch,
+                       layers=[self.X.shape[1], self.hidden, self.classes], metrics=list(self.metrics))
         return out
 
 
@@ -171,7 +198,72 @@ def logreg_data(n, d, data_dir=None, data_seed=0):
     return X, y
 
 
-# -- the four workloads -------------------------------------------------------------------------
+def prepare_split(X, y, test_fraction=0.2, val_fraction=0.0, split_seed=0):
+    """The MLP problem's split and standardization, written from its specification.
+
+    One permutation ``np.random.default_rng(split_seed).permutation(n)``: its first
+    ``round(test_fraction n)`` rows are the test set, the next ``round(val_fraction n)``
+    the validation set, the rest the training set.  Every feature is standardized with
+    the training rows' mean and (population) standard deviation; a constant feature is
+    only centred.  Returns ``{X_train, y_train, X_val, y_val, X_test, y_test}``.
+    """
+    n = X.shape[0]
+    perm = np.random.default_rng(split_seed).permutation(n)
+    n_test, n_val = round(test_fraction * n), round(val_fraction * n)
+    parts = {"test": perm[:n_test], "val": perm[n_test:n_test + n_val], "train": perm[n_test + n_val:]}
+    tr = X[parts["train"]]
+    mu = tr.mean(axis=0)
+    sd = tr.std(axis=0)
+    sd = np.where(sd > 0.0, sd, 1.0)
+    out = {}
+    for k, rows in parts.items():
+        out[f"X_{k}"] = np.ascontiguousarray((X[rows] - mu) / sd, dtype=np.float64)
+        out[f"y_{k}"] = np.ascontiguousarray(y[rows], dtype=np.int64)
+    return out
+
+
+MLP_SPEC = {"dataset": "digits", "hidden": (32,), "activation": "tanh", "loss": "cross_entropy", "bias": True,
+            "init": "glorot"}
+
+
+def mlp_data(data_dir=None):
+    """W5's arrays: ``optsim.problems.MLP(**MLP_SPEC).arrays()`` when optsim has the MLP
+    problem (the exact arrays its kernels see), else :func:`prepare_split` of
+    ``optsim.datasets.load("digits")``; cached in ``data_dir`` for the peer processes."""
+    path = None if data_dir is None else Path(data_dir) / "mlp_digits_split0.npz"
+    if path is not None and path.exists():
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    import optsim
+    from optsim import datasets
+
+    if hasattr(optsim.problems, "MLP"):
+        arr = optsim.problems.MLP(**MLP_SPEC).arrays()
+        arr = {k: np.ascontiguousarray(arr[k]) for k in ("X_train", "y_train", "X_test", "y_test")}
+    else:
+        arr = prepare_split(*datasets.load("digits"))
+        arr = {k: arr[k] for k in ("X_train", "y_train", "X_test", "y_test")}
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **arr)
+        tmp.replace(path)
+    return arr
+
+
+def mlp_param_sizes(wl):
+    """Sizes of W1, b1, W2, b2 in the flat parameter vector."""
+    return tuple(int(np.prod(s)) for s in wl.layer_shapes)
+
+
+def finals(wl, res):
+    """The final record of every metric: ``{metric: (optimizers, lrs, replicates)}``."""
+    if isinstance(res, dict):
+        return {k: np.asarray(res[k])[..., -1] for k in wl.metrics}
+    return {"loss": np.asarray(res)[..., -1]}
+
+
+# -- the five workloads -------------------------------------------------------------------------
 
 SIZES = {  # name: (full, quick)
     "W1": ({"n_lr": 64, "reps": 256, "steps": 2000, "every": 50},
@@ -182,11 +274,13 @@ SIZES = {  # name: (full, quick)
            {"n_lr": 8, "reps": 16, "steps": 500, "every": 50}),
     "W4": ({"n": 10_000, "d": 100, "n_lr": 8, "reps": 8, "epochs": 5, "batch": 32},
            {"n": 2000, "d": 100, "n_lr": 8, "reps": 8, "epochs": 1, "batch": 32}),
+    "W5": ({"n_lr": 16, "reps": 64, "steps": 2000, "every": 100, "batch": 32},
+           {"n_lr": 4, "reps": 16, "steps": 300, "every": 100, "batch": 32}),
 }
 
 # The plain-Python peer runs this subset of each workload and is extrapolated:
 # (number of learning rates, replicates); the lrs are spread over the grid's interior.
-PYTHON_SUBSET = {"W1": (4, 4), "W2": (2, 1), "W3": (2, 2), "W4": (2, 1)}
+PYTHON_SUBSET = {"W1": (4, 4), "W2": (2, 1), "W3": (2, 2), "W4": (2, 1), "W5": (1, 1)}
 
 
 def make(name, quick=False, data_dir=None, tiny=False):
@@ -196,7 +290,7 @@ def make(name, quick=False, data_dir=None, tiny=False):
         size.update(n_lr=min(size["n_lr"], 4), reps=16)
         if "steps" in size:
             size["steps"] = 100
-            size["every"] = 25 if name != "W2" else 10
+            size["every"] = {"W2": 10, "W5": 50}.get(name, 25)
         if name == "W2":
             size["d"] = 100
         if name == "W4":
@@ -238,6 +332,19 @@ def make(name, quick=False, data_dir=None, tiny=False):
             problem="logreg", rules=("adam",), lrs=np.logspace(-4, -1, size["n_lr"]),
             replicates=size["reps"], steps=steps, record_steps=np.array([0, steps], dtype=np.int64),
             record_every=steps, x0=np.zeros(d), X=X, y=y, batch=B, epochs=E, unit="examples",
+        )
+    if name == "W5":
+        arr = mlp_data(data_dir)
+        X, y = arr["X_train"], arr["y_train"]
+        H, C = MLP_SPEC["hidden"][0], int(max(y.max(), arr["y_test"].max())) + 1
+        d = H * X.shape[1] + H + C * H + C
+        return Workload(
+            name="W5", title=(f"Adam, MLP {X.shape[1]}-{H}-{C} (tanh, softmax cross-entropy, Glorot) on digits, "
+                              f"n={X.shape[0]} (test {arr['X_test'].shape[0]}), batch {size['batch']}"),
+            problem="mlp", rules=("adam",), lrs=np.logspace(-4, -1, size["n_lr"]), replicates=size["reps"],
+            steps=size["steps"], record_steps=record_grid(size["steps"], size["every"]),
+            record_every=size["every"], x0=np.zeros(d), X=X, y=y, X_test=arr["X_test"], y_test=arr["y_test"],
+            hidden=H, classes=C, batch=size["batch"], unit="trajectory-steps",
         )
     raise ValueError(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
 

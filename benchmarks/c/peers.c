@@ -30,6 +30,13 @@
  *                replacement): one trajectory per thread at a time, a Fisher-Yates
  *                reshuffle of the previous order at every epoch, inner loops over the
  *                d features.
+ *   run_mlp      W5 (a one-hidden-layer tanh MLP with softmax cross-entropy, Adam,
+ *                minibatches in epochs): one trajectory per thread at a time, its
+ *                parameters, Adam moments and a minibatch's activations (a few tens of
+ *                KiB) in the core's cache; Glorot normals from the ziggurat and the
+ *                epochs' Fisher-Yates shuffles from the trajectory's own stream; the
+ *                weights stored transposed, so that the forward and backward passes'
+ *                inner loops run over contiguous hidden units (vectorized).
  *
  * Sums over coordinates are `omp simd` reductions (vectorized, so summed in a different
  * order than a serial loop); no -ffast-math.
@@ -649,6 +656,211 @@ int run_logreg(int rule, int n_traj, const double *lr, int n, int d, const doubl
         }
         lanes_free(&st);
         free(w); free(g); free(s1); free(s2); free(s3); free(lrv); free(perm);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- W5: a one-hidden-layer MLP */
+
+/*
+ * The parameters of a trajectory are kept as W1T (D x H: W1 transposed), b1, W2T (H x C),
+ * b2, so that every inner loop of the passes runs over contiguous units without a
+ * reduction: Z[k][:] += x_kj W1T[j][:], G1[j][:] += x_kj dZ[k][:].  (Adam is elementwise,
+ * so the layout does not change the update.)  A pass works on `m` examples at once, the
+ * rows rows[0..m) of X, example-major buffers Z (m x H) and L (m x C).
+ */
+static void mlp_forward(int m, const int *rows, const double *restrict X, int D, int H, int C,
+                        const double *restrict W1T, const double *restrict b1, const double *restrict W2T,
+                        const double *restrict b2, double *restrict A, double *restrict L)
+{
+    for (int k = 0; k < m; k++) {
+        const double *restrict xi = X + (size_t)rows[k] * D;
+        double *restrict a = A + (size_t)k * H;
+        for (int h = 0; h < H; h++)
+            a[h] = b1[h];
+        for (int j = 0; j < D; j++) {
+            const double v = xi[j];
+            const double *restrict w = W1T + (size_t)j * H;
+            for (int h = 0; h < H; h++)
+                a[h] += v * w[h];
+        }
+        for (int h = 0; h < H; h++)
+            a[h] = tanh(a[h]);
+        double *restrict l = L + (size_t)k * C;
+        for (int c = 0; c < C; c++)
+            l[c] = b2[c];
+        for (int h = 0; h < H; h++) {
+            const double v = a[h];
+            const double *restrict w = W2T + (size_t)h * C;
+            for (int c = 0; c < C; c++)
+                l[c] += v * w[c];
+        }
+    }
+}
+
+/* log(sum exp l) of C logits, with the maximum taken out first. */
+static inline double logsumexp(int C, const double *l)
+{
+    double mx = l[0];
+    for (int c = 1; c < C; c++)
+        mx = l[c] > mx ? l[c] : mx;
+    double s = 0.0;
+    for (int c = 0; c < C; c++)
+        s += exp(l[c] - mx);
+    return mx + log(s);
+}
+
+/* Mean cross-entropy and accuracy on (X [n x D], y), in passes of `m` examples. */
+static void mlp_evaluate(int n, int m, int D, int H, int C, const double *X, const int64_t *y, const double *W1T,
+                         const double *b1, const double *W2T, const double *b2, int *rows, double *A, double *L,
+                         double *loss, double *acc)
+{
+    double f = 0.0;
+    int64_t right = 0;
+    for (int i0 = 0; i0 < n; i0 += m) {
+        const int mm = n - i0 < m ? n - i0 : m;
+        for (int k = 0; k < mm; k++)
+            rows[k] = i0 + k;
+        mlp_forward(mm, rows, X, D, H, C, W1T, b1, W2T, b2, A, L);
+        for (int k = 0; k < mm; k++) {
+            const double *l = L + (size_t)k * C;
+            const int64_t yi = y[i0 + k];
+            f += logsumexp(C, l) - l[yi];
+            int best = 0;
+            for (int c = 1; c < C; c++)
+                if (l[c] > l[best])
+                    best = c;
+            right += best == yi;
+        }
+    }
+    *loss = f / n;
+    *acc = (double)right / n;
+}
+
+/*
+ * n_traj trajectories of `rule` on the MLP D-H-C (tanh, softmax cross-entropy, mean over
+ * the batch): W1 and W2 start from Glorot normals N(0, 2 / (fan_in + fan_out)), the biases
+ * from 0.  Minibatches of `batch` training examples in epochs (the previous order
+ * reshuffled, the last batch of an epoch shorter: PyTorch's DataLoader(shuffle=True,
+ * drop_last=False)).  Trajectory q has learning rate lr[q] and stream q (initialization,
+ * then the shuffles).  At rec_steps the full training loss, the test loss and the test
+ * accuracy go to out[(k * n_traj + q) * n_rec + r] for k = 0, 1, 2.
+ */
+int run_mlp(int rule, int n_traj, const double *lr, int n, int D, int H, int C, const double *X,
+            const int64_t *y, int n_test, const double *Xt, const int64_t *yt, int batch, int64_t steps,
+            const int64_t *rec_steps, int n_rec, const double *hyper, uint64_t seed, double *out)
+{
+    zig_init();
+    hyper_t hp;
+    fill_hyper(&hp, hyper);
+    const int P = D * H + H + H * C + C;
+    const int M = batch > 64 ? batch : 64; /* examples per pass */
+    const double sd1 = sqrt(2.0 / (D + H)), sd2 = sqrt(2.0 / (H + C));
+#pragma omp parallel
+    {
+        double *w = amalloc(sizeof(double) * (size_t)P);
+        double *g = amalloc(sizeof(double) * (size_t)P);
+        double *s1 = amalloc(sizeof(double) * (size_t)P);
+        double *s2 = amalloc(sizeof(double) * (size_t)P);
+        double *s3 = amalloc(sizeof(double) * (size_t)P);
+        double *lrv = amalloc(sizeof(double) * (size_t)P);
+        double *A = amalloc(sizeof(double) * (size_t)M * H);
+        double *L = amalloc(sizeof(double) * (size_t)M * C);
+        double *dz = amalloc(sizeof(double) * (size_t)H);
+        int *rows = malloc(sizeof(int) * (size_t)M);
+        int *perm = malloc(sizeof(int) * (size_t)n);
+        lanes_t st;
+        lanes_alloc(&st, 1);
+        double *W1T = w, *b1 = w + D * H, *W2T = b1 + H, *b2 = W2T + H * C;
+        double *G1 = g, *gb1 = g + D * H, *G2 = gb1 + H, *gb2 = G2 + H * C;
+
+#pragma omp for schedule(dynamic, 1)
+        for (int q = 0; q < n_traj; q++) {
+            lanes_seed(&st, 1, seed, (uint64_t)q);
+            for (int j = 0; j < P; j++) {
+                w[j] = s1[j] = s2[j] = s3[j] = 0.0;
+                lrv[j] = lr[q];
+            }
+            for (int j = 0; j < D * H; j++)
+                W1T[j] = sd1 * zig_from(&st, 0, lane_next(&st, 0));
+            for (int j = 0; j < H * C; j++)
+                W2T[j] = sd2 * zig_from(&st, 0, lane_next(&st, 0));
+            for (int i = 0; i < n; i++)
+                perm[i] = i;
+            int pos = n, r = 0;
+            for (int64_t t = 0;; t++) {
+                if (r < n_rec && rec_steps[r] == t) {
+                    double f, ft, acc, acc_train;
+                    mlp_evaluate(n, M, D, H, C, X, y, W1T, b1, W2T, b2, rows, A, L, &f, &acc_train);
+                    mlp_evaluate(n_test, M, D, H, C, Xt, yt, W1T, b1, W2T, b2, rows, A, L, &ft, &acc);
+                    out[((size_t)0 * n_traj + q) * n_rec + r] = f;
+                    out[((size_t)1 * n_traj + q) * n_rec + r] = ft;
+                    out[((size_t)2 * n_traj + q) * n_rec + r] = acc;
+                    r++;
+                }
+                if (t >= steps)
+                    break;
+                if (pos >= n) { /* a new epoch: shuffle the previous order (Fisher-Yates) */
+                    for (int i = n - 1; i > 0; i--) {
+                        int k = (int)(lane_uniform(&st, 0) * (i + 1));
+                        int tmp = perm[i];
+                        perm[i] = perm[k];
+                        perm[k] = tmp;
+                    }
+                    pos = 0;
+                }
+                const int nb = n - pos < batch ? n - pos : batch;
+                const int *bat = perm + pos;
+                const double inv = 1.0 / nb;
+                mlp_forward(nb, bat, X, D, H, C, W1T, b1, W2T, b2, A, L);
+                for (int j = 0; j < P; j++)
+                    g[j] = 0.0;
+                for (int k = 0; k < nb; k++) {
+                    /* d loss / d logits = (softmax - onehot) / nb, in place of the logits */
+                    double *restrict l = L + (size_t)k * C;
+                    const double *restrict a = A + (size_t)k * H;
+                    double mx = l[0];
+                    for (int c = 1; c < C; c++)
+                        mx = l[c] > mx ? l[c] : mx;
+                    double se = 0.0;
+                    for (int c = 0; c < C; c++) {
+                        l[c] = exp(l[c] - mx);
+                        se += l[c];
+                    }
+                    const double ise = inv / se;
+                    for (int c = 0; c < C; c++)
+                        l[c] *= ise;
+                    l[y[bat[k]]] -= inv;
+                    for (int c = 0; c < C; c++)
+                        gb2[c] += l[c];
+                    /* G2[h][:] += a_h dL; dz_h = (W2T[h] . dL) (1 - a_h^2) */
+                    for (int h = 0; h < H; h++) {
+                        const double v = a[h];
+                        double *restrict gw = G2 + (size_t)h * C;
+                        const double *restrict w2 = W2T + (size_t)h * C;
+                        double s = 0.0;
+                        for (int c = 0; c < C; c++) {
+                            gw[c] += v * l[c];
+                            s += w2[c] * l[c];
+                        }
+                        dz[h] = s * (1.0 - v * v);
+                    }
+                    for (int h = 0; h < H; h++)
+                        gb1[h] += dz[h];
+                    const double *restrict xi = X + (size_t)bat[k] * D;
+                    for (int j = 0; j < D; j++) {
+                        const double v = xi[j];
+                        double *restrict gw = G1 + (size_t)j * H;
+                        for (int h = 0; h < H; h++)
+                            gw[h] += v * dz[h];
+                    }
+                }
+                pos += nb;
+                rule_update(rule, P, w, g, s1, s2, s3, lrv, t + 1, &hp);
+            }
+        }
+        lanes_free(&st);
+        free(w); free(g); free(s1); free(s2); free(s3); free(lrv); free(A); free(L); free(dz); free(rows); free(perm);
     }
     return 0;
 }
