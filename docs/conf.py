@@ -39,7 +39,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "generated/gallery/*.ipynb", "gallery_scripts/**", "explorers/**", "verdicts/**",
+exclude_patterns = ["_build", "generated/component_tables.md", "generated/performance_tables.md", "generated/gallery/*.ipynb", "gallery_scripts/**", "explorers/*.rst", "explorers/*.md", "verdicts/**",
                     "**/.ipynb_checkpoints"]
 templates_path = ["_templates"]
 
@@ -74,7 +74,7 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "plot_gallery": "True",
     "matplotlib_animations": False,
-    "image_scrapers": ("matplotlib",),
+    "image_scrapers": ("optsim_scraper",),
     "reset_modules": ("matplotlib",),
     "min_reported_time": 10**6,
     "show_signature": False,

@@ -136,7 +136,7 @@ def conventions_page() -> str:
                     values = f"``{p.default}`` / ``{not p.default}``"
                 else:
                     continue
-                note = notes.get(p.name) or literal(p.description or "")
+                note = notes.get(p.name) or literal(p.doc or "")
                 rows.append([f":class:`{name} <{modules[role]}.{cls.__name__}>`", f"``{p.name}``", values, note])
         out += [heading(title, "-"), ""]
         if rows:
@@ -387,9 +387,9 @@ def performance_tables() -> str:
         latest = reports[0]
         out += [f"Summary of `benchmarks/results/{latest.name}` (ratios > 1: optsim is faster):", "",
                 benchmark_summary(latest), ""]
-    for md in sorted(results.glob("*.md")):
-        out += [f"## Report `benchmarks/results/{md.name}`", "",
-                f"```{{include}} ../../benchmarks/results/{md.name}", ":heading-offset: 1", "```", ""]
+    for md in sorted(results.glob("*.md")):  # include paths are relative to docs/performance.md
+        out += [f"### Report `benchmarks/results/{md.name}`", "",
+                f"```{{include}} ../benchmarks/results/{md.name}", ":heading-offset: 1", "```", ""]
     return "\n".join(out)
 
 
@@ -416,7 +416,7 @@ def explorers_page(extra: Path) -> str:
     out += ["Open an explorer (each opens on its own, in this browser):", ""]
     for p in paths:
         rel = p.resolve().relative_to(extra.resolve()).as_posix()
-        out.append(f"- `{p.stem.replace('_', ' ')} <{rel}>`__")
+        out.append(f"- `{p.stem.replace('_', ' ')} <../{rel}>`__")
     return "\n".join(out + [""])
 
 
