@@ -78,6 +78,7 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib",),
     "min_reported_time": 10**6,
     "show_signature": False,
+    "write_computation_times": False,   # its page would fetch DataTables from a CDN
 }
 
 # -- HTML ----------------------------------------------------------------------------------
@@ -87,7 +88,9 @@ html_theme_options = {
     "navigation_depth": 3,
     "show_toc_level": 2,
     "navbar_align": "left",
-    "secondary_sidebar_items": ["page-toc"],
+    # the wide tables of these pages get the room of the page's table of contents
+    "secondary_sidebar_items": {"**": ["page-toc"], "generated/conventions": [], "generated/studies": [],
+                                "generated/lectures": [], "generated/api": []},
     "footer_start": ["copyright"],
     "footer_end": [],
 }

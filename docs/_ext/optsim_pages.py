@@ -60,6 +60,8 @@ def heading(text: str, char: str = "=") -> str:
 
 def _cell(text: str) -> str:
     """A list-table cell: continuation lines indented under the bullet."""
+    if text == "":
+        return ".."  # an empty comment: a blank cell
     lines = str(text).strip().splitlines() or ["-"]
     return "\n".join([lines[0]] + ["       " + ln for ln in lines[1:]])
 
@@ -129,6 +131,7 @@ def conventions_page() -> str:
         rows = []
         for name, cls in sorted(registry.components(role).items()):
             notes = option_notes(cls)
+            first = True
             for p in cls.params:
                 if p.kind == "choice":
                     values = " / ".join(f"``{c}``" for c in [p.default] + [c for c in p.choices if c != p.default])
@@ -137,11 +140,13 @@ def conventions_page() -> str:
                 else:
                     continue
                 note = notes.get(p.name) or literal(p.doc or "")
-                rows.append([f":class:`{name} <{modules[role]}.{cls.__name__}>`", f"``{p.name}``", values, note])
+                rows.append([f":class:`{name} <{modules[role]}.{cls.__name__}>`" if first else "",
+                             f"``{p.name}``", values, note])
+                first = False
         out += [heading(title, "-"), ""]
         if rows:
             out += [list_table(["component", "option", "values (default first)", "what it reproduces"],
-                               rows, widths=[14, 16, 20, 50]), ""]
+                               rows, widths=[13, 17, 17, 53]), ""]
         else:
             out += ["No options that change the numbers.", ""]
     return "\n".join(out)
@@ -216,16 +221,15 @@ def study_page(name: str) -> str:
            "", ".. code-block:: bash", "", f"   optsim study {name}            # the quick scale",
            f"   optsim study {name} --scale paper", f"   optsim figures {name}", "",
            heading("Question", "-"), "", literal(mod.QUESTION), "",
-           heading("Hypothesis", "-"), "", literal(mod.HYPOTHESIS), "",
-           heading("Scales", "-"), ""]
-    out += [list_table(["scale", "parameters"],
-                       [[f"``{s}``", literal(json.dumps(r._jsonable(p), sort_keys=True))[:600]]
-                        for s, p in mod.SCALES.items()], widths=[10, 90]), ""]
+           heading("Hypothesis", "-"), "", literal(mod.HYPOTHESIS), ""]
+    verdict = saved_verdict(name)
+    if verdict is not None:
+        out += [f"**Verdict**: {verdict['reproduced']} of {verdict['claims']} claims reproduced at the quick "
+                f"scale (:ref:`the table <study-{name}-verdict>`).", ""]
     out += [heading("Figures", "-"), ""]
     for figname in mod.FIGURES:
         out += _figure_block(figname)
-    out += [heading("Verdict at the quick scale", "-"), ""]
-    verdict = saved_verdict(name)
+    out += [f".. _study-{name}-verdict:", "", heading("Verdict at the quick scale", "-"), ""]
     if verdict is None:
         out += [f"No verdict is saved for this study: run ``optsim study {name}`` and "
                 "``python docs/verdicts/update.py``.", ""]
@@ -233,7 +237,26 @@ def study_page(name: str) -> str:
         out += [_verdict_summary(mod, verdict, name), "",
                 list_table(["claim", "source", "expected", "measured", "verdict"],
                            _verdict_rows(verdict["verdict"]), widths=[26, 14, 25, 25, 10]), ""]
+    out += [heading("Scales", "-"), "",
+            "``tiny`` runs in seconds (the tests), ``quick`` (the default) in minutes on two cores,",
+            "``paper`` at the published scale.  Lists of more than six numbers are shown by their range.", ""]
+    out += [list_table(["scale", "parameters"], [[f"``{s}``", literal(compact(r._jsonable(p)))]
+                                                 for s, p in mod.SCALES.items()], widths=[10, 90]), ""]
     return "\n".join(out)
+
+
+def compact(value) -> str:
+    """A study's parameters in a line a reader can scan: long lists of numbers by their range."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {compact(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        nums = [v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if len(value) > 6 and len(nums) == len(value):
+            return f"{len(value)} values from {min(nums):.3g} to {max(nums):.3g}"
+        return "[" + ", ".join(compact(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
 
 
 def lecture_page(name: str) -> str:
