@@ -94,7 +94,9 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": [],
 }
-html_sidebars = {"**": ["sidebar-nav-bs"]}
+# pages without children get no (empty) section navigation
+html_sidebars = {"**": ["sidebar-nav-bs"], "index": [], "getting_started": [], "GUIDE": [], "performance": [],
+                 "generated/explorers": []}
 html_show_sourcelink = False
 html_copy_source = False
 html_css_files = ["optsim.css"]

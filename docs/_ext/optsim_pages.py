@@ -458,7 +458,8 @@ def copy_mathjax(static: Path) -> Path:
     shutil.copy2(src / "tex-chtml.js", dest / "tex-chtml.js")
     for sub in ("input", "output/chtml", "ui", "a11y", "adaptors"):
         shutil.copytree(src / sub, dest / sub, dirs_exist_ok=True)
-    shutil.copy2(src.parent / "LICENSE", dest / "LICENSE") if (src.parent / "LICENSE").is_file() else None
+    if (src.parent / "LICENSE").is_file():  # Apache-2.0, shipped with the copy
+        shutil.copy2(src.parent / "LICENSE", dest / "LICENSE")
     return dest
 
 
