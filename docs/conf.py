@@ -39,7 +39,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "generated/component_tables.md", "generated/performance_tables.md", "generated/gallery/*.ipynb", "gallery_scripts/**", "explorers/*.rst", "explorers/*.md", "verdicts/**",
+exclude_patterns = ["_build", "generated/component_tables.md", "generated/performance_summary.md", "generated/performance_reports.md", "generated/gallery/*.ipynb", "gallery_scripts/**", "explorers/*.rst", "explorers/*.md", "verdicts/**",
                     "**/.ipynb_checkpoints"]
 templates_path = ["_templates"]
 

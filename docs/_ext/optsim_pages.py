@@ -363,7 +363,7 @@ def api_page() -> str:
         summary = inspect.cleandoc(mod.__doc__ or "").split("\n\n")[0]
         names = [n for n in public_names(modname) if n != "__version__"]
         out += [heading(f"{title}: ``{modname}``", "-"), "", f".. module:: {modname}", "   :no-index:", "",
-                literal(summary) if modname != "optsim" else "", "",
+                summary if modname != "optsim" else "", "",
                 f".. currentmodule:: {modname}", "", ".. autosummary::", "   :toctree: api", "   :nosignatures:", ""]
         out += [f"   {n}" for n in names] + [""]
     return "\n".join(out)
@@ -401,18 +401,22 @@ def benchmark_summary(path: Path) -> str:
     return "\n".join(lines)
 
 
-def performance_tables() -> str:
-    """The summary of the latest benchmark report and every committed report in full."""
+def performance_summary() -> str:
+    """The summary table of the latest benchmark report (``bench_peers_rounds.json`` when present)."""
     results = ROOT / "benchmarks" / "results"
     reports = sorted(results.glob("bench_peers*.json"), key=lambda p: (p.stem != "bench_peers_rounds", p.stem))
+    if not reports:
+        return "No benchmark report is committed (`benchmarks/results/bench_peers*.json`)."
+    return (f"From `benchmarks/results/{reports[0].name}` (ratios > 1: optsim is faster):\n\n"
+            + benchmark_summary(reports[0]))
+
+
+def performance_reports() -> str:
+    """Every committed Markdown report of the benchmarks, in full."""
     out = []
-    if reports:
-        latest = reports[0]
-        out += [f"Summary of `benchmarks/results/{latest.name}` (ratios > 1: optsim is faster):", "",
-                benchmark_summary(latest), ""]
-    for md in sorted(results.glob("*.md")):  # include paths are relative to docs/performance.md
-        out += [f"### Report `benchmarks/results/{md.name}`", "",
-                f"```{{include}} ../benchmarks/results/{md.name}", ":heading-offset: 1", "```", ""]
+    for md in sorted((ROOT / "benchmarks" / "results").glob("*.md")):  # paths relative to docs/performance.md
+        out += [f"#### {md.stem.replace('_', ' ')}", "", f"`benchmarks/results/{md.name}`:", "",
+                f"```{{include}} ../benchmarks/results/{md.name}", ":heading-offset: 2", "```", ""]
     return "\n".join(out)
 
 
@@ -475,7 +479,8 @@ def generate(app=None, config=None) -> list[Path]:
         write(GENERATED / "component_tables.md", component_tables() + "\n"),
         write(GENERATED / "conventions.rst", conventions_page()),
         write(GENERATED / "api.rst", api_page()),
-        write(GENERATED / "performance_tables.md", performance_tables()),
+        write(GENERATED / "performance_summary.md", performance_summary() + "\n"),
+        write(GENERATED / "performance_reports.md", performance_reports()),
         write(GENERATED / "studies.rst", studies_index()),
         write(GENERATED / "lectures.rst", lectures_index()),
         write(GENERATED / "explorers.rst", explorers_page(extra)),
