@@ -39,7 +39,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "generated/component_tables.md", "generated/performance_summary.md", "generated/performance_reports.md", "generated/gallery/*.ipynb", "gallery_scripts/**", "explorers/*.rst", "explorers/*.md", "verdicts/**",
+exclude_patterns = ["_build", "sg_execution_times.rst", "generated/component_tables.md", "generated/performance_summary.md", "generated/performance_reports.md", "generated/gallery/*.ipynb", "gallery_scripts/**", "explorers/*.rst", "explorers/*.md", "verdicts/**",
                     "**/.ipynb_checkpoints"]
 templates_path = ["_templates"]
 
@@ -97,6 +97,7 @@ html_theme_options = {
 # pages without children get no (empty) section navigation
 html_sidebars = {"**": ["sidebar-nav-bs"], "index": [], "getting_started": [], "GUIDE": [], "performance": [],
                  "generated/explorers": []}
+html_context = {"default_mode": "auto"}
 html_show_sourcelink = False
 html_copy_source = False
 html_css_files = ["optsim.css"]
