@@ -90,7 +90,7 @@ html_theme_options = {
     "navbar_align": "left",
     # the wide tables of these pages get the room of the page's table of contents
     "secondary_sidebar_items": {"**": ["page-toc"], "generated/conventions": [], "generated/studies": [],
-                                "generated/lectures": [], "generated/api": []},
+                                "generated/lectures": [], "generated/api": [], "user_guide/components": []},
     "footer_start": ["copyright"],
     "footer_end": [],
 }

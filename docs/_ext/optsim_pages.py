@@ -336,7 +336,7 @@ def lectures_index() -> str:
              "tiny sweeps made while the site is built are in the :doc:`/generated/gallery/index`."]
     return _index("Lecture gallery", intro, names, "lectures",
                   (["lecture", "title", "author, course and title", "figures", "claims reproduced"], rows,
-                   [12, 28, 40, 8, 12]))
+                   [11, 25, 40, 10, 14]))
 
 
 # -- the API reference ----------------------------------------------------------------------
