@@ -4,8 +4,9 @@ The iterate x_t (top) and the average regret R_t/t (bottom) on the online proble
 (1010 x every 101st step, else -10 x; left) and the stochastic one (1010 x with
 probability 0.01; right, median and 10-90% band over seeds), with beta1 = 0.9,
 beta2 = 0.99, lr 0.5/sqrt(t).  The optimum is x* = -1; Adam settles at +1.  The later rules
-(ADOPT with and without its clip, Yogi, AdEMAMix) are dashed; the stochastic problem has the
-two ADOPT forms only.
+(ADOPT with and without its clip, Yogi, AdEMAMix) are dashed; on the stochastic problem Yogi and
+AdEMAMix come from their own sweep (``reddi_stochastic_later``, same seeds) when the results have
+it, in the colours they have on the online problem.
 """
 
 from optsim import plotting
@@ -29,6 +30,14 @@ def draw(results):
                 plotting.plot_band(axes[0, j], ds["x"].sel(optimizer=opt), color=f"C{k}", ls=ls,
                                    label=_LABELS.get(str(opt), opt))
                 plotting.plot_band(axes[1, j], ds["avg_regret"].sel(optimizer=opt), color=f"C{k}", ls=ls)
+            if key == "reddi_stochastic" and "reddi_stochastic_later" in results:
+                colours = {str(o): f"C{k}" for k, o in enumerate(results["reddi_online"].optimizer.values)}
+                sl = results["reddi_stochastic_later"].isel(step=slice(1, None))
+                for opt in sl.optimizer.values:
+                    c = colours.get(str(opt))
+                    plotting.plot_band(axes[0, j], sl["x"].sel(optimizer=opt), color=c, ls="--",
+                                       label=_LABELS.get(str(opt), opt))
+                    plotting.plot_band(axes[1, j], sl["avg_regret"].sel(optimizer=opt), color=c, ls="--")
             axes[0, j].axhline(-1, color="k", lw=0.7, ls=":")
             axes[0, j].axhline(1, color="k", lw=0.7, ls=":")
             axes[0, j].set(xscale="log", yscale="linear", ylim=(-1.08, 1.08), ylabel="x (optimum -1)", xlabel="",

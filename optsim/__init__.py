@@ -12,10 +12,11 @@
 ('lr', 'replicate', 'step')
 """
 
-from . import noise, optimizers, problems, registry, rng, schedules, theory
+from . import noise, optimizers, problems, registry, rng, schedules, theory, tuning
 from ._components import OptsimError, Param, ParameterError, layout, param_layout
 from ._version import __version__
 from .engine.plan import RECORDABLE
+from .explore import explore
 from .io import load, save
 from .replay import replay
 from .sweep import MemoryLimitError, Method, sweep
@@ -27,6 +28,7 @@ __all__ = [
     "Method",
     "save",
     "load",
+    "explore",
     "RECORDABLE",
     "optimizers",
     "schedules",
@@ -35,6 +37,7 @@ __all__ = [
     "registry",
     "rng",
     "theory",
+    "tuning",
     "Param",
     "layout",
     "param_layout",

@@ -68,7 +68,10 @@ Problem
     rows ``idx[:nb]``), ``project(x, pp, data)`` (onto the feasible set, after every
     update), ``initial_point(x, pp, data, rng)`` (random starting points per replicate),
     ``hessian_diagonal(x, h, pp, data)`` (the exact diagonal of the objective's Hessian at
-    ``x`` into ``h``, for rules that ask for it with ``Optimizer.hessian_slot``).
+    ``x`` into ``h``, for rules that ask for it with ``Optimizer.hessian_slot``),
+    ``metrics(x, out, pp, data)`` (the problem's named metrics at ``x``, one per name of
+    ``Problem.metric_names()``, into ``out``; recorded with ``record=("metrics",)``; it may
+    allocate, as it runs only at recorded steps).
 
 Noise
     ``apply(g, x, t, npar, ndata, rng)``
@@ -312,6 +315,11 @@ class Problem(Component):
     def hessian_diag(self) -> np.ndarray | None:
         """Curvatures along the coordinates, where the noise models need them."""
         return None
+
+    def metric_names(self) -> tuple[str, ...]:
+        """The names of what the ``metrics`` kernel writes, in order (the labels of the
+        ``metric`` dimension of the ``metrics`` record); () for a problem without one."""
+        return ()
 
     def data_bytes(self) -> int | None:
         """The bytes :meth:`data` takes to make and hold its arrays, computed from the

@@ -5,6 +5,7 @@
     optsim list [ROLE]                         registered components and their parameters
     optsim sweep CONFIG.toml -o OUT.nc         run a sweep, save it, draw its overview figure
     optsim plot OUT.nc [--figure FIG.png]      redraw the overview figure of a saved result
+    optsim explore OUT.nc [-o PAGE.html]       an interactive HTML explorer of a saved result
     optsim study [NAME] [--scale S] [--force]  run a research study (or reuse its results)
     optsim figures [NAME] [--scale S]          draw the studies' figures from saved results
     optsim reproduce [--scale S] [--force]     every study, then every figure
@@ -74,6 +75,17 @@ def _parser():
     pp.add_argument("result", metavar="OUT.nc")
     pp.add_argument("--figure", metavar="FIG.png", help="default: next to the result, same name")
 
+    pe = sub.add_parser("explore", help="write an interactive HTML explorer of a saved result (works offline)")
+    pe.add_argument("result", metavar="RESULT.nc")
+    pe.add_argument("-o", "--output", metavar="PAGE.html", help="default: next to the result, same name")
+    pe.add_argument("--var", help="the variable shown first (default: loss)")
+    pe.add_argument("--max-steps", type=int, default=300, metavar="N", help="points kept along the steps (default 300)")
+    pe.add_argument("--replicates", type=int, default=5, metavar="K",
+                    help="individual replicates embedded per setting (default 5)")
+    pe.add_argument("--encoding", default="auto16", metavar="E",
+                    help="auto16 (16-bit, log-scaled where positive; default) or float32")
+    pe.add_argument("--title", help="the page's title (default: the result's file name)")
+
     research = _research()
     if research is not None:
         research.add_parsers(sub)
@@ -134,6 +146,8 @@ def main(argv=None):
             return _cmd_sweep(args)
         if args.command == "plot":
             return _cmd_plot(args)
+        if args.command == "explore":
+            return _cmd_explore(args)
         if args.command in _RESEARCH_COMMANDS:
             research = _research()
             if research is None:
@@ -393,6 +407,22 @@ def _cmd_plot(args):
     ds = io.check_result(io.load(path), path)
     for p in _figure(ds, path, args.figure, title=path.stem):
         print(f"wrote {p}")
+    return 0
+
+
+def _cmd_explore(args):
+    from . import io
+    from .explore import explore
+
+    path = Path(args.result)
+    if not path.exists():
+        raise _Fail(f"no result at {path}; run: optsim sweep CONFIG.toml -o {path}")
+    out = Path(args.output) if args.output else path.with_suffix(".html")
+    _check_writable(out, "-o" if args.output else "the page (next to the result)")
+    ds = io.check_result(io.load(path), path)
+    written = explore(ds, out, var=args.var, max_steps=args.max_steps, max_replicates=args.replicates,
+                      encoding=args.encoding, title=args.title or path.stem)
+    print(f"wrote {written} ({written.stat().st_size / 1024:.0f} KiB)")
     return 0
 
 

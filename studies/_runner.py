@@ -14,7 +14,10 @@ A *study* is a module ``studies/<name>.py`` (or a package ``studies/<name>/``) w
   the published scale);
 - ``run(scale="quick") -> dict[str, xarray.Dataset]``: computes, writes nothing;
 - ``verdict(results) -> list[dict]`` with keys ``claim``, ``source``, ``expected``,
-  ``measured`` (strings) and ``reproduced`` (bool);
+  ``measured`` (strings) and ``reproduced`` (bool); a row judged with a Monte-Carlo-aware
+  criterion (``studies/_criteria.py``) adds ``criterion``, ``statistic``, ``interval``,
+  ``uncertainty``, ``threshold`` and ``status`` (``"reproduced"``, ``"not reproduced"`` or
+  ``"inconclusive"``: within the Monte-Carlo error of that scale), all kept in ``verdict.json``;
 - ``FIGURES``: the names of its figure modules.
 
 A *figure* is a module ``figures/<figname>.py`` with ``NAME``, ``STUDY`` (the study's
@@ -288,7 +291,16 @@ def _check_verdict(name, rows):
         missing = [k for k in _VERDICT_KEYS if k not in r]
         if missing:
             raise StudyError(f"study {name!r}: a verdict row lacks {', '.join(missing)}")
-    return [{**r, "reproduced": bool(r["reproduced"])} for r in rows]
+    out = []
+    for r in rows:
+        status = r.get("status")
+        if status is not None and status not in _STATUSES:
+            raise StudyError(f"study {name!r}: a verdict row has status={status!r}, not one of "
+                             f"{', '.join(map(repr, _STATUSES))}")
+        if status is not None and bool(r["reproduced"]) != (status == "reproduced"):
+            raise StudyError(f"study {name!r}: a verdict row has status={status!r} but reproduced={r['reproduced']!r}")
+        out.append({**r, "reproduced": bool(r["reproduced"])})
+    return out
 
 
 def _read_manifest(d):
@@ -331,17 +343,26 @@ def _reusable(mod, name, scale, root):
     return results
 
 
+_STATUSES = ("reproduced", "not reproduced", "inconclusive")
+_MARKS = {"reproduced": "REPRODUCED", "not reproduced": "NOT REPRODUCED",
+          "inconclusive": "INCONCLUSIVE AT THIS SCALE (within Monte-Carlo error; a larger scale narrows it)"}
+
+
 def format_verdict(rows) -> str:
     """A verdict as a plain-text table."""
     if not rows:
         return "(no claims)"
     lines = []
     for i, r in enumerate(rows, 1):
-        mark = "REPRODUCED" if r["reproduced"] else "NOT REPRODUCED"
-        lines.append(f"[{i}] {mark}: {r['claim']}")
+        status = r.get("status", "reproduced" if r["reproduced"] else "not reproduced")
+        lines.append(f"[{i}] {_MARKS[status]}: {r['claim']}")
         lines.append(f"    source:   {r['source']}")
         lines.append(f"    expected: {r['expected']}")
         lines.append(f"    measured: {r['measured']}")
+        if "criterion" in r:
+            lo, hi = r["interval"]
+            lines.append(f"    judged:   {r['criterion']}: statistic {r['statistic']:.4g}, interval "
+                         f"[{lo:.4g}, {hi:.4g}], threshold {r['threshold']:.4g}")
     return "\n".join(lines)
 
 

@@ -12,6 +12,12 @@ started at (-3, 5), as in Pagliardini et al.'s toy experiment:
     with replicates: each method's learning rate is tuned on half of the replicates (median
     final loss) and judged on the other half, with a bootstrap interval for the ratio of
     the median final losses AdEMAMix / Adam.
+
+Time on two cores: tiny a few seconds; quick 15 s; paper 386 s measured (the machine loaded
+about 6x).  At the paper scale's horizon (50000 steps) Adam at the common lr 1e-3 also reaches
+the minimum (final loss 2e-20 against AdEMAMix's 7e-16), so the common-lr claim and its
+Gaussian and alpha-stable noise versions are not reproduced there; only the Student-t lead
+survives (ratio 0.26 [0.19, 0.35]); 1 of 8 claims.
 """
 
 from __future__ import annotations

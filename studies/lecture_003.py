@@ -61,6 +61,8 @@ from optsim.schedules import (
     WarmRestarts,
 )
 
+from studies._criteria import LEVEL, bootstrap_interval, judge, normal_interval
+
 NAME = "lecture_003"
 TITLE = "Lecture 003: Adam vs SGDM, v_t's memory, cyclical LR / SGDR / warm-up, RAdam, NAG and Nadam"
 QUESTION = (
@@ -289,6 +291,31 @@ def _steps_to(loss, frac):
     return int(loss["step"].values[np.argmax(below)]) if below.any() else None
 
 
+def _early_ratio(ds):
+    """ln(best early median loss of Adam / of SGDM) and its paired bootstrap interval."""
+    early = ds["loss"].sel(step=ds.attrs["early_step"]).transpose("optimizer", "lr", "replicate")
+    names = [str(o) for o in ds["optimizer"].values]
+    vals = np.where(np.isfinite(early.values), early.values, np.inf)
+    ia, isg = names.index("adam"), names.index("sgdm")
+
+    def stat(r):
+        med = np.median(vals[:, :, r], axis=2)
+        return float(np.log(med[ia].min() / med[isg].min()))
+
+    return bootstrap_interval(stat, ds.sizes["replicate"])
+
+
+def _final_gap(ds, pick):
+    """max over the fast and tuned lrs of ln(median final loss SGDM / Adam), with its bootstrap interval."""
+    fl = {k: ds["final_loss"].sel(optimizer=k[0], lr=pick[k]).values for k in pick}
+
+    def stat(r):
+        return float(max(np.log(np.median(fl[("sgdm", kind)][r]) / np.median(fl[("adam", kind)][r]))
+                         for kind in ("fast", "tuned")))
+
+    return bootstrap_interval(stat, ds.sizes["replicate"])
+
+
 def verdict(results):
     rows = []
     fig_as, fig_mem, fig_sch, fig_ra, fig_nag = FIGURES
@@ -303,19 +330,24 @@ def verdict(results):
         "expected": f"lowest median loss after {es} steps (10%) over the lr grid: Adam < SGDM",
         "measured": (f"Adam {early['adam']:.3g} (lr {pick[('adam', 'fast')]:.3g}) vs SGDM {early['sgdm']:.3g} "
                      f"(lr {pick[('sgdm', 'fast')]:.3g}); start loss {float(ds['loss'].isel(step=0).max()):.3g}"),
-        "reproduced": early["adam"] < early["sgdm"],
+        **judge(*_early_ratio(ds), 0.0, above=False,
+                criterion=f"ln(lowest median loss after {es} steps over the lr grid, adam / sgdm), paired "
+                          f"bootstrap over {ds.sizes['replicate']} seeds (the lr chosen again in each resample)"),
     })
     sp = {k: spread(ds["final_loss"].sel(optimizer=k[0], lr=pick[k]).values) for k in pick}
     txt = "; ".join(f"{o} {kind} lr {pick[(o, kind)]:.3g}: {sp[(o, kind)][0]:.2f} +- {sp[(o, kind)][1]:.2f}"
                     for kind in ("fast", "tuned") for o in ("adam", "sgdm"))
-    stable = all(sp[("adam", k)][0] - sp[("sgdm", k)][0] > 2 * np.hypot(sp[("adam", k)][1], sp[("sgdm", k)][1])
-                 for k in ("fast", "tuned"))
+    gaps = [normal_interval(sp[("adam", k)][0] - sp[("sgdm", k)][0], np.hypot(sp[("adam", k)][1], sp[("sgdm", k)][1]),
+                            level=1 - (1 - LEVEL) / 2) for k in ("fast", "tuned")]
+    weakest = min(gaps, key=lambda g: g[1][0])
     rows.append({
         "claim": "Adam is unstable, SGDM stable: Adam's final loss varies more from seed to seed.",
         "source": src, "figure": fig_as,
         "expected": "spread (sd of log10 final loss over seeds) larger for Adam, at the fast and at the tuned lr",
         "measured": f"{ds.sizes['replicate']} seeds; {txt}",
-        "reproduced": stable,
+        **judge(*weakest, 0.0, above=True,
+                criterion="the smaller of sd(adam) - sd(sgdm) at the fast and at the tuned lrs, normal interval "
+                          "from the standard errors of the two sds, Bonferroni over the two lrs"),
     })
     fin = {k: float(np.median(ds["final_loss"].sel(optimizer=k[0], lr=pick[k]).values)) for k in pick}
     rows.append({
@@ -325,7 +357,9 @@ def verdict(results):
         "measured": (f"at the fast lrs SGDM {fin[('sgdm', 'fast')]:.3g} vs Adam {fin[('adam', 'fast')]:.3g}; "
                      f"with lrs tuned for the final loss SGDM {fin[('sgdm', 'tuned')]:.3g} vs Adam "
                      f"{fin[('adam', 'tuned')]:.3g}: SGDM is better only when Adam keeps its fast lr"),
-        "reproduced": fin[("sgdm", "fast")] < fin[("adam", "fast")] and fin[("sgdm", "tuned")] < fin[("adam", "tuned")],
+        **judge(*_final_gap(ds, pick), 0.0, above=False,
+                criterion=f"the larger of ln(median final loss sgdm / adam) at the fast and at the tuned lrs, "
+                          f"paired bootstrap over {ds.sizes['replicate']} seeds"),
     })
 
     mem = results["memory"]

@@ -7,7 +7,7 @@ import importlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from study_cache import assert_readme_verdicts, tiny_results
+from study_cache import README_VERDICTS_LONGER, assert_readme_verdicts, tiny_results
 
 import optsim
 from optsim.problems import ReddiOnline
@@ -78,8 +78,9 @@ def test_adopt_on_the_online_problem_matches_a_numpy_oracle():
 def longer():
     """The reddi and phase parts on horizons long enough for the claims (a few seconds)."""
     res = dict(tiny_results(b2m))
-    res.update(b2m._reddi({"steps": 50_000, "stochastic_steps": 500_000, "replicates": 4,
-                           "record_every": 1000, "lr": 0.5}))
+    reddi = {"steps": 50_000, "stochastic_steps": 500_000, "replicates": 4, "record_every": 1000, "lr": 0.5}
+    res.update(b2m._reddi(reddi))
+    res["reddi_stochastic_later"] = b2m._reddi_stochastic_later(reddi)
     res["phase"] = b2m._phase({"beta2": [0.5, 0.999], "period": [5, 101], "steps": 100_000,
                                "record_every": 997, "lr": 0.5})
     return res
@@ -116,3 +117,28 @@ def test_adopt_clip_fails_for_the_rarest_gradients_and_ademamix_like_adam(longer
     assert float(tail.sel(optimizer="ademamix", beta2=0.5, period=101)) > 0.9
     # Yogi stays on the optimum side at the Reddi setting
     assert float(x_on.sel(optimizer="yogi")) < 0
+
+
+def test_readme_later_verdicts_on_longer_horizons(longer):
+    """README's verdicts on ADOPT (both forms) and on Yogi's stochastic run hold on these horizons."""
+    rows = b2m.verdict(longer)
+    assert_readme_verdicts("beta2_memory", rows, claims=README_VERDICTS_LONGER["beta2_memory"])
+
+
+def test_stochastic_later_runs_share_the_other_rules_draws():
+    """Yogi and AdEMAMix on the stochastic problem run in their own sweep with the same seed: an
+    Adam run in that sweep's form reproduces ``reddi_stochastic``'s Adam exactly, and the verdict
+    rows read its mean and SE."""
+    p = {"steps": 2000, "stochastic_steps": 2000, "replicates": 3, "record_every": 100, "lr": 0.5}
+    base = b2m._reddi(p)["reddi_stochastic"]
+    ds = optsim.sweep(b2m.ReddiStochastic(), {"adam": b2m._methods(0.5)["adam"]}, schedule=InverseSqrtDecay(),
+                      steps=2000, replicates=3, record_every=100, record=("params",), diverge_factor=np.inf, seed=0)
+    np.testing.assert_array_equal(ds["params"].isel(param=0).sel(optimizer="adam").values,
+                                  base["x"].sel(optimizer="adam").values)
+    sl = b2m._reddi_stochastic_later(p)
+    assert list(sl.optimizer.values) == list(b2m.STOCHASTIC_LATER)
+    x = sl["x"].isel(step=-1).sel(optimizer="yogi").values
+    rows = b2m._stochastic_later_rows(sl, {"adam": (0.0, 0.0)})
+    se = np.std(x, ddof=1) / np.sqrt(x.size)
+    assert f"Yogi x = {np.mean(x):.3f} +- {se:.3f}" in rows[0]["measured"]
+    assert rows[0]["reproduced"] is bool(np.mean(x) + 2 * se < 0)

@@ -102,11 +102,12 @@ def _present(plan):
             if (o.name in plan.record if o.per_record else not any(empty.get(d, False) for d in o.dims))]
 
 
-def _trailing_coords(plan, layout, present, order=("stat", "param", "slot", "threshold")):
+def _trailing_coords(plan, layout, present, order=("stat", "param", "slot", "threshold", "metric")):
     """The coordinates of the trailing dimensions the outputs ``present`` use, in ``order``."""
     used = {d for o in present for d in o.dims}
     values = {"stat": lambda: list(STAT_NAMES), "param": lambda: _coord_names(plan, layout),
-              "slot": lambda: _slot_names(plan, layout), "threshold": lambda: plan.thresholds}
+              "slot": lambda: _slot_names(plan, layout), "threshold": lambda: plan.thresholds,
+              "metric": lambda: list(getattr(plan, "metric_names", ()))}
     return {d: values[d]() for d in order if d in used}
 
 
@@ -142,7 +143,7 @@ def assemble_reduced(plan, layout, out, spec, reducer):
     lead_dims, lead_shape, coords = _layout_coords(plan, layout)
     lead_dims, lead_shape = lead_dims[:-1], lead_shape[:-1]
     del coords["replicate"]
-    coords.update(_trailing_coords(plan, layout, _present(plan), ("param", "slot", "stat", "threshold")))
+    coords.update(_trailing_coords(plan, layout, _present(plan), ("param", "slot", "stat", "threshold", "metric")))
     if "quantiles" in reducer.stats:
         coords["quantile"] = reducer.quantiles
     data_vars = {}

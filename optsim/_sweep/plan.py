@@ -196,8 +196,9 @@ def _build_plan(problem, optimizer, budget, *, noise, schedule, grid, replicates
     groups = [_make_group(comps, label, mi_, cell_ids, cell_shape, axes, dynamic_axes, resolved, n_cells,
                           replicates, common_random_numbers, "dist" in record, cache=cache)
               for comps, label, mi_, cell_ids, dynamic_axes, _ in pending]
+    metric_names = _metric_names([p[0]["problem"] for p in pending]) if "metrics" in record else ()
     plan = Plan(groups, n_traj, steps, rec_steps, record, thresholds, seed, diverge_factor, x_bound,
-                dim=max(dims), n_slots=max(slots), replicates=replicates)
+                dim=max(dims), n_slots=max(slots), replicates=replicates, metric_names=metric_names)
     layout = {
         "methods": methods,
         "has_opt_axis": has_opt_axis,
@@ -207,6 +208,19 @@ def _build_plan(problem, optimizer, budget, *, noise, schedule, grid, replicates
         "noises": noises,
     }
     return plan, layout
+
+
+def _metric_names(problems):
+    """The labels of the ``metric`` dimension: each position's name, joined with ``|``
+    where the groups' problems name it differently (a gridded depth)."""
+    names = []
+    for prob in problems:
+        for i, m in enumerate(prob.metric_names() if "metrics" in type(prob).kernels else ()):
+            if len(names) <= i:
+                names.append(m)
+            elif m not in names[i].split("|"):
+                names[i] = f"{names[i]}|{m}"
+    return tuple(names)
 
 
 def _make_group(comps, label, method_index, cell_ids, cell_shape, axes, dynamic_axes, resolved,

@@ -84,10 +84,11 @@ DATA_WIDTH = 4
 # (``Problem.param_blocks``; nblocks 0: an elementwise step); then, for a rule that reads the
 # noise-free gradient (``Optimizer.exact_gradient_row``), the problem's ``exact`` entry point
 # (0: none) and the state row it writes into; then the problem's hess (0: none) and the
-# optimizer's state row it fills before every step (``Optimizer.hessian_slot``).
+# optimizer's state row it fills before every step (``Optimizer.hessian_slot``); then the
+# problem's metrics (0: not recorded), which write a recorded step's row of the metrics output.
 FN = layout(("init", "step", "eff_lr", "lookahead", "records", "grad", "loss", "test",
              "gnorm", "dist", "start", "project", "point", "evals", "same_noise", "same_noise_hp",
-             "blocks", "nblocks", "exact", "exact_row", "hess", "hess_slot"), "EntryTable")
+             "blocks", "nblocks", "exact", "exact_row", "hess", "hess_slot", "metrics"), "EntryTable")
 # The columns of a schedule node's row: the address of its value function, the child whose
 # value it wraps (-1: none), the offset and width of its parameters in the schedule row and
 # of its state; then, only in a sweep that schedules hyperparameters (the
@@ -135,7 +136,7 @@ def _copy_sample(b, ns, rngs, perms, mbss, rngs_to, perms_to, mbss_to):
 def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
         thresholds, div_factor, x_bound, nslots, nscal, nsched, nsamples, fn, sched,
         out_loss, out_test, out_gnorm, out_dist, out_params, out_eff, out_effstats,
-        out_state, out_statenorm, out_final, out_min, out_argmin, out_first, out_div,
+        out_state, out_statenorm, out_metrics, out_final, out_min, out_argmin, out_first, out_div,
         W, S, sc, hp, ss, wt, wti, rngs, wd, idx, perms, mbss, lrs, frame, fs,
         rng_save, perm_save, mbss_save):
     """Run trajectories ``0:n`` of the given rows (see the module docstring).
@@ -162,8 +163,9 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     rec_effstats = out_effstats.shape[1] > 0
     rec_state = out_state.shape[1] > 0
     rec_statenorm = out_statenorm.shape[1] > 0
+    rec_metrics = out_metrics.shape[1] > 0
     flags = (rec_loss * 1 + rec_test * 2 + rec_gnorm * 4 + rec_dist * 8 + rec_params * 16 + rec_eff * 32
-             + rec_effstats * 64 + rec_state * 128 + rec_statenorm * 256)
+             + rec_effstats * 64 + rec_state * 128 + rec_statenorm * 256 + rec_metrics * 512)
     a_loss = addr_of(out_loss)
     a_test = addr_of(out_test)
     a_gnorm = addr_of(out_gnorm)
@@ -173,6 +175,8 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     a_effstats = addr_of(out_effstats)
     a_state = addr_of(out_state)
     a_statenorm = addr_of(out_statenorm)
+    a_metrics = addr_of(out_metrics)
+    nmet = out_metrics.shape[2]
     a_thr = addr_of(thresholds)
     a_first = addr_of(out_first)
     oslots = out_statenorm.shape[2]
@@ -195,6 +199,7 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
     f_dist = fn[FN.dist]
     f_start = fn[FN.start]
     f_proj = fn[FN.project]
+    f_metrics = fn[FN.metrics] if nmet > 0 else 0
     f_point = fn[FN.point]
     evals = fn[FN.evals]
     look = 1 if f_look != 0 or f_point != 0 else 0
@@ -319,9 +324,12 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                         call_void(f_gnorm, (a_frame, b, t))
                     if f_dist != 0:
                         call_void(f_dist, (a_frame, b))
-                    call_void(f_rec, (0, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f, fs[FSL.ftest],
-                                      fs[FSL.gnorm], fs[FSL.dist], a_loss, a_test, a_gnorm, a_dist, a_params, a_eff, a_effstats,
-                                      a_state, a_statenorm, a_first, a_thr, a_X + 8 * b * d, a_S, a_EFF))
+                    if f_metrics != 0:  # straight into this record's row of the metrics
+                        call_void(f_metrics, (a_frame, b, a_metrics + 8 * (k * R + r) * nmet, nmet))
+                    call_void(f_rec, (0, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, nmet, f,
+                                      fs[FSL.ftest], fs[FSL.gnorm], fs[FSL.dist], a_loss, a_test, a_gnorm, a_dist,
+                                      a_params, a_eff, a_effstats, a_state, a_statenorm, a_metrics, a_first, a_thr,
+                                      a_X + 8 * b * d, a_S, a_EFF))
                     last[b] = f
                     if f < best[b]:
                         best[b] = f
@@ -347,10 +355,10 @@ def run(x0, hpo, hps, hpn, hpp, xstar, rep, cell, seed, steps, rec_steps,
                 for b in range(B):
                     if div[b] == t:
                         alive -= 1
-                        call_void(f_rec, (1, k0 + b, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, np.inf,
-                                          np.inf, np.inf, np.inf, a_loss, a_test, a_gnorm, a_dist, a_params,
-                                          a_eff, a_effstats, a_state, a_statenorm, a_first, a_thr,
-                                          a_X + 8 * b * d, a_S, a_EFF))
+                        call_void(f_rec, (1, k0 + b, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, nmet,
+                                          np.inf, np.inf, np.inf, np.inf, a_loss, a_test, a_gnorm, a_dist,
+                                          a_params, a_eff, a_effstats, a_state, a_statenorm, a_metrics, a_first,
+                                          a_thr, a_X + 8 * b * d, a_S, a_EFF))
                         last[b] = np.inf
             fobs = fs[FSL.fobs]
             if alive == 0:

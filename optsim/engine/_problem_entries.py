@@ -18,6 +18,9 @@ array of the addresses and sizes of the block's arrays (layout ``_driver.FR``):
   for a rule that reads it (``Optimizer.exact_gradient_row``).
 - ``hess(fp, B)``: the exact Hessian diagonal of the objective at each trajectory's point of
   the block, into its look-ahead row ``Y`` (for a rule with ``Optimizer.hessian_slot``).
+- ``metrics(fp, b, out, m)``: the problem's named metrics of trajectory ``b``
+  (``Problem.metric_names()``) into the ``m`` numbers at ``out`` (NaN first, so that a
+  problem with fewer metrics than the output is wide leaves the rest NaN).
 
 The bodies are here.  :mod:`optsim.engine.codegen` compiles them once per combination of
 problem class, noise model classes and data types: it copies a function's source into a
@@ -40,6 +43,8 @@ The names a body uses and this module does not compute are bound by the generate
     the problem's own cached functions of those names;
 ``distance(x, xstar, pp, pdata) -> float``
     the problem's ``distance``, else the Euclidean distance to the optimum ``xstar``;
+``problem_metrics(x, out, pp, pdata)``
+    the problem's ``metrics``;
 ``project_point(x, pp, pdata)``
     the problem's ``project``, inlined;
 ``hessian_point(x, h, pp, pdata)``
@@ -74,6 +79,7 @@ SIGNATURES = {
     "project": "types.void(FP, I)",
     "exact": "types.void(FP, I, I, I, I)",
     "hess": "types.void(FP, I)",
+    "metrics": "types.void(FP, I, I, I)",
 }
 ENTRIES = tuple(SIGNATURES)
 
@@ -192,6 +198,16 @@ def hess(fp, B):
         hessian_point(X[b * d:(b + 1) * d], Y[b * d:(b + 1) * d], pp, pdata)
 
 
+def metrics(fp, b, out, m):
+    fr = carray(fp, NFRAME)
+    d, X, Y, G, div, bound, rngs, pp, npar, xstar, gs, fs, idx, perms, mbss = frame_arrays(fr)
+    pdata, ndata = data_arrays(fr)
+    row = carray(pointer(out, np.float64), m)
+    for i in range(m):
+        row[i] = np.nan
+    problem_metrics(X[b * d:(b + 1) * d], row, pp, pdata)
+
+
 # -- what the generated module binds (see the module docstring) ------------------------------
 
 NFRAME = FR.DATA
@@ -202,4 +218,4 @@ def _bound_by_the_generated_module(*args):
 
 
 data_arrays = observe = objective = value_and_grad = test_loss = initial_point = distance = \
-    project_point = hessian_point = _bound_by_the_generated_module
+    project_point = hessian_point = problem_metrics = _bound_by_the_generated_module

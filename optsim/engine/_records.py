@@ -27,18 +27,21 @@ _P = types.CPointer(types.float64)
 _Q = types.CPointer(types.int64)
 
 
-@cfunc(types.void(_I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _F, _F, _F, _F,
-                  _P, _P, _P, _P, _P, _P, _P, _P, _P, _Q, _P, _P, _P, _P),
+@cfunc(types.void(_I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _F, _F, _F, _F,
+                  _P, _P, _P, _P, _P, _P, _P, _P, _P, _P, _Q, _P, _P, _P, _P),
        cache=True, error_model="numpy")
-def records(diverged, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f, ftest, gnorm, dist,
-            p_loss, p_test, p_gnorm, p_dist, p_params, p_eff, p_effstats, p_state, p_statenorm,
+def records(diverged, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, nmet, f, ftest, gnorm, dist,
+            p_loss, p_test, p_gnorm, p_dist, p_params, p_eff, p_effstats, p_state, p_statenorm, p_metrics,
             p_first, p_thr, p_x, p_S, p_EFF):
     """Record ``r`` of trajectory ``k`` (block position ``b``) at step ``t``; or, with
     ``diverged``, records ``r`` to ``R - 1`` of a trajectory that left the bounds at this
-    step: losses inf, parameters and state frozen where they are, effective rates NaN.
+    step: losses inf, parameters and state frozen where they are, effective rates and
+    metrics NaN.
 
     ``nslots`` is the optimizer's number of state vectors, ``oslots`` the outputs' (the
-    most of any optimizer in the sweep; the others' extra slots stay NaN)."""
+    most of any optimizer in the sweep; the others' extra slots stay NaN).  ``nmet`` is the
+    width of the metrics' output; the problem's ``metrics`` entry point writes a recorded
+    step's metrics there itself, so only a diverged trajectory's are written here."""
     x = carray(p_x, d)
     S = carray(p_S, (nslots, lmax))
     stop = R if diverged else r + 1
@@ -88,6 +91,10 @@ def records(diverged, k, r, t, n, R, d, nslots, oslots, lmax, b, flags, nthr, f,
                     out[k, rr, s] = np.nan
                 else:
                     out[k, rr, s] = _rms(S[s, b * d:(b + 1) * d])
+        if flags & F.metrics and diverged:
+            out = carray(p_metrics, (n, R, nmet))
+            for i in range(nmet):
+                out[k, rr, i] = np.nan
     if not diverged:
         first_below = carray(p_first, (n, nthr))
         thresholds = carray(p_thr, nthr)

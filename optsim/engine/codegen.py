@@ -12,7 +12,8 @@ module generates:
   them, through the problem's own cached functions; ``start`` and ``project`` where the
   problem has an initial point or a feasible set; ``hess`` (the exact Hessian diagonal at
   each trajectory's point, into the look-ahead row) where it has a ``hessian_diagonal``
-  kernel and the optimizer asks for it (``Optimizer.hessian_slot``);
+  kernel and the optimizer asks for it (``Optimizer.hessian_slot``); ``metrics`` (the
+  problem's named metrics into a recorded step's row) where it has them and a sweep records them;
 - for each optimizer and each schedule class (:func:`entry_points`, written by
   :mod:`optsim.engine._entries`): ``init``, ``step``, ``eff_lr``, ``lookahead`` and
   ``point``; ``value`` and ``momentum``.
@@ -195,6 +196,7 @@ _CALLS = {
     "project": ("project_point", "project", True),
     "exact": ("value_and_grad", "value_and_grad", False),
     "hess": ("hessian_point", "hessian_diagonal", True),
+    "metrics": ("problem_metrics", "metrics", False),
 }
 
 

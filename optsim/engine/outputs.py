@@ -36,7 +36,7 @@ class Output:
     """One output array of the trajectory loop.
 
     ``dims``: the trailing dimensions (symbols sized by :func:`dim_sizes`: ``param``,
-    ``slot``, ``stat``, ``threshold``), after ``step`` when ``per_record``.  ``reduction``:
+    ``slot``, ``stat``, ``threshold``, ``metric``), after ``step`` when ``per_record``.  ``reduction``:
     ``"stats"`` (mean, std and quantiles over replicates), ``"reached"`` (the fraction of
     replicates that reached each threshold, and the statistics of the step, a trajectory
     that never reached it counting as infinitely many steps) or ``"diverged"`` (the
@@ -84,6 +84,9 @@ OUTPUTS = (
            "the optimizer's state vectors (dims: ..., step, slot, param)", "stats"),
     Output("state_norm", "out_statenorm", ("slot",), True, _F,
            "the root-mean-square of each optimizer state vector", "stats"),
+    Output("metrics", "out_metrics", ("metric",), True, _F,
+           "the problem's named metrics (Problem.metric_names(): accuracies, ...; none for most problems)",
+           "stats"),
     Output("final_loss", "out_final", (), False, _F, "loss at the last step (inf if the trajectory diverged)",
            "stats", "final loss"),
     Output("min_loss", "out_min", (), False, _F, "lowest recorded loss", "stats", "min loss"),
@@ -113,9 +116,10 @@ def output(name):
     return _BY_NAME[name]
 
 
-def dim_sizes(dim, n_slots, n_thresholds):
+def dim_sizes(dim, n_slots, n_thresholds, n_metrics=0):
     """The sizes of the trailing dimension symbols for a sweep of ``dim`` coordinates."""
-    return {"param": int(dim), "slot": int(n_slots), "stat": len(STAT_NAMES), "threshold": int(n_thresholds)}
+    return {"param": int(dim), "slot": int(n_slots), "stat": len(STAT_NAMES), "threshold": int(n_thresholds),
+            "metric": int(n_metrics)}
 
 
 def shape(o, n, n_records, sizes):

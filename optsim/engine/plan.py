@@ -87,7 +87,7 @@ class Plan:
     """Everything needed to run a sweep's trajectories, without the results."""
 
     def __init__(self, groups, n_traj, steps, rec_steps, record, thresholds, seed,
-                 diverge_factor, x_bound, dim, n_slots, replicates=1):
+                 diverge_factor, x_bound, dim, n_slots, replicates=1, metric_names=()):
         self.groups = groups
         self.replicates = int(replicates)  # per grid cell; a cell's replicates are consecutive
         self.n_traj = n_traj
@@ -100,12 +100,13 @@ class Plan:
         self.x_bound = float(x_bound)
         self.dim = dim
         self.n_slots = n_slots
+        self.metric_names = tuple(metric_names)  # the labels of the metrics' ``metric`` dimension
 
     # -- shapes -------------------------------------------------------------------------
     def output_shapes(self, n):
         """Shapes of every output array for ``n`` trajectories (0 where not recorded)."""
         R = self.rec_steps.shape[0]
-        sizes = dim_sizes(self.dim, self.n_slots, self.thresholds.shape[0])
+        sizes = dim_sizes(self.dim, self.n_slots, self.thresholds.shape[0], len(getattr(self, "metric_names", ())))
         return {o.name: (shape(o, n, R if o.name in self.record else 0, sizes), o.dtype) for o in OUTPUTS}
 
     def output_bytes(self, n=None):
@@ -219,7 +220,8 @@ class Plan:
         if getattr(opt, "exact_gradient_row", None) is not None:
             exact_row = list(opt.slot_names).index(opt.exact_gradient_row)
         names = ["grad", "loss", "start", "project"] + (["exact"] if exact_row >= 0 else []) + [
-            n for n, rec in (("test", "test_loss"), ("gnorm", "grad_norm"), ("dist", "dist")) if rec in self.record]
+            n for n, rec in (("test", "test_loss"), ("gnorm", "grad_norm"), ("dist", "dist"), ("metrics", "metrics"))
+            if rec in self.record]
         if opt.hessian_slot is not None:
             names.append("hess")
         pe = kernel_for(g.spec, names) if problem is None else {n: problem.get(n, 0) for n in names}
@@ -230,7 +232,8 @@ class Plan:
             project=pe["project"], point=ep.get("point", 0), evals=opt.evaluations,
             same_noise=int(bool(opt.same_noise)), same_noise_hp=self._same_noise_hp(opt),
             **self._blocks_entry(g), exact=pe.get("exact", 0), exact_row=exact_row, hess=pe.get("hess", 0),
-            hess_slot=opt.slot_names.index(opt.hessian_slot) if opt.hessian_slot is not None else -1),
+            hess_slot=opt.slot_names.index(opt.hessian_slot) if opt.hessian_slot is not None else -1,
+            metrics=pe.get("metrics", 0)),
             dtype=np.int64)
         rows, cycled = [], []
         sp_off = ss_off = 0

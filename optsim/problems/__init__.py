@@ -4,6 +4,7 @@ from .._roles import Problem
 from .classic import Beale, Himmelblau, Rosenbrock, Saddle
 from .double_well import DoubleWell
 from .matrix import MatrixRegression
+from .mlp import MLP
 from .nqm import NoisyQuadraticModel
 from .quadratic import Quadratic, valley
 from .reddi import ReddiOnline, ReddiStochastic
@@ -30,4 +31,5 @@ __all__ = [
     "DoubleWell",
     "Replay",
     "MatrixRegression",
+    "MLP",
 ]

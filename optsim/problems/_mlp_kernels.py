@@ -1,0 +1,326 @@
+"""The compiled forward and backward passes of :class:`optsim.problems.MLP`.
+
+Every kernel reads the network's shape from the int64 array ``cfg`` (layout :data:`CFG`):
+the number of weight layers ``L`` (hidden layers + 1), the activation, the loss, whether
+there are biases, the initialization rule, and the widths ``w_0 = n_in, w_1, ..., w_L =
+n_classes`` from ``CFG.widths`` on.  The parameter vector holds, layer after layer, the
+weight matrix :math:`W_l` (``w_l x w_{l-1}``, row-major) and then the bias :math:`b_l`.
+
+Activations are kept example-major (``[example, unit]``): the forward product runs over a
+transposed copy of :math:`W_l`, so that every innermost loop (forward, the weight gradient,
+the back-propagated error) runs over contiguous units without a reduction and the compiler
+vectorizes it; every sum over examples or inputs is taken in index order, so the numbers do
+not depend on the machine's vector width.  A pass over ``m`` examples works in one scratch
+array of :func:`scratch_size` numbers: O(m x width + parameters of one layer), allocated
+once per call (see the class docstring for its measured cost).
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .._components import layout
+from .._rng import normal, uniform
+
+__all__ = ["CFG", "ACT", "LOSS", "INIT", "MET", "CHUNK", "scratch_size", "mlp_batch", "mlp_full",
+           "mlp_metrics_into", "mlp_init"]
+
+CFG = layout(("layers", "activation", "loss", "bias", "init", "widths"), "MLPConfig")
+ACT = layout(("tanh", "relu", "gelu"), "Activations")
+LOSS = layout(("cross_entropy", "squared"), "Losses")
+INIT = layout(("glorot", "he", "lecun", "torch"), "Inits")
+MET = layout(("train_accuracy", "test_accuracy", "val_loss", "val_accuracy", "grad_norms"), "Metrics")
+"""Positions in the metrics row; the gradient norms per parameter array follow from
+``MET.grad_norms`` on (W1, b1, W2, b2, ...)."""
+CHUNK = 64
+"""Examples per pass of the full-batch evaluations (the numbers do not depend on it)."""
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+@njit(cache=True, inline="always")
+def _width(cfg, l):
+    return cfg[CFG.widths + l]
+
+
+@njit(cache=True)
+def param_offset(cfg, l):
+    """The offset in ``x`` of :math:`W_l` (``l`` = 1 .. L; L + 1 gives the dimension)."""
+    off = 0
+    bias = cfg[CFG.bias]
+    for k in range(1, l):
+        off += _width(cfg, k) * _width(cfg, k - 1) + (_width(cfg, k) if bias else 0)
+    return off
+
+
+@njit(cache=True)
+def scratch_size(cfg, m):
+    """Numbers of scratch a pass over ``m`` examples needs: the pre-activations and
+    activations of every layer, two error buffers and the transposed weights of a layer."""
+    L = cfg[CFG.layers]
+    acts = 0
+    wmax = 0
+    tmax = 0
+    for l in range(1, L + 1):
+        acts += 2 * m * _width(cfg, l)
+        wmax = max(wmax, _width(cfg, l))
+        tmax = max(tmax, _width(cfg, l) * _width(cfg, l - 1))
+    return acts + 2 * m * wmax + tmax
+
+
+@njit(cache=True, inline="always")
+def _act(z, kind):
+    if kind == ACT.tanh:
+        return math.tanh(z)
+    if kind == ACT.relu:
+        return z if z > 0.0 else 0.0
+    return 0.5 * z * (1.0 + math.erf(z * _INV_SQRT2))  # GELU, the exact erf form
+
+
+@njit(cache=True, inline="always")
+def _dact(z, h, kind):
+    """The activation's derivative at ``z`` (``h`` its value); ReLU's is 0 at 0, as autodiff's."""
+    if kind == ACT.tanh:
+        return 1.0 - h * h
+    if kind == ACT.relu:
+        return 1.0 if z > 0.0 else 0.0
+    return 0.5 * (1.0 + math.erf(z * _INV_SQRT2)) + z * _INV_SQRT2PI * math.exp(-0.5 * z * z)
+
+
+@njit(cache=True, inline="always")
+def _zoff(cfg, m, l):
+    """Offset in the scratch of layer l's pre-activations (its activations follow)."""
+    off = 0
+    for k in range(1, l):
+        off += 2 * m * _width(cfg, k)
+    return off
+
+
+@njit(cache=True, inline="always")
+def _mat(a, off, rows, cols):
+    """The ``rows x cols`` row-major view of ``a[off:]`` (indexing a view by loop counters
+    lets the compiler drop the negative-index checks and vectorize)."""
+    return a[off:off + rows * cols].reshape((rows, cols))
+
+
+@njit(cache=True)
+def _pass(x, g, X, y, idx, nb, r0, m, cfg, scr, grad):
+    """Forward (and, with ``grad``, backward) pass over the examples ``r0 .. r0+m-1`` of a
+    row loop: data row ``idx[r0 + s]`` for example s when ``nb >= 0``, else row ``r0 + s``.
+    Returns the sum of the examples' losses and the number classified right (argmax, the
+    first on ties); with ``grad`` the sums over these examples of the loss gradients are
+    added to g."""
+    L = cfg[CFG.layers]
+    kind = cfg[CFG.activation]
+    bias = cfg[CFG.bias] != 0
+    wmax = 0
+    for l in range(1, L + 1):
+        wmax = max(wmax, _width(cfg, l))
+    d_a = _zoff(cfg, m, L + 1)  # the two error buffers, then the transposed weights
+    d_b = d_a + m * wmax
+    t_o = d_b + m * wmax
+    rows = np.empty(0, dtype=np.int64) if nb < 0 else idx[r0:r0 + m]
+    # -- forward -------------------------------------------------------------------------
+    for l in range(1, L + 1):
+        wi = _width(cfg, l - 1)
+        wo = _width(cfg, l)
+        pw = param_offset(cfg, l)
+        W = _mat(x, pw, wo, wi)
+        b = x[pw + wo * wi:pw + wo * wi + wo]
+        zo = _zoff(cfg, m, l)
+        Z = _mat(scr, zo, m, wo)
+        H = _mat(scr, zo + m * wo, m, wo)
+        Hp = _mat(scr, _zoff(cfg, m, l - 1) + m * wi, m, wi) if l > 1 else _mat(scr, 0, 0, wi)
+        WT = _mat(scr, t_o, wi, wo)
+        for i in range(wo):
+            for j in range(wi):
+                WT[j, i] = W[i, j]
+        for s in range(m):
+            row = r0 + s if nb < 0 else rows[s]
+            for i in range(wo):
+                Z[s, i] = b[i] if bias else 0.0
+            for j in range(wi):
+                h = X[row, j] if l == 1 else Hp[s, j]
+                for i in range(wo):
+                    Z[s, i] += h * WT[j, i]
+            if l < L:
+                for i in range(wo):
+                    H[s, i] = _act(Z[s, i], kind)
+    # -- the loss, its error at the output, the accuracy --------------------------------------
+    C = _width(cfg, L)
+    Z = _mat(scr, _zoff(cfg, m, L), m, C)
+    E = _mat(scr, d_a, m, C)
+    f = 0.0
+    right = 0
+    ce = cfg[CFG.loss] == LOSS.cross_entropy
+    for s in range(m):
+        row = r0 + s if nb < 0 else rows[s]
+        c = y[row]
+        best = 0
+        zmax = Z[s, 0]
+        for k in range(1, C):
+            if Z[s, k] > zmax:
+                zmax = Z[s, k]
+                best = k
+        right += 1 if best == c else 0
+        if ce:
+            tot = 0.0
+            for k in range(C):
+                p = math.exp(Z[s, k] - zmax)
+                E[s, k] = p
+                tot += p
+            f += math.log(tot) + zmax - Z[s, c]
+            inv = 1.0 / tot
+            for k in range(C):
+                E[s, k] = E[s, k] * inv
+            E[s, c] -= 1.0
+        else:
+            for k in range(C):
+                r = Z[s, k] - (1.0 if k == c else 0.0)
+                f += 0.5 * r * r
+                E[s, k] = r
+    if not grad:
+        return f, right
+    # -- backward ------------------------------------------------------------------------
+    cur = d_a
+    nxt = d_b
+    for l in range(L, 0, -1):
+        wi = _width(cfg, l - 1)
+        wo = _width(cfg, l)
+        pw = param_offset(cfg, l)
+        W = _mat(x, pw, wo, wi)
+        gW = _mat(g, pw, wo, wi)
+        gb = g[pw + wo * wi:pw + wo * wi + wo]
+        E = _mat(scr, cur, m, wo)
+        zp = _zoff(cfg, m, l - 1)
+        Hp = _mat(scr, zp + m * wi, m, wi) if l > 1 else _mat(scr, 0, 0, wi)
+        for s in range(m):
+            row = r0 + s if nb < 0 else rows[s]
+            for i in range(wo):
+                dl = E[s, i]
+                if l == 1:
+                    for j in range(wi):
+                        gW[i, j] += dl * X[row, j]
+                else:
+                    for j in range(wi):
+                        gW[i, j] += dl * Hp[s, j]
+            if bias:
+                for i in range(wo):
+                    gb[i] += E[s, i]
+        if l > 1:
+            Zp = _mat(scr, zp, m, wi)
+            N = _mat(scr, nxt, m, wi)
+            for s in range(m):
+                for j in range(wi):
+                    N[s, j] = 0.0
+                for i in range(wo):
+                    dl = E[s, i]
+                    for j in range(wi):
+                        N[s, j] += dl * W[i, j]
+                for j in range(wi):
+                    N[s, j] *= _dact(Zp[s, j], Hp[s, j], kind)
+            cur, nxt = nxt, cur
+    return f, right
+
+
+@njit(cache=True)
+def mlp_batch(x, g, X, y, idx, nb, cfg):
+    """The mean loss over rows ``idx[:nb]`` and its gradient into ``g`` (one pass, one
+    scratch allocation)."""
+    for k in range(g.shape[0]):
+        g[k] = 0.0
+    if nb < 1:
+        return 0.0
+    scr = np.empty(scratch_size(cfg, nb))
+    f, _ = _pass(x, g, X, y, idx, nb, 0, nb, cfg, scr, True)
+    inv = 1.0 / nb
+    for k in range(g.shape[0]):
+        g[k] *= inv
+    return f * inv
+
+
+@njit(cache=True)
+def mlp_full(x, g, X, y, cfg, grad):
+    """The mean loss and accuracy over every row of ``X`` (NaN for no rows), in passes of
+    :data:`CHUNK` examples; with ``grad`` the mean gradient into ``g``."""
+    n = X.shape[0]
+    if grad:
+        for k in range(g.shape[0]):
+            g[k] = 0.0
+    if n == 0:
+        return np.nan, np.nan
+    scr = np.empty(scratch_size(cfg, min(CHUNK, n)))
+    f = 0.0
+    right = 0
+    idx = np.empty(0, dtype=np.int64)
+    for r0 in range(0, n, CHUNK):
+        m = min(CHUNK, n - r0)
+        fc, rc = _pass(x, g, X, y, idx, -1, r0, m, cfg, scr, grad)
+        f += fc
+        right += rc
+    if grad:
+        inv = 1.0 / n
+        for k in range(g.shape[0]):
+            g[k] *= inv
+    return f / n, right / n
+
+
+@njit(cache=True)
+def mlp_metrics_into(x, out, Xtr, ytr, Xte, yte, Xva, yva, cfg):
+    """The metrics row (layout :data:`MET`): accuracies, validation loss and accuracy, and
+    the norms of the full-batch training gradient's parameter arrays."""
+    g = np.empty(x.shape[0])
+    _, out[MET.train_accuracy] = mlp_full(x, g, Xtr, ytr, cfg, True)
+    _, out[MET.test_accuracy] = mlp_full(x, g[:0], Xte, yte, cfg, False)
+    out[MET.val_loss], out[MET.val_accuracy] = mlp_full(x, g[:0], Xva, yva, cfg, False)
+    L = cfg[CFG.layers]
+    bias = cfg[CFG.bias] != 0
+    j = MET.grad_norms
+    for l in range(1, L + 1):
+        pw = param_offset(cfg, l)
+        nw = _width(cfg, l) * _width(cfg, l - 1)
+        s = 0.0
+        for k in range(pw, pw + nw):
+            s += g[k] * g[k]
+        out[j] = math.sqrt(s)
+        j += 1
+        if bias:
+            s = 0.0
+            for k in range(pw + nw, pw + nw + _width(cfg, l)):
+                s += g[k] * g[k]
+            out[j] = math.sqrt(s)
+            j += 1
+
+
+@njit(cache=True)
+def mlp_init(x, cfg, rng):
+    """Draw the initial network into ``x`` from the stream ``rng``: layer after layer, W
+    row-major then b (see :class:`optsim.problems.MLP` for the rules)."""
+    L = cfg[CFG.layers]
+    rule = cfg[CFG.init]
+    bias = cfg[CFG.bias] != 0
+    for l in range(1, L + 1):
+        fi = _width(cfg, l - 1)
+        fo = _width(cfg, l)
+        pw = param_offset(cfg, l)
+        if rule == INIT.torch:
+            a = 1.0 / math.sqrt(fi)
+            for k in range(pw, pw + fo * fi):
+                x[k] = a * (2.0 * uniform(rng) - 1.0)
+            if bias:
+                for k in range(pw + fo * fi, pw + fo * fi + fo):
+                    x[k] = a * (2.0 * uniform(rng) - 1.0)
+            continue
+        if rule == INIT.glorot:
+            sd = math.sqrt(2.0 / (fi + fo))
+        elif rule == INIT.he:
+            sd = math.sqrt(2.0 / fi)
+        else:
+            sd = math.sqrt(1.0 / fi)
+        for k in range(pw, pw + fo * fi):
+            x[k] = sd * normal(rng)
+        if bias:
+            for k in range(pw + fo * fi, pw + fo * fi + fo):
+                x[k] = 0.0

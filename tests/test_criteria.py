@@ -1,0 +1,95 @@
+"""The Monte-Carlo-aware verdict criteria (studies/_criteria.py) and how the runner keeps them."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from studies import _criteria as C
+from studies import _runner as R
+
+
+def test_mean_interval_is_the_t_interval():
+    rng = np.random.default_rng(1)
+    v = rng.normal(2.0, 3.0, 17)
+    m, (lo, hi) = C.mean_interval(v, level=0.95)
+    want = stats.t.interval(0.95, 16, loc=v.mean(), scale=stats.sem(v))
+    assert m == pytest.approx(v.mean())
+    assert (lo, hi) == pytest.approx(want, rel=1e-12)
+
+
+def test_mean_interval_covers_at_its_level():
+    rng = np.random.default_rng(2)
+    hits = 0
+    for _ in range(2000):
+        _, (lo, hi) = C.mean_interval(rng.exponential(1.0, 40), level=0.9)
+        hits += lo <= 1.0 <= hi
+    assert 0.85 < hits / 2000 < 0.93  # a t interval of skewed data covers a little less than 90%
+
+
+def test_judge_three_states_and_fields():
+    up = C.judge(2.0, (1.0, 3.0), 0.5, criterion="c")
+    assert up["status"] == "reproduced" and up["reproduced"] is True
+    assert up["uncertainty"] == 1.0 and up["interval"] == [1.0, 3.0] and up["threshold"] == 0.5
+    assert C.judge(2.0, (0.0, 3.0), 0.5, criterion="c")["status"] == "inconclusive"
+    assert C.judge(-2.0, (-3.0, -1.0), 0.5, criterion="c")["status"] == "not reproduced"
+    below = C.judge(-2.0, (-3.0, -1.0), 0.5, above=False, criterion="c")
+    assert below["status"] == "reproduced" and "below 0.5" in below["criterion"]
+    assert C.judge(1.0, (float("-inf"), float("inf")), 0.0, criterion="c")["status"] == "inconclusive"
+    with pytest.raises(ValueError, match="interval"):
+        C.judge(1.0, (2.0, 1.0), 0.0, criterion="c")
+
+
+def test_paired_decrease_finds_the_weakest_pair_with_bonferroni():
+    rng = np.random.default_rng(3)
+    base = np.array([5.0, 3.0, 2.9, 0.0])  # the pair (1, 2) barely decreases
+    s = base + 0.05 * rng.standard_normal((30, 4))
+    dec, (lo, hi), k = C.paired_decrease(s, level=0.99)
+    assert k == 1
+    d = s[:, 1] - s[:, 2]
+    want = stats.t.interval(1 - 0.01 / 3, 29, loc=d.mean(), scale=stats.sem(d))
+    assert dec == pytest.approx(d.mean()) and (lo, hi) == pytest.approx(want, rel=1e-12)
+
+
+def test_bootstrap_interval_of_a_mean_matches_the_normal_interval():
+    rng = np.random.default_rng(4)
+    x = rng.normal(0.0, 1.0, 400)
+    est, (lo, hi) = C.bootstrap_interval(lambda i: x[i].mean(), x.size, n_boot=2000, level=0.95)
+    half = 1.96 * x.std(ddof=1) / np.sqrt(x.size)
+    assert est == pytest.approx(x.mean())
+    assert hi - lo == pytest.approx(2 * half, rel=0.15)
+
+
+def test_runner_checks_and_prints_statuses():
+    row = {"claim": "c", "source": "s", "expected": "e", "measured": "m",
+           **C.judge(0.1, (-1.0, 1.0), 0.0, criterion="crit")}
+    out = R._check_verdict("x", [row])
+    text = R.format_verdict(out)
+    assert "INCONCLUSIVE AT THIS SCALE" in text and "judged:   crit" in text
+    json.dumps(out)  # every field is kept in verdict.json
+    with pytest.raises(R.StudyError, match="status"):
+        R._check_verdict("x", [{**row, "status": "maybe"}])
+    with pytest.raises(R.StudyError, match="reproduced"):
+        R._check_verdict("x", [{**row, "reproduced": True}])
+
+
+def test_a_verdict_far_from_its_threshold_does_not_change_with_the_seed():
+    """radam_warmup at the tiny scale under three seeds: every claim whose interval lies at
+    least its own width away from the threshold reaches the same status every time."""
+    from studies import radam_warmup as rw
+
+    lr_range = rw.run("tiny", seed=0)["lr_range"]
+    runs = []
+    for seed in (0, 1, 2):
+        res = {"variance": rw._monte_carlo(rw.SCALES["tiny"], seed=seed), "lr_range": lr_range}
+        runs.append(rw.verdict(res))
+    firm = 0
+    for k in range(len(runs[0])):
+        rows = [r[k] for r in runs]
+        far = all(min(abs(r["interval"][0] - r["threshold"]), abs(r["interval"][1] - r["threshold"]))
+                  > 2 * r["uncertainty"] for r in rows)
+        if far:
+            firm += 1
+            assert len({r["status"] for r in rows}) == 1, rows
+    assert firm >= 4  # the four variance claims are far from their thresholds at every seed
