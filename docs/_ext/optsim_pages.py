@@ -179,7 +179,9 @@ def lecture_studies():
 def _verdict_rows(rows, with_source=True):
     table = []
     for r in rows:
-        mark = "reproduced" if r["reproduced"] else "**not reproduced**"
+        status = r.get("status", "reproduced" if r["reproduced"] else "not reproduced")
+        mark = {"reproduced": "reproduced", "not reproduced": "**not reproduced**",
+                "inconclusive": "*inconclusive* at this scale (within its Monte-Carlo error)"}[status]
         row = [literal(r["claim"])]
         if with_source:
             row.append(literal(r["source"]))
@@ -190,8 +192,10 @@ def _verdict_rows(rows, with_source=True):
 def _verdict_summary(mod, verdict, name) -> str:
     r = _runner()
     fresh = verdict["study_hash"] == r.study_hash(mod, "quick")
+    unsure = sum(1 for x in verdict["verdict"] if x.get("status") == "inconclusive")
     return (f"{verdict['reproduced']} of {verdict['claims']} claims reproduced at the ``quick`` scale "
-            f"(computing time {verdict['run_seconds']:.0f} s; study hash ``{verdict['study_hash']}``, "
+            + (f"({unsure} inconclusive within its Monte-Carlo error) " if unsure else "")
+            + f"(computing time {verdict['run_seconds']:.0f} s; study hash ``{verdict['study_hash']}``, "
             + ("that of the study's current file" if fresh else
                f"**an earlier version of the study file**: rerun ``optsim study {name}`` and "
                f"``python docs/verdicts/update.py``") + ").")
@@ -441,9 +445,11 @@ def explorers_page(extra: Path) -> str:
     if not paths:
         return "\n".join(out + ["The explorers' script built no page.", ""])
     out += ["Open an explorer (each opens on its own, in this browser):", ""]
+    described = getattr(module, "EXPLORERS", {})
     for p in paths:
         rel = p.resolve().relative_to(extra.resolve()).as_posix()
-        out.append(f"- `{p.stem.replace('_', ' ')} <../{rel}>`__")
+        about = " ".join((getattr(described.get(p.stem), "__doc__", None) or "").split())
+        out.append(f"- `{p.stem.replace('_', ' ')} <../{rel}>`__" + (f": {literal(about)}" if about else ""))
     return "\n".join(out + [""])
 
 
