@@ -12,7 +12,7 @@
 ('lr', 'replicate', 'step')
 """
 
-from . import noise, optimizers, problems, registry, rng, schedules, theory, tuning
+from . import expected, noise, optimizers, problems, registry, rng, schedules, sde, theory, tuning
 from ._components import OptsimError, Param, ParameterError, layout, param_layout
 from ._version import __version__
 from .engine.plan import RECORDABLE
@@ -38,6 +38,8 @@ __all__ = [
     "rng",
     "theory",
     "tuning",
+    "expected",
+    "sde",
     "Param",
     "layout",
     "param_layout",

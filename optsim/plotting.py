@@ -35,6 +35,7 @@ __all__ = [
     "use_style",
     "new_figure",
     "plot_band",
+    "EXACT_LABEL",
     "plot_loss_curves",
     "plot_loss_vs_lr",
     "summary_figure",
@@ -77,13 +78,69 @@ def _finite(a):
     return np.where(np.isfinite(a), a, np.nan)
 
 
+EXACT_LABEL = "exact mean"
+"""The legend entry of the exact expected curve drawn over a band (:func:`plot_band`)."""
+
+
+def _exact_for(da, spec, x):
+    """The exact expectation matching the selection ``da`` of a sweep, or None."""
+    if spec is None or x != "step" or da.name not in ("loss",):
+        return None
+    from .expected import expected_curve
+
+    try:
+        curve = expected_curve(spec, var=da.name)
+    except Exception:  # noqa: BLE001 - an overlay never stops a figure
+        return None
+    if curve is None:
+        return None
+    for d in [d for d in curve.dims if d != "step"]:
+        if d not in da.coords:  # a zipped axis: match its coordinates' values
+            names = [c for c in curve.coords if curve[c].dims == (d,) and c != d]
+            if not names or any(c not in da.coords or da[c].ndim != 0 for c in names):
+                return None
+            hit = np.ones(curve.sizes[d], dtype=bool)
+            for c in names:
+                hit &= np.isclose(curve[c].values.astype(float), float(da[c].values), rtol=1e-12, atol=0.0)
+            if hit.sum() != 1:
+                return None
+            curve = curve.isel({d: int(np.flatnonzero(hit)[0])})
+            continue
+        if da[d].ndim != 0:
+            return None
+        v = da[d].values.item()
+        try:
+            curve = curve.sel({d: v})
+        except (KeyError, ValueError):
+            if isinstance(v, str):
+                return None
+            curve = curve.sel({d: v}, method="nearest")
+    steps = np.asarray(da[x].values)
+    if not np.isin(steps, curve["step"].values).all():
+        return None
+    values = curve.sel(step=steps).values
+    return values if np.isfinite(values).any() else None
+
+
+def _draw_exact(ax, xs, values, color):
+    labelled = any(line.get_label() == EXACT_LABEL for line in ax.get_lines())
+    ax.plot(xs, _finite(values), linestyle="--", linewidth=0.8, color=color, zorder=4,
+            label="_nolegend_" if labelled else EXACT_LABEL)
+
+
 def plot_band(ax, da, x="step", dim="replicate", q=(0.1, 0.5, 0.9), label=None, color=None, alpha=0.2,
-              **line_kw):
+              exact=True, spec=None, **line_kw):
     """Median of ``da`` over ``dim`` as a line along ``x``, with the outer quantiles as a band.
 
     ``da`` must have exactly the dimensions ``x`` and ``dim`` (select or reduce the others
     first).  ``q`` is (lower, middle, upper).  The y-axis becomes logarithmic when every
     finite value is positive.
+
+    With ``exact`` (default) and a sweep spec (``spec``: the Dataset, its spec dict or JSON
+    text; or ``da.attrs['optsim_spec']``), the exact expectation of the loss
+    (:func:`optsim.expected.expected_curve`) is drawn over the band as a thin dashed line
+    labelled "exact mean", wherever the sweep's problem, noise and rule have one; the grid
+    point is read from ``da``'s scalar coordinates.  ``exact=False`` leaves it out.
     """
     extra = [d for d in da.dims if d not in (x, dim)]
     if extra:
@@ -101,6 +158,10 @@ def plot_band(ax, da, x="step", dim="replicate", q=(0.1, 0.5, 0.9), label=None, 
     (line,) = ax.plot(xs, _finite(mid), color=color, label=label, **line_kw)
     if band is not None:
         ax.fill_between(xs, _finite(lo), _finite(hi), color=line.get_color(), alpha=alpha, linewidth=0)
+    if exact:
+        curve = _exact_for(da, spec if spec is not None else da.attrs.get("optsim_spec"), x)
+        if curve is not None:
+            _draw_exact(ax, xs, curve, line.get_color())
     if _log_ok(da.values):
         ax.set_yscale("log")
     ax.set(xlabel=_label(x), ylabel=_label(da.name or ""))
@@ -114,11 +175,13 @@ def _pick(n, k):
     return sorted({int(round(i)) for i in np.linspace(0, n - 1, k)})
 
 
-def plot_loss_curves(ax, da, by="lr", dim="replicate", max_curves=8, cmap="viridis", colorbar=True, alpha=0.15):
+def plot_loss_curves(ax, da, by="lr", dim="replicate", max_curves=8, cmap="viridis", colorbar=True, alpha=0.15,
+                     exact=True, spec=None):
     """Quantile bands of the curves in ``da`` for up to ``max_curves`` values of ``by``.
 
     Colours follow ``by`` through ``cmap`` (log-scaled when ``by`` is positive) with a
-    colorbar.  ``da`` must have dims ``by``, ``dim`` and ``step`` only.
+    colorbar.  ``da`` must have dims ``by``, ``dim`` and ``step`` only.  ``exact`` and
+    ``spec`` as in :func:`plot_band` (the exact curves, dashed, where there are some).
     """
     import matplotlib as mpl
     import matplotlib.cm
@@ -129,7 +192,10 @@ def plot_loss_curves(ax, da, by="lr", dim="replicate", max_curves=8, cmap="virid
     norm = (LogNorm if lognorm else Normalize)(vmin=values.min(), vmax=values.max() if values.size > 1 else values.min() + 1)
     cm = mpl.colormaps[cmap]
     for i in _pick(values.size, max_curves):
-        plot_band(ax, da.isel({by: i}), x="step", dim=dim, color=cm(norm(values[i])), alpha=alpha)
+        plot_band(ax, da.isel({by: i}), x="step", dim=dim, color=cm(norm(values[i])), alpha=alpha, exact=exact,
+                  spec=spec)
+    if any(line.get_label() == EXACT_LABEL for line in ax.get_lines()):
+        ax.legend()
     if colorbar:
         sm = mpl.cm.ScalarMappable(norm=norm, cmap=cm)
         ax.figure.colorbar(sm, ax=ax, label=_label(by), pad=0.01)
@@ -197,17 +263,19 @@ def _x_dim(da):
     return None
 
 
-def summary_figure(ds, var="loss", max_series=8, title=None):
+def summary_figure(ds, var="loss", max_series=8, title=None, exact=True):
     """The overview figure of a sweep: loss curves with quantile bands (and final loss against lr).
 
     Left: the recorded ``var`` curves (median and 10-90% band over replicates), coloured by
-    learning rate when there is one method, or one per method at its best learning rate.
+    learning rate when there is one method, or one per method at its best learning rate,
+    with the exact expected loss dashed over them where the sweep's problem, noise and rule
+    have an exact recursion (``exact=False`` leaves it out; :func:`plot_band`).
     Right (when the grid has a numeric axis, ``lr`` first): final loss against that axis.
     """
     from .analysis import best_lr
 
     if "reduced_over" in ds.attrs:
-        return _summary_reduced(ds, var, max_series, title)
+        return _summary_reduced(ds, var, max_series, title, exact)
     final = ds["final_loss"]
     xdim = _x_dim(final)
     series = _series(final, keep=(xdim, "replicate"))
@@ -223,8 +291,9 @@ def summary_figure(ds, var="loss", max_series=8, title=None):
             ax = axes[k]
             k += 1
             curves = ds[var]
+            spec = ds.attrs.get("optsim_spec") if exact else None
             if xdim is not None and len(series) == 1:
-                plot_loss_curves(ax, curves.isel(series[0][1]), by=xdim)
+                plot_loss_curves(ax, curves.isel(series[0][1]), by=xdim, exact=exact, spec=spec)
                 ax.set_title(f"{_label(var)}: median and 10-90% band")
             else:
                 for j, (label, sel) in enumerate(series):
@@ -235,8 +304,9 @@ def summary_figure(ds, var="loss", max_series=8, title=None):
                         v = float(best[f"best_{xdim}"])
                         sub = sub.sel({xdim: v})
                         text = f"{label} ({xdim}={v:.3g})" if label else f"{xdim}={v:.3g}"
-                    plot_band(ax, sub, label=text or None, color=f"C{j}")
-                if any(lbl for lbl, _ in series) or xdim is not None:
+                    plot_band(ax, sub, label=text or None, color=f"C{j}", exact=exact, spec=spec)
+                if any(lbl for lbl, _ in series) or xdim is not None or any(
+                        line.get_label() == EXACT_LABEL for line in ax.get_lines()):
                     ax.legend()
                 ax.set_title(f"{_label(var)}" + (f" at the best {_label(xdim)}" if xdim else "")
                              + ": median and 10-90% band")
@@ -271,7 +341,26 @@ def _center_band(ds, base):
     return mid, None, None, f"quantile {float(q['quantile'][0]):g}"
 
 
-def _summary_reduced(ds, var, max_series, title):
+def _reduced_exact(ds, var, sel, s2, steps):
+    """The exact curve of one line of a reduced sweep's overview, or None."""
+    if var != "loss" or "optsim_spec" not in ds.attrs:
+        return None
+    from .expected import expected_curve
+
+    try:
+        curve = expected_curve(ds, var=var)
+        if curve is None:
+            return None
+        curve = curve.isel({d: i for d, i in {**sel, **s2}.items() if d in curve.dims})
+        if curve.dims != ("step",) or not np.isin(steps, curve["step"].values).all():
+            return None
+        values = curve.sel(step=steps).values
+    except Exception:  # noqa: BLE001 - an overlay never stops a figure
+        return None
+    return values if np.isfinite(values).any() else None
+
+
+def _summary_reduced(ds, var, max_series, title, exact=True):
     """:func:`summary_figure` for a sweep reduced over replicates (``reduce=...``)."""
     has_curves = any(f"{var}_{s}" in ds for s in ("mean", "quantile"))
     fmid, flo, fhi, fwhat = _center_band(ds, "final_loss")
@@ -298,6 +387,9 @@ def _summary_reduced(ds, var, max_series, title):
                 for jj, (text, s2) in enumerate(picks):
                     color = f"C{j}" if len(series) > 1 else f"C{jj % 8}"
                     (line,) = ax.plot(m["step"].values, _finite(m.isel(s2).values), color=color, label=text or None)
+                    curve = _reduced_exact(ds, var, sel, s2, m["step"].values) if exact else None
+                    if curve is not None:
+                        _draw_exact(ax, m["step"].values, curve, line.get_color())
                     if lo is not None:
                         ax.fill_between(m["step"].values, _finite(lo.isel(sel).isel(s2).values),
                                         _finite(hi.isel(sel).isel(s2).values), color=line.get_color(), alpha=0.2,

@@ -368,3 +368,28 @@ def nqm_momentum_second_moments(h, lr, momentum, steps, batch_size=None):
         nxv = -b * a * x2 + m * m * v2 + (1.0 - 2.0 * a) * m * xv + c
         x2, v2, xv = nx2, nv2, nxv
         yield x2, v2, xv
+
+
+# -- exact expected dynamics of linear rules on quadratics (defined in optsim._linear) ---------
+
+from ._linear import (  # noqa: E402 - re-exported here, after the closed forms
+    ExpectedDynamics,
+    NoRecursion,
+    expected_dynamics,
+    expected_loss,
+    frozen_preconditioner,
+    has_exact_recursion,
+    stationary_risk,
+    steps_to_target,
+)
+
+__all__ += [
+    "ExpectedDynamics",
+    "NoRecursion",
+    "expected_dynamics",
+    "expected_loss",
+    "stationary_risk",
+    "steps_to_target",
+    "frozen_preconditioner",
+    "has_exact_recursion",
+]
