@@ -204,7 +204,11 @@ def _verdict_summary(mod, verdict, name) -> str:
 def _figure_block(figname, image_dirs=("img", "gallery")) -> list[str]:
     fmod = _runner().load_figure(figname)
     doc = inspect.cleandoc(fmod.__doc__ or figname)
-    title, _, rest = doc.partition("\n")
+    first, _, rest = doc.partition("\n\n")  # the title is the first sentence of the first paragraph
+    first = " ".join(first.split())
+    title, dot, more = first.partition(". ")
+    if dot:
+        rest = more + "\n\n" + rest
     out = [heading(title.rstrip("."), "~"), ""]
     if rest.strip():
         out += [literal(rest.strip()), ""]
@@ -449,7 +453,7 @@ def explorers_page(extra: Path) -> str:
     for p in paths:
         rel = p.resolve().relative_to(extra.resolve()).as_posix()
         about = " ".join((getattr(described.get(p.stem), "__doc__", None) or "").split())
-        out.append(f"- `{p.stem.replace('_', ' ')} <../{rel}>`__" + (f": {literal(about)}" if about else ""))
+        out.append(f"- `{p.stem.replace('_', ' ')} <../{rel}>`__" + (f": {about}" if about else ""))
     return "\n".join(out + [""])
 
 
