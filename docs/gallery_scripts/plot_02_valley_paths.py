@@ -4,9 +4,10 @@ Gradient descent, momentum and Adam in a narrow valley
 
 One noise-free trajectory of each method on 0.5 (x^2 + 25 y^2) from (-4, 1), each at the
 learning rate with the lowest final loss of a small grid, drawn on the loss contours (open
-circle: start, filled circle: end, star: the minimum).  Gradient descent zigzags across the
-valley, momentum runs along it, Adam's steps start at the size of the learning rate in every
-coordinate.
+circle: start, filled circle: end, star: the minimum).  Gradient descent's rate is capped by
+the steep direction (curvature 25: it must stay below 2/25), so after a few zigzags it crawls
+along the flat floor; momentum and Adam take larger steps along the valley and overshoot,
+oscillating about the floor on their way to the minimum.
 """
 
 import numpy as np
