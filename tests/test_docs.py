@@ -121,3 +121,19 @@ def test_the_readme_is_short_and_stays_inside_the_repository():
     for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text):
         if not re.match(r"[a-z]+://", target):
             assert (ROOT / target).exists(), f"README links to {target}, which is not in the repository"
+
+
+def test_the_benchmark_summary_takes_each_workload_from_the_first_report_that_has_it(tmp_path):
+    rounds = ROOT / "benchmarks" / "results" / "bench_peers_rounds.json"
+    report = json.loads(rounds.read_text())
+    w1 = report["workloads"]["W1"]
+    extra = {"workloads": {"W1": {**w1, "impls": {**w1["impls"], "optsim": {**w1["impls"]["optsim"], "rate": 1.0}}},
+                           "W9": w1}}
+    (tmp_path / "bench_peers_w9.json").write_text(json.dumps(extra))
+    table = optsim_pages.benchmark_summary([rounds, tmp_path / "bench_peers_w9.json"]).splitlines()
+    rows = {line.split(" | ")[0].strip("| "): line for line in table[2:]}
+    assert set(rows) == set(report["workloads"]) | {"W9"}
+    assert f"{w1['impls']['optsim']['rate']:.3g}" in rows["W1"] and "bench_peers_rounds.json" in rows["W1"]
+    assert "bench_peers_w9.json" in rows["W9"]
+    c = w1["impls"]["c"]["rate"]
+    assert f"{w1['impls']['optsim']['rate'] / c:.3g}x" in rows["W1"]

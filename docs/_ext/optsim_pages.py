@@ -383,19 +383,22 @@ def _fmt_ratio(x):
     return "-" if x is None else (f"{x:.3g}x")
 
 
-def benchmark_summary(path: Path) -> str:
-    """The summary table of a ``bench_peers.py`` JSON report: optsim's rate and its ratio to each peer."""
-    rep = json.loads(path.read_text())
+def benchmark_summary(paths) -> str:
+    """One table of optsim's rate and its ratio to each peer, a row per workload, each from the
+    first report in ``paths`` (JSON reports of ``bench_peers.py``) that has it."""
     peers = [("numpy", "x NumPy"), ("jax", "x JAX + optax"), ("torch", "x PyTorch (batched)"),
              ("torch_optim", "x torch.optim"), ("python", "x plain Python"), ("c", "x C loop")]
-    present = [(k, t) for k, t in peers
-               if any(w["impls"].get(k, {}).get("status") == "ok" for w in rep["workloads"].values())]
-    header = "| workload | optsim rate | " + " | ".join(t for _, t in present) + " | optsim / C, rounds | first call | warm start |"
-    lines = [header, "|---|---:|" + "---:|" * len(present) + "---:|---:|---:|"]
-    for wname, w in rep["workloads"].items():
-        o = w["impls"].get("optsim", {})
-        if o.get("status") != "ok":
-            continue
+    rows = {}
+    for path in paths:
+        for wname, w in json.loads(Path(path).read_text())["workloads"].items():
+            if wname not in rows and w["impls"].get("optsim", {}).get("status") == "ok":
+                rows[wname] = (Path(path).name, w)
+    present = [(k, t) for k, t in peers if any(w["impls"].get(k, {}).get("status") == "ok" for _, w in rows.values())]
+    header = ("| workload | optsim rate | " + " | ".join(t for _, t in present)
+              + " | optsim / C, rounds | first call | warm start | report |")
+    lines = [header, "|---|---:|" + "---:|" * len(present) + "---:|---:|---:|---|"]
+    for wname, (source, w) in rows.items():
+        o = w["impls"]["optsim"]
         cells = []
         for k, _ in present:
             p = w["impls"].get(k, {})
@@ -405,18 +408,20 @@ def benchmark_summary(path: Path) -> str:
         first = (start.get("cold") or {}).get("wall_s")
         warm = (start.get("warm") or {}).get("wall_s")
         lines.append(f"| {wname} | {o['rate']:.3g} {w['workload'].get('unit', '')}/s | " + " | ".join(cells)
-                     + f" | {rounds} | {'-' if first is None else f'{first:.1f} s'} | {'-' if warm is None else f'{warm:.1f} s'} |")
+                     + f" | {rounds} | {'-' if first is None else f'{first:.1f} s'} | "
+                     + f"{'-' if warm is None else f'{warm:.1f} s'} | `{source}` |")
     return "\n".join(lines)
 
 
 def performance_summary() -> str:
-    """The summary table of the latest benchmark report (``bench_peers_rounds.json`` when present)."""
+    """The summary table of the full-scale benchmark reports: ``bench_peers_rounds.json`` first,
+    then any other full-scale report for the workloads it does not have."""
     results = ROOT / "benchmarks" / "results"
-    reports = sorted(results.glob("bench_peers*.json"), key=lambda p: (p.stem != "bench_peers_rounds", p.stem))
+    reports = sorted((p for p in results.glob("bench_peers*.json") if "quick" not in p.stem),
+                     key=lambda p: (p.stem != "bench_peers_rounds", p.stem))
     if not reports:
         return "No benchmark report is committed (`benchmarks/results/bench_peers*.json`)."
-    return (f"From `benchmarks/results/{reports[0].name}` (ratios > 1: optsim is faster):\n\n"
-            + benchmark_summary(reports[0]))
+    return "Ratios > 1: optsim is faster.\n\n" + benchmark_summary(reports)
 
 
 def performance_reports() -> str:
