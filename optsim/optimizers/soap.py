@@ -415,7 +415,7 @@ class SOAP(Optimizer):
     to float32 for ``eigh`` and for the QR step (``.float()``), pytorch-optimizer only for
     the QR step, and the authors' later code keeps the gradient, both moments and the
     preconditioners in float32.  Where a statistic has a repeated eigenvalue (a
-    rank-deficient first gradient: |rows - cols| >= 2, or a vector block with
+    rank-deficient first gradient: ``|rows - cols| >= 2``, or a vector block with
     ``precondition_1d``) its eigenbasis is not unique, and LAPACK (torch, NumPy) and the
     Jacobi iteration here pick different ones, so trajectories differ.
 
