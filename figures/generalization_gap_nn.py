@@ -9,6 +9,7 @@ the optimizers' generalization at equal fit.
 """
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from optsim import plotting
 
@@ -37,6 +38,7 @@ def draw(results):
                 ax.plot(loss, 100 * q[1], color=f"C{c}", ls=ls, lw=1.6, label=f"{o} (lr {lr:.2g})")
                 ax.fill_between(loss, 100 * q[0], 100 * q[2], color=f"C{c}", alpha=0.18, lw=0)
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide on short ranges
             ax.invert_xaxis()
             task = ds.attrs.get("task", key[3:])
             ax.set(xlabel="median training loss (decreasing)", ylabel="test accuracy (%)",
