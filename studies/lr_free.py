@@ -98,12 +98,10 @@ def problem(dim):
     return optsim.problems.Quadratic(condition_number=CONDITION, dim=dim)
 
 
-def drive(rule, scalar, pb, sigma, steps, replicates, seed=0):
-    """Run ``rule`` on ``pb`` with additive N(0, sigma^2) gradient noise through its own
-    kernels, one replicate at a time; returns (estimate, x) with shapes (replicates, steps + 1)
-    and (replicates, steps + 1, dim): the named scalar after each step (index 0: after init)."""
-    h = np.asarray(pb.hessian_diag(), dtype=np.float64)
-    x0 = np.asarray(pb.start_point(), dtype=np.float64)
+def _run_kernels(rule, scalar, x0, steps, replicates, seed, gradients):
+    """Step ``rule``'s own kernels from ``x0``, one replicate at a time, recording its named
+    scalar and the iterate after each step (index 0: after init).  ``gradients(rng)`` is called
+    once per replicate, after init, with the shared generator, and returns ``grad(x, t)``."""
     hp = np.asarray(rule.row(), dtype=np.float64)
     init, step = rule.kernels["init"], rule.kernels["step"]
     row = getattr(layout(type(rule).scalar_names), scalar)
@@ -117,12 +115,25 @@ def drive(rule, scalar, pb, sigma, steps, replicates, seed=0):
         sc = np.zeros(len(type(rule).scalar_names))
         init(x, S, sc, hp)
         est[r, 0], xs[r, 0] = sc[row], x
-        xi = rng.standard_normal((steps, n))
+        grad = gradients(rng)
         for t in range(1, steps + 1):
-            g = h * x + sigma * xi[t - 1]
-            step(x, g, S, sc, t, 1.0, hp)
+            step(x, grad(x, t), S, sc, t, 1.0, hp)
             est[r, t], xs[r, t] = sc[row], x
     return est, xs
+
+
+def drive(rule, scalar, pb, sigma, steps, replicates, seed=0):
+    """Run ``rule`` on ``pb`` with additive N(0, sigma^2) gradient noise through its own
+    kernels, one replicate at a time; returns (estimate, x) with shapes (replicates, steps + 1)
+    and (replicates, steps + 1, dim): the named scalar after each step (index 0: after init)."""
+    h = np.asarray(pb.hessian_diag(), dtype=np.float64)
+    x0 = np.asarray(pb.start_point(), dtype=np.float64)
+
+    def gradients(rng):
+        xi = rng.standard_normal((steps, x0.shape[0]))
+        return lambda x, t: h * x + sigma * xi[t - 1]
+
+    return _run_kernels(rule, scalar, x0, steps, replicates, seed, gradients)
 
 
 def _estimates(cfg):
@@ -324,26 +335,14 @@ def drive_regression(rule, scalar, pb, batch, steps, replicates, seed=0):
     X, y = (np.asarray(a, dtype=np.float64) for a in pb.data()[:2])
     l2 = float(pb.l2)
     x0 = np.asarray(pb.start_point(), dtype=np.float64)
-    hp = np.asarray(rule.row(), dtype=np.float64)
-    init, step = rule.kernels["init"], rule.kernels["step"]
-    row = getattr(layout(type(rule).scalar_names), scalar)
-    n = x0.shape[0]
-    rng = np.random.default_rng(seed)
-    est = np.empty((replicates, steps + 1))
-    xs = np.empty((replicates, steps + 1, n))
-    for r in range(replicates):
-        x = x0.copy()
-        S = np.zeros((type(rule).slots, n))
-        sc = np.zeros(len(type(rule).scalar_names))
-        init(x, S, sc, hp)
-        est[r, 0], xs[r, 0] = sc[row], x
+
+    def gradients(rng):
         idx = (np.broadcast_to(np.arange(X.shape[0]), (steps, X.shape[0])) if batch is None
                else rng.integers(0, X.shape[0], (steps, batch)))
-        g = np.empty(n)
-        for t in range(1, steps + 1):
-            step(x, _batch_grad(X, y, l2, x, idx[t - 1], g), S, sc, t, 1.0, hp)
-            est[r, t], xs[r, t] = sc[row], x
-    return est, xs
+        g = np.empty(x0.shape[0])
+        return lambda x, t: _batch_grad(X, y, l2, x, idx[t - 1], g)
+
+    return _run_kernels(rule, scalar, x0, steps, replicates, seed, gradients)
 
 
 def _reg_estimates(p):
