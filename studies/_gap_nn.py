@@ -93,19 +93,33 @@ def _select_and_report(val, rep, r):
     return med[np.arange(med.shape[0]), pick]
 
 
+def _matched(loss, acc, kk, r, median):
+    """The equal-training-loss comparison on (optimizer, lr_index, replicate, step) arrays:
+    ``median`` of ``loss`` and ``acc`` over replicates ``r`` at each optimizer's selected
+    lr_index ``kk``; the target is the highest final median loss, and each optimizer is read at
+    its first record at or below it.  Returns (target, accuracies, record indices)."""
+    sel = np.arange(len(kk))
+    loss_med = median(loss[:, :, r], axis=2)[sel, kk]  # (optimizer, step)
+    acc_med = median(acc[:, :, r], axis=2)[sel, kk]
+    target = float(loss_med[:, -1].max())
+    j = np.argmax(loss_med <= target * (1 + 1e-12), axis=1)
+    return target, acc_med[sel, j], j
+
+
+def _loss_acc(ds):
+    dims = ("optimizer", "lr_index", "replicate", "step")
+    return (ds["loss"].transpose(*dims).values,
+            ds["metrics"].sel(metric="test_accuracy").transpose(*dims).values)
+
+
 def loss_matched_accuracy(ds, pick):
     """Per optimizer, the median test accuracy at the first record where its median training
     loss (at its selected lr) is at or below the highest of the optimizers' final median
     training losses: test accuracies compared at an equal training loss."""
-    loss = ds["loss"].median("replicate")
-    acc = ds["metrics"].sel(metric="test_accuracy").median("replicate")
-    target = max(float(loss.sel(optimizer=o).isel(lr_index=k, step=-1)) for o, k in pick.items())
-    out = {}
-    for o, k in pick.items():
-        lo = loss.sel(optimizer=o).isel(lr_index=k).values
-        i = int(np.argmax(lo <= target * (1 + 1e-12)))
-        out[o] = (float(acc.sel(optimizer=o).isel(lr_index=k, step=i)), int(ds["step"].values[i]))
-    return target, out
+    names = [str(o) for o in ds["optimizer"].values]
+    loss, acc = _loss_acc(ds)
+    target, a, j = _matched(loss, acc, [pick[o] for o in names], np.arange(ds.sizes["replicate"]), np.nanmedian)
+    return target, {o: (float(a[i]), int(ds["step"].values[j[i]])) for i, o in enumerate(names)}
 
 
 def verdict_rows(results):
@@ -142,18 +156,11 @@ def verdict_rows(results):
         })
         target, matched = loss_matched_accuracy(ds, pick)
         am = {o: v[0] for o, v in matched.items()}
-        lm = ds["loss"].transpose("optimizer", "lr_index", "replicate", "step").values
-        tm = ds["metrics"].sel(metric="test_accuracy").transpose("optimizer", "lr_index", "replicate", "step").values
+        lm, tm = _loss_acc(ds)
         kk = [pick[o] for o in names]
 
         def matched_gap(r):
-            loss_med = np.median(lm[:, :, r], axis=2)
-            acc_med = np.median(tm[:, :, r], axis=2)
-            tgt = max(loss_med[i, kk[i], -1] for i in range(len(names)))
-            a = []
-            for i in range(len(names)):
-                j = int(np.argmax(loss_med[i, kk[i]] <= tgt * (1 + 1e-12)))
-                a.append(acc_med[i, kk[i], j])
+            a = _matched(lm, tm, kk, r, np.median)[1]
             return float(a[isg] - max(a[i] for i in ada))
 
         mg, mg_int = bootstrap_interval(matched_gap, R)
