@@ -133,18 +133,32 @@ def run(scale="quick", seed=0):
     return {"variance": _monte_carlo(cfg, seed=seed), "lr_range": _lr_range(cfg, seed=seed)}
 
 
+def _ranges(ds, tol=10.0):
+    """A function of replicate indices giving, per method, the (lowest, highest) learning rate
+    whose median final loss over those replicates is within ``tol`` x the method's best and
+    whose failure rate is below one half ((nan, nan) if none)."""
+    final = ds["final_loss"].transpose("optimizer", "lr", "replicate").values
+    failed = ds["failed"].transpose("optimizer", "lr", "replicate").values
+    lrs = ds["lr"].values
+    names = [str(o) for o in ds["optimizer"].values]
+
+    def ranges(idx):
+        med = np.median(final[:, :, idx], axis=2)
+        good = (med <= tol * med.min(axis=1, keepdims=True)) & (failed[:, :, idx].mean(axis=2) < 0.5)
+        return {n: (float(lrs[g].min()), float(lrs[g].max())) if g.any() else (np.nan, np.nan)
+                for n, g in zip(names, good)}
+
+    return ranges
+
+
 def stable_range(ds, tol=10.0):
     """Per method, the decades of learning rate whose median final loss is within ``tol`` x the best."""
-    med = ds["final_loss"].median("replicate")
-    fail = ds["failed"].mean("replicate")
-    best = med.min("lr")
-    good = (med <= tol * best) & (fail < 0.5)
-    lrs = ds["lr"].values
-    out = {}
-    for o in ds["optimizer"].values:
-        g = good.sel(optimizer=o).values
-        out[str(o)] = (float(lrs[g].min()), float(lrs[g].max())) if g.any() else (np.nan, np.nan)
-    return out
+    return _ranges(ds, tol)(np.arange(ds.sizes["replicate"]))
+
+
+def _decades(ranges):
+    """Each method's stable-range width in decades (0 where it has none)."""
+    return {k: float(np.log10(b / a)) if np.isfinite(a) else 0.0 for k, (a, b) in ranges.items()}
 
 
 #: the checkpoints of the decrease of Var[psi_t]: well-separated steps (the last step is added)
@@ -159,22 +173,6 @@ def _checkpoints(T):
 def _log_groups(da):
     """ln of a per-group variance (replicate = group), as a (group, step) array."""
     return np.log(da.transpose("replicate", "step").values)
-
-
-def _widths(ds, tol=10.0):
-    """(final_loss, failed) as (optimizer, lr, replicate) arrays, and a function of replicate
-    indices giving each method's stable-range width in decades (:func:`stable_range`)."""
-    final = ds["final_loss"].transpose("optimizer", "lr", "replicate").values
-    failed = ds["failed"].transpose("optimizer", "lr", "replicate").values
-    lrs = ds["lr"].values
-    names = [str(o) for o in ds["optimizer"].values]
-
-    def widths(idx):
-        med = np.median(final[:, :, idx], axis=2)
-        good = (med <= tol * med.min(axis=1, keepdims=True)) & (failed[:, :, idx].mean(axis=2) < 0.5)
-        return {n: float(np.log10(lrs[g].max() / lrs[g].min())) if g.any() else 0.0 for n, g in zip(names, good)}
-
-    return widths
 
 
 def verdict(results):
@@ -250,9 +248,13 @@ def verdict(results):
     })
 
     ds = results["lr_range"]
+    ranges = _ranges(ds)
     rng = stable_range(ds)
-    width = {k: np.log10(b / a) if np.isfinite(a) else 0.0 for k, (a, b) in rng.items()}
-    widths = _widths(ds)
+    width = _decades(rng)
+
+    def widths(r):
+        return _decades(ranges(r))
+
     R = ds.sizes["replicate"]
     fail = ds["failed"].mean("replicate")
     desc = "; ".join(f"{k}: [{a:.3g}, {b:.3g}] ({width[k]:.2f} decades)" for k, (a, b) in rng.items())
