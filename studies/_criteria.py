@@ -104,7 +104,8 @@ def bootstrap_interval(statistic, samples, n_boot=400, level=LEVEL, seed=0):
 
     ``statistic`` takes an integer array of replicate indices (drawn with replacement from
     ``range(samples)``) and returns a float; it is evaluated once on ``arange(samples)``
-    for the point estimate and ``n_boot`` times on resamples.  Returns ``(estimate, (lo, hi))``.
+    for the point estimate and ``n_boot`` times on resamples.  Returns ``(estimate, (lo, hi))``,
+    the percentile interval widened where needed to contain the estimate.
     """
     rng = np.random.default_rng(seed)
     est = float(statistic(np.arange(samples)))
