@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["STATUSES", "judge", "mean_interval", "normal_interval", "paired_decrease", "bootstrap_interval"]
+__all__ = ["STATUSES", "judge", "exact", "scale_of", "mean_interval", "normal_interval", "paired_decrease",
+           "bootstrap_interval"]
 
 STATUSES = ("reproduced", "not reproduced", "inconclusive")
 
@@ -35,13 +36,18 @@ def _finite(x):
     return float(x) if np.isfinite(x) else (float("inf") if x > 0 else float("-inf"))
 
 
-def judge(statistic, interval, threshold, *, above=True, criterion, level=LEVEL):
+def judge(statistic, interval, threshold, *, above=True, criterion, level=LEVEL, too_short=None):
     """The verdict fields of a claim "statistic > threshold" (``above``) or "< threshold".
 
     ``interval`` is ``(low, high)`` at confidence ``level``.  Returns a dict to merge into
     the verdict row: ``status`` (one of :data:`STATUSES`), ``reproduced`` (True only for
     ``"reproduced"``), ``criterion`` (the text, with the level), ``statistic``,
     ``interval``, ``uncertainty`` (half the interval's width) and ``threshold``.
+
+    ``too_short``: a reason (e.g. ``"the effect needs 10^5 steps; quick runs 10^3"``) given
+    when the study knows that this scale is shorter than the effect needs (typically only
+    below the paper scale).  A claim that would then be "not reproduced" is "inconclusive"
+    instead, and the row gains a ``note`` saying that the scale is too short and why.
     """
     lo, hi = (float(interval[0]), float(interval[1]))
     if not lo <= hi:
@@ -51,11 +57,42 @@ def judge(statistic, interval, threshold, *, above=True, criterion, level=LEVEL)
     else:
         status = "reproduced" if hi < threshold else ("not reproduced" if lo > threshold else "inconclusive")
     half = 0.5 * (hi - lo) if np.isfinite(hi - lo) else float("inf")
-    return {
+    row = {
         "criterion": f"{criterion} ({100 * level:g}% interval {'above' if above else 'below'} {threshold:g})",
         "statistic": _finite(statistic), "interval": [_finite(lo), _finite(hi)], "uncertainty": half,
         "threshold": float(threshold), "status": status, "reproduced": status == "reproduced",
     }
+    if too_short and status == "not reproduced":
+        row.update(status="inconclusive", note=f"this scale is too short for the effect: {too_short}")
+    return row
+
+
+def exact(statistic, threshold, *, above=True, criterion, too_short=None):
+    """The verdict fields of a claim about a deterministic quantity (no Monte-Carlo error).
+
+    For claims computed without random draws (exact-gradient trajectories, closed forms,
+    surfaces): the interval is the statistic itself and the uncertainty 0, so the status
+    is "reproduced" or "not reproduced" (never "inconclusive", unless the statistic equals
+    the threshold).  ``too_short`` as in :func:`judge`.
+    """
+    s = float(statistic)
+    row = judge(s, (s, s), threshold, above=above, criterion=criterion, too_short=too_short)
+    row["criterion"] = (f"{criterion} (deterministic, no Monte-Carlo error: "
+                        f"{'above' if above else 'below'} {threshold:g})")
+    return row
+
+
+def scale_of(results):
+    """The scale (``"tiny"``, ``"quick"`` or ``"paper"``) a study's results were computed at.
+
+    The runner stamps every saved dataset with ``study_scale``; ``None`` for results made
+    by calling ``run()`` directly.
+    """
+    for ds in results.values():
+        scale = ds.attrs.get("study_scale")
+        if scale is not None:
+            return str(scale)
+    return None
 
 
 def mean_interval(values, level=LEVEL):

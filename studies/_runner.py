@@ -363,6 +363,8 @@ def format_verdict(rows) -> str:
             lo, hi = r["interval"]
             lines.append(f"    judged:   {r['criterion']}: statistic {r['statistic']:.4g}, interval "
                          f"[{lo:.4g}, {hi:.4g}], threshold {r['threshold']:.4g}")
+        if r.get("note"):
+            lines.append(f"    note:     {r['note']}")
     return "\n".join(lines)
 
 

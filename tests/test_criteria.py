@@ -41,6 +41,32 @@ def test_judge_three_states_and_fields():
         C.judge(1.0, (2.0, 1.0), 0.0, criterion="c")
 
 
+def test_too_short_turns_only_a_failure_into_inconclusive_with_a_note():
+    short = C.judge(-2.0, (-3.0, -1.0), 0.5, criterion="c", too_short="needs 10^5 steps")
+    assert short["status"] == "inconclusive" and short["reproduced"] is False
+    assert "too short" in short["note"] and "10^5" in short["note"]
+    ok = C.judge(2.0, (1.0, 3.0), 0.5, criterion="c", too_short="needs 10^5 steps")
+    assert ok["status"] == "reproduced" and "note" not in ok
+    text = R.format_verdict(R._check_verdict("x", [{"claim": "c", "source": "s", "expected": "e",
+                                                    "measured": "m", **short}]))
+    assert "note:     this scale is too short" in text
+
+
+def test_exact_is_two_state_with_zero_uncertainty():
+    row = C.exact(0.3, 0.5, above=False, criterion="rate")
+    assert row["status"] == "reproduced" and row["uncertainty"] == 0.0 and row["interval"] == [0.3, 0.3]
+    assert "deterministic" in row["criterion"] and "below 0.5" in row["criterion"]
+    assert C.exact(0.7, 0.5, above=False, criterion="rate")["status"] == "not reproduced"
+    assert C.exact(0.7, 0.5, above=False, criterion="rate", too_short="t")["status"] == "inconclusive"
+
+
+def test_scale_of_reads_the_runners_stamp():
+    import xarray as xr
+
+    assert C.scale_of({"a": xr.Dataset(attrs={"study_scale": "paper"})}) == "paper"
+    assert C.scale_of({"a": xr.Dataset()}) is None
+
+
 def test_paired_decrease_finds_the_weakest_pair_with_bonferroni():
     rng = np.random.default_rng(3)
     base = np.array([5.0, 3.0, 2.9, 0.0])  # the pair (1, 2) barely decreases
