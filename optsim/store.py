@@ -32,6 +32,8 @@ way: a day).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -47,7 +49,7 @@ from ._components import OptsimError
 from .io import atomic_path, to_jsonable
 
 __all__ = ["ChunkStore", "StoreError", "DamagedChunkError", "SweepInterrupted", "auto_chunk_size",
-           "missing_chunks", "TARGET_CHUNK_WORK"]
+           "missing_chunks", "TARGET_CHUNK_WORK", "checkpoints", "current_checkpoints"]
 
 #: trajectory-steps x dimension per chunk: about one to a few seconds on one core
 TARGET_CHUNK_WORK = 1e7
@@ -61,6 +63,32 @@ STALE_OWN = 60.0
 STALE_OTHER = 86400.0
 
 log = logging.getLogger("optsim.store")
+
+
+_CHECKPOINTS = contextvars.ContextVar("optsim_checkpoints", default=None)
+
+
+@contextlib.contextmanager
+def checkpoints(directory):
+    """Make every ``optsim.sweep`` in the block resumable, without naming an ``out_dir``.
+
+    A sweep run inside the block with no ``out_dir`` of its own keeps its finished chunks
+    in ``directory/<spec hash>/`` (a chunk store as above) and resumes from them: running
+    the same code again after an interruption computes only the chunks that are missing.
+    The results are bit-identical to an unchunked run.  Blocks nest (the innermost wins);
+    ``checkpoints(None)`` turns the behaviour off inside a block.  The research runner
+    runs every study inside one (``results/<study>/<scale>/_sweeps``).
+    """
+    token = _CHECKPOINTS.set(None if directory is None else Path(directory))
+    try:
+        yield
+    finally:
+        _CHECKPOINTS.reset(token)
+
+
+def current_checkpoints():
+    """The directory set by :func:`checkpoints`, or None."""
+    return _CHECKPOINTS.get()
 
 
 class StoreError(OptsimError):

@@ -96,9 +96,15 @@ def sweep(
         from .distributed import current_client
 
         client = current_client()
+    checkpoint = None
+    if out_dir is None:
+        from .store import current_checkpoints
+
+        checkpoint = current_checkpoints()
+    saved = out_dir is not None or checkpoint is not None
     # every allocation of the sweep is sized, and refused if it cannot fit, before the first is made
     budget = Budget(max_memory, True, stats, qs, chunk_size, threads,
-                    chunked=out_dir is not None or client is not None, saved=out_dir is not None)
+                    chunked=saved or client is not None, saved=saved)
     plan, layout = _build_plan(problem, optimizer, budget, **{name: given[name] for name in PLAN_KEYWORDS})
     reducer = Reducer(plan, layout["replicates"], stats, qs) if stats else None
     spec = _spec_dict(plan, layout, kwargs)
@@ -109,6 +115,8 @@ def sweep(
         import sys
 
         progress = sys.stderr.isatty()
+    if checkpoint is not None:
+        out_dir, resume = checkpoint / spec_hash(spec), True
     if out_dir is None and client is None and reducer is None:
         out = run_plan(plan, threads=threads, chunk_size=chunk_size, progress=progress)
         return assemble(plan, layout, out, spec)

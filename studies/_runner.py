@@ -376,13 +376,52 @@ def _call_run(mod, scale, client):
     return mod.run(scale, **kwargs)
 
 
-def run_study(name, scale="quick", root=None, force=False, client=None, quiet=False):
+def _compute(mod, name, scale, client, d, resumable, say):
+    """``mod.run(scale)``, with every sweep in it resumable from ``d/_sweeps`` when ``resumable``."""
+    import contextlib
+    import shutil
+
+    from optsim.store import SweepInterrupted, checkpoints
+
+    partial = d / PARTIAL
+    if resumable and partial.is_dir() and any(partial.iterdir()):
+        say(f"resuming: the finished chunks of an interrupted run are in {partial}")
+    try:
+        with checkpoints(partial) if resumable else contextlib.nullcontext():
+            results = _call_run(mod, scale, client)
+    except SweepInterrupted:
+        cmd = f"optsim study {name}" + ("" if scale == "quick" else f" --scale {scale}")
+        raise SweepInterrupted(f"interrupted; the finished chunks of study {name!r} are kept in {partial}. "
+                               f"Run `{cmd}` again to compute only the rest.") from None
+    if resumable:
+        shutil.rmtree(partial, ignore_errors=True)
+    return results
+
+
+#: where a study's sweeps keep their finished chunks until the study's results are saved
+PARTIAL = "_sweeps"
+
+
+def run_study(name, scale="quick", root=None, force=False, client=None, quiet=False, resumable=True,
+              rejudge=False):
     """Run study ``name`` at ``scale`` (or reuse its saved results) and print its verdict.
 
     Results go to ``<root>/results/<name>/<scale>/<key>.nc`` with ``verdict.json``; they
     are reused when they were made with the same ``SCALES[scale]`` and study source
     (unless ``force``).  ``client`` is passed on to the study's ``run`` when that accepts
-    a ``client`` argument.  Returns the results dict.
+    a ``client`` argument (every ``optsim.sweep`` in it also runs on the default client of
+    :func:`optsim.distributed.default_client`, as ``--dask`` sets).
+
+    ``resumable``: every ``optsim.sweep`` the study runs keeps its finished chunks in
+    ``results/<name>/<scale>/_sweeps/`` (:func:`optsim.store.checkpoints`), so a run that is
+    interrupted or fails loses nothing already computed: the same command computes only the
+    rest.  The directory is removed once the results are saved.  Parts of a study that do
+    not go through ``sweep`` (a loop over kernels of its own) are recomputed.
+
+    ``rejudge``: judge the saved results with the study's current ``verdict()`` without
+    computing, even when they were made by an earlier source of the study (the manifest
+    then keeps the results' hash and records the verdict's as ``verdict_hash``), e.g. after
+    a criterion changed and the results took hours.  Returns the results dict.
     """
     from optsim.io import save
 
@@ -395,16 +434,29 @@ def run_study(name, scale="quick", root=None, force=False, client=None, quiet=Fa
     say(f"hypothesis: {mod.HYPOTHESIS}")
     d = results_dir(name, scale, root)
     digest = study_hash(mod, scale)
-    results = None if force else _reusable(mod, name, scale, root)
-    if results is not None:
-        manifest = _read_manifest(d)
-        seconds = manifest.get("run_seconds")
+    verdict_hash, params = digest, _jsonable(mod.SCALES[scale])
+    if rejudge:
+        if force:
+            raise StudyError("force=True and rejudge=True conflict: force recomputes, rejudge never computes")
+        results = load_results(name, scale, root)
+        old = _read_manifest(d)
+        digest, params = old["study_hash"], old.get("scale_parameters", params)
+        say(f"re-judging the saved results in {d} with the current verdict()" + (
+            "" if digest == verdict_hash else
+            f"; they were computed by an earlier source of the study (hash {digest}, now {verdict_hash})"))
+        seconds, reused = old.get("run_seconds"), True
+    else:
+        results = None if force else _reusable(mod, name, scale, root)
+        reused = results is not None
+    if rejudge:
+        pass
+    elif reused:
+        seconds = _read_manifest(d).get("run_seconds")
         say(f"reusing saved results in {d} (computed in {seconds:.1f} s)" if seconds is not None
             else f"reusing saved results in {d}")
-        reused = True
     else:
         t0 = time.perf_counter()
-        results = _call_run(mod, scale, client)
+        results = _compute(mod, name, scale, client, d, resumable, say)
         seconds = time.perf_counter() - t0
         if not isinstance(results, dict) or not results:
             raise StudyError(f"study {name!r}: run() must return a non-empty dict of xarray Datasets")
@@ -413,14 +465,15 @@ def run_study(name, scale="quick", root=None, force=False, client=None, quiet=Fa
             ds.attrs.update({"study": mod.NAME, "study_scale": scale, "study_hash": digest})
             save(ds, d / f"{key}.nc")
         say(f"computed in {seconds:.1f} s; saved to {d}")
-        reused = False
     rows = _check_verdict(name, mod.verdict(results))
     manifest = {
         "study": mod.NAME, "title": mod.TITLE, "scale": scale, "study_hash": digest,
-        "scale_parameters": _jsonable(mod.SCALES[scale]), "keys": list(results),
+        "scale_parameters": params, "keys": list(results),
         "run_seconds": seconds, "reproduced": sum(r["reproduced"] for r in rows), "claims": len(rows),
         "verdict": rows,
     }
+    if verdict_hash != digest:
+        manifest["verdict_hash"] = verdict_hash
     with atomic_path(d / "verdict.json") as tmp:
         Path(tmp).write_text(json.dumps(manifest, indent=2, default=str))
     say(format_verdict(rows))
@@ -673,6 +726,11 @@ def add_parsers(sub):
     p.add_argument("--scale", choices=SCALES, default="quick", help="tiny, quick (default) or paper")
     p.add_argument("--force", action="store_true", help="recompute even when saved results are current")
     p.add_argument("--dask", metavar="ADDRESS", help="run the sweeps on a Dask cluster (tcp://host:port or local:N)")
+    p.add_argument("--rejudge", action="store_true",
+                   help="judge the saved results with the current verdict, without computing (even when "
+                        "they come from an earlier source of the study)")
+    p.add_argument("--no-resume", action="store_true",
+                   help="do not keep the sweeps' finished chunks in results/<name>/<scale>/_sweeps while running")
     p = sub.add_parser("figures", help="draw the figures of the studies with saved results")
     p.add_argument("name", nargs="?", metavar="NAME", help="a study or a figure (default: all)")
     p.add_argument("--scale", choices=SCALES, default="quick", help="whose results to draw (default quick)")
@@ -710,7 +768,8 @@ def dispatch(args) -> int:
             if args.name is None:
                 print(format_study_list(list_studies()))
             else:
-                run_study(args.name, args.scale, force=args.force)
+                run_study(args.name, args.scale, force=args.force, rejudge=args.rejudge,
+                          resumable=not args.no_resume)
         elif args.command == "reproduce":
             reproduce(args.scale, force=args.force)
         else:
