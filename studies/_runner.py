@@ -400,6 +400,18 @@ def _compute(mod, name, scale, client, d, resumable, say):
 
 #: where a study's sweeps keep their finished chunks until the study's results are saved
 PARTIAL = "_sweeps"
+#: the resource use kept in verdict.json: CPU seconds of the run (every thread), and the
+#: process's peak resident memory when the run ended (in one ``optsim study`` process: the study's)
+_USAGE = ("cpu_seconds", "peak_rss_mb")
+
+
+def _peak_rss_mb():
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 def run_study(name, scale="quick", root=None, force=False, client=None, quiet=False, resumable=True,
@@ -445,6 +457,7 @@ def run_study(name, scale="quick", root=None, force=False, client=None, quiet=Fa
             "" if digest == verdict_hash else
             f"; they were computed by an earlier source of the study (hash {digest}, now {verdict_hash})"))
         seconds, reused = old.get("run_seconds"), True
+        usage = {k: old[k] for k in _USAGE if k in old}
     else:
         results = None if force else _reusable(mod, name, scale, root)
         reused = results is not None
@@ -452,12 +465,14 @@ def run_study(name, scale="quick", root=None, force=False, client=None, quiet=Fa
         pass
     elif reused:
         seconds = _read_manifest(d).get("run_seconds")
+        usage = {k: _read_manifest(d)[k] for k in _USAGE if k in _read_manifest(d)}
         say(f"reusing saved results in {d} (computed in {seconds:.1f} s)" if seconds is not None
             else f"reusing saved results in {d}")
     else:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         results = _compute(mod, name, scale, client, d, resumable, say)
         seconds = time.perf_counter() - t0
+        usage = {"cpu_seconds": time.process_time() - c0, "peak_rss_mb": _peak_rss_mb()}
         if not isinstance(results, dict) or not results:
             raise StudyError(f"study {name!r}: run() must return a non-empty dict of xarray Datasets")
         d.mkdir(parents=True, exist_ok=True)
@@ -469,8 +484,8 @@ def run_study(name, scale="quick", root=None, force=False, client=None, quiet=Fa
     manifest = {
         "study": mod.NAME, "title": mod.TITLE, "scale": scale, "study_hash": digest,
         "scale_parameters": params, "keys": list(results),
-        "run_seconds": seconds, "reproduced": sum(r["reproduced"] for r in rows), "claims": len(rows),
-        "verdict": rows,
+        "run_seconds": seconds, **usage, "reproduced": sum(r["reproduced"] for r in rows), "claims": len(rows),
+        "inconclusive": sum(r.get("status") == "inconclusive" for r in rows), "verdict": rows,
     }
     if verdict_hash != digest:
         manifest["verdict_hash"] = verdict_hash
@@ -593,6 +608,18 @@ def _gallery_studies(root):
     return [n for n in _names(root, "studies") if hasattr(load_study(n, root), "GALLERY")]
 
 
+def _mark(row):
+    status = row.get("status", "reproduced" if row["reproduced"] else "not reproduced")
+    return {"reproduced": "reproduced", "not reproduced": "**not reproduced**",
+            "inconclusive": "*inconclusive*"}[status]
+
+
+def _counts(manifest):
+    """``"a of b"`` claims reproduced, with the inconclusive ones when there are any."""
+    unsure = manifest.get("inconclusive") or sum(r.get("status") == "inconclusive" for r in manifest["verdict"])
+    return f"{manifest['reproduced']} of {manifest['claims']}" + (f" ({unsure} inconclusive)" if unsure else "")
+
+
 def gallery_page(scale="quick", root=None, images=None) -> str:
     """The gallery page (Markdown) from the saved verdicts of the gallery studies.
 
@@ -603,6 +630,9 @@ def gallery_page(scale="quick", root=None, images=None) -> str:
     root = _tree(root)
     prefix = "" if images is None else images.rstrip("/") + "/"
     out_dir = root.out / "figures" / "out"
+    others = [s for s in SCALES if s not in (scale, "tiny")
+              and any(_read_manifest(results_dir(n, s, root)) for n in _gallery_studies(root))]
+    shown = [scale, *others]
     lines = [
         "# Lecture gallery",
         "",
@@ -615,14 +645,21 @@ def gallery_page(scale="quick", root=None, images=None) -> str:
         "",
         f"Scale: `{scale}`.  Regenerate with `optsim gallery" + ("" if scale == "quick" else f" --scale {scale}") + "`.",
         "",
-        "| lecture | figures | claims reproduced |",
-        "|---|---|---|",
+        f"The table gives the claims reproduced at each scale with saved results; each check below",
+        f"says its verdict at `{scale}`" + ("" if not others else
+                                            f" and, where saved, at `{'`, `'.join(others)}`") + ".",
+        "",
+        "| lecture | figures | " + " | ".join(f"claims reproduced (`{s}`)" for s in shown) + " |",
+        "|---|---|" + "---|" * len(shown),
     ]
     for name in _gallery_studies(root):
         mod = load_study(name, root)
-        manifest = _read_manifest(results_dir(name, scale, root))
-        done = "no saved results" if manifest is None else f"{manifest['reproduced']} of {manifest['claims']}"
-        lines.append(f"| {mod.GALLERY['lecture']}: {mod.GALLERY['title']} | {len(mod.FIGURES)} | {done} |")
+        cells = []
+        for s in shown:
+            manifest = _read_manifest(results_dir(name, s, root))
+            cells.append("no saved results" if manifest is None else _counts(manifest))
+        lines.append(f"| {mod.GALLERY['lecture']}: {mod.GALLERY['title']} | {len(mod.FIGURES)} | "
+                     + " | ".join(cells) + " |")
     lines.append("")
     for name in _gallery_studies(root):
         mod = load_study(name, root)
@@ -634,6 +671,16 @@ def gallery_page(scale="quick", root=None, images=None) -> str:
                       + ("" if scale == "quick" else f" --scale {scale}") + "`.", ""]
             continue
         rows = manifest["verdict"]
+        elsewhere = {s: {r["claim"]: r for r in (_read_manifest(results_dir(name, s, root)) or {}).get("verdict", [])}
+                     for s in others}
+
+        def mark(r):
+            text = f"{_mark(r)} at `{scale}`" if others else _mark(r)
+            for s in others:
+                if r["claim"] in elsewhere[s]:
+                    text += f", {_mark(elsewhere[s][r['claim']])} at `{s}`"
+            return text
+
         for figname in mod.FIGURES:
             fmod = load_figure(figname, root)
             title = (fmod.__doc__ or figname).strip().splitlines()[0].rstrip(".")
@@ -644,8 +691,7 @@ def gallery_page(scale="quick", root=None, images=None) -> str:
                 lines += [f"- **The lecture claims:** {fmod.CLAIM}"]
             mine = [r for r in rows if r.get("figure") == figname]
             for r in mine:
-                mark = "reproduced" if r["reproduced"] else "**not reproduced**"
-                lines += [f"- {mark}: {r['claim']} Expected {r['expected']}; measured {r['measured']}."]
+                lines += [f"- {mark(r)}: {r['claim']} Expected {r['expected']}; measured {r['measured']}."]
             lines += ["", f"![{figname}]({prefix}{figname}.png)", ""]
             if (out_dir / f"{figname}.gif").is_file() or hasattr(fmod, "animate"):
                 lines += [f"Animation: [{figname}.gif]({prefix}{figname}.gif)", ""]
@@ -653,8 +699,8 @@ def gallery_page(scale="quick", root=None, images=None) -> str:
         if loose:
             lines += ["### Other checks", ""]
             for r in loose:
-                mark = "reproduced" if r["reproduced"] else "**not reproduced**"
-                lines += [f"- {mark}: {r['claim']} ({r['source']}) Expected {r['expected']}; measured {r['measured']}."]
+                lines += [f"- {mark(r)}: {r['claim']} ({r['source']}) Expected {r['expected']}; "
+                          f"measured {r['measured']}."]
             lines += [""]
     return "\n".join(lines)
 

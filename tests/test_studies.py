@@ -222,6 +222,19 @@ def test_gallery_writes_figures_animations_and_page(toy_root, capsys):
         sr.gallery("tiny", root=toy_root, name="toy")
 
 
+def test_gallery_page_gives_every_saved_scale(toy_root):
+    (toy_root / "studies" / "lecture_toy.py").write_text(_TOY_LECTURE)
+    (toy_root / "figures" / "lecture_toy_paths.py").write_text(_TOY_PATHS)
+    sr.run_study("lecture_toy", "quick", root=toy_root, quiet=True)
+    only = sr.gallery_page("quick", root=toy_root)
+    assert "claims reproduced (`quick`) |" in only and "(`paper`)" not in only
+    sr.run_study("lecture_toy", "paper", root=toy_root, quiet=True)
+    both = sr.gallery_page("quick", root=toy_root)
+    assert "| claims reproduced (`quick`) | claims reproduced (`paper`) |" in both
+    assert "reproduced at `quick`, reproduced at `paper`: mean is 1" in both
+    assert "**not reproduced** at `quick`, **not reproduced** at `paper`: a loose check" in both
+
+
 def test_optimizer_colors_are_fixed():
     from optsim.plotting import OPTIMIZER_COLORS, optimizer_color
 

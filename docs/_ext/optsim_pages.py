@@ -160,10 +160,50 @@ def _runner():
     return _runner
 
 
-def saved_verdict(name: str):
-    """The committed verdict of study ``name`` at the quick scale, or None."""
-    path = VERDICTS / f"{name}.json"
+def saved_verdict(name: str, scale: str = "quick"):
+    """The committed verdict of study ``name`` at the quick (or paper) scale, or None."""
+    path = (VERDICTS if scale == "quick" else VERDICTS / scale) / f"{name}.json"
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _counts(v) -> str:
+    """A verdict's "a of b", with its inconclusive claims; "-" when none is saved."""
+    if v is None:
+        return "-"
+    unsure = sum(1 for x in v["verdict"] if x.get("status") == "inconclusive")
+    return f"{v['reproduced']} of {v['claims']}" + (f" ({unsure} inconclusive)" if unsure else "")
+
+
+def _usage(v) -> str:
+    """The computing time, CPU time and peak memory a saved verdict records."""
+    parts = [f"computing time {v['run_seconds']:.0f} s"]
+    if v.get("cpu_seconds") is not None:
+        parts.append(f"{v['cpu_seconds']:.0f} s of CPU")
+    if v.get("peak_rss_mb") is not None:
+        parts.append(f"peak memory {v['peak_rss_mb']:.0f} MB")
+    return ", ".join(parts)
+
+
+def _paper_block(mod, name, kind) -> list[str]:
+    """The verdict at the paper scale, beside the quick one: the same claims, each with its status."""
+    paper = saved_verdict(name, "paper")
+    out = [f".. _{kind}-{name}-paper:", "", heading("Verdict at the paper scale", "-"), ""]
+    if paper is None:
+        return out + [f"No paper-scale verdict is saved: run ``optsim study {name} --scale paper`` and "
+                      "``python docs/verdicts/update.py``.", ""]
+    r = _runner()
+    fresh = paper.get("verdict_hash", paper["study_hash"]) == r.study_hash(mod, "paper")
+    out += [f"{_counts(paper)} claims reproduced at the ``paper`` scale ({_usage(paper)}; "
+            + ("judged by the study's current file" if fresh else
+               "**judged by an earlier version of the study file**") + ").", ""]
+    quick = {x["claim"]: x for x in (saved_verdict(name) or {"verdict": []})["verdict"]}
+    rows = []
+    for x, cells in zip(paper["verdict"], _verdict_rows(paper["verdict"], with_source=False)):
+        q = quick.get(x["claim"])
+        rows.append([cells[0], cells[2], "-" if q is None else _verdict_rows([q], with_source=False)[0][3],
+                     cells[3]])
+    return out + [list_table(["claim", "measured at paper", "verdict at quick", "verdict at paper"], rows,
+                             widths=[34, 36, 15, 15]), ""]
 
 
 def research_studies():
@@ -232,8 +272,11 @@ def study_page(name: str) -> str:
            heading("Hypothesis", "-"), "", literal(mod.HYPOTHESIS), ""]
     verdict = saved_verdict(name)
     if verdict is not None:
+        paper = saved_verdict(name, "paper")
         out += [f"**Verdict**: {verdict['reproduced']} of {verdict['claims']} claims reproduced at the quick "
-                f"scale (:ref:`the table <study-{name}-verdict>`).", ""]
+                f"scale (:ref:`the table <study-{name}-verdict>`)"
+                + ("" if paper is None else f"; {_counts(paper)} at the paper scale "
+                   f"(:ref:`the table <study-{name}-paper>`)") + ".", ""]
     out += [heading("Figures", "-"), ""]
     for figname in mod.FIGURES:
         out += _figure_block(figname)
@@ -245,6 +288,7 @@ def study_page(name: str) -> str:
         out += [_verdict_summary(mod, verdict, name), "",
                 list_table(["claim", "source", "expected", "measured", "verdict"],
                            _verdict_rows(verdict["verdict"]), widths=[26, 14, 25, 25, 10]), ""]
+    out += _paper_block(mod, name, "study")
     out += [heading("Scales", "-"), "",
             "``tiny`` runs in seconds (the tests), ``quick`` (the default) in minutes on two cores,",
             "``paper`` at the published scale.  Lists of more than six numbers are shown by their range.", ""]
@@ -301,6 +345,7 @@ def lecture_page(name: str) -> str:
                            widths=[26, 14, 25, 25, 10]), ""]
     if verdict is None:
         out += [f"No verdict is saved: run ``optsim gallery {name}`` and ``python docs/verdicts/update.py``.", ""]
+    out += _paper_block(mod, name, "lecture")
     return "\n".join(out)
 
 
@@ -317,14 +362,14 @@ def studies_index() -> str:
     for n in names:
         mod = r.load_study(n)
         v = saved_verdict(n)
-        rows.append([f":doc:`{n} <studies/{n}>`", literal(mod.QUESTION),
-                     "-" if v is None else f"{v['reproduced']} of {v['claims']}"])
+        rows.append([f":doc:`{n} <studies/{n}>`", literal(mod.QUESTION), _counts(v), _counts(saved_verdict(n, "paper"))])
     intro = ["A study asks one research question of the simulator, with its grid in code, and checks its",
              "answer against the published claim: each page gives the question, the hypothesis, the",
-             "figures and the verdict table of the last run at the ``quick`` scale.  ``optsim reproduce``",
-             "runs every study and draws every figure.  How a study is written: :doc:`/GUIDE`."]
+             "figures and the verdict tables of the last runs at the ``quick`` and ``paper`` scales.",
+             "``optsim reproduce`` runs every study and draws every figure.  How a study is written:",
+             ":doc:`/GUIDE`."]
     return _index("Studies", intro, names, "studies",
-                  (["study", "question", "claims reproduced"], rows, [14, 72, 14]))
+                  (["study", "question", "reproduced (quick)", "reproduced (paper)"], rows, [14, 56, 15, 15]))
 
 
 def lectures_index() -> str:
@@ -335,7 +380,7 @@ def lectures_index() -> str:
         g = r.load_study(n).GALLERY
         v = saved_verdict(n)
         rows.append([f":doc:`Lecture {g['lecture']} <lectures/{n}>`", literal(g["title"]), literal(g["source"]),
-                     str(len(r.load_study(n).FIGURES)), "-" if v is None else f"{v['reproduced']} of {v['claims']}"])
+                     str(len(r.load_study(n).FIGURES)), _counts(v), _counts(saved_verdict(n, "paper"))])
     intro = ["The gallery regenerates the figures and worked examples of five lectures on optimizers,",
              "each figure from one script and each run from saved results, so that lecturers and students",
              "can rerun, vary and check them (``optsim gallery``).  Where a lecture's own numbers are wrong",
@@ -343,8 +388,8 @@ def lectures_index() -> str:
              "figure; open circles mark starts, filled circles ends, stars the minimum.  The figures of",
              "tiny sweeps made while the site is built are in the :doc:`/generated/gallery/index`."]
     return _index("Lecture gallery", intro, names, "lectures",
-                  (["lecture", "title", "author, course and title", "figures", "claims reproduced"], rows,
-                   [11, 25, 40, 10, 14]))
+                  (["lecture", "title", "author, course and title", "figures", "reproduced (quick)",
+                    "reproduced (paper)"], rows, [10, 22, 32, 8, 14, 14]))
 
 
 # -- the API reference ----------------------------------------------------------------------
