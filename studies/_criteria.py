@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["STATUSES", "judge", "exact", "scale_of", "mean_interval", "normal_interval", "paired_decrease",
+__all__ = ["STATUSES", "judge", "exact", "all_of", "scale_of", "mean_interval", "normal_interval", "paired_decrease",
            "bootstrap_interval"]
 
 STATUSES = ("reproduced", "not reproduced", "inconclusive")
@@ -79,6 +79,38 @@ def exact(statistic, threshold, *, above=True, criterion, too_short=None):
     row = judge(s, (s, s), threshold, above=above, criterion=criterion, too_short=too_short)
     row["criterion"] = (f"{criterion} (deterministic, no Monte-Carlo error: "
                         f"{'above' if above else 'below'} {threshold:g})")
+    return row
+
+
+def all_of(parts, *, criterion, too_short=None):
+    """The verdict fields of a deterministic claim made of several conditions that must all hold.
+
+    Some claims are a conjunction ("the loss stays flat, the iterate changes side at nearly
+    every step and the gradient stays large"), each condition a deterministic quantity with
+    its own bound.  ``parts``: ``(label, statistic, threshold, above)`` for each condition,
+    in order (the first is the claim's headline); an undefined (NaN) statistic fails its
+    condition.  Each condition is judged with :func:`exact`; the claim is "reproduced" when
+    every one holds, and the row's ``statistic`` and ``threshold`` are those of the
+    condition that decides it (the first that fails, else the headline), so that they stay
+    consistent with ``status``.  Every condition is kept under ``conditions``.
+    ``too_short`` as in :func:`judge`.
+    """
+    if not parts:
+        raise ValueError("parts must name at least one condition, got none")
+    judged = []
+    for label, stat, threshold, above in parts:
+        stat = float(stat)
+        if np.isnan(stat):  # undefined: a value on the failing side
+            stat = float("-inf") if above else float("inf")
+        judged.append((label, exact(stat, threshold, above=above, criterion=label), above))
+    failing = [j for j in judged if j[1]["status"] == "not reproduced"]
+    open_ = [j for j in judged if j[1]["status"] == "inconclusive"]
+    label, row, above = (failing or open_ or judged)[0]
+    listed = "; ".join(f"{lab} {'above' if ab else 'below'} {r['threshold']:g}" for lab, r, ab in judged)
+    row = exact(row["statistic"], row["threshold"], above=above, too_short=too_short,
+                criterion=f"{criterion}: all of [{listed}]; the statistic is that of '{label}'")
+    row["conditions"] = [{"label": lab, "statistic": r["statistic"], "threshold": r["threshold"], "above": ab,
+                          "status": r["status"]} for lab, r, ab in judged]
     return row
 
 

@@ -44,8 +44,7 @@ import optsim
 from optsim import theory
 from optsim.analysis import loss_surface
 from optsim.optimizers import SGD, Adam
-from studies._all_of import all_of
-from studies._criteria import exact
+from studies._criteria import all_of, exact
 
 NAME = "lecture_000"
 TITLE = "Lecture 000: momentum in a deep valley and Adam's adaptive-LR x momentum factors"
@@ -145,7 +144,7 @@ def run(scale="quick"):
 
 def verdict(results):
     """Every claim is about exact-gradient trajectories or closed forms (no random draws), so
-    each is judged with :func:`studies._criteria.exact` (or :func:`studies._all_of.all_of`
+    each is judged with :func:`studies._criteria.exact` (or :func:`studies._criteria.all_of`
     for a claim made of several conditions): no Monte-Carlo error, the same status at every
     scale that runs the same trajectories."""
     ds, ad = results["valley"], results["adam"]

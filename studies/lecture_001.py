@@ -43,8 +43,7 @@ import xarray as xr
 import optsim
 from optsim import theory
 from optsim.optimizers import SGD, Adam
-from studies._all_of import all_of
-from studies._criteria import exact
+from studies._criteria import all_of, exact
 
 NAME = "lecture_001"
 TITLE = "Lecture 001: Adam's worked example on (2x - 10)^2 and momentum's discounted sum"
@@ -211,7 +210,7 @@ def _normwise(a, b):
 
 def verdict(results):
     """Every claim is deterministic (see the module docstring): judged with
-    :func:`studies._criteria.exact` or :func:`studies._all_of.all_of`."""
+    :func:`studies._criteria.exact` or :func:`studies._criteria.all_of`."""
     ds, tab, mo = results["adam"], results["worked_example"], results["momentum"]
     fig_a, fig_m = FIGURES
     src = "lecture 001, Adam worked example 'ex) f(x) = (2x-10)^2'"

@@ -85,7 +85,7 @@ from optsim.optimizers import (
 )
 from optsim.problems import Replay, Saddle, SigmoidNeuron
 from optsim.schedules import Cyclic, Exponential, TransformerWarmup, WarmRestarts
-from studies._criteria import exact
+from studies._criteria import all_of, exact
 
 NAME = "lecture_002"
 TITLE = "Lecture 002: adaptive learning rates (AdaGrad to AMSGrad) and learning-rate schedules"
@@ -310,7 +310,7 @@ def run(scale="quick", seed=0):
 # Every quantity below comes from exact full-batch gradients of a fixed dataset, from replayed
 # gradient profiles or from the schedules themselves: there are no random draws, hence no
 # Monte-Carlo error, and each claim is judged with ``exact`` (reproduced or not reproduced).
-# A claim that needs several conditions is judged on the smallest of their relative margins.
+# A claim that needs several conditions is judged by ``all_of``: every condition must hold.
 
 
 def _row(figure, claim, slide, expected, measured, judged):
@@ -319,23 +319,9 @@ def _row(figure, claim, slide, expected, measured, judged):
             "figure": figure, **judged}
 
 
-def _margin(x, bound, above=True):
-    """The relative margin of "x > bound" (``x / bound - 1``) or "x < bound" (``1 - x / bound``),
-    for ``bound > 0``: positive exactly when the condition holds (-inf for an undefined x)."""
-    x = float(x)
-    if np.isnan(x):
-        return float("-inf")
-    return x / bound - 1.0 if above else 1.0 - x / bound
-
-
 def _all_of(what, conditions, too_short=None):
-    """:func:`exact` of a claim that needs every one of ``conditions``, each ``(label, x, bound, above)``:
-    the statistic is the smallest relative margin (see :func:`_margin`), the threshold 0."""
-    margins = [(_margin(x, bound, above), label) for label, x, bound, above in conditions]
-    m, weakest = min(margins, key=lambda ml: ml[0])
-    return exact(m, 0.0, too_short=too_short,
-                 criterion=f"{what}: the smallest relative margin (x/B - 1 for x > B, 1 - x/B for x < B) of "
-                           + "; ".join(label for label, *_ in conditions) + f" (the smallest: {weakest})")
+    """:func:`all_of` of a claim that needs every one of ``conditions``, each ``(label, x, bound, above)``."""
+    return all_of(conditions, criterion=what, too_short=too_short)
 
 
 def _reach(ds, optimizer):

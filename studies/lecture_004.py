@@ -64,8 +64,7 @@ from optsim.analysis import loss_surface
 from optsim.optimizers import SGD, Adagrad
 from optsim.schedules import LinearWarmup
 from optsim.sweep import Method
-from studies._all_of import all_of
-from studies._criteria import bootstrap_interval, exact, judge, scale_of
+from studies._criteria import all_of, bootstrap_interval, exact, judge, scale_of
 
 NAME = "lecture_004"
 TITLE = "Lecture 004: adaptive learning rate on an elongated error surface (burst, decay, warm-up)"

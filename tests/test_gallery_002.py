@@ -23,7 +23,7 @@ def test_study_interface_and_verdict():
     judged = {"criterion", "statistic", "interval", "uncertainty", "threshold", "status"}
     for row in rows:
         assert {"claim", "source", "expected", "measured", "reproduced", "figure"} | judged <= set(row)
-        assert set(row) <= {"claim", "source", "expected", "measured", "reproduced", "figure", "note"} | judged
+        assert set(row) <= {"claim", "source", "expected", "measured", "reproduced", "figure", "note", "conditions"} | judged
         assert isinstance(row["reproduced"], bool)
         assert row["figure"] in study.FIGURES
         assert any(ch.isdigit() for ch in row["measured"])
@@ -124,15 +124,14 @@ def test_the_slowing_down_claim_is_too_short_at_tiny_and_the_paper_scale_is_the_
     assert study.SCALES["quick"] == study.SCALES["paper"]
 
 
-def test_margins_of_a_compound_claim():
-    assert study._margin(3.3, 3.0) == pytest.approx(0.1)
-    assert study._margin(0.9, 1.5, above=False) == pytest.approx(0.4)
-    assert study._margin(float("nan"), 1.0) == float("-inf")
+def test_a_compound_claim_needs_every_condition():
     row = study._all_of("x", [("a > 1", 1.2, 1.0, True), ("b < 2", 1.9, 2.0, False), ("c > 4", 5.0, 4.0, True)])
-    assert row["statistic"] == pytest.approx(0.05) and row["status"] == "reproduced"
-    assert "(the smallest: b < 2)" in row["criterion"]
+    assert row["status"] == "reproduced" and row["statistic"] == 1.2 and row["threshold"] == 1.0
+    assert [c["status"] for c in row["conditions"]] == ["reproduced"] * 3
     row = study._all_of("x", [("a > 1", 1.2, 1.0, True), ("b < 2", 2.2, 2.0, False)])
-    assert row["statistic"] == pytest.approx(-0.1) and row["status"] == "not reproduced"
+    assert row["status"] == "not reproduced" and row["statistic"] == 2.2 and "'b < 2'" in row["criterion"]
+    row = study._all_of("x", [("a > 1", float("nan"), 1.0, True)])
+    assert row["status"] == "not reproduced"
 
 
 def test_a_verdict_far_from_its_threshold_does_not_change_with_the_dataset_seed():

@@ -10,8 +10,7 @@ import pytest
 from study_cache import tiny_results
 
 from studies import lecture_000, lecture_001, lecture_004
-from studies._all_of import all_of
-from studies._criteria import STATUSES
+from studies._criteria import STATUSES, all_of
 
 STUDIES = [lecture_000, lecture_001, lecture_004]
 
