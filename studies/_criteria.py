@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["STATUSES", "judge", "exact", "all_of", "scale_of", "mean_interval", "normal_interval", "paired_decrease",
+__all__ = ["STATUSES", "judge", "exact", "all_of", "within", "scale_of", "mean_interval", "normal_interval", "paired_decrease",
            "bootstrap_interval"]
 
 STATUSES = ("reproduced", "not reproduced", "inconclusive")
@@ -83,35 +83,56 @@ def exact(statistic, threshold, *, above=True, criterion, too_short=None):
 
 
 def all_of(parts, *, criterion, too_short=None):
-    """The verdict fields of a deterministic claim made of several conditions that must all hold.
+    """The verdict fields of a claim made of several criteria that must all hold.
 
     Some claims are a conjunction ("the loss stays flat, the iterate changes side at nearly
-    every step and the gradient stays large"), each condition a deterministic quantity with
-    its own bound.  ``parts``: ``(label, statistic, threshold, above)`` for each condition,
-    in order (the first is the claim's headline); an undefined (NaN) statistic fails its
-    condition.  Each condition is judged with :func:`exact`; the claim is "reproduced" when
-    every one holds, and the row's ``statistic`` and ``threshold`` are those of the
-    condition that decides it (the first that fails, else the headline), so that they stay
-    consistent with ``status``.  Every condition is kept under ``conditions``.
-    ``too_short`` as in :func:`judge`.
+    every step and the gradient stays large").  Each of ``parts`` is either a judged row
+    (the fields :func:`judge`, :func:`exact` or :func:`within` return) or, for a
+    deterministic condition, ``(label, statistic, threshold, above)``, judged with
+    :func:`exact` (an undefined, NaN, statistic fails its condition).  The claim is
+    "reproduced" when every part is; its row is the part that decides it (the first that is
+    not reproduced, else the first inconclusive one, else the first part, the claim's
+    headline), so that its ``statistic``, ``interval``, ``threshold`` and ``status`` stay
+    consistent with each other; its criterion names every part and ends with the one shown,
+    and every part is kept under ``conditions``.  ``too_short`` as in :func:`judge`.
     """
     if not parts:
         raise ValueError("parts must name at least one condition, got none")
     judged = []
-    for label, stat, threshold, above in parts:
+    for part in parts:
+        if isinstance(part, dict):
+            judged.append((part["criterion"], None, part))
+            continue
+        label, stat, threshold, above = part
         stat = float(stat)
         if np.isnan(stat):  # undefined: a value on the failing side
             stat = float("-inf") if above else float("inf")
-        judged.append((label, exact(stat, threshold, above=above, criterion=label), above))
-    failing = [j for j in judged if j[1]["status"] == "not reproduced"]
-    open_ = [j for j in judged if j[1]["status"] == "inconclusive"]
-    label, row, above = (failing or open_ or judged)[0]
-    listed = "; ".join(f"{lab} {'above' if ab else 'below'} {r['threshold']:g}" for lab, r, ab in judged)
-    row = exact(row["statistic"], row["threshold"], above=above, too_short=too_short,
-                criterion=f"{criterion}: all of [{listed}]; the statistic is that of '{label}'")
-    row["conditions"] = [{"label": lab, "statistic": r["statistic"], "threshold": r["threshold"], "above": ab,
-                          "status": r["status"]} for lab, r, ab in judged]
+        judged.append((label, bool(above), exact(stat, threshold, above=above, criterion=label)))
+    statuses = [r["status"] for _, _, r in judged]
+    k = next((statuses.index(s) for s in ("not reproduced", "inconclusive") if s in statuses), 0)
+    row = dict(judged[k][2])
+    listed = "; ".join(f"({chr(97 + n)}) {lab}" for n, (lab, _, _) in enumerate(judged))
+    row["criterion"] = f"{criterion}: all of {listed}; shown: ({chr(97 + k)}) {row['criterion']}"
+    if too_short and row["status"] == "not reproduced":
+        row.update(status="inconclusive", reproduced=False, note=f"this scale is too short for the effect: {too_short}")
+    row["conditions"] = [{"label": lab, "above": above, **{key: r[key] for key in
+                          ("criterion", "statistic", "interval", "threshold", "status")}}
+                         for lab, above, r in judged]
     return row
+
+
+def within(statistic, interval, low, high, *, criterion, level=LEVEL):
+    """The verdict fields of a claim "low < statistic < high" (an equivalence band).
+
+    The claim holds where the interval lies inside the band and fails where it lies wholly
+    outside it; the row is judged against the bound the interval comes closer to crossing (a
+    one-sided :func:`judge` against ``high`` from below or against ``low`` from above), so
+    that its threshold is the bound that decides.
+    """
+    lo, hi = interval
+    if hi - high >= low - lo:
+        return judge(statistic, interval, high, above=False, criterion=criterion, level=level)
+    return judge(statistic, interval, low, above=True, criterion=criterion, level=level)
 
 
 def scale_of(results):
@@ -174,10 +195,21 @@ def bootstrap_interval(statistic, samples, n_boot=400, level=LEVEL, seed=0):
     ``statistic`` takes an integer array of replicate indices (drawn with replacement from
     ``range(samples)``) and returns a float; it is evaluated once on ``arange(samples)``
     for the point estimate and ``n_boot`` times on resamples.  Returns ``(estimate, (lo, hi))``,
-    the percentile interval widened where needed to contain the estimate.
+    the percentile interval widened where needed to contain the estimate.  A statistic may be
+    infinite (a run that diverged); a NaN one counts as +inf, and where any draw is infinite
+    the quantiles are the nearest draws instead of interpolations.
     """
     rng = np.random.default_rng(seed)
-    est = float(statistic(np.arange(samples)))
-    boots = np.array([statistic(rng.integers(0, samples, samples)) for _ in range(n_boot)], dtype=float)
-    lo, hi = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2])
+    est = _undefined_as_inf(statistic(np.arange(samples)))
+    boots = _undefined_as_inf(np.array([statistic(rng.integers(0, samples, samples)) for _ in range(n_boot)],
+                                       dtype=float))
+    # interpolating between an infinite and a finite draw gives NaN: take the nearest draw then
+    method = "linear" if np.isfinite(boots).all() else "nearest"
+    lo, hi = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2], method=method)
     return est, (min(float(lo), est), max(float(hi), est))
+
+
+def _undefined_as_inf(x):
+    """``x`` with NaN (a run that overflowed, an estimate that never got there) as +inf."""
+    x = np.where(np.isnan(x), np.inf, np.asarray(x, dtype=float))
+    return float(x) if x.ndim == 0 else x

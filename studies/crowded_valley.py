@@ -46,7 +46,7 @@ from optsim import tuning
 from optsim.optimizers import (
     SGD, AdaBelief, Adagrad, Adam, AdamW, Lion, NAdam, RAdam, RMSprop, Yogi,
 )
-from studies._criteria import LEVEL, judge
+from studies._criteria import LEVEL, judge, within
 
 NAME = "crowded_valley"
 TITLE = "Defaults against tuning, and rankings against the tuning budget (Crowded Valley)"
@@ -232,19 +232,6 @@ def kendall_tau(a, b):
     return float(np.mean(np.sign(a[i] - a[j]) * np.sign(b[i] - b[j])))
 
 
-def _within(statistic, interval, low, high, *, criterion):
-    """The verdict fields of a claim "low < statistic < high" (an equivalence band).
-
-    The claim holds where the interval lies inside the band and fails where it lies wholly
-    outside it; the row is judged against the bound the interval comes closer to crossing (a
-    one-sided :func:`judge` against ``high`` from below or against ``low`` from above), so
-    that its threshold is the bound that decides."""
-    lo, hi = interval
-    if hi - high >= low - lo:
-        return judge(statistic, interval, high, above=False, criterion=criterion)
-    return judge(statistic, interval, low, above=True, criterion=criterion)
-
-
 def swap_margins(first, last):
     """Per pair of optimizers (the upper triangle, last axis), how far they swap places:
     ``max(min(-d1, d2), min(d1, -d2))`` with d1, d2 their score differences at the first and
@@ -284,7 +271,7 @@ def verdict(results):
                      f"has its {pct} bootstrap interval inside [-{ABOUT}, {ABOUT}] decades"),
         "measured": (f"median {point:+.2f} decades, {pct} interval [{lo:+.2f}, {hi:+.2f}]; per optimizer: {per}; "
                      f"best default chosen on validation: {chosen}"),
-        **_within(point, (lo, hi), -ABOUT, ABOUT,
+        **within(point, (lo, hi), -ABOUT, ABOUT,
                   criterion=(f"median over optimizers of the mean over instances of tuned({kb}) - best default, "
                              f"decades, inside [-{ABOUT}, {ABOUT}]; bootstrap over trials and seeds, {n_draws} draws")),
     })

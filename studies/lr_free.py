@@ -28,7 +28,7 @@ dual-averaging SGD form.
 
 Verdicts (``studies._criteria``): each claim is reproduced, not reproduced or inconclusive on a
 99% interval, a bootstrap over replicates that resamples the same indices for every method (the
-rules share their noise and minibatch draws: common random numbers, :func:`boot_stat`); the
+rules share their noise and minibatch draws: common random numbers); the
 deterministic runs (sigma = 0) and the rbar identity are judged exactly; a claim made of several
 criteria is decided by the first that fails (:func:`all_of`).
 
@@ -52,7 +52,7 @@ from optsim.optimizers.dadaptation import DAdaptAdam, DAdaptSGD
 from optsim.optimizers.dog import DoG, DoWG
 from optsim.optimizers.prodigy import Prodigy
 from optsim.schedules import CosineAnnealing
-from studies._criteria import LEVEL, exact, judge
+from studies._criteria import LEVEL, all_of, bootstrap_interval, exact, judge, within
 
 NAME = "lr_free"
 TITLE = "Learning-rate-free methods: distance estimates and final loss against tuned Adam"
@@ -230,52 +230,12 @@ def _num(x):
     return float(x) if x.ndim == 0 else x
 
 
-def boot_stat(statistic, samples, n_boot=BOOT, level=LEVEL, seed=0):
-    """``(estimate, (lo, hi))``: a percentile bootstrap of ``statistic(indices)`` over resampled
-    replicates, as ``studies._criteria.bootstrap_interval`` but with "nearest" quantiles, so that
-    an infinite statistic (a run that diverged, an estimate that never got there) stays usable;
-    the interval is widened where needed to contain the estimate.  Every method's replicates are
-    resampled with the same indices (common random numbers stay paired)."""
-    rng = np.random.default_rng(seed)
-    est = _num(statistic(np.arange(samples)))
-    boots = _num(np.array([statistic(rng.integers(0, samples, samples)) for _ in range(n_boot)], dtype=float))
-    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2], method="nearest")
-    return est, (min(float(lo), est), max(float(hi), est))
-
-
-def within(statistic, interval, low, high, *, criterion):
-    """The verdict fields of a claim "low < statistic < high", judged against the bound that the
-    interval comes closer to crossing (one-sided ``judge`` from below ``high`` or above ``low``):
-    reproduced when the interval lies inside the band, not reproduced when wholly outside it."""
-    lo, hi = interval
-    if hi - high >= low - lo:
-        return judge(statistic, interval, high, above=False, criterion=criterion)
-    return judge(statistic, interval, low, above=True, criterion=criterion)
-
-
 def every_path(statistic, threshold, *, criterion):
     """The verdict fields of a bound claimed for every path ("statistic < threshold" on each
     replicate): one path beyond it refutes the claim, so the observed extreme is judged as it
-    is, with no interval (reproduced or not reproduced)."""
-    row = judge(statistic, (statistic, statistic), threshold, above=False, criterion=criterion)
-    row["criterion"] = (f"{criterion} (a bound claimed for every path, one path beyond it refutes it: the observed "
-                        f"extreme, no interval, below {threshold:g})")
-    return row
-
-
-def all_of(*parts):
-    """One verdict row's fields from several criteria that must all hold: the row is the first
-    part that is not reproduced, else the first inconclusive one, else the last part; its
-    criterion names every part, and ``parts`` keeps each part's fields."""
-    statuses = [p["status"] for p in parts]
-    k = next((statuses.index(w) for w in ("not reproduced", "inconclusive") if w in statuses), len(parts) - 1)
-    row = dict(parts[k])
-    row["criterion"] = (f"all of {len(parts)}: " + "; ".join(f"({chr(97 + n)}) {p['criterion']}"
-                                                              for n, p in enumerate(parts))
-                        + f"; shown: ({chr(97 + k)})")
-    row["parts"] = [{key: p[key] for key in ("criterion", "statistic", "interval", "threshold", "status")}
-                    for p in parts]
-    return row
+    is, with no interval (:func:`~studies._criteria.exact`)."""
+    return exact(statistic, threshold, above=False,
+                 criterion=f"{criterion} (a bound claimed for every path: one path beyond it refutes it)")
 
 
 def _median_ratio(a):
@@ -315,7 +275,7 @@ def verdict(results):
         det = e["ratio"].sel(rule=m, sigma=0.0).isel(replicate=0).values
         noisy = e["ratio"].sel(rule=m, sigma=sig).values
         below = float(np.mean(noisy.max(axis=-1) <= 1.0))
-        med, (lo, hi) = boot_stat(_median_ratio(noisy[:, -1]), noisy.shape[0])
+        med, (lo, hi) = bootstrap_interval(_median_ratio(noisy[:, -1]), noisy.shape[0], n_boot=BOOT)
         out.append({
             "claim": f"D-Adaptation's d_k ({m}) is a lower bound on D and grows to within a constant of it",
             "source": "Defazio & Mishchenko, Learning-Rate-Free Learning by D-Adaptation, ICML 2023, §3 (d_k <= D)",
@@ -324,18 +284,19 @@ def verdict(results):
             "measured": (f"D = ||x0 - x*||_{METHODS[m][2]} = {float(e['D'].sel(rule=m)):.3g}; deterministic: "
                          f"max d_k/D = {det.max():.3f}, d_T/D = {det[-1]:.3f}; noisy: median d_T/D = {med:.3f} "
                          f"[{lo:.3f}, {hi:.3f}], {100 * below:.0f}% of {noisy.shape[0]} replicates below D at every step"),
-            **all_of(exact(_num(det.max()), 1.0, above=False, criterion="max_k d_k/D without noise"),
-                     exact(_num(det[-1]), lo_band, above=True, criterion="d_T/D without noise"),
-                     within(med, (lo, hi), lo_band, 1.0,
-                            criterion=(f"median d_T/D under noise inside [{lo_band:g}, 1], bootstrap over "
-                                       f"{noisy.shape[0]} replicates"))),
+            **all_of([exact(_num(det.max()), 1.0, above=False, criterion="max_k d_k/D without noise"),
+                      exact(_num(det[-1]), lo_band, above=True, criterion="d_T/D without noise"),
+                      within(med, (lo, hi), lo_band, 1.0,
+                             criterion=(f"median d_T/D under noise inside [{lo_band:g}, 1], bootstrap over "
+                                        f"{noisy.shape[0]} replicates"))], criterion=f"{m}'s d_k is a lower bound"),
         })
     reach = {m: np.minimum(first_reach(e["ratio"].sel(rule=m, sigma=sig).values), 10 * T)
              for m in ("prodigy", "dadapt_adam")}
     meds = {m: boot_median(v, level=LEVEL) for m, v in reach.items()}
     det = {m: first_reach(e["ratio"].sel(rule=m, sigma=0.0).values[:1])[0] for m in reach}
-    gain, gain_int = boot_stat(lambda r: float(np.median(reach["dadapt_adam"][r]) - np.median(reach["prodigy"][r])),
-                               len(reach["prodigy"]))
+    gain, gain_int = bootstrap_interval(
+        lambda r: float(np.median(reach["dadapt_adam"][r]) - np.median(reach["prodigy"][r])), len(reach["prodigy"]),
+        n_boot=BOOT)
     out.append({
         "claim": "Prodigy's estimate grows faster than D-Adaptation's",
         "source": "Mishchenko & Defazio, Prodigy: An Expeditiously Adaptive Parameter-Free Learner, ICML 2024, §2",
@@ -345,30 +306,31 @@ def verdict(results):
         "measured": ("; ".join(f"{m}: median {a:.0f} [{b:.0f}, {c:.0f}]" for m, (a, b, c) in meds.items())
                      + f"; dadapt_adam - prodigy {gain:.0f} [{gain_int[0]:.0f}, {gain_int[1]:.0f}] steps"
                      + "; deterministic: " + ", ".join(f"{m} {v:.0f}" for m, v in det.items())),
-        **all_of(judge(gain, gain_int, 0.0, above=True,
-                       criterion=(f"median steps to {REACH:g} D_inf under noise, dadapt_adam - prodigy, paired "
-                                  f"bootstrap over {len(reach['prodigy'])} replicates")),
-                 exact(min(det["dadapt_adam"], 10 * T) - min(det["prodigy"], 10 * T), 0.0, above=True,
-                       criterion=f"steps to {REACH:g} D_inf without noise, dadapt_adam - prodigy")),
+        **all_of([judge(gain, gain_int, 0.0, above=True,
+                        criterion=(f"median steps to {REACH:g} D_inf under noise, dadapt_adam - prodigy, paired "
+                                   f"bootstrap over {len(reach['prodigy'])} replicates")),
+                  exact(min(det["dadapt_adam"], 10 * T) - min(det["prodigy"], 10 * T), 0.0, above=True,
+                        criterion=f"steps to {REACH:g} D_inf without noise, dadapt_adam - prodigy")],
+                 criterion="Prodigy's estimate grows faster"),
     })
     rb = e["estimate"].sel(rule="dog", sigma=sig).values
     tr = e["travelled"].sel(rule="dog", sigma=sig).values
     # rbar after step k is max(r_eps, ||x_i - x_0|| for i < k): the point the step starts from
     gap = float(np.max(np.abs(rb[:, 1:] - np.maximum(tr[:, :-1], rb[:, 1:2])) / rb[:, 1:]))
     dog_T = e["ratio"].sel(rule="dog", sigma=sig).values[:, -1]
-    med, (lo, hi) = boot_stat(_median_ratio(dog_T), dog_T.size)
+    med, (lo, hi) = bootstrap_interval(_median_ratio(dog_T), dog_T.size, n_boot=BOOT)
     out.append({
         "claim": "DoG's rbar is the distance travelled from x_0 and ends within a constant of D",
         "source": "Ivgi, Hinder & Carmon, DoG is SGD's Best Friend, ICML 2023, §3",
         "expected": (f"rbar_k = max(r_eps, max_i<k ||x_i - x_0||) to 1e-12; median rbar_T/D with its {pct} bootstrap "
                      f"interval inside [1/{DIST_FACTOR:g}, {DIST_FACTOR:g}]"),
         "measured": f"max relative gap to the distance travelled {gap:.1e}; median rbar_T/D = {med:.3f} [{lo:.3f}, {hi:.3f}]",
-        **all_of(exact(_num(gap), 1e-12, above=False,
-                       criterion="max relative gap between rbar_k and the distance travelled, every step and path "
-                                 "(an identity of the rule)"),
-                 within(med, (lo, hi), lo_band, DIST_FACTOR,
-                        criterion=(f"median rbar_T/D under noise inside [{lo_band:g}, {DIST_FACTOR:g}], bootstrap "
-                                   f"over {dog_T.size} replicates"))),
+        **all_of([exact(_num(gap), 1e-12, above=False,
+                        criterion="max relative gap between rbar_k and the distance travelled, every step and path "
+                                  "(an identity of the rule)"),
+                  within(med, (lo, hi), lo_band, DIST_FACTOR,
+                         criterion=(f"median rbar_T/D under noise inside [{lo_band:g}, {DIST_FACTOR:g}], bootstrap "
+                                    f"over {dog_T.size} replicates"))], criterion="DoG's rbar"),
     })
     L = results["losses"]
     for sched in SCHEDULES:
@@ -381,8 +343,8 @@ def verdict(results):
             parts.append(f"{m} {fm:.3g} [{flo:.3g}, {fhi:.3g}] ({fm / am:.2g}x)")
         free = {str(m): L["final_loss"].sel(rule=m, schedule=sched).transpose("replicate").values
                 for m in L["rule"].values}
-        worst, worst_int = boot_stat(_worst_log_ratio(free, [adam.transpose("lr", "replicate").values]),
-                                     L.sizes["replicate"])
+        worst, worst_int = bootstrap_interval(_worst_log_ratio(free, [adam.transpose("lr", "replicate").values]),
+                                              L.sizes["replicate"], n_boot=BOOT)
         out.append({
             "claim": f"Learning-rate-free methods reach a final loss within a small factor of tuned Adam's ({sched} lr)",
             "source": "Defazio & Mishchenko 2023 §7; Mishchenko & Defazio 2024 §6; Ivgi et al. 2023 §4",
@@ -514,7 +476,7 @@ def _regression_rows(results):
     R = ratio.shape[0]
     below = float(np.mean(ratio.max(axis=-1) <= 1.0))
     top = _num(np.max(ratio))
-    med, (lo, hi) = boot_stat(_median_ratio(ratio[:, -1]), R)
+    med, (lo, hi) = bootstrap_interval(_median_ratio(ratio[:, -1]), R, n_boot=BOOT)
     rows.append({
         "claim": "On a logistic regression with minibatch noise D-Adaptation SGD's d_k stays a lower bound on D",
         "source": "Defazio & Mishchenko 2023, §3 (d_k <= D) and §7 (logistic regression, LIBSVM)",
@@ -522,9 +484,10 @@ def _regression_rows(results):
                      f"interval inside [1/{DIST_FACTOR:g}, 1]"),
         "measured": (f"D = ||x0 - x*||_2 = {e.attrs['D2']:.3g}; {100 * below:.0f}% of {R} replicates below "
                      f"D at every step (largest d_k/D {top:.3f}); median d_T/D = {med:.3f} [{lo:.3f}, {hi:.3f}]"),
-        **all_of(every_path(top, 1.0, criterion=f"largest d_k/D over every step of all {R} replicates"),
-                 within(med, (lo, hi), lo_band, 1.0,
-                        criterion=f"median d_T/D inside [{lo_band:g}, 1], bootstrap over {R} replicates")),
+        **all_of([every_path(top, 1.0, criterion=f"largest d_k/D over every step of all {R} replicates"),
+                  within(med, (lo, hi), lo_band, 1.0,
+                         criterion=f"median d_T/D inside [{lo_band:g}, 1], bootstrap over {R} replicates")],
+                 criterion="D-Adaptation SGD's d_k is a lower bound on the regression"),
     })
     parts = []
     names = [str(m) for m in e["rule"].values]
@@ -536,7 +499,7 @@ def _regression_rows(results):
     def worst_factor(r):  # the largest |log10(median estimate_T / D)| over the methods
         return float(np.max(np.abs(np.log10(np.median(final[:, r], axis=1)))))
 
-    wf, wf_int = boot_stat(worst_factor, final.shape[1])
+    wf, wf_int = bootstrap_interval(worst_factor, final.shape[1], n_boot=BOOT)
     which = names[int(np.argmax(np.abs(np.log10(np.median(final, axis=1)))))]
     rows.append({
         "claim": "On the regression every distance estimate (D-Adaptation SGD and Adam, Prodigy, DoG, DoWG) ends "
@@ -565,7 +528,7 @@ def _regression_rows(results):
         parts.append(f"{m} {fm:.3g} [{flo:.3g}, {fhi:.3g}] ({fm / rm:.2g}x)")
     free = {str(m): L["final"].sel(rule=m).transpose("replicate").values for m in L["rule"].values}
     tuned = [L["tuned_final"].sel(optimizer=o).transpose("lr", "replicate").values for o in L["optimizer"].values]
-    worst, worst_int = boot_stat(_worst_log_ratio(free, tuned), L.sizes["replicate"])
+    worst, worst_int = bootstrap_interval(_worst_log_ratio(free, tuned), L.sizes["replicate"], n_boot=BOOT)
     rows.append({
         "claim": "On the regression the learning-rate-free methods reach a final loss within a small factor of tuned "
                  "Adam's and SGD's",

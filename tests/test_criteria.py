@@ -67,6 +67,42 @@ def test_scale_of_reads_the_runners_stamp():
     assert C.scale_of({"a": xr.Dataset()}) is None
 
 
+def test_within_band_judges_the_nearer_bound():
+    assert C.within(0.1, (-0.2, 0.3), -0.5, 0.5, criterion="c")["status"] == "reproduced"
+    assert C.within(0.4, (0.2, 0.6), -0.5, 0.5, criterion="c")["status"] == "inconclusive"
+    assert C.within(0.9, (0.6, 1.2), -0.5, 0.5, criterion="c")["status"] == "not reproduced"
+    row = C.within(-0.9, (-1.2, -0.6), -0.5, 0.5, criterion="c")
+    assert row["status"] == "not reproduced" and row["threshold"] == -0.5
+
+
+def test_all_of_shows_the_deciding_part_of_judged_rows_and_conditions():
+    ok = C.within(0.5, (0.4, 0.6), 0.1, 1.0, criterion="band")
+    near = C.within(0.9, (0.8, 1.2), 0.1, 1.0, criterion="band")
+    out = C.within(0.05, (0.02, 0.08), 0.1, 1.0, criterion="band")
+    row = C.all_of([ok, near, out], criterion="claim")
+    assert row["status"] == "not reproduced" and row["statistic"] == 0.05 and len(row["conditions"]) == 3
+    assert row["criterion"].startswith("claim: all of (a) band") and "shown: (c)" in row["criterion"]
+    assert C.all_of([ok, near], criterion="c")["status"] == "inconclusive"
+    both = C.all_of([ok, ("x < 2", 1.0, 2.0, False)], criterion="c")
+    assert both["status"] == "reproduced" and both["statistic"] == 0.5 and "shown: (a)" in both["criterion"]
+    assert both["conditions"][1]["above"] is False and both["conditions"][1]["interval"] == [1.0, 1.0]
+    assert C.all_of([("x > 1", float("nan"), 1.0, True)], criterion="c")["status"] == "not reproduced"
+    short = C.all_of([out], criterion="c", too_short="needs more steps")
+    assert short["status"] == "inconclusive" and "too short" in short["note"]
+    with pytest.raises(ValueError, match="at least one"):
+        C.all_of([], criterion="c")
+
+
+def test_bootstrap_of_an_infinite_statistic():
+    est, (lo, hi) = C.bootstrap_interval(lambda r: np.inf, 5)
+    assert est == lo == hi == np.inf
+    est, (lo, hi) = C.bootstrap_interval(lambda r: np.nan, 5)  # an overflowed run counts as +inf
+    assert est == lo == hi == np.inf
+    x = np.array([1.0, 2.0, np.inf, 3.0])
+    est, (lo, hi) = C.bootstrap_interval(lambda r: float(np.max(x[r])), 4, n_boot=200)
+    assert est == np.inf and hi == np.inf and np.isfinite(lo)
+
+
 def test_paired_decrease_finds_the_weakest_pair_with_bonferroni():
     rng = np.random.default_rng(3)
     base = np.array([5.0, 3.0, 2.9, 0.0])  # the pair (1, 2) barely decreases

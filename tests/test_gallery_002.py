@@ -129,7 +129,7 @@ def test_a_compound_claim_needs_every_condition():
     assert row["status"] == "reproduced" and row["statistic"] == 1.2 and row["threshold"] == 1.0
     assert [c["status"] for c in row["conditions"]] == ["reproduced"] * 3
     row = study._all_of("x", [("a > 1", 1.2, 1.0, True), ("b < 2", 2.2, 2.0, False)])
-    assert row["status"] == "not reproduced" and row["statistic"] == 2.2 and "'b < 2'" in row["criterion"]
+    assert row["status"] == "not reproduced" and row["statistic"] == 2.2 and "shown: (b) b < 2" in row["criterion"]
     row = study._all_of("x", [("a > 1", float("nan"), 1.0, True)])
     assert row["status"] == "not reproduced"
 

@@ -10,7 +10,7 @@ import pytest
 from study_cache import tiny_results
 
 from studies import lecture_000, lecture_001, lecture_004
-from studies._criteria import STATUSES, all_of
+from studies._criteria import STATUSES
 
 STUDIES = [lecture_000, lecture_001, lecture_004]
 
@@ -113,13 +113,3 @@ def test_lecture_004_decay_claim_too_short_at_tiny():
     assert row["claim"].startswith("With learning-rate decay eta^t the method reaches the end smoothly")
     assert row["status"] == "inconclusive" and "1253" in row["note"]
     assert row["statistic"] > row["threshold"]
-
-
-def test_all_of_reports_the_deciding_condition():
-    ok = all_of([("a", 1.0, 0.0, True), ("b", 0.5, 1.0, False)], criterion="both")
-    assert ok["status"] == "reproduced" and ok["statistic"] == 1.0 and ok["threshold"] == 0.0
-    bad = all_of([("a", 1.0, 0.0, True), ("b", 2.0, 1.0, False)], criterion="both")
-    assert bad["status"] == "not reproduced" and bad["statistic"] == 2.0 and bad["threshold"] == 1.0
-    assert "'b'" in bad["criterion"] and [c["status"] for c in bad["conditions"]] == ["reproduced", "not reproduced"]
-    with pytest.raises(ValueError, match="parts"):
-        all_of([], criterion="none")

@@ -146,14 +146,6 @@ def test_tiny_rows_carry_consistent_criteria():
     assert rows[2]["statistic"] == pytest.approx(worst) and rows[2]["threshold"] == 0.0
 
 
-def test_within_band_judges_the_nearer_bound():
-    assert cv._within(0.1, (-0.2, 0.3), -0.5, 0.5, criterion="c")["status"] == "reproduced"
-    assert cv._within(0.4, (0.2, 0.6), -0.5, 0.5, criterion="c")["status"] == "inconclusive"
-    assert cv._within(0.9, (0.6, 1.2), -0.5, 0.5, criterion="c")["status"] == "not reproduced"
-    row = cv._within(-0.9, (-1.2, -0.6), -0.5, 0.5, criterion="c")
-    assert row["status"] == "not reproduced" and row["threshold"] == -0.5
-
-
 def test_clear_verdicts_keep_their_status_with_another_seed():
     """A claim whose statistic lies more than two half-widths of its interval from the threshold at
     the default seed reaches the same status with other instance and bootstrap seeds."""

@@ -117,18 +117,18 @@ def _status(part):
 
 def assert_consistent(row):
     """A judged row's criterion, statistic, interval, threshold and status agree with each other;
-    a row of several criteria (``parts``) is the first failing part, else the first inconclusive
-    one, else the last, and each part is consistent itself."""
+    a row of several criteria (``conditions``) is the first failing part, else the first
+    inconclusive one, else the first, and each part is consistent itself."""
     assert set(row) >= {"criterion", "statistic", "interval", "uncertainty", "threshold", "status", "reproduced"}
     assert row["reproduced"] is (row["status"] == "reproduced")
-    parts = row.get("parts", [row])
+    parts = row.get("conditions", [row])
     for part in parts:
         lo, hi = part["interval"]
         assert lo <= hi and f"{part['threshold']:g}" in part["criterion"]
         assert part["status"] == _status(part), part
         assert "99%" in part["criterion"] or "deterministic" in part["criterion"] or "no interval" in part["criterion"]
     statuses = [p["status"] for p in parts]
-    k = next((statuses.index(w) for w in ("not reproduced", "inconclusive") if w in statuses), len(parts) - 1)
+    k = next((statuses.index(w) for w in ("not reproduced", "inconclusive") if w in statuses), 0)
     for key in ("statistic", "interval", "threshold", "status"):
         assert row[key] == parts[k][key], (key, row)
 
@@ -154,20 +154,6 @@ def test_tiny_rows_carry_consistent_criteria():
     ref = float(L["tuned_final"].median("replicate").min())
     worst = float(np.log10(L["final"].median("replicate").max() / ref))
     assert rows[8]["statistic"] == pytest.approx(worst) and rows[8]["status"] == "not reproduced"
-
-
-def test_all_of_and_within():
-    ok = lr_free.within(0.5, (0.4, 0.6), 0.1, 1.0, criterion="band")
-    near = lr_free.within(0.9, (0.8, 1.2), 0.1, 1.0, criterion="band")
-    out = lr_free.within(0.05, (0.02, 0.08), 0.1, 1.0, criterion="band")
-    assert (ok["status"], near["status"], out["status"]) == ("reproduced", "inconclusive", "not reproduced")
-    assert near["threshold"] == 1.0 and out["threshold"] == 0.1
-    row = lr_free.all_of(ok, near, out)
-    assert row["status"] == "not reproduced" and row["statistic"] == 0.05 and len(row["parts"]) == 3
-    assert lr_free.all_of(ok, near)["status"] == "inconclusive"
-    assert lr_free.all_of(ok, ok)["status"] == "reproduced" and "shown: (b)" in lr_free.all_of(ok, ok)["criterion"]
-    est, (lo, hi) = lr_free.boot_stat(lambda r: np.inf, 5)
-    assert est == lo == hi == np.inf
 
 
 def test_clear_verdicts_keep_their_status_with_another_seed():
