@@ -41,7 +41,6 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-import optsim
 from optsim import tuning
 from optsim.optimizers import (
     SGD, AdaBelief, Adagrad, Adam, AdamW, Lion, NAdam, RAdam, RMSprop, Yogi,
