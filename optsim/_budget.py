@@ -112,7 +112,8 @@ class Extent:
     ``thresholds``, ``output_shapes``), so the reduced outputs are sized from it too.
     """
 
-    def __init__(self, n_traj, n_steps, n_records, record, thresholds, dim, n_slots, replicates):
+    def __init__(self, n_traj, n_steps, n_records, record, thresholds, dim, n_slots, replicates, n_metrics=0,
+                 n_scalars=0):
         import numpy as np
 
         self.n_traj = int(n_traj)
@@ -123,11 +124,13 @@ class Extent:
         self.dim = int(dim)
         self.n_slots = int(n_slots)
         self.replicates = int(replicates)
+        self.n_metrics = int(n_metrics)  # the problems' metrics (record "metrics")
+        self.n_scalars = int(n_scalars)  # the optimizers' named scalars (record "scalars")
 
     def output_shapes(self, n):
         from .engine.outputs import OUTPUTS, dim_sizes, shape
 
-        sizes = dim_sizes(self.dim, self.n_slots, self.thresholds.shape[0])
+        sizes = dim_sizes(self.dim, self.n_slots, self.thresholds.shape[0], self.n_metrics, self.n_scalars)
         R = self.n_records
         return {o.name: (shape(o, int(n), R if o.name in self.record else 0, sizes), o.dtype) for o in OUTPUTS}
 

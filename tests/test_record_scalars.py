@@ -164,3 +164,30 @@ def test_bad_record_name_is_refused_in_one_line():
         sweep(Prodigy(), record=("loss", "scalar"))
     msg = str(exc.value)
     assert "\n" not in msg and "'scalar'" in msg and "scalars" in msg
+
+
+def test_the_memory_guard_counts_the_metrics_and_scalars_records(monkeypatch):
+    """The size the guard checks is what the plan allocates, with the problem's metrics and the
+    optimizers' named scalars recorded (both were once sized as empty)."""
+    from optsim import _budget
+    from optsim.optimizers import Adam, Prodigy
+    from optsim.problems import MLP
+    from optsim.sweep import build_plan
+
+    seen = []
+    real = _budget.Budget.check
+
+    def spy(self, extent, **sizes):
+        seen.append(extent)
+        return real(self, extent, **sizes)
+
+    monkeypatch.setattr(_budget.Budget, "check", spy)
+    for problem, rule, record in ((MLP(dataset="iris", hidden=[6]), Adam(lr=0.01), ("loss", "metrics")),
+                                  (MLP(dataset="iris", hidden=[6]), Prodigy(), ("loss", "scalars", "metrics"))):
+        seen.clear()
+        plan, _ = build_plan(problem, {"a": rule, "b": rule}, grid={"lr": [0.1, 1.0]}, replicates=3, steps=40,
+                             record_every=10, record=record)
+        assert len(seen) == 2  # from the counts alone, then with every group
+        for extent in seen:
+            assert extent.output_bytes() == plan.output_bytes()
+        assert plan.output_shapes(plan.n_traj)["metrics"][0][-1] > 0

@@ -112,7 +112,10 @@ def _build_plan(problem, optimizer, budget, *, noise, schedule, grid, replicates
         # from the counts alone, before the grid's values are expanded
         n_cells = math.prod(n for n, _ in lengths)
         ext = Extent(len(methods) * n_cells * replicates, steps, n_records, record, thresholds,
-                     problem.dimension(), max(type(m.optimizer).slots for m in methods.values()), replicates)
+                     problem.dimension(), max(type(m.optimizer).slots for m in methods.values()), replicates,
+                     n_metrics=len(_metric_names([problem])) if "metrics" in record else 0,
+                     n_scalars=len(_scalar_names([m.optimizer for m in methods.values()])) if "scalars" in record
+                     else 0)
         declared = [problem.data_bytes()] + [nz.prepare_bytes(problem) for nz in noises]
         budget.check(ext, planning=sum(_planning_bytes(m, noises, problem, n_cells, replicates, len(lengths))
                                        for m in methods.values()),
@@ -186,7 +189,10 @@ def _build_plan(problem, optimizer, budget, *, noise, schedule, grid, replicates
     sizes = [p[3].shape[0] * replicates for p in pending]
     planning = sum(_planning_bytes(p[5], noises, p[0]["problem"], p[3].shape[0], replicates, len(axes))
                    for p in pending)
-    ext = Extent(n_traj, steps, n_records, record, thresholds, max(dims), max(slots), replicates)
+    metric_names = _metric_names([p[0]["problem"] for p in pending]) if "metrics" in record else ()
+    scalar_names = _scalar_names([p[0]["optimizer"] for p in pending]) if "scalars" in record else ()
+    ext = Extent(n_traj, steps, n_records, record, thresholds, max(dims), max(slots), replicates,
+                 n_metrics=len(metric_names), n_scalars=len(scalar_names))
     budget.check(ext, planning=planning, data=data, grid=grid_value_bytes(sum(len(a.values) * len(a.names)
                                                                               for a in axes)),
                  n_groups=len(pending), largest_group=max(sizes),
@@ -196,8 +202,6 @@ def _build_plan(problem, optimizer, budget, *, noise, schedule, grid, replicates
     groups = [_make_group(comps, label, mi_, cell_ids, cell_shape, axes, dynamic_axes, resolved, n_cells,
                           replicates, common_random_numbers, "dist" in record, cache=cache)
               for comps, label, mi_, cell_ids, dynamic_axes, _ in pending]
-    metric_names = _metric_names([p[0]["problem"] for p in pending]) if "metrics" in record else ()
-    scalar_names = _scalar_names([p[0]["optimizer"] for p in pending]) if "scalars" in record else ()
     plan = Plan(groups, n_traj, steps, rec_steps, record, thresholds, seed, diverge_factor, x_bound,
                 dim=max(dims), n_slots=max(slots), replicates=replicates, metric_names=metric_names,
                 scalar_names=scalar_names)
