@@ -92,6 +92,24 @@ def test_every_study_has_a_page_with_its_saved_verdict():
         for row in saved["verdict"]:
             assert optsim_pages.literal(row["claim"]).splitlines()[0] in page
         assert f"{saved['reproduced']} of {saved['claims']} claims reproduced" in page
+        assert "Verdict at the paper scale" in page
+        paper = DOCS / "verdicts" / "paper" / f"{name}.json"
+        if paper.is_file():
+            saved = json.loads(paper.read_text())
+            assert saved["study"] == name and saved["scale"] == "paper"
+            assert f"{optsim_pages._counts(saved)} claims reproduced at the ``paper`` scale" in page
+        else:
+            assert f"optsim study {name} --scale paper" in page
+
+
+def test_the_readme_gives_both_scales_from_the_committed_verdicts():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("update_verdicts", DOCS / "verdicts" / "update.py")
+    update = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(update)
+    assert update.readme_table() in (ROOT / "README.md").read_text(), (
+        "the README's verdict table is not that of docs/verdicts: run `python docs/verdicts/update.py --table`")
 
 
 def test_the_explorers_page_without_the_explorers(tmp_path, monkeypatch):
