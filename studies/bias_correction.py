@@ -19,6 +19,12 @@ Three parts:
     log-spaced 1e-5..1e-1, with/without correction as one grid axis) on the noisy quadratic
     model of Zhang et al. (h_i = 1/i, gradient noise covariance H/B), many replicates;
     the loss at an early and a late horizon, and the peak loss over the early steps.
+
+Verdicts: the first-step claims are closed forms (``studies._criteria.exact``); the EMA claim is
+judged by the share of the bias the correction leaves, with a 99% t interval over the replicates,
+and the ablation's claims by paired bootstraps over the replicates (the same replicate indices for
+every configuration).  The tiny scale (200 EMA replicates, 4 ablation replicates up to step 60) is too
+small to decide the EMA and instability claims at 99% (inconclusive with the study's draws).
 """
 
 from __future__ import annotations
