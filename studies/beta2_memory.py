@@ -43,6 +43,14 @@ AdaBound, so that those runs and their numbers are unchanged; on the stochastic 
 ADOPT forms join ``reddi_stochastic``, and Yogi and AdEMAMix run in a third sweep with the same
 settings and seed (so the same Bernoulli draws), kept apart as ``reddi_stochastic_later``.
 
+Verdicts: the impulse, the online problem and the phase grid have no random draws and are judged
+as they are (``studies._criteria.exact``); on the stochastic problem each seed's x is averaged over
+the last 10% of the run and the mean over the seeds judged with its 99% t interval (Bonferroni
+across a claim's parts).  Below Reddi et al.'s horizons (10^6 steps online, 10^7 stochastic) a
+failing Reddi claim is inconclusive, with a note.  At the quick scale the stochastic claim depends on
+the draws: seed 0 reproduces it (AMSGrad's mean -0.978), seed 1 leaves it inconclusive (-0.731:
+some seeds' AMSGrad is still far from -1 after 5 x 10^6 steps).
+
 Time on two cores: tiny about 4 s; quick 63 s on idle cores before Yogi and AdEMAMix joined the
 stochastic problem (which adds 8 x 10^7 steps, about 11%), 300 s measured with the machine
 loaded about 5x; paper not run: 12x the quick scale's steps (the phase diagram at 2 x 10^6 steps,
@@ -59,6 +67,8 @@ from optsim import theory
 from optsim.optimizers import ADOPT, AdaBound, Adam, AdEMAMix, AMSGrad, Yogi
 from optsim.problems import ReddiOnline, ReddiStochastic, Replay
 from optsim.schedules import InverseSqrtDecay
+
+from studies._criteria import LEVEL, exact, judge, mean_interval
 
 NAME = "beta2_memory"
 TITLE = "The ~1/(1 - beta2)-step memory of Adam's second moment and Reddi et al.'s counter-examples"
@@ -141,14 +151,14 @@ def _with_later(first, later):
 STOCHASTIC_LATER = ("yogi", "ademamix")
 
 
-def _reddi_stochastic_later(p):
+def _reddi_stochastic_later(p, seed=0):
     """Yogi and AdEMAMix on the stochastic problem, with the ``reddi_stochastic`` settings and seed
     (the same Bernoulli draws as the other rules: streams are keyed by seed and replicate)."""
     steps, s_steps = p["steps"], p["stochastic_steps"]
     methods = {k: m for k, m in _later_methods(p["lr"]).items() if k in STOCHASTIC_LATER}
     ds = optsim.sweep(ReddiStochastic(), methods, schedule=InverseSqrtDecay(), steps=s_steps,
                       replicates=p["replicates"], record_every=p["record_every"] * max(1, s_steps // steps),
-                      record=("loss", "params"), diverge_factor=np.inf, seed=0)
+                      record=("loss", "params"), diverge_factor=np.inf, seed=seed)
     ds["x"] = ds["params"].isel(param=0, drop=True)
     coef = 0.01 * 1010 - 0.99 * 10
     gap = ds["loss"] - coef * -1.0
@@ -176,7 +186,7 @@ def _impulse(p):
     return out
 
 
-def _reddi(p):
+def _reddi(p, seed=0):
     steps, every = p["steps"], p["record_every"]
     sched = InverseSqrtDecay()
     online = _with_later(*(optsim.sweep(ReddiOnline(), m, schedule=sched, steps=steps, record_every=every,
@@ -185,7 +195,7 @@ def _reddi(p):
     s_steps = p["stochastic_steps"]
     stoch = _with_later(*(optsim.sweep(ReddiStochastic(), m, schedule=sched, steps=s_steps,
                                        replicates=p["replicates"], record_every=every * max(1, s_steps // steps),
-                                       record=("loss", "params"), diverge_factor=np.inf, seed=0)
+                                       record=("loss", "params"), diverge_factor=np.inf, seed=seed)
                           for m in (_methods(p["lr"]), _later_methods(p["lr"], stochastic=True))))
     out = {}
     for key, ds in (("reddi_online", online), ("reddi_stochastic", stoch)):
@@ -218,11 +228,12 @@ def _phase(p):
     return out
 
 
-def run(scale="quick"):
+def run(scale="quick", seed=0):
+    """The study's results at ``scale``; ``seed``: the stochastic problem's draws (0: the study's)."""
     p = SCALES[scale]
     res = {"impulse": _impulse(p["impulse"])}
-    res.update(_reddi(p["reddi"]))
-    res["reddi_stochastic_later"] = _reddi_stochastic_later(p["reddi"])
+    res.update(_reddi(p["reddi"], seed=seed))
+    res["reddi_stochastic_later"] = _reddi_stochastic_later(p["reddi"], seed=seed)
     res["phase"] = _phase(p["phase"])
     return res
 
@@ -250,6 +261,32 @@ def measured_half_life(imp, beta2):
     return int(below[0]) if below.size else np.nan
 
 
+def _late(ds):
+    """Each replicate's x averaged over the last 10% of the recorded steps (dims optimizer, replicate)."""
+    n = ds.sizes["step"]
+    return ds["x"].isel(step=slice(n - max(2, n // 10), n)).mean("step")
+
+
+def _smallest_margin(margins, level=LEVEL):
+    """The smallest of several margins of one claim (each > 0 when its part holds) with a joint interval.
+
+    Each margin is a float (deterministic: its own interval) or an array of independent replicates'
+    values (its mean with a t interval at the Bonferroni level ``1 - (1 - level) / k`` over the ``k``
+    random margins), so that the interval of the smallest, ``[min of the lows, min of the highs]``,
+    holds at ``level``.  Returns ``(smallest, (lo, hi))``.
+    """
+    k = sum(np.ndim(m) > 0 for m in margins)
+    adj = 1.0 - (1.0 - level) / max(1, k)
+    parts = [(float(m), (float(m), float(m))) if np.ndim(m) == 0 else mean_interval(m, adj) for m in margins]
+    return min(s for s, _ in parts), (min(i[0] for _, i in parts), min(i[1] for _, i in parts))
+
+
+def _horizon_note(T, paper_steps):
+    """The ``too_short`` reason when a run of ``T`` steps is shorter than the paper's ``paper_steps``."""
+    return (f"Reddi et al. show it after {paper_steps:.0e} steps; this scale runs {T:.0e}"
+            if T < paper_steps else None)
+
+
 def verdict(results):
     rows = []
     imp = results["impulse"]
@@ -258,65 +295,80 @@ def verdict(results):
     rel = 0.0
     halves = []
     for b2 in imp.beta2.values:
-        exact = v_excess_exact(float(b2), imp.step.values, t0, G)
+        exact_ex = v_excess_exact(float(b2), imp.step.values, t0, G)
         e = ex.sel(beta2=b2).values
-        mask = exact > 1e-6 * exact.max()
-        rel = max(rel, float(np.max(np.abs(e[mask] / exact[mask] - 1))))
+        mask = exact_ex > 1e-6 * exact_ex.max()
+        rel = max(rel, float(np.max(np.abs(e[mask] / exact_ex[mask] - 1))))
         halves.append((float(b2), measured_half_life(imp, b2), theory.ema_half_life(b2), theory.ema_half_life_approx(b2)))
     rows.append({
         "claim": "After one gradient spike G, v_t exceeds the spike-free value by (1 - beta2)(G^2 - 1) beta2^(t - t0): "
                  "the second moment forgets with half-life ln 2/(-ln beta2) ~ ln 2/(1 - beta2) steps "
                  "(memory 1/(1 - beta2))",
         "source": "exponential moving average of g^2 (Kingma & Ba 2015 §3); Reddi et al. 2018 §3",
-        "expected": "; ".join(f"beta2={b:g}: {hl:.1f} (~{ap:.0f}) steps" for b, _, hl, ap in halves),
+        "expected": "v_t's excess equal to the closed form up to float rounding (relative error < 1e-6), so that "
+                    "it halves after "
+                    + "; ".join(f"beta2={b:g}: {hl:.1f} (~{ap:.0f}) steps" for b, _, hl, ap in halves),
         "measured": "; ".join(f"beta2={b:g}: {m} steps" for b, m, _, _ in halves)
                     + f"; max relative error of v_t's excess against the closed form {rel:.1e}",
-        "reproduced": bool(rel < 1e-6 and all(abs(m - np.ceil(hl)) <= 1 for _, m, hl, _ in halves)),
+        **exact(rel, 1e-6, above=False,
+                criterion="max relative error of the recorded v_t's excess against (1 - beta2)(G^2 - 1) "
+                          "beta2^(t - t0), over every beta2 and step (a fixed gradient sequence)"),
     })
     for key, paper_steps, a_thr, b_thr, label in (
-        ("reddi_online", "10^6", 0.98, -0.98, "online"),
-        ("reddi_stochastic", ">= 10^7", 0.95, -0.9, "stochastic"),
+        ("reddi_online", 10 ** 6, 0.98, -0.98, "online"),
+        ("reddi_stochastic", 10 ** 7, 0.95, -0.9, "stochastic"),
     ):
         ds = results[key]
         T = int(ds.step.values[-1])
         x = ds["x"].isel(step=-1).mean("replicate")
-        n = ds.sizes["step"]
-        late = ds["x"].isel(step=slice(n - max(2, n // 10), n)).mean(["replicate", "step"])
+        late = _late(ds)
         reg = ds["avg_regret"].isel(step=-1).mean("replicate")
         xa, xm, xb = (float(x.sel(optimizer=o)) for o in ("adam", "amsgrad", "adabound"))
-        ok = xa > a_thr and xm < b_thr
+        seeds = ds.sizes["replicate"]
+        if label == "online":  # no random draws: the final iterates
+            judged = exact(min(xa - a_thr, b_thr - xm), 0.0, above=True, too_short=_horizon_note(T, paper_steps),
+                           criterion=f"min(Adam's final x - {a_thr}, {b_thr} - AMSGrad's final x)")
+        else:  # each seed's x averaged over the last 10% of the run, t intervals over the seeds
+            judged = judge(*_smallest_margin([late.sel(optimizer="adam").values - a_thr,
+                                              b_thr - late.sel(optimizer="amsgrad").values]),
+                           0.0, above=True, too_short=_horizon_note(T, paper_steps),
+                           criterion=f"min(mean over seeds of Adam's x - {a_thr}, {b_thr} - AMSGrad's x), each seed's "
+                                     f"x averaged over the last 10% of the run, t intervals over {seeds} seeds "
+                                     "(Bonferroni over the two)")
         rows.append({
             "claim": f"On the {label} 1010/-10 problem (beta1 = 0.9, beta2 = 0.99, lr 0.5/sqrt(t)) Adam converges to "
                      f"x = +1 (the worst point) and AMSGrad to the optimum x = -1",
             "source": f"Reddi, Kale & Kumar 2018, Figure 1 (PAPERS §2 check {'a' if label == 'online' else 'b'}: "
-                      f"after {paper_steps} steps)",
-            "expected": f"Adam x > {a_thr}, AMSGrad x < {b_thr}",
-            "measured": f"after {T:.0e} steps (quick-scale horizon"
-                        + (", shorter than the paper's" if label == "stochastic" and T < 10 ** 7 else "")
+                      f"after {'10^6' if label == 'online' else '>= 10^7'} steps)",
+            "expected": f"Adam x > {a_thr}, AMSGrad x < {b_thr}"
+                        + ("" if label == "online" else " (the mean over the seeds of the last 10% of the run)"),
+            "measured": f"after {T:.0e} steps ("
+                        + ("shorter than the paper's horizon" if T < paper_steps else "the paper's horizon")
                         + f"): Adam x = {xa:.3f}, AMSGrad x = {xm:.3f}, AdaBound x = {xb:.3f}"
-                        + (f" (mean of {ds.sizes['replicate']} seeds)" if ds.sizes["replicate"] > 1 else "")
-                        + f"; mean over the last 10% of the run: Adam {float(late.sel(optimizer='adam')):.3f}, "
-                          f"AMSGrad {float(late.sel(optimizer='amsgrad')):.3f}; average regret R_T/T: Adam "
+                        + (f" (mean of {seeds} seeds)" if seeds > 1 else "")
+                        + f"; mean over the last 10% of the run: Adam {float(late.sel(optimizer='adam').mean()):.3f}, "
+                          f"AMSGrad {float(late.sel(optimizer='amsgrad').mean()):.3f}; average regret R_T/T: Adam "
                           f"{float(reg.sel(optimizer='adam')):.4f}, AMSGrad {float(reg.sel(optimizer='amsgrad')):.4f}",
-            "reproduced": bool(ok),
+            **judged,
         })
         if label == "online":
             reg_a = ds["avg_regret"].sel(optimizer="adam").mean("replicate")
             reg_m = ds["avg_regret"].sel(optimizer="amsgrad").mean("replicate")
             half = reg_a.sizes["step"] // 2
+            ra, rm, rm_half = float(reg_a.isel(step=-1)), float(reg_m.isel(step=-1)), float(reg_m.isel(step=half))
+            margins = [np.log(ra / (0.5 * 2 * MEAN_COEF)), np.log(rm_half / rm), np.log(0.1 * ra / rm)]
             rows.append({
                 "claim": "Adam's average regret R_T/T stays bounded away from 0 while AMSGrad's goes to 0",
                 "source": "Reddi, Kale & Kumar 2018, Theorem 1, Figure 1 (PAPERS §2 check d)",
-                "expected": f"Adam's R_T/T near 2 x {MEAN_COEF:.4f} = {2 * MEAN_COEF:.4f} (x = +1 against -1) and "
-                            "not decreasing; AMSGrad's decreasing towards 0",
+                "expected": f"Adam's R_T/T near 2 x {MEAN_COEF:.4f} = {2 * MEAN_COEF:.4f} (x = +1 against -1; above "
+                            "half of it); AMSGrad's decreasing from T/2 to T and below a tenth of Adam's",
                 "measured": f"Adam: {float(reg_a.isel(step=half)):.4f} at step {int(reg_a.step[half])}, "
-                            f"{float(reg_a.isel(step=-1)):.4f} at step {T}; AMSGrad: "
-                            f"{float(reg_m.isel(step=half)):.4f} -> {float(reg_m.isel(step=-1)):.4f}",
-                "reproduced": bool(float(reg_a.isel(step=-1)) > 0.5 * 2 * MEAN_COEF
-                                   and float(reg_m.isel(step=-1)) < float(reg_m.isel(step=half))
-                                   and float(reg_m.isel(step=-1)) < 0.1 * float(reg_a.isel(step=-1))),
+                            f"{ra:.4f} at step {T}; AMSGrad: {rm_half:.4f} -> {rm:.4f}",
+                **exact(min(margins), 0.0, above=True, too_short=_horizon_note(T, paper_steps),
+                        criterion=f"min(ln(Adam's R_T/T / {MEAN_COEF:.4f}), ln(AMSGrad's R_T/2 / R_T), "
+                                  "ln(0.1 Adam's R_T / AMSGrad's R_T)) at the last step"),
             })
-    # phase diagram
+    # phase diagram (no random draws)
     ph = results["phase"]
     xa = ph["x_tail_mean"].sel(optimizer="adam")
     fails = xa > 0
@@ -334,12 +386,15 @@ def verdict(results):
     ratios = [pf * (1 - b) for b, pf in inside.items()]
     fixes = {o: float((ph["x_tail_mean"].sel(optimizer=o) < 0).mean()) for o in ("amsgrad", "adabound")}
     T = int(ph.step.values[-1])
+    margin = (min(0.3 - abs(slope - 1), np.log(5) - np.log(max(ratios) / min(ratios)))
+              if np.isfinite(slope) and ratios else -np.inf)
     rows.append({
         "claim": "Adam fails (x ends on the +1 side) exactly when the informative gradient is rarer than the "
                  "memory of beta2: period P > 1/(1 - beta2)",
         "source": "this study's hypothesis; Reddi et al. 2018 §3 (for any beta1 < sqrt(beta2) some problem "
                   "makes Adam fail)",
-        "expected": "smallest failing P ~ 1/(1 - beta2) for every beta2 (slope 1 on log-log axes)",
+        "expected": "smallest failing P ~ 1/(1 - beta2) for every beta2: log-log slope within 1 +- 0.3 and "
+                    "P_fail (1 - beta2) within a factor 5 over the beta2",
         "measured": f"after {T:.0e} steps, smallest failing P per beta2: "
                     + ", ".join(f"{b:g}: {pf:g}" for b, pf in pfail.items())
                     + f"; log-log slope of P_fail against 1/(1 - beta2): {slope:.2f}; P_fail (1 - beta2) ranges "
@@ -347,7 +402,8 @@ def verdict(results):
                     + " (Adam fails well inside its memory once 1/(1 - beta2) >~ 30); AMSGrad x < 0 in "
                     + f"{fixes['amsgrad']:.0%} of cells, AdaBound in {fixes['adabound']:.0%} (not converged for "
                     + "the rarest, largest gradients at this horizon)",
-        "reproduced": bool(np.isfinite(slope) and 0.7 < slope < 1.3 and ratios and max(ratios) / min(ratios) < 5),
+        **exact(margin, 0.0, above=True,
+                criterion="min(0.3 - |slope - 1|, ln 5 - ln(max/min of P_fail (1 - beta2))) over the phase grid"),
     })
     if "adopt" in ph.optimizer.values:
         rows.extend(_later_rows(results))
@@ -362,17 +418,24 @@ def _mean_se(x):
 
 
 def _later_rows(results):
-    """The verdicts on ADOPT, Yogi and AdEMAMix (issue 19's question)."""
+    """The verdicts on ADOPT, Yogi and AdEMAMix (issue 19's question).
+
+    The online problem and the phase grid have no random draws (their numbers are judged as
+    they are); on the stochastic problem each seed's x is averaged over the last 10% of the run
+    and the mean over the seeds is judged with its t interval.
+    """
     rows = []
     on, st, ph = results["reddi_online"], results["reddi_stochastic"], results["phase"]
     T_on, T_st, T_ph = int(on.step.values[-1]), int(st.step.values[-1]), int(ph.step.values[-1])
     x_on = {str(o): _mean_se(on["x"].isel(step=-1).sel(optimizer=o)) for o in on.optimizer.values}
     x_st = {str(o): _mean_se(st["x"].isel(step=-1).sel(optimizer=o)) for o in st.optimizer.values}
+    late_st = _late(st)
     tail = ph["x_tail_mean"]
     share = {str(o): float((tail.sel(optimizer=o) < 0).mean()) for o in ph.optimizer.values}
     near = {str(o): float((tail.sel(optimizer=o) < -0.9).mean()) for o in ph.optimizer.values}
     adam_fails = tail.sel(optimizer="adam") > 0
     n_cells = int(adam_fails.size)
+    seeds = st.sizes["replicate"]
 
     def wrong_beta2(o, where=None):
         z = tail.sel(optimizer=o) > 0
@@ -387,17 +450,24 @@ def _later_rows(results):
         sel = {d: z[d].values[k] for d, k in zip(z.dims, i)}
         return f"{float(z.values[i]):+.2f} at " + ", ".join(f"{d}={v:g}" for d, v in sel.items())
 
+    def late_fmt(o):
+        m, (lo, hi) = mean_interval(late_st.sel(optimizer=o).values)
+        return f"last 10% of the run {m:.3f} [{lo:.3f}, {hi:.3f}] ({100 * LEVEL:g}% t interval)"
+
     m_st, se_st = x_st["adopt_noclip"]
     rows.append({
         "claim": "ADOPT (the paper's convergence-theorem form, no clipping) converges to the optimum x = -1 on the "
                  "online and stochastic 1010/-10 problems, where Adam goes to +1",
         "source": "Taniguchi et al. 2024 (ADOPT, NeurIPS), §4-5: convergence for any beta2 on Reddi et al.'s "
                   "counter-example",
-        "expected": "online x < -0.98; stochastic: mean over seeds + 2 SE < -0.8 (Adam's mean - 2 SE > 0.9)",
+        "expected": "online final x < -0.98; stochastic: the mean over the seeds of x over the last 10% of the "
+                    "run < -0.8",
         "measured": f"online after {T_on:.0e} steps: ADOPT x = {x_on['adopt_noclip'][0]:.3f}; stochastic after "
-                    f"{T_st:.0e} steps ({st.sizes['replicate']} seeds): ADOPT {m_st:.3f} +- {se_st:.3f} (SE), "
-                    f"Adam {x_st['adam'][0]:.3f} +- {x_st['adam'][1]:.3f}",
-        "reproduced": bool(x_on["adopt_noclip"][0] < -0.98 and m_st + 2 * se_st < -0.8),
+                    f"{T_st:.0e} steps ({seeds} seeds): ADOPT final x {m_st:.3f} +- {se_st:.3f} (SE), "
+                    f"{late_fmt('adopt_noclip')}; Adam {x_st['adam'][0]:.3f} +- {x_st['adam'][1]:.3f}",
+        **judge(*_smallest_margin([-0.98 - x_on["adopt_noclip"][0], -0.8 - late_st.sel(optimizer="adopt_noclip").values]),
+                0.0, above=True,
+                criterion=f"min(-0.98 - online final x, -0.8 - stochastic mean x), t interval over {seeds} seeds"),
     })
     rows.append({
         "claim": "ADOPT's iterate goes to the optimum side for every beta2 of the phase grid (beta2 x period), "
@@ -408,19 +478,23 @@ def _later_rows(results):
                     f"(x < -0.9 in {near['adopt_noclip']:.0%}; largest {worst('adopt_noclip')}); in Adam's "
                     f"{int(adam_fails.sum())} failing cells ADOPT has x < 0 in "
                     f"{float((tail.sel(optimizer='adopt_noclip') < 0).where(adam_fails).mean()):.0%}",
-        "reproduced": bool(share["adopt_noclip"] == 1.0),
+        **exact(float(tail.sel(optimizer="adopt_noclip").max()), 0.0, above=False,
+                criterion="the largest time-averaged x of no-clip ADOPT over the phase cells"),
     })
     m_c, se_c = x_st["adopt"]
     rows.append({
         "claim": "ADOPT with its default clipping (|g/sqrt(v)| <= (t - 1)^(1/4)) converges to the optimum for every "
                  "beta2 and period too",
         "source": "Taniguchi et al. 2024 (arXiv v2+, clipped update); the authors' code's default",
-        "expected": "clipped ADOPT's time-averaged x < 0 in every phase cell; stochastic mean + 2 SE < 0",
+        "expected": "clipped ADOPT's time-averaged x < 0 in every phase cell; stochastic: the mean over the seeds "
+                    "of x over the last 10% of the run < 0",
         "measured": f"phase after {T_ph:.0e} steps: x < 0 in {share['adopt']:.0%} of cells (largest {worst('adopt')}): "
                     f"the clip (t - 1)^(1/4) ~ {T_ph ** 0.25:.0f} caps the rare large gradient C/sqrt(v) ~ P and fails "
-                    f"where that is larger; online (period 101) x = {x_on['adopt'][0]:.3f}; stochastic "
-                    f"{m_c:.3f} +- {se_c:.3f} after {T_st:.0e} steps (clip {T_st ** 0.25:.0f})",
-        "reproduced": bool(share["adopt"] == 1.0 and m_c + 2 * se_c < 0),
+                    f"where that is larger; online (period 101) x = {x_on['adopt'][0]:.3f}; stochastic final x "
+                    f"{m_c:.3f} +- {se_c:.3f} after {T_st:.0e} steps (clip {T_st ** 0.25:.0f}), {late_fmt('adopt')}",
+        **judge(*_smallest_margin([-float(tail.sel(optimizer="adopt").max()), -late_st.sel(optimizer="adopt").values]),
+                0.0, above=True,
+                criterion=f"min(-(largest phase-cell x), -(stochastic mean x)), t interval over {seeds} seeds"),
     })
     rows.append({
         "claim": "Yogi's additive second moment (v moves by (1 - beta2) g^2 sign(g^2 - v)) keeps its iterate on the "
@@ -431,9 +505,12 @@ def _later_rows(results):
         "measured": f"online (beta2 = 0.99, period 101) after {T_on:.0e} steps: x = {x_on['yogi'][0]:.3f}; phase: "
                     f"x < 0 in {share['yogi']:.0%} of cells, x < -0.9 in {near['yogi']:.0%} (largest {worst('yogi')}); "
                     f"beta2 with a cell on the wrong side: {wrong_beta2('yogi')}",
-        "reproduced": bool(x_on["yogi"][0] < 0 and share["yogi"] == 1.0),
+        **exact(max(x_on["yogi"][0], float(tail.sel(optimizer="yogi").max())), 0.0, above=False,
+                criterion="max(Yogi's online final x, its largest time-averaged x over the phase cells)"),
     })
     both = (tail.sel(optimizer="ademamix") > 0) & adam_fails
+    in_fails = tail.sel(optimizer="ademamix").where(adam_fails)
+    weakest = float(in_fails.min()) if bool(adam_fails.any()) else np.inf
     rows.append({
         "claim": f"AdEMAMix's slow EMA (beta3 = {AdEMAMIX_BETA3:g}, alpha = {AdEMAMIX_ALPHA:g}), a memory of "
                  f"{theory.ema_memory(AdEMAMIX_BETA3):.0f} steps in the first moment, does not rescue Adam: it fails "
@@ -445,7 +522,9 @@ def _later_rows(results):
                     f"{int(both.sum())} of Adam's {int(adam_fails.sum())} failing cells and in "
                     f"{int((tail.sel(optimizer='ademamix') > 0).sum())} of {n_cells} in all; beta2 of Adam's failing cells "
                     f"that AdEMAMix rescues: {wrong_beta2('adam', tail.sel(optimizer='ademamix') < 0)}",
-        "reproduced": bool(x_on["ademamix"][0] > 0.98 and int(both.sum()) == int(adam_fails.sum())),
+        **exact(min(x_on["ademamix"][0] - 0.98, weakest), 0.0, above=True,
+                criterion="min(AdEMAMix's online final x - 0.98, its smallest time-averaged x over Adam's failing "
+                          "phase cells)"),
     })
     if "reddi_stochastic_later" in results:
         rows.extend(_stochastic_later_rows(results["reddi_stochastic_later"], x_st))
@@ -453,10 +532,10 @@ def _later_rows(results):
 
 
 def _stochastic_later_rows(sl, x_st):
-    """Yogi and AdEMAMix on the stochastic problem: mean x over the seeds +- 2 SE."""
+    """Yogi and AdEMAMix on the stochastic problem: the mean over the seeds of each seed's x averaged
+    over the last 10% of the run, with its t interval; the final x +- SE for reference."""
     T = int(sl.step.values[-1])
-    n = sl.sizes["step"]
-    late = sl["x"].isel(step=slice(n - max(2, n // 10), n)).mean("step")
+    late = _late(sl)
     x = {str(o): _mean_se(sl["x"].isel(step=-1).sel(optimizer=o)) for o in sl.optimizer.values}
     tail = {str(o): _mean_se(late.sel(optimizer=o)) for o in sl.optimizer.values}
     seeds = sl.sizes["replicate"]
@@ -465,20 +544,25 @@ def _stochastic_later_rows(sl, x_st):
         return (f"{x[o][0]:.3f} +- {x[o][1]:.3f} (SE; mean over the last 10% of the run {tail[o][0]:.3f} +- "
                 f"{tail[o][1]:.3f})")
 
+    def judged(o, above):
+        return judge(*mean_interval(late.sel(optimizer=o).values), 0.0, above=above,
+                     criterion=f"mean over {seeds} seeds of each seed's x averaged over the last 10% of the run, "
+                               "t interval")
+
     adam = f"Adam {x_st['adam'][0]:.3f} +- {x_st['adam'][1]:.3f}"
     return [{
         "claim": "Yogi on the stochastic 1010/-10 problem (1010 x with probability 0.01) ends on the optimum side "
                  "x < 0, as on the online problem",
         "source": "Zaheer et al. 2018 §3 (v moves additively, so a rare large gradient is not forgotten as in Adam); "
                   "measured here, the paper has no such claim",
-        "expected": f"Yogi's final x over {seeds} seeds: mean + 2 SE < 0",
+        "expected": f"Yogi's x over the last 10% of the run, mean over {seeds} seeds, < 0",
         "measured": f"after {T:.0e} steps: Yogi x = {fmt('yogi')}; {adam}",
-        "reproduced": bool(x["yogi"][0] + 2 * x["yogi"][1] < 0),
+        **judged("yogi", above=False),
     }, {
         "claim": f"AdEMAMix (beta3 = {AdEMAMIX_BETA3:g}, alpha = {AdEMAMIX_ALPHA:g}) on the stochastic 1010/-10 "
                  "problem ends on the worst side x > 0, as Adam does",
         "source": "this study's hypothesis (the failure is the second moment's memory); Pagliardini et al. 2024",
-        "expected": f"AdEMAMix's final x over {seeds} seeds: mean - 2 SE > 0",
+        "expected": f"AdEMAMix's x over the last 10% of the run, mean over {seeds} seeds, > 0",
         "measured": f"after {T:.0e} steps: AdEMAMix x = {fmt('ademamix')}; {adam}",
-        "reproduced": bool(x["ademamix"][0] - 2 * x["ademamix"][1] > 0),
+        **judged("ademamix", above=True),
     }]
