@@ -30,6 +30,7 @@ from optsim import Method
 from optsim.analysis import median_ratio_interval
 from optsim.optimizers import Adam, AdEMAMix
 from optsim.schedules import Beta3Warmup, LinearWarmup
+from studies._criteria import bootstrap_interval, exact, judge
 
 NAME = "ademamix"
 TITLE = "AdEMAMix against tuned Adam on Rosenbrock's valley, noise-free and noisy"
@@ -70,7 +71,10 @@ NOISES = {
     "student_t": optsim.noise.StudentT(nu=1.5, scale=1.0),
     "alpha_stable": optsim.noise.AlphaStable(alpha=1.5, scale=1.0),
 }
-#: two-sided level of the bootstrap intervals
+#: the distance to (1, 1) below which the minimum counts as reached (the loss target's order)
+DIST_FLOOR = 1e-3
+#: two-sided level of :func:`bootstrap_median_ratio`'s default (kept in the results' attributes);
+#: the verdict's intervals are at the criteria's default 99%
 LEVEL = 0.95
 
 
@@ -95,22 +99,24 @@ def _clean(cfg):
     return ds
 
 
-def _noisy(cfg):
+def _noisy(cfg, seed=11):
     T = cfg["steps"]
     parts = []
     for k, (label, noise) in enumerate(NOISES.items()):
         d = optsim.sweep(problem=problem(), noise=noise, optimizer=methods(T), grid={"lr": list(cfg["noisy_lrs"])},
                          replicates=cfg["replicates"], steps=T, record=("loss",), record_every=max(T // 100, 1),
-                         seed=11 + k)
+                         seed=seed + k)
         parts.append(d[["loss", "final_loss", "diverged"]].expand_dims(noise=[label]))
     ds = xr.concat(parts, dim="noise")
     ds.attrs.update(start=list(START), level=LEVEL, boot=int(cfg["boot"]))
     return ds
 
 
-def run(scale="quick"):
+def run(scale="quick", seed=11):
+    """The two experiments at ``scale``; ``seed`` is the first noise model's stream (11: the saved
+    results; the others follow it), experiment (a) has no random draws."""
     cfg = SCALES[scale]
-    return {"clean": _clean(cfg), "noisy": _noisy(cfg)}
+    return {"clean": _clean(cfg), "noisy": _noisy(cfg, seed=seed)}
 
 
 def tuned_clean(ds):
@@ -139,6 +145,38 @@ def bootstrap_median_ratio(a, b, boot, level=LEVEL, seed=0):
     return float(r), float(lo), float(hi)
 
 
+def _log10_floored(x, floor):
+    """log10(max(x, floor)), a non-finite value (a diverged run) counting as +inf."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.isfinite(x), np.log10(np.maximum(x, floor)), np.inf)
+
+
+def run_lead(a, b, floor=TARGET):
+    """The lead of ``a`` over ``b`` along a run: the mean over the recorded steps (last axis,
+    step 0 excluded) of log10(max(a, floor) / max(b, floor)); negative where ``a`` is lower on
+    average.  Values below ``floor`` (the minimum reached) are ties; a diverged ``a`` counts as
+    +inf, a diverged ``b`` as -inf, both as a tie (0)."""
+    d = _log10_floored(a, floor)[..., 1:] - _log10_floored(b, floor)[..., 1:]
+    d = np.where(np.isnan(d), 0.0, d)
+    with np.errstate(invalid="ignore"):
+        m = d.mean(axis=-1)
+    return np.where(np.isnan(m), 0.0, m)
+
+
+def _median_ratio_paired(a, b, boot):
+    """median(a)/median(b) and its paired bootstrap interval (the same replicate indices for
+    both: replicate r sees the same noise stream in every cell)."""
+    a = np.where(np.isfinite(a), a, np.inf)
+    b = np.where(np.isfinite(b), b, np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return bootstrap_interval(lambda i: np.median(a[i]) / np.median(b[i]), a.size, n_boot=boot)
+
+
+def _fmt_int(stat, interval, digits=3):
+    return f"{stat:.{digits}g} [{interval[0]:.{digits}g}, {interval[1]:.{digits}g}]"
+
+
 def verdict(results):
     c = results["clean"]
     out = []
@@ -148,13 +186,24 @@ def verdict(results):
     a0, m0 = float(fl.sel(optimizer="adam", lr=lr0)), float(fl.sel(optimizer="ademamix", lr=lr0))
     da0 = float(c["dist"].isel(replicate=0, step=-1).sel(optimizer="adam", lr=lr0))
     dm0 = float(c["dist"].isel(replicate=0, step=-1).sel(optimizer="ademamix", lr=lr0))
+    curve = {k: c[k].isel(replicate=0).sel(lr=lr0) for k in ("loss", "dist")}
+    lead_loss = float(run_lead(curve["loss"].sel(optimizer="ademamix").values,
+                               curve["loss"].sel(optimizer="adam").values))
+    lead_dist = float(run_lead(curve["dist"].sel(optimizer="ademamix").values,
+                               curve["dist"].sel(optimizer="adam").values, floor=DIST_FLOOR))
     out.append({
         "claim": "At a common small learning rate AdEMAMix gets further along Rosenbrock's valley than Adam",
         "source": "Pagliardini et al. 2024, the Rosenbrock toy experiment (start (-3, 5))",
-        "expected": f"noise-free, lr = {lr0:g}, {T} steps: final loss and distance to (1, 1) lower for AdEMAMix",
-        "measured": (f"final loss adam {a0:.3g}, ademamix {m0:.3g}; distance to (1, 1) adam {da0:.3g}, "
+        "expected": (f"noise-free, lr = {lr0:g}, {T} steps: AdEMAMix's loss and distance to (1, 1) lower than "
+                     f"Adam's on average along the run (mean over the {c.sizes['step'] - 1} recorded steps of the "
+                     f"log10 ratio, loss below {TARGET:g} and distance below {DIST_FLOOR:g} counting as the "
+                     "minimum reached)"),
+        "measured": (f"mean log10 ratio ademamix/adam along the run: loss {lead_loss:.3g}, distance {lead_dist:.3g}; "
+                     f"at step {T}: final loss adam {a0:.3g}, ademamix {m0:.3g}; distance to (1, 1) adam {da0:.3g}, "
                      f"ademamix {dm0:.3g}"),
-        "reproduced": bool(m0 < a0 and dm0 < da0),
+        **exact(max(lead_loss, lead_dist), 0.0, above=False,
+                criterion="the larger of the run-mean log10 ratios ademamix/adam of the loss and of the distance "
+                          "to (1, 1)"),
     })
     wins = int((fl.sel(optimizer="ademamix") < fl.sel(optimizer="adam")).sum())
     best = tuned_clean(c)
@@ -162,6 +211,8 @@ def verdict(results):
     bm = float(fl.sel(optimizer="ademamix", lr=best["ademamix"]))
     hit = c["first_below"].isel(replicate=0, threshold=0)
     ha, hm = int(hit.sel(optimizer="adam", lr=best["adam"])), int(hit.sel(optimizer="ademamix", lr=best["ademamix"]))
+    tiny = np.finfo(float).tiny
+    gap = float(np.log10(max(bm, tiny)) - np.log10(max(ba, tiny))) if np.isfinite(bm) else float("inf")
 
     def steps(h):
         return str(h) if h >= 0 else f"not within {T}"
@@ -173,38 +224,49 @@ def verdict(results):
                      "final loss lower for AdEMAMix"),
         "measured": (f"adam lr {best['adam']:.3g}: final loss {ba:.3g}, loss < {TARGET:g} after {steps(ha)} steps; "
                      f"ademamix lr {best['ademamix']:.3g}: final loss {bm:.3g}, after {steps(hm)} steps; "
-                     f"ademamix lower at {wins} of {fl.sizes['lr']} common lrs"),
-        "reproduced": bool(bm < ba),
+                     f"log10 ratio {gap:.3g}; ademamix lower at {wins} of {fl.sizes['lr']} common lrs"),
+        **exact(gap, 0.0, above=False, criterion="log10(tuned ademamix's final loss / tuned adam's)"),
     })
 
     n = results["noisy"]
     boot = int(n.attrs.get("boot", 2000))
     lrn = float(n["lr"].sel(lr=COMMON_LR, method="nearest"))
     for nz in n["noise"].values:
-        xa = n["final_loss"].sel(noise=nz, optimizer="adam", lr=lrn).values
-        xm = n["final_loss"].sel(noise=nz, optimizer="ademamix", lr=lrn).values
-        r, lo, hi = bootstrap_median_ratio(xm, xa, boot)
+        cell = n.sel(noise=nz, lr=lrn)
+        la = cell["loss"].sel(optimizer="adam").transpose("replicate", "step").values
+        lm = cell["loss"].sel(optimizer="ademamix").transpose("replicate", "step").values
+        lead = run_lead(lm, la)
+        stat, interval = bootstrap_interval(lambda i: float(np.median(lead[i])), lead.size, n_boot=boot)
+        xa = cell["final_loss"].sel(optimizer="adam").values
+        xm = cell["final_loss"].sel(optimizer="ademamix").values
+        r, r_int = _median_ratio_paired(xm, xa, boot)
         out.append({
             "claim": f"At the common learning rate AdEMAMix's lead survives {str(nz).replace('_', '-')} gradient noise",
             "source": "Pagliardini et al. 2024 (question of this study)",
-            "expected": (f"lr = {lrn:g}, {xa.size} replicates: median final loss ratio ademamix/adam with its "
-                         f"{100 * LEVEL:.0f}% bootstrap interval below 1"),
-            "measured": (f"median adam {np.median(xa):.3g}, ademamix {np.median(xm):.3g}; "
-                         f"ratio {r:.3g} [{lo:.3g}, {hi:.3g}]"),
-            "reproduced": bool(hi < 1.0),
+            "expected": (f"lr = {lrn:g}, {xa.size} replicates: AdEMAMix's loss lower than Adam's along the run "
+                         "(per replicate the mean over the recorded steps of the log10 loss ratio ademamix/adam, "
+                         "its median over the replicates below 0)"),
+            "measured": (f"median run-mean log10 ratio {_fmt_int(stat, interval)}; at step "
+                         f"{int(n['step'].values[-1])}: median adam {np.median(xa):.3g}, ademamix {np.median(xm):.3g}, "
+                         f"ratio {_fmt_int(r, r_int)}"),
+            **judge(stat, interval, 0.0, above=False,
+                    criterion=f"median over {lead.size} replicates of the run-mean log10 loss ratio ademamix/adam, "
+                              "bootstrap over the replicates"),
         })
     sp = tune_split(n)
     for nz in n["noise"].values:
         nz = str(nz)
         (la, xa), (lm, xm) = sp[(nz, "adam")], sp[(nz, "ademamix")]
-        r, lo, hi = bootstrap_median_ratio(xm, xa, boot)
+        r, r_int = _median_ratio_paired(xm, xa, boot)
         out.append({
             "claim": f"With both learning rates tuned, AdEMAMix beats Adam under {nz.replace('_', '-')} gradient noise",
             "source": "Pagliardini et al. 2024 (question of this study)",
-            "expected": (f"median final loss ratio ademamix/adam < 1 with its {100 * LEVEL:.0f}% bootstrap interval "
-                         f"below 1 (lr tuned on {xa.size} replicates, judged on {xa.size} others)"),
+            "expected": (f"median final loss ratio ademamix/adam below 1 (lr tuned on {xa.size} replicates, judged "
+                         f"on {xa.size} others)"),
             "measured": (f"adam lr {la:.3g}: median {np.median(xa):.3g}; "
-                         f"ademamix lr {lm:.3g}: median {np.median(xm):.3g}; ratio {r:.3g} [{lo:.3g}, {hi:.3g}]"),
-            "reproduced": bool(hi < 1.0),
+                         f"ademamix lr {lm:.3g}: median {np.median(xm):.3g}; ratio {_fmt_int(r, r_int)}"),
+            **judge(r, r_int, 1.0, above=False,
+                    criterion=f"median final loss ratio ademamix/adam on the {xa.size} judging replicates, paired "
+                              "bootstrap over them (the lrs held at their tuned values)"),
         })
     return out
