@@ -16,10 +16,17 @@ tuned schedule's; a cosine tuned for a short horizon and continued to the longes
 there than Schedule-Free (and a cosine tuned for the longest horizon is worse than
 Schedule-Free at the short ones); how much the final loss depends on beta (0.5, 0.9, 0.98).
 
-Uncertainty: medians over replicates with 95% percentile-bootstrap intervals of the ratio of
-medians (replicates resampled jointly: with common random numbers replicate r sees the same
-noise in every cell, so the ratio is paired).  The tuned schedules' best lr is chosen on the
-same replicates, which biases the comparison slightly in the schedules' favour.
+Uncertainty (:mod:`studies._criteria`, three statuses): medians over replicates with paired
+percentile-bootstrap intervals of the ratio of medians (replicates resampled jointly: with common
+random numbers replicate r sees the same noise in every cell).  A claim made at several horizons
+(or recorded steps) is an intersection-union test at 99%: each point's interval at the Bonferroni
+level 1 - 0.01/points; reproduced when every interval lies on the claimed side of ratio 1, not
+reproduced when one lies wholly on the other side (that point decides, and the row keeps its
+statistic, interval and threshold), inconclusive otherwise.  "Matches" is judged against ratio 1
+with no margin, so a true tie is inconclusive at every scale.  The beta claim's threshold is its
+own factor 1.5, the best beta chosen again in each resample.  The tuned settings are chosen on
+the same replicates and held fixed in the bootstrap, which biases the comparison slightly in the
+favour of the tuned schedules (and of Schedule-Free's tuned-once pair).
 
 The regression part (``regression_cosine``, ``regression_sf``): Defazio et al.'s own comparison,
 Schedule-Free AdamW against AdamW with a linear warm-up and a cosine decay to 0 (optax's
