@@ -164,8 +164,8 @@ def _log10_floored(x, floor):
 def run_lead(a, b, floor=TARGET):
     """The lead of ``a`` over ``b`` along a run: the mean over the recorded steps (last axis,
     step 0 excluded) of log10(max(a, floor) / max(b, floor)); negative where ``a`` is lower on
-    average.  Values below ``floor`` (the minimum reached) are ties; a diverged ``a`` counts as
-    +inf, a diverged ``b`` as -inf, both as a tie (0)."""
+    average.  Values below ``floor`` (the minimum reached) are ties; a step where only ``a`` has
+    diverged (a non-finite value) makes the lead +inf, only ``b`` -inf, both a tie."""
     d = _log10_floored(a, floor)[..., 1:] - _log10_floored(b, floor)[..., 1:]
     d = np.where(np.isnan(d), 0.0, d)
     with np.errstate(invalid="ignore"):
