@@ -16,10 +16,17 @@ tuned schedule's; a cosine tuned for a short horizon and continued to the longes
 there than Schedule-Free (and a cosine tuned for the longest horizon is worse than
 Schedule-Free at the short ones); how much the final loss depends on beta (0.5, 0.9, 0.98).
 
-Uncertainty: medians over replicates with 95% percentile-bootstrap intervals of the ratio of
-medians (replicates resampled jointly: with common random numbers replicate r sees the same
-noise in every cell, so the ratio is paired).  The tuned schedules' best lr is chosen on the
-same replicates, which biases the comparison slightly in the schedules' favour.
+Uncertainty (:mod:`studies._criteria`, three statuses): medians over replicates with paired
+percentile-bootstrap intervals of the ratio of medians (replicates resampled jointly: with common
+random numbers replicate r sees the same noise in every cell).  A claim made at several horizons
+(or recorded steps) is an intersection-union test at 99%: each point's interval at the Bonferroni
+level 1 - 0.01/points; reproduced when every interval lies on the claimed side of ratio 1, not
+reproduced when one lies wholly on the other side (that point decides, and the row keeps its
+statistic, interval and threshold), inconclusive otherwise.  "Matches" is judged against ratio 1
+with no margin, so a true tie is inconclusive at every scale.  The beta claim's threshold is its
+own factor 1.5, the best beta chosen again in each resample.  The tuned settings are chosen on
+the same replicates and held fixed in the bootstrap, which biases the comparison slightly in the
+favour of the tuned schedules (and of Schedule-Free's tuned-once pair).
 
 The regression part (``regression_cosine``, ``regression_sf``): Defazio et al.'s own comparison,
 Schedule-Free AdamW against AdamW with a linear warm-up and a cosine decay to 0 (optax's
@@ -32,8 +39,9 @@ curve of the two runs tuned for the longest horizon (anytime), and one Schedule-
 once for all horizons against cosine tuned for each.
 
 Time on two shared cores: tiny about 4 s; quick 21 s (19.6 s before the regression part; the
-regression part alone about 4 s once compiled); paper not run: it has 136x the quick scale's
-trajectory-steps (the quadratic's grids at 30000 steps and 512 replicates), an estimated 35-50 min.
+regression part alone about 4 s once compiled); paper 720 s measured (12.0 min wall clock, 672 s
+of CPU, peak memory 1.2 GB, the machine shared), its verdict about 25 s more.  Every claim reaches
+the same status at the paper scale as at the quick one (4 of 8 reproduced at both).
 """
 
 from __future__ import annotations
@@ -45,6 +53,8 @@ import optsim
 from optsim.analysis import median_ratio_interval
 from optsim.optimizers import SGD, AdamW, ScheduleFreeAdamW, ScheduleFreeSGD
 from optsim.schedules import WSD, CosineAnnealing, WarmupCosine
+from studies._criteria import LEVEL as CRITERIA_LEVEL
+from studies._criteria import bootstrap_interval, judge
 
 NAME = "schedule_free"
 TITLE = "Schedule-Free's anytime claim against cosine and WSD tuned for each horizon"
@@ -81,7 +91,8 @@ DIM = 10
 SIGMA = 1.0
 WSD_DECAY = 0.2
 BETA_DEFAULT = 0.9
-#: bootstrap level of the intervals
+#: the default level of :func:`median_ratio` (the verdict's intervals are at the criteria's 99%,
+#: Bonferroni-adjusted where a claim is judged at several points)
 LEVEL = 0.95
 
 
@@ -95,29 +106,31 @@ def _record_steps(horizons):
     return sorted(set(grid.tolist()) | set(int(h) for h in horizons))
 
 
-def _sweep(method, grid, cfg):
+def _sweep(method, grid, cfg, seed=19):
     return optsim.sweep(
         problem=_problem(), noise=optsim.noise.Gaussian(sigma=SIGMA), optimizer=method, grid=grid,
         replicates=cfg["replicates"], steps=max(cfg["horizons"]), record=("loss",),
-        record_steps=_record_steps(cfg["horizons"]), seed=19,
+        record_steps=_record_steps(cfg["horizons"]), seed=seed,
     )
 
 
-def run(scale="quick"):
+def run(scale="quick", seed=19):
+    """The quadratic's three sweeps (noise stream ``seed``; 19: the saved results) and the regression
+    part (stream ``seed + 10``) at ``scale``."""
     cfg = SCALES[scale]
     hz = [int(h) for h in cfg["horizons"]]
     lrs = [float(v) for v in cfg["lrs"]]
     cos = _sweep({"cosine": (SGD(), CosineAnnealing(convention="clamped"))},
-                 {"lr": lrs, "T_max": [float(h) for h in hz]}, cfg)
-    wsd = _sweep({"wsd": (SGD(), WSD(decay_fraction=WSD_DECAY))}, {"lr": lrs, "total_steps": hz}, cfg)
+                 {"lr": lrs, "T_max": [float(h) for h in hz]}, cfg, seed)
+    wsd = _sweep({"wsd": (SGD(), WSD(decay_fraction=WSD_DECAY))}, {"lr": lrs, "total_steps": hz}, cfg, seed)
     sf = _sweep({"schedule_free_sgd": ScheduleFreeSGD()},
-                {"lr": lrs, "momentum": [float(b) for b in cfg["betas"]]}, cfg)
+                {"lr": lrs, "momentum": [float(b) for b in cfg["betas"]]}, cfg, seed)
     for ds in (cos, wsd, sf):
         ds.attrs.update(horizons=hz, condition_number=CONDITION, dim=DIM, sigma=SIGMA,
                         wsd_decay_fraction=WSD_DECAY, boot=int(cfg["boot"]))
     out = {"cosine": cos, "wsd": wsd, "schedule_free": sf}
     if "regression" in cfg:
-        out.update(_regression(cfg["regression"], int(cfg["boot"])))
+        out.update(_regression(cfg["regression"], int(cfg["boot"]), seed + 10))
     return out
 
 
@@ -189,8 +202,44 @@ def median_ratio(a, b, n_boot=2000, level=LEVEL, seed=0):
     return median_ratio_interval(a, b, n_boot, level, seed, paired=True)
 
 
+def paired_ratios(a, b, n_boot=2000, rows=None):
+    """Per row k of ``a`` and ``b`` (rows, replicates): median(a[k])/median(b[k]) and its paired
+    percentile-bootstrap interval (:func:`median_ratio`, the same replicate indices for every row
+    and both arrays), widened where needed to contain the estimate.  The intervals are at the
+    Bonferroni level 1 - (1 - 0.99)/``rows`` (``rows``: the number of rows a claim is judged on,
+    default ``a``'s), so that all of them hold together at 99%.  Returns (ratio, lo, hi) arrays."""
+    a, b = np.atleast_2d(a), np.atleast_2d(b)
+    level = 1.0 - (1.0 - CRITERIA_LEVEL) / (a.shape[0] if rows is None else rows)
+    out = np.array([median_ratio(a[k], b[k], n_boot, level) for k in range(a.shape[0])], dtype=float)
+    r = out[:, 0]
+    return r, np.fmin(out[:, 1], r), np.fmax(out[:, 2], r)
+
+
+def deciding_row(ratio, lo, hi, threshold, above=False):
+    """The row that decides a claim "every row's ratio is below (``above``: above) ``threshold``"
+    (intersection-union): where some row's interval lies wholly on the wrong side, the one farthest
+    there (not reproduced); else the row whose interval reaches farthest towards the wrong side
+    (reproduced when even it lies wholly on the claimed side, else inconclusive)."""
+    if above:
+        return int(np.argmin(hi)) if np.any(hi < threshold) else int(np.argmin(lo))
+    return int(np.argmax(lo)) if np.any(lo > threshold) else int(np.argmax(hi))
+
+
+def judge_rows(ratio, lo, hi, labels, threshold, *, above=False, what):
+    """The verdict fields of "every row on the claimed side": :func:`studies._criteria.judge` on the
+    row :func:`deciding_row` picks, the criterion naming it and the Bonferroni adjustment."""
+    k = deciding_row(ratio, lo, hi, threshold, above)
+    return judge(ratio[k], (lo[k], hi[k]), threshold, above=above,
+                 criterion=f"{what}, at every one of {len(ratio)} {'points' if len(ratio) > 1 else 'point'}: "
+                           f"the deciding one ({labels[k]}), paired bootstrap over the replicates, "
+                           f"Bonferroni over the {len(ratio)}")
+
+
 def _fmt(hz, ratio, lo, hi):
     return "; ".join(f"T={h}: {r:.3g} [{a:.3g}, {b:.3g}]" for h, r, a, b in zip(hz, ratio, lo, hi))
+
+
+_HELD = "each method's tuned settings held fixed in the bootstrap"
 
 
 def verdict(results):
@@ -203,32 +252,33 @@ def verdict(results):
     sf_h = sf_at_horizons(sf, beta_sf, lr_sf)
     beta_l, lr_l = sf_best(sf, t_long)
     sf_l = sf_at_horizons(sf, beta_l, lr_l)
+    labels = [f"T={h}" for h in hz]
     out = []
     for label, ds, dim in (("cosine", cos, "T_max"), ("WSD", wsd, "total_steps")):
         tuned, best = tuned_at_horizon(ds, dim)
-        ratio, lo, hi = median_ratio(sf_h.values, tuned.values, nb)
-        r_l = median_ratio(sf_l.values, tuned.values, nb)
+        ratio, lo, hi = paired_ratios(sf_h.values, tuned.values, nb)
+        r_l = paired_ratios(sf_l.values, tuned.values, nb)
         out.append({
             "claim": f"Schedule-Free SGD, run once, matches {label} tuned for each horizon T",
             "source": "Defazio et al. 2024, The Road Less Scheduled (NeurIPS), §1 and Fig. 1",
-            "expected": (f"at every T the {100 * LEVEL:.0f}% bootstrap interval of median(SF)/median(tuned "
-                         f"{label}) over {rep} replicates reaches <= 1 (not significantly worse)"),
+            "expected": (f"at every T the median loss ratio SF/tuned {label} over {rep} replicates below 1 "
+                         "(Schedule-Free as good or better at every horizon)"),
             "measured": (f"SF lr {lr_sf:.3g}, beta {beta_sf}; ratio [interval]: {_fmt(hz, ratio, lo, hi)}; "
                          f"tuned {label} lr per T: " + ", ".join(f"{float(v):.3g}" for v in best.values)
                          + f"; SF tuned at T={t_long} only (beta {beta_l}, lr {lr_l:.3g}): {_fmt(hz, *r_l)}"),
-            "reproduced": bool(np.all(lo <= 1.0)),
+            **judge_rows(ratio, lo, hi, labels, 1.0,
+                         what=f"median loss ratio SF (one run, tuned once)/{label} tuned for T ({_HELD})"),
         })
 
     # Schedule-Free re-tuned for each T (a separate run per T, so not "anytime"), against tuned cosine
     tuned_cos, _ = tuned_at_horizon(cos, "T_max")
-    ratio, lo, hi = median_ratio(sf_tuned_per_horizon(sf).values, tuned_cos.values, nb)
+    ratio, lo, hi = paired_ratios(sf_tuned_per_horizon(sf).values, tuned_cos.values, nb)
     out.append({
         "claim": "Schedule-Free SGD with (beta, lr) tuned for each T matches cosine tuned for each T",
         "source": "Defazio et al. 2024 §4 (Schedule-Free matches or beats tuned cosine at its tuned lr)",
-        "expected": (f"at every T the {100 * LEVEL:.0f}% bootstrap interval of median(SF tuned for T)/median(tuned "
-                     f"cosine) reaches <= 1"),
+        "expected": "at every T the median loss ratio SF tuned for T/cosine tuned for T below 1",
         "measured": f"ratio [interval]: {_fmt(hz, ratio, lo, hi)}",
-        "reproduced": bool(np.all(lo <= 1.0)),
+        **judge_rows(ratio, lo, hi, labels, 1.0, what=f"median loss ratio SF tuned for T/cosine tuned for T ({_HELD})"),
     })
 
     # a cosine tuned for the shortest horizon, continued (clamped, lr 0 past T_max) to the longest;
@@ -237,33 +287,40 @@ def verdict(results):
     _, best = tuned_at_horizon(cos, "T_max")
     short = loss.sel(T_max=float(t_short), lr=float(best.sel(horizon=t_short))).sel(step=t_long).values
     long_early = loss.sel(T_max=float(t_long), lr=float(best.sel(horizon=t_long))).sel(step=t_short).values
-    r1, l1, h1 = median_ratio(short, sf_h.sel(horizon=t_long).values, nb)
-    r2, l2, h2 = median_ratio(long_early, sf_h.sel(horizon=t_short).values, nb)
+    ratio, lo, hi = paired_ratios(np.stack([short, long_early]),
+                                  np.stack([sf_h.sel(horizon=t_long).values, sf_h.sel(horizon=t_short).values]), nb)
     out.append({
         "claim": "A schedule tuned for a shorter horizon is worse when continued; one tuned for a longer horizon is worse early",
         "source": "Defazio et al. 2024 §1 (the horizon T must be fixed in advance)",
-        "expected": (f"interval of median(cosine tuned for T={t_short}, at T={t_long})/median(SF) and of "
-                     f"median(cosine tuned for T={t_long}, at T={t_short})/median(SF) both > 1"),
-        "measured": (f"continued short cosine / SF at T={t_long}: {float(r1):.3g} [{float(l1):.3g}, {float(h1):.3g}]; "
-                     f"long cosine / SF at T={t_short}: {float(r2):.3g} [{float(l2):.3g}, {float(h2):.3g}]"),
-        "reproduced": bool(l1 > 1.0 and l2 > 1.0),
+        "expected": (f"median(cosine tuned for T={t_short}, at T={t_long})/median(SF) and "
+                     f"median(cosine tuned for T={t_long}, at T={t_short})/median(SF) both above 1"),
+        "measured": (f"continued short cosine / SF at T={t_long}: {ratio[0]:.3g} [{lo[0]:.3g}, {hi[0]:.3g}]; "
+                     f"long cosine / SF at T={t_short}: {ratio[1]:.3g} [{lo[1]:.3g}, {hi[1]:.3g}]"),
+        **judge_rows(ratio, lo, hi, [f"short cosine at T={t_long}", f"long cosine at T={t_short}"], 1.0, above=True,
+                     what=f"median loss ratio cosine tuned for another horizon/SF ({_HELD})"),
     })
 
     betas = [float(b) for b in sf["momentum"].values]
     finals = {b: sf_at_horizons(sf, b, sf_best_lr(sf, b, t_long)).sel(horizon=t_long).values for b in betas}
     best_b = min(betas, key=lambda b: np.median(finals[b]))
-    rows = {b: median_ratio(finals[b], finals[best_b], nb) for b in betas}
+    rows = {b: median_ratio(finals[b], finals[best_b], nb, CRITERIA_LEVEL) for b in betas}
     spread = max(float(r[0]) for r in rows.values())
-    r9 = rows[BETA_DEFAULT]
+    fin = np.stack([np.where(np.isfinite(finals[b]), finals[b], np.inf) for b in betas])
+    k9 = betas.index(BETA_DEFAULT)
+    stat, interval = bootstrap_interval(lambda i: float(np.median(fin[k9, i]) / np.median(fin[:, i], axis=1).min()),
+                                        rep, n_boot=nb)
     out.append({
         "claim": "Schedule-Free is insensitive to beta; beta = 0.9 is close to the best",
         "source": "Defazio et al. 2024 §4 (beta = 0.9 default; 0.98 for long runs)",
         "expected": (f"median final loss (T={t_long}, best lr per beta) of beta=0.9 within a factor 1.5 of the "
-                     f"best beta, its bootstrap interval reaching <= 1.5"),
+                     "best beta's"),
         "measured": (f"best beta {best_b}; ratio to it: " + "; ".join(
             f"beta={b}: {float(r[0]):.3g} [{float(r[1]):.3g}, {float(r[2]):.3g}]" for b, r in rows.items())
             + f"; largest ratio {spread:.3g}"),
-        "reproduced": bool(float(r9[1]) <= 1.5),
+        **judge(stat, interval, 1.5, above=False,
+                criterion=f"median final loss of beta=0.9 / the smallest over the {len(betas)} betas (the best "
+                          "beta chosen again in each resample; each beta's lr held at its tuned value), paired "
+                          f"bootstrap over {rep} replicates"),
     })
     if "regression_sf" in results:
         out.extend(_regression_rows(results))
@@ -292,12 +349,12 @@ def reg_optimal_loss(pb=None):
     return float(np.mean(np.logaddexp(0.0, -y * (X @ w))) + 0.5 * pb.l2 * float(w @ w))
 
 
-def _regression(p, boot):
+def _regression(p, boot, seed=29):
     hz = [int(h) for h in p["horizons"]]
     t_long = max(hz)
     lrs = [float(v) for v in p["lrs"]]
     common = dict(noise=optsim.noise.Minibatch(batch_size=REG_BATCH), replicates=p["replicates"], steps=t_long,
-                  record=("loss",), record_steps=_record_steps(hz), seed=29)
+                  record=("loss",), record_steps=_record_steps(hz), seed=seed)
     pb = reg_problem()
     # AdamW (the problem carries the L2 penalty, so no decoupled decay) under the optax warm-up +
     # cosine to 0, one schedule per horizon T (warm-up REG_WARMUP T), each continued at 0 past T
@@ -361,65 +418,65 @@ def _regression_rows(results):
     t_long = max(hz)
     nb = int(sf.attrs.get("boot", 2000))
     rep = sf.sizes["replicate"]
+    labels = [f"T={h}" for h in hz]
     setup = (f"logistic regression (n {sf.attrs['problem_n_train']}, d {sf.attrs['problem_n_features']}, l2 "
              f"{sf.attrs['problem_l2']:g}), minibatch {sf.attrs['batch_size']}, suboptimality f(x) - f*")
     src = "Defazio et al. 2024, The Road Less Scheduled (NeurIPS), §4 and Fig. 3 (AdamW + warm-up + cosine, tuned)"
     rows = []
     # (1) at the end, each tuned for T over the same lr grid (equal budget), and so at every horizon
-    parts, ok = [], True
-    for h in hz:
-        lr_c, c = reg_cosine_tuned(cos, h)
-        lr_s, f = reg_sf_tuned(sf, h)
-        r, lo, hi = median_ratio(f.sel(step=h).values, c.sel(step=h).values, nb)
-        parts.append(f"T={h}: {float(r):.3g} [{float(lo):.3g}, {float(hi):.3g}] (lr SF {lr_s:.3g}, cosine {lr_c:.3g})")
-        ok &= bool(lo <= 1.0)
+    tuned = [(reg_cosine_tuned(cos, h), reg_sf_tuned(sf, h)) for h in hz]
+    ratio, lo, hi = paired_ratios(np.stack([f.sel(step=h).values for h, (_, (_, f)) in zip(hz, tuned)]),
+                                  np.stack([c.sel(step=h).values for h, ((_, c), _) in zip(hz, tuned)]), nb)
+    parts = [f"T={h}: {r:.3g} [{a:.3g}, {b:.3g}] (lr SF {lr_s:.3g}, cosine {lr_c:.3g})"
+             for h, r, a, b, ((lr_c, _), (lr_s, _)) in zip(hz, ratio, lo, hi, tuned)]
     rows.append({
         "claim": "Schedule-Free AdamW matches AdamW with warm-up and cosine at the end of training, each tuned for "
                  "the horizon over the same lr grid",
         "source": src,
-        "expected": (f"{setup}: at every horizon T the {100 * LEVEL:.0f}% paired bootstrap interval of median(SF)/"
-                     f"median(cosine) over {rep} replicates reaches <= 1, with {sf.sizes['lr']} lrs for each method"),
+        "expected": (f"{setup}: at every horizon T the median ratio SF/cosine over {rep} replicates below 1, with "
+                     f"{sf.sizes['lr']} lrs for each method"),
         "measured": "ratio [interval]: " + "; ".join(parts),
-        "reproduced": bool(ok),
+        **judge_rows(ratio, lo, hi, labels, 1.0,
+                     what=f"median suboptimality ratio SF/cosine at T, each tuned for T ({_HELD})"),
     })
     # (2) anytime: the two runs tuned for the longest horizon, compared along the whole curve
     lr_c, c = reg_cosine_tuned(cos, t_long)
     lr_s, f = reg_sf_tuned(sf, t_long)
     w = int(cos.attrs["warmups"][-1])
     steps = [int(s) for s in f["step"].values if s >= w]
-    r, lo, hi = median_ratio(f.sel(step=steps).values, c.sel(step=steps).values, nb)
+    r, lo, hi = paired_ratios(f.sel(step=steps).values, c.sel(step=steps).values, nb)
     worse = [s for s, a in zip(steps, lo) if a > 1.0]
     better = [s for s, b in zip(steps, hi) if b < 1.0]
     k_mid = int(np.argmin(np.abs(np.log(np.array(steps) / np.sqrt(w * t_long)))))
+    k_dec = deciding_row(r, lo, hi, 1.0)
     rows.append({
         "claim": "Schedule-Free AdamW's whole curve is at or below the tuned cosine's (anytime): both tuned for the "
                  "longest horizon",
         "source": src + "; §1 (no stopping time needed)",
-        "expected": (f"at every recorded step from the warm-up's end ({w}) to T={t_long} the {100 * LEVEL:.0f}% "
-                     "paired bootstrap interval of median(SF)/median(cosine) reaches <= 1"),
+        "expected": (f"at every recorded step from the warm-up's end ({w}) to T={t_long} the median ratio "
+                     "SF/cosine below 1"),
         "measured": (f"lr SF {lr_s:.3g}, cosine {lr_c:.3g}; SF significantly better at {len(better)} and worse at "
                      f"{len(worse)} of {len(steps)} recorded steps"
                      + (f" (worse at steps {_runs(steps, worse)}; better at {_runs(steps, better)})" if worse else "")
                      + f"; ratio at step {steps[k_mid]}: {float(r[k_mid]):.3g} [{float(lo[k_mid]):.3g}, "
                        f"{float(hi[k_mid]):.3g}], at T={t_long}: {float(r[-1]):.3g} [{float(lo[-1]):.3g}, "
-                       f"{float(hi[-1]):.3g}]"),
-        "reproduced": not worse,
+                       f"{float(hi[-1]):.3g}]; deciding step {steps[k_dec]}: {float(r[k_dec]):.3g} "
+                       f"[{float(lo[k_dec]):.3g}, {float(hi[k_dec]):.3g}]"),
+        **judge_rows(r, lo, hi, [f"step {s}" for s in steps], 1.0,
+                     what=f"median suboptimality ratio SF/cosine, both tuned for T={t_long} ({_HELD})"),
     })
     # (3) one Schedule-Free run, tuned once for all horizons, against cosine tuned for each
     lr_a, f = reg_sf_tuned(sf)
-    parts, ok = [], True
-    for h in hz:
-        lr_c, c = reg_cosine_tuned(cos, h)
-        r, lo, hi = median_ratio(f.sel(step=h).values, c.sel(step=h).values, nb)
-        parts.append(f"T={h}: {float(r):.3g} [{float(lo):.3g}, {float(hi):.3g}]")
-        ok &= bool(lo <= 1.0)
+    ratio, lo, hi = paired_ratios(np.stack([f.sel(step=h).values for h in hz]),
+                                  np.stack([c.sel(step=h).values for h, ((_, c), _) in zip(hz, tuned)]), nb)
     rows.append({
         "claim": "Schedule-Free AdamW, run once, matches AdamW with warm-up and cosine tuned for each horizon T on "
                  "the regression",
         "source": "Defazio et al. 2024 §1 and Fig. 1 (anytime), on a regression",
-        "expected": (f"at every T the {100 * LEVEL:.0f}% paired bootstrap interval of median(SF, one run with its lr "
-                     "tuned once over all T)/median(cosine tuned for T) reaches <= 1"),
-        "measured": f"SF lr {lr_a:.3g}; ratio [interval]: " + "; ".join(parts),
-        "reproduced": bool(ok),
+        "expected": ("at every T the median ratio SF (one run with its lr tuned once over all T)/cosine tuned for T "
+                     "below 1"),
+        "measured": f"SF lr {lr_a:.3g}; ratio [interval]: {_fmt(hz, ratio, lo, hi)}",
+        **judge_rows(ratio, lo, hi, labels, 1.0,
+                     what=f"median suboptimality ratio SF (one run)/cosine tuned for T ({_HELD})"),
     })
     return rows

@@ -92,3 +92,76 @@ def test_bootstrap_median_ratio_interval():
     assert lo < r < hi and hi < 1.0 and 0.15 < r < 0.4
     r, lo, hi = study.bootstrap_median_ratio(a, a[::-1].copy(), 1000)
     assert r == pytest.approx(1.0) and lo <= 1.0 <= hi
+
+
+def _status_from(row):
+    """The status a row's interval and threshold imply, read independently of judge()."""
+    lo, hi = row["interval"]
+    thr = row["threshold"]
+    above = "interval above" in row["criterion"] or "deterministic, no Monte-Carlo error: above" in row["criterion"]
+    assert above or " below " in row["criterion"], row["criterion"]
+    if above:
+        return "reproduced" if lo > thr else ("not reproduced" if hi < thr else "inconclusive")
+    return "reproduced" if hi < thr else ("not reproduced" if lo > thr else "inconclusive")
+
+
+def test_verdict_rows_carry_a_consistent_criterion():
+    """Every row: a status of the three, reproduced iff "reproduced", the statistic inside its
+    interval, the uncertainty half its width, and the status the interval and threshold imply; the
+    noise-free claims are deterministic (a point interval), the noisy ones have a real interval."""
+    from studies._criteria import STATUSES
+
+    rows = study.verdict(tiny_results(study))
+    for row in rows:
+        assert row["status"] in STATUSES and row["reproduced"] is (row["status"] == "reproduced")
+        lo, hi = row["interval"]
+        assert lo <= row["statistic"] <= hi
+        assert row["uncertainty"] == pytest.approx(0.5 * (hi - lo))
+        assert row["status"] == _status_from(row), row
+        assert f"{row['statistic']:.3g}" in row["measured"]
+    for row in rows[:2]:
+        assert "deterministic" in row["criterion"] and row["uncertainty"] == 0.0
+    for row in rows[2:]:
+        assert "99% interval" in row["criterion"] and row["uncertainty"] > 0.0
+
+
+def test_run_lead_against_numpy():
+    """The noisy common-lr statistic, recomputed from the raw losses: per replicate the mean over
+    the recorded steps after 0 of log10(max(L, 1e-6)) differences, then the median."""
+    res = tiny_results(study)
+    n = res["noisy"]
+    rows = study.verdict(res)
+    lr = float(n["lr"].sel(lr=study.COMMON_LR, method="nearest"))
+    for k, nz in enumerate(n["noise"].values):
+        raw = n["loss"].sel(noise=nz, lr=lr).transpose("optimizer", "replicate", "step").values
+        i_a, i_m = list(n["optimizer"].values).index("adam"), list(n["optimizer"].values).index("ademamix")
+        lg = np.log10(np.maximum(raw[:, :, 1:], 1e-6))
+        want = np.median((lg[i_m] - lg[i_a]).mean(axis=1))
+        assert rows[2 + k]["statistic"] == pytest.approx(want, rel=1e-12)
+    assert study.run_lead(np.array([1.0, np.inf]), np.array([1.0, 1.0])) == np.inf
+    assert study.run_lead(np.array([1.0, 1e-9, 1e-12]), np.array([1.0, 1e-7, 1e-20])) == 0.0
+
+
+def test_a_verdict_far_from_its_threshold_does_not_change_with_the_seed():
+    """The noisy experiment under two more noise seeds (the noise-free one has no random draws):
+    every claim whose statistic lies, at every seed, more than 1.5 times its 99% interval's reach away from
+    the threshold keeps its status."""
+    res = tiny_results(study)
+    runs = [study.verdict(res)]
+    for seed in (101, 202):
+        runs.append(study.verdict({"clean": res["clean"], "noisy": study.run("tiny", seed=seed)["noisy"]}))
+    firm = 0
+    for k in range(len(runs[0])):
+        rows = [r[k] for r in runs]
+
+        def far(r):
+            gap = abs(r["statistic"] - r["threshold"])
+            # the interval's reach from the statistic towards the threshold
+            lo, hi = r["interval"]
+            reach = r["statistic"] - lo if r["statistic"] > r["threshold"] else hi - r["statistic"]
+            return gap > 1.5 * reach  # 1.5 times a 99% reach: about 4 standard errors
+
+        if all(far(r) for r in rows):
+            firm += 1
+            assert len({r["status"] for r in rows}) == 1, rows
+    assert firm >= 5  # the two noise-free claims and the three common-lr noisy ones

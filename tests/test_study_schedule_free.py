@@ -4,6 +4,7 @@ the bootstrap ratio and of the horizon-wise tuning."""
 import importlib
 
 import numpy as np
+import pytest
 from study_cache import assert_readme_verdicts, tiny_results
 
 from studies import schedule_free as s
@@ -111,3 +112,87 @@ def test_regression_optimum_and_tuning_against_numpy():
     arr = (sf["loss"].isel(optimizer=0) - fstar).sel(step=list(sf.attrs["horizons"])).transpose("lr", "step", "replicate")
     j = int(np.argmin(np.log(np.median(arr.values, axis=-1)).mean(axis=1)))
     assert s.reg_sf_tuned(sf)[0] == float(sf["lr"].values[j])
+
+
+def _status_from(row):
+    """The status a row's interval and threshold imply, read independently of judge()."""
+    lo, hi = row["interval"]
+    thr = row["threshold"]
+    above = "interval above" in row["criterion"]
+    assert above or "interval below" in row["criterion"], row["criterion"]
+    if above:
+        return "reproduced" if lo > thr else ("not reproduced" if hi < thr else "inconclusive")
+    return "reproduced" if hi < thr else ("not reproduced" if lo > thr else "inconclusive")
+
+
+def test_verdict_rows_carry_a_consistent_criterion():
+    """Every row: a status of the three, reproduced iff "reproduced", the statistic inside its 99%
+    interval, the uncertainty half its width, the status the interval and threshold imply, and the
+    statistic among the numbers the row prints."""
+    from studies._criteria import STATUSES
+
+    rows = s.verdict(tiny_results(s))
+    for row in rows:
+        assert row["status"] in STATUSES and row["reproduced"] is (row["status"] == "reproduced")
+        lo, hi = row["interval"]
+        assert lo <= row["statistic"] <= hi and row["uncertainty"] == 0.5 * (hi - lo) > 0.0
+        assert "99% interval" in row["criterion"] and row["status"] == _status_from(row), row
+        assert f"{row['statistic']:.3g}" in row["measured"], row
+    (beta,) = [r for r in rows if r["claim"].startswith("Schedule-Free is insensitive to beta")]
+    assert beta["threshold"] == 1.5
+
+
+def test_deciding_row_is_the_intersection_union_test():
+    """"Every ratio below 1": not reproduced as soon as one interval lies wholly above 1 (the one
+    farthest above decides), reproduced only when every interval lies below 1, else inconclusive;
+    the mirror image for "every ratio above 1"."""
+    r = np.array([0.5, 0.8, 0.6])
+
+    def status(lo, hi, above=False):
+        return s.judge_rows(r, np.array(lo), np.array(hi), ["a", "b", "c"], 1.0, above=above, what="w")["status"]
+
+    assert status([0.4, 0.7, 0.5], [0.6, 0.9, 0.7]) == "reproduced"
+    assert status([0.4, 0.7, 0.5], [0.6, 1.1, 0.7]) == "inconclusive"
+    assert status([0.4, 1.05, 0.5], [0.6, 1.2, 0.7]) == "not reproduced"
+    row = s.judge_rows(r, np.array([0.4, 0.7, 0.5]), np.array([0.6, 1.1, 0.7]), ["a", "b", "c"], 1.0, what="w")
+    assert row["interval"] == [0.7, 1.1] and "(b)" in row["criterion"] and "Bonferroni over the 3" in row["criterion"]
+    assert status([1.1, 1.2, 1.3], [1.5, 1.6, 1.7], above=True) == "reproduced"
+    assert status([0.9, 1.2, 1.3], [1.5, 1.6, 1.7], above=True) == "inconclusive"
+    assert status([0.7, 1.2, 1.3], [0.95, 1.6, 1.7], above=True) == "not reproduced"
+
+
+def test_paired_ratios_use_bonferroni_levels_and_shared_resamples():
+    """paired_ratios: each row's interval is the paired percentile bootstrap at 1 - 0.01/rows,
+    recomputed here in NumPy with the same replicate indices."""
+    rng = np.random.default_rng(2)
+    a = rng.lognormal(0.0, 0.4, (3, 64))
+    b = 1.5 * rng.lognormal(0.0, 0.4, (3, 64))
+    r, lo, hi = s.paired_ratios(a, b, n_boot=500)
+    idx = np.random.default_rng(0).integers(0, 64, (500, 64))
+    for k in range(3):
+        boots = np.median(a[k][idx], axis=1) / np.median(b[k][idx], axis=1)
+        want = np.quantile(boots, [0.005 / 3, 1 - 0.005 / 3])
+        assert r[k] == np.median(a[k]) / np.median(b[k])
+        assert lo[k] == pytest.approx(min(want[0], r[k]), rel=1e-12)
+        assert hi[k] == pytest.approx(max(want[1], r[k]), rel=1e-12)
+
+
+def test_a_verdict_far_from_its_threshold_does_not_change_with_the_seed():
+    """The study at the tiny scale under two more seeds: every claim whose statistic lies, at every
+    seed, more than 1.5 times its 99% interval's reach away from the threshold keeps its status."""
+    runs = [s.verdict(tiny_results(s))] + [s.verdict(s.run("tiny", seed=seed)) for seed in (5, 7)]
+    firm = 0
+    for k in range(len(runs[0])):
+        rows = [r[k] for r in runs]
+
+        def far(r):
+            gap = abs(r["statistic"] - r["threshold"])
+            # the interval's reach from the statistic towards the threshold
+            lo, hi = r["interval"]
+            reach = r["statistic"] - lo if r["statistic"] > r["threshold"] else hi - r["statistic"]
+            return gap > 1.5 * reach  # 1.5 times a 99% reach: about 4 standard errors
+
+        if all(far(r) for r in rows):
+            firm += 1
+            assert len({r["status"] for r in rows}) == 1, rows
+    assert firm >= 3
