@@ -56,8 +56,8 @@ HYPOTHESIS = (
     "error by l = 16; the SDEs of Adam and RMSprop approach the discrete rules as lr falls under their scaling."
 )
 
-#: tiny: about 5 s of compute (the tests); quick: about 28 s on two cores; paper: about 10 minutes
-#: (estimated from the quick scale's cost per replicate and step, not timed).
+#: tiny: about 5 s of compute (the tests); quick: about 1 minute of CPU (56 s wall on two busy cores);
+#: paper: 564 s of CPU, 22 minutes wall on two cores shared with other runs, peak memory 370 MB (measured).
 SCALES = {
     "tiny": {"lrs": [0.1, 0.05, 0.025], "batches": [1.0, 64.0], "time": 2.0, "reps": 400, "substeps": 4,
              "noise_lrs": [0.2, 0.05], "noise_reps": 400, "noise_substeps": 2, "kappas": [1, 4], "steps0": 400,
