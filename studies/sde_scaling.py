@@ -21,6 +21,15 @@ Four experiments, each on paths the library couples to the discrete optimizer
     Gaussian and Student-t noise;
 (e) the SDEs of Adam and RMSprop (Malladi et al. 2022) against the discrete rules, coupled,
     as eta -> 0 with sigma = sigma0/eta, 1 - beta = c eta^2 (their scaling).
+
+Verdicts (``studies._criteria``, 99% intervals): the weak errors and slopes with normal intervals
+from the paired Monte-Carlo SEs (Bonferroni over cells, batch sizes or lrs; the orders fitted on
+the three smallest lrs, as the weak order is a statement as eta -> 0); the KS distances with the
+two-sample KS interval c(alpha) sqrt(2/n) against a tolerance of 0.05 ("agree" below, "break"
+above); the scaling rules and reshuffling by paired bootstraps over replicates; SVAG and the
+adaptive SDEs by delta-method ratios.  At the quick scale the Student-t trend, the NQM's sqrt
+rule and SVAG are inconclusive (within the Monte-Carlo error of 256-4000 replicates); at the
+paper scale only the Student-t trend is.
 """
 
 from __future__ import annotations
