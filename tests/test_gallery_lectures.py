@@ -135,3 +135,33 @@ def test_adam_factors_multiply_to_the_update():
     ad = tiny_results(lecture_000)["adam"]
     np.testing.assert_allclose(ad["product"].values, ad["update"].values, rtol=1e-6)
     np.testing.assert_allclose(np.abs(ad["update"].sel(t=1).values), ad.attrs["lr"], rtol=1e-6)
+
+
+def _judged_consistently(row):
+    lo, hi = row["interval"]
+    assert lo <= row["statistic"] <= hi and row["criterion"], row
+    above = " above " in row["criterion"].rsplit("(", 1)[-1]
+    t = row["threshold"]
+    want = ("reproduced" if (lo > t if above else hi < t) else
+            "not reproduced" if (hi < t if above else lo > t) else "inconclusive")
+    assert row["status"] == want and row["reproduced"] is (want == "reproduced"), row
+
+
+def test_lecture_003_rows_are_judged_and_a_clear_verdict_keeps_its_status_with_another_seed():
+    """Every lecture-003 row carries a criterion, statistic, interval and threshold consistent with its
+    status (the deterministic ones with zero uncertainty); the RAdam rebound claim, whose interval
+    ends more than half its width below the threshold, stays reproduced when the noisy RAdam/Adam runs are redrawn from another seed."""
+    res = tiny_results(lecture_003)
+    rows = lecture_003.verdict(res)
+    for row in rows:
+        _judged_consistently(row)
+        if "deterministic" in row["criterion"]:
+            assert row["uncertainty"] == 0.0 and row["status"] != "inconclusive"
+    assert sum("deterministic" in r["criterion"] for r in rows) == 9  # claims 4-9 and 11-13
+    claim = "Adam needs warm-up"
+    before = [r for r in rows if r["claim"].startswith(claim)][0]
+    width = before["interval"][1] - before["interval"][0]
+    assert before["status"] == "reproduced" and before["interval"][1] < before["threshold"] - 0.5 * width
+    other = dict(res, radam=lecture_003._radam(lecture_003.SCALES["tiny"], seed=11))
+    after = [r for r in lecture_003.verdict(other) if r["claim"].startswith(claim)][0]
+    assert after["statistic"] != before["statistic"] and after["status"] == "reproduced"

@@ -104,3 +104,23 @@ def test_closed_forms():
     assert radam_warmup.rect(rho_inf, rho_inf) == pytest.approx(1.0)
     # Var[psi] of the model decays like 1/(2 nu) for large nu
     assert radam_warmup.inv_chi2_var(2000.0) == pytest.approx(1 / (2 * 2000.0), rel=0.01)
+
+
+def test_generalization_gap_rows_are_judged_consistently():
+    """Every generalization_gap row carries a criterion, statistic, interval and threshold consistent
+    with its status; Wilson et al.'s two claims (full-batch, noise-free runs) are exact: zero
+    uncertainty, every condition judged and kept."""
+    rows = generalization_gap.verdict(tiny_results(generalization_gap))
+    for row in rows:
+        lo, hi = row["interval"]
+        assert lo <= row["statistic"] <= hi and row["criterion"], row
+        above = " above " in row["criterion"].rsplit("(", 1)[-1]
+        t = row["threshold"]
+        want = ("reproduced" if (lo > t if above else hi < t) else
+                "not reproduced" if (hi < t if above else lo > t) else "inconclusive")
+        assert row["status"] == want and row["reproduced"] is (want == "reproduced"), row
+    wilson = [r for r in rows if r["source"].startswith("Wilson et al. 2017, ") and "§3" in r["source"]]
+    assert len(wilson) == 2
+    for row in wilson:
+        assert "deterministic" in row["criterion"] and row["uncertainty"] == 0.0 and row["status"] == "reproduced"
+        assert len(row["conditions"]) == 2 and all(c["status"] == "reproduced" for c in row["conditions"])
