@@ -9,6 +9,7 @@ import importlib
 import numpy as np
 import pytest
 from study_cache import tiny_results
+from verdict_checks import implied_status
 
 import optsim
 from optsim.optimizers import SGD, Adagrad
@@ -140,10 +141,7 @@ def test_adam_factors_multiply_to_the_update():
 def _judged_consistently(row):
     lo, hi = row["interval"]
     assert lo <= row["statistic"] <= hi and row["criterion"], row
-    above = " above " in row["criterion"].rsplit("(", 1)[-1]
-    t = row["threshold"]
-    want = ("reproduced" if (lo > t if above else hi < t) else
-            "not reproduced" if (hi < t if above else lo > t) else "inconclusive")
+    want = implied_status(row)
     assert row["status"] == want and row["reproduced"] is (want == "reproduced"), row
 
 

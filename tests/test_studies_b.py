@@ -5,6 +5,7 @@ import importlib
 import numpy as np
 import pytest
 from study_cache import LONGER_THAN_TINY, assert_readme_verdicts, tiny_results
+from verdict_checks import implied_status
 
 from studies import generalization_gap, radam_warmup
 
@@ -114,10 +115,7 @@ def test_generalization_gap_rows_are_judged_consistently():
     for row in rows:
         lo, hi = row["interval"]
         assert lo <= row["statistic"] <= hi and row["criterion"], row
-        above = " above " in row["criterion"].rsplit("(", 1)[-1]
-        t = row["threshold"]
-        want = ("reproduced" if (lo > t if above else hi < t) else
-                "not reproduced" if (hi < t if above else lo > t) else "inconclusive")
+        want = implied_status(row)
         assert row["status"] == want and row["reproduced"] is (want == "reproduced"), row
     wilson = [r for r in rows if r["source"].startswith("Wilson et al. 2017, ") and "§3" in r["source"]]
     assert len(wilson) == 2

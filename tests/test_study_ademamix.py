@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from study_cache import assert_readme_verdicts, tiny_results
+from verdict_checks import assert_firm_verdicts_keep_their_status, implied_status
 
 from studies import ademamix as study
 
@@ -94,17 +95,6 @@ def test_bootstrap_median_ratio_interval():
     assert r == pytest.approx(1.0) and lo <= 1.0 <= hi
 
 
-def _status_from(row):
-    """The status a row's interval and threshold imply, read independently of judge()."""
-    lo, hi = row["interval"]
-    thr = row["threshold"]
-    above = "interval above" in row["criterion"] or "deterministic, no Monte-Carlo error: above" in row["criterion"]
-    assert above or " below " in row["criterion"], row["criterion"]
-    if above:
-        return "reproduced" if lo > thr else ("not reproduced" if hi < thr else "inconclusive")
-    return "reproduced" if hi < thr else ("not reproduced" if lo > thr else "inconclusive")
-
-
 def test_verdict_rows_carry_a_consistent_criterion():
     """Every row: a status of the three, reproduced iff "reproduced", the statistic inside its
     interval, the uncertainty half its width, and the status the interval and threshold imply; the
@@ -117,7 +107,7 @@ def test_verdict_rows_carry_a_consistent_criterion():
         lo, hi = row["interval"]
         assert lo <= row["statistic"] <= hi
         assert row["uncertainty"] == pytest.approx(0.5 * (hi - lo))
-        assert row["status"] == _status_from(row), row
+        assert row["status"] == implied_status(row), row
         assert f"{row['statistic']:.3g}" in row["measured"]
     for row in rows[:2]:
         assert "deterministic" in row["criterion"] and row["uncertainty"] == 0.0
@@ -150,18 +140,5 @@ def test_a_verdict_far_from_its_threshold_does_not_change_with_the_seed():
     runs = [study.verdict(res)]
     for seed in (101, 202):
         runs.append(study.verdict({"clean": res["clean"], "noisy": study.run("tiny", seed=seed)["noisy"]}))
-    firm = 0
-    for k in range(len(runs[0])):
-        rows = [r[k] for r in runs]
-
-        def far(r):
-            gap = abs(r["statistic"] - r["threshold"])
-            # the interval's reach from the statistic towards the threshold
-            lo, hi = r["interval"]
-            reach = r["statistic"] - lo if r["statistic"] > r["threshold"] else hi - r["statistic"]
-            return gap > 1.5 * reach  # 1.5 times a 99% reach: about 4 standard errors
-
-        if all(far(r) for r in rows):
-            firm += 1
-            assert len({r["status"] for r in rows}) == 1, rows
-    assert firm >= 5  # the two noise-free claims and the three common-lr noisy ones
+    # the two noise-free claims and the three common-lr noisy ones
+    assert_firm_verdicts_keep_their_status(runs, at_least=5)

@@ -6,6 +6,7 @@ import importlib
 import numpy as np
 import pytest
 from study_cache import assert_readme_verdicts, tiny_results
+from verdict_checks import assert_firm_verdicts_keep_their_status, implied_status
 
 from studies import schedule_free as s
 
@@ -114,17 +115,6 @@ def test_regression_optimum_and_tuning_against_numpy():
     assert s.reg_sf_tuned(sf)[0] == float(sf["lr"].values[j])
 
 
-def _status_from(row):
-    """The status a row's interval and threshold imply, read independently of judge()."""
-    lo, hi = row["interval"]
-    thr = row["threshold"]
-    above = "interval above" in row["criterion"]
-    assert above or "interval below" in row["criterion"], row["criterion"]
-    if above:
-        return "reproduced" if lo > thr else ("not reproduced" if hi < thr else "inconclusive")
-    return "reproduced" if hi < thr else ("not reproduced" if lo > thr else "inconclusive")
-
-
 def test_verdict_rows_carry_a_consistent_criterion():
     """Every row: a status of the three, reproduced iff "reproduced", the statistic inside its 99%
     interval, the uncertainty half its width, the status the interval and threshold imply, and the
@@ -136,7 +126,7 @@ def test_verdict_rows_carry_a_consistent_criterion():
         assert row["status"] in STATUSES and row["reproduced"] is (row["status"] == "reproduced")
         lo, hi = row["interval"]
         assert lo <= row["statistic"] <= hi and row["uncertainty"] == 0.5 * (hi - lo) > 0.0
-        assert "99% interval" in row["criterion"] and row["status"] == _status_from(row), row
+        assert "99% interval" in row["criterion"] and row["status"] == implied_status(row), row
         assert f"{row['statistic']:.3g}" in row["measured"], row
     (beta,) = [r for r in rows if r["claim"].startswith("Schedule-Free is insensitive to beta")]
     assert beta["threshold"] == 1.5
@@ -181,18 +171,4 @@ def test_a_verdict_far_from_its_threshold_does_not_change_with_the_seed():
     """The study at the tiny scale under two more seeds: every claim whose statistic lies, at every
     seed, more than 1.5 times its 99% interval's reach away from the threshold keeps its status."""
     runs = [s.verdict(tiny_results(s))] + [s.verdict(s.run("tiny", seed=seed)) for seed in (5, 7)]
-    firm = 0
-    for k in range(len(runs[0])):
-        rows = [r[k] for r in runs]
-
-        def far(r):
-            gap = abs(r["statistic"] - r["threshold"])
-            # the interval's reach from the statistic towards the threshold
-            lo, hi = r["interval"]
-            reach = r["statistic"] - lo if r["statistic"] > r["threshold"] else hi - r["statistic"]
-            return gap > 1.5 * reach  # 1.5 times a 99% reach: about 4 standard errors
-
-        if all(far(r) for r in rows):
-            firm += 1
-            assert len({r["status"] for r in rows}) == 1, rows
-    assert firm >= 3
+    assert_firm_verdicts_keep_their_status(runs, at_least=3)
