@@ -456,18 +456,18 @@ def run_study(name, scale="quick", root=None, force=False, client=None, quiet=Fa
         say(f"re-judging the saved results in {d} with the current verdict()" + (
             "" if digest == verdict_hash else
             f"; they were computed by an earlier source of the study (hash {digest}, now {verdict_hash})"))
-        seconds, reused = old.get("run_seconds"), True
-        usage = {k: old[k] for k in _USAGE if k in old}
+        reused = True
     else:
         results = None if force else _reusable(mod, name, scale, root)
         reused = results is not None
-    if rejudge:
-        pass
-    elif reused:
-        seconds = _read_manifest(d).get("run_seconds")
-        usage = {k: _read_manifest(d)[k] for k in _USAGE if k in _read_manifest(d)}
-        say(f"reusing saved results in {d} (computed in {seconds:.1f} s)" if seconds is not None
-            else f"reusing saved results in {d}")
+        if reused:
+            old = _read_manifest(d)
+            seconds = old.get("run_seconds")
+            say(f"reusing saved results in {d} (computed in {seconds:.1f} s)" if seconds is not None
+                else f"reusing saved results in {d}")
+    if reused:
+        seconds = old.get("run_seconds")
+        usage = {k: old[k] for k in _USAGE if k in old}
     else:
         t0, c0 = time.perf_counter(), time.process_time()
         results = _compute(mod, name, scale, client, d, resumable, say)
