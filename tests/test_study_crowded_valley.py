@@ -6,6 +6,7 @@ import importlib
 import numpy as np
 import pytest
 from study_cache import tiny_results
+from verdict_checks import implied_status
 
 from reference.tuning import best_of_k_enumerated, profile_by_hand
 from studies import crowded_valley as cv
@@ -100,11 +101,6 @@ def test_inclusion_claim_with_64_trials_at_tiny_horizons():
     assert row["status"] != "not reproduced", row
 
 
-def _direction_above(criterion):
-    """Whether a criterion's text says "interval above" (True) or "below" (False): its last word of the two."""
-    return criterion.rfind(" above ") > criterion.rfind(" below ")
-
-
 def assert_consistent(row):
     """A judged row's criterion, statistic, interval, threshold and status agree with each other:
     the status is the one its interval and threshold give (inside: inconclusive)."""
@@ -114,10 +110,7 @@ def assert_consistent(row):
     assert lo <= hi and f"{t:g}" in row["criterion"] and "99%" in row["criterion"]
     if np.isfinite(hi - lo):
         assert row["uncertainty"] == pytest.approx((hi - lo) / 2)
-    if _direction_above(row["criterion"]):
-        want = "reproduced" if lo > t else "not reproduced" if hi < t else "inconclusive"
-    else:
-        want = "reproduced" if hi < t else "not reproduced" if lo > t else "inconclusive"
+    want = implied_status(row)
     assert row["status"] == want, row
     assert row["reproduced"] is (want == "reproduced")
 

@@ -5,6 +5,7 @@ import importlib
 import numpy as np
 import pytest
 from study_cache import assert_readme_verdicts, tiny_results
+from verdict_checks import implied_status
 
 import optsim
 from reference import rules_adapt as ra
@@ -102,19 +103,6 @@ def test_tiny_regression_claims_and_readme_verdicts():
     assert float(e["estimate"].sel(rule="dowg").isel(step=-1).min()) > 0
 
 
-def _direction_above(criterion):
-    """Whether a criterion's text says "above" (True) or "below" (False): its last word of the two."""
-    return criterion.rfind(" above ") > criterion.rfind(" below ")
-
-
-def _status(part):
-    lo, hi = part["interval"]
-    t = part["threshold"]
-    if _direction_above(part["criterion"]):
-        return "reproduced" if lo > t else "not reproduced" if hi < t else "inconclusive"
-    return "reproduced" if hi < t else "not reproduced" if lo > t else "inconclusive"
-
-
 def assert_consistent(row):
     """A judged row's criterion, statistic, interval, threshold and status agree with each other;
     a row of several criteria (``conditions``) is the first failing part, else the first
@@ -125,7 +113,7 @@ def assert_consistent(row):
     for part in parts:
         lo, hi = part["interval"]
         assert lo <= hi and f"{part['threshold']:g}" in part["criterion"]
-        assert part["status"] == _status(part), part
+        assert part["status"] == implied_status(part), part
         assert "99%" in part["criterion"] or "deterministic" in part["criterion"] or "no interval" in part["criterion"]
     statuses = [p["status"] for p in parts]
     k = next((statuses.index(w) for w in ("not reproduced", "inconclusive") if w in statuses), 0)
