@@ -16,6 +16,9 @@ Every run's result is checked to be bit-identical to the local one.
 
     python benchmarks/bench_dask.py            # prints a table, writes benchmarks/out/bench_dask.json
     python benchmarks/bench_dask.py --quick    # 16 lrs x 16 replicates x 500 steps
+    python benchmarks/bench_dask.py --replicates 256 --out-name bench_dask_w1   # W1's size
+
+The efficiency of a run on k cores is its rate over k times the rate of ``threads=1``.
 """
 
 from __future__ import annotations
@@ -33,10 +36,10 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 
 
-def workload(quick):
+def workload(quick, replicates=64):
     import optsim
 
-    n_lr, reps, steps = (16, 16, 500) if quick else (64, 64, 2000)
+    n_lr, reps, steps = (16, 16, 500) if quick else (64, int(replicates), 2000)
     kw = dict(problem=optsim.problems.Quadratic(curvatures=[1.0, 100.0], x0=[1.0, 1.0]),
               noise=optsim.noise.Gaussian(sigma=1.0), optimizer=optsim.optimizers.Adam(),
               grid={"lr": np.logspace(-4, 0, n_lr)}, replicates=reps, steps=steps, record_every=50,
@@ -57,12 +60,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a small workload (seconds)")
     ap.add_argument("--repeat", type=int, default=3, help="best of this many runs (default 3)")
+    ap.add_argument("--replicates", type=int, default=64,
+                    help="replicates per learning rate (default 64; 256 is bench_peers.py's W1)")
+    ap.add_argument("--out-name", default="bench_dask", help="the report's file name (NAME.json)")
     args = ap.parse_args(argv)
 
     import optsim
     from distributed import Client, LocalCluster
 
-    kw, work = workload(args.quick)
+    kw, work = workload(args.quick, args.replicates)
     optsim.sweep(**{**kw, "replicates": 1, "steps": 2})  # compile or load the kernel
     rows = []
     ref = None
@@ -84,14 +90,18 @@ def main(argv=None):
     rows.append(('client="local:2", starting and closing the cluster', t, bool(ds.drop_attrs().identical(ref.drop_attrs()))))
 
     print(f"{work / 1e6:.1f} M trajectory-steps; {os.cpu_count()} cores; {platform.processor() or platform.machine()}")
-    print(f"{'run':<66} {'time (s)':>9} {'traj-steps/s':>13} identical")
-    for name, t, same in rows:
-        print(f"{name:<66} {t:9.2f} {work / t:13.3g} {same}")
+    # the efficiency of a run on k cores: its rate over k times the one-thread rate
+    one = rows[0][1]
+    cores = [1, 2, 2, 2, 2]
+    print(f"{'run':<66} {'time (s)':>9} {'traj-steps/s':>13} {'efficiency':>10} identical")
+    for (name, t, same), k in zip(rows, cores):
+        print(f"{name:<66} {t:9.2f} {work / t:13.3g} {one / (k * t):10.2f} {same}")
     out = HERE / "out"
     out.mkdir(exist_ok=True)
-    (out / "bench_dask.json").write_text(json.dumps(
-        {"work_traj_steps": work, "quick": args.quick, "cores": os.cpu_count(),
-         "runs": [{"run": n, "seconds": t, "rate": work / t, "identical": s} for n, t, s in rows]}, indent=1))
+    (out / f"{args.out_name}.json").write_text(json.dumps(
+        {"work_traj_steps": work, "quick": args.quick, "cores": os.cpu_count(), "replicates": args.replicates,
+         "runs": [{"run": n, "seconds": t, "rate": work / t, "efficiency": one / (k * t), "identical": s}
+                  for (n, t, s), k in zip(rows, cores)]}, indent=1))
     if not all(s for _, _, s in rows):
         raise SystemExit("a Dask run differed from the local run")
 
