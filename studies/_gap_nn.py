@@ -38,8 +38,14 @@ TASKS = {
 }
 
 
+def mlp(width, **data):
+    """The network of parts (d) and (e): one tanh hidden layer of ``width`` units, trained on
+    ``data`` (MLP's dataset parameters), recording only the held-out metrics."""
+    return MLP(hidden=(width,), activation="tanh", train_metrics=False, **data)
+
+
 def nn_problem(task, width):
-    return MLP(hidden=(width,), activation="tanh", train_metrics=False, **TASKS[task])
+    return mlp(width, **TASKS[task])
 
 
 def lr_grid(centre, k):
@@ -47,23 +53,30 @@ def lr_grid(centre, k):
     return np.logspace(np.log10(centre) - 1.0, np.log10(centre) + 1.0, k)
 
 
-def _nn_task(cfg, task):
-    """One sweep per optimizer (the same seed, so the same initializations and batches),
-    joined along ``optimizer``; ``lr`` is a variable over (optimizer, lr_index)."""
-    pb = nn_problem(task, cfg["nn_width"])
+def nn_sweeps(pb, cfg, methods, batch_size):
+    """One sweep of problem ``pb`` per optimizer of ``methods`` (names in :data:`NN_METHODS`),
+    each over its ``cfg["nn_lrs"]`` learning rates with minibatches of ``batch_size``, and the
+    same seed, so the same initializations and batches (common random numbers); joined along
+    ``optimizer``, with ``lr`` a variable over (optimizer, lr_index)."""
     steps = cfg["nn_steps"]
     parts = []
-    for name, (opt, centre) in NN_METHODS.items():
+    for name in methods:
+        opt, centre = NN_METHODS[name]
         lrs = lr_grid(centre, cfg["nn_lrs"])
         ds = optsim.sweep(
-            problem=pb, noise=Minibatch(batch_size=cfg["nn_batch"]), optimizer=opt, grid={"lr": list(lrs)},
+            problem=pb, noise=Minibatch(batch_size=batch_size), optimizer=opt, grid={"lr": list(lrs)},
             replicates=cfg["nn_replicates"], steps=steps, record=("loss", "metrics"),
             record_every=max(steps // cfg["nn_records"], 1), seed=11,
         )
         ds = ds.rename({"lr": "lr_index"}).assign_coords(lr_index=np.arange(lrs.size))
         ds["lr"] = ("lr_index", lrs)
         parts.append(ds.expand_dims(optimizer=[name]))
-    out = xr.concat(parts, dim="optimizer", combine_attrs="drop_conflicts")
+    return xr.concat(parts, dim="optimizer", combine_attrs="drop_conflicts")
+
+
+def _nn_task(cfg, task):
+    """Every optimizer of :data:`NN_METHODS` on ``task`` at the scale's width and batch size."""
+    out = nn_sweeps(nn_problem(task, cfg["nn_width"]), cfg, NN_METHODS, cfg["nn_batch"])
     out.attrs.update(task=task, width=cfg["nn_width"], batch_size=cfg["nn_batch"])
     return out
 
@@ -91,6 +104,14 @@ def _select_and_report(val, rep, r):
     pick = v.argmin(axis=1)
     med = np.median(rep[:, :, r], axis=2)
     return med[np.arange(med.shape[0]), pick]
+
+
+def adaptive_gap(val, acc, names, r):
+    """The gap of parts (d) and (e) on (optimizer, lr_index, replicate) arrays over replicates
+    ``r``: the test accuracy of sgd+momentum minus the better of Adam's and AdamW's, each at its
+    lr selected on ``val`` (:func:`_select_and_report`); ``names`` are the optimizers in order."""
+    a = _select_and_report(val, acc, r)
+    return float(a[names.index("sgd+momentum")] - max(a[names.index(o)] for o in ADAPTIVE_NN))
 
 
 def _matched(loss, acc, kk, r, median):
@@ -135,12 +156,7 @@ def verdict_rows(results):
         pick = selected(ds)
         isg = names.index("sgd+momentum")
         ada = [names.index(a) for a in ADAPTIVE_NN]
-
-        def gap(r):
-            a = _select_and_report(val, acc, r)
-            return float(a[isg] - max(a[i] for i in ada))
-
-        g, g_int = bootstrap_interval(gap, R)
+        g, g_int = bootstrap_interval(lambda r: adaptive_gap(val, acc, names, r), R)
         full = _select_and_report(val, acc, np.arange(R))
         desc = ", ".join(f"{o} {100 * full[i]:.2f}% (lr {float(ds['lr'].sel(optimizer=o).isel(lr_index=pick[o])):.3g})"
                          for i, o in enumerate(names))
