@@ -32,6 +32,7 @@ import optsim.analysis
 from optsim.optimizers import SGD, SWATS, Adagrad, Adam, AdamW, RMSprop
 
 from studies._criteria import all_of, bootstrap_interval, judge
+from studies._gap_factors import factor_rows, run_factors
 from studies._gap_nn import run_nn, verdict_rows
 
 NAME = "generalization_gap"
@@ -51,6 +52,11 @@ HYPOTHESIS = (
     "tails (smaller alpha) escape faster."
 )
 
+#: part (e)'s label-noise task: few training rows (val_fraction of them for validation), so that
+#: the network can memorize the flipped labels; classes overlap (separation 0.5 in 20 dimensions)
+GF_NOISE_DATA = dict(dataset="gaussian_mixture", n_train=300, n_test=2000, n_features=20, n_classes=4,
+                     separation=0.5, val_fraction=0.25)
+
 SCALES = {
     "tiny": {
         "wilson_n": [20], "wilson_p": [0.7], "wilson_seeds": 2, "wilson_steps": 1500, "wilson_lrs": [0.03],
@@ -59,6 +65,8 @@ SCALES = {
         "dw_steps": 400,
         "nn_tasks": ["digits"], "nn_width": 16, "nn_lrs": 2, "nn_replicates": 4, "nn_steps": 60, "nn_batch": 32,
         "nn_records": 3,
+        "gf_widths": [4, 16], "gf_batches": [8, 32], "gf_label_noise": [0.0, 0.4], "gf_noise_width": 16,
+        "gf_noise_data": dict(GF_NOISE_DATA, n_train=120), "gf_lengths": [1 / 3, 1.0],
     },
     "quick": {
         "wilson_n": [20, 50, 100], "wilson_p": [0.55, 0.7, 0.9], "wilson_seeds": 4,
@@ -68,6 +76,8 @@ SCALES = {
         "dw_nus": [1.5, 3.0, 10.0], "dw_replicates": 128, "dw_steps": 4000,
         "nn_tasks": ["digits", "teacher_student"], "nn_width": 16, "nn_lrs": 3, "nn_replicates": 16,
         "nn_steps": 400, "nn_batch": 32, "nn_records": 4,
+        "gf_widths": [4, 16, 64], "gf_batches": [8, 32, 128], "gf_label_noise": [0.0, 0.2, 0.4],
+        "gf_noise_width": 32, "gf_noise_data": GF_NOISE_DATA, "gf_lengths": [0.25, 0.5, 1.0],
     },
     "paper": {
         "wilson_n": [20, 50, 100, 200], "wilson_p": [0.55, 0.6, 0.7, 0.8, 0.9], "wilson_seeds": 10,
@@ -78,11 +88,13 @@ SCALES = {
         "dw_replicates": 1024, "dw_steps": 10000,
         "nn_tasks": ["digits", "teacher_student"], "nn_width": 64, "nn_lrs": 7, "nn_replicates": 64,
         "nn_steps": 3000, "nn_batch": 32, "nn_records": 30,
+        "gf_widths": [4, 16, 64, 128], "gf_batches": [8, 32, 128, 256], "gf_label_noise": [0.0, 0.1, 0.2, 0.3, 0.4],
+        "gf_noise_width": 64, "gf_noise_data": dict(GF_NOISE_DATA, n_train=400), "gf_lengths": [0.1, 0.2, 0.5, 1.0],
     },
 }
 
 FIGURES = ["generalization_gap_wilson", "generalization_gap_regression", "generalization_gap_basins",
-           "generalization_gap_nn"]
+           "generalization_gap_nn", "generalization_gap_factors"]
 
 #: Adaptive and non-adaptive methods of part (a); eps is tiny as the lemma needs eps -> 0.
 WILSON_METHODS = {
@@ -226,6 +238,7 @@ def run(scale="quick"):
         "basins_stable": stable,
         "basins_student": student,
         **run_nn(cfg),
+        **run_factors(cfg),
     }
 
 
@@ -366,4 +379,5 @@ def verdict(results):
                           f"either escapes, paired bootstrap over {R} replicates"),
     })
     out.extend(verdict_rows(results))
+    out.extend(factor_rows(results))
     return out
