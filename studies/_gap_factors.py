@@ -63,6 +63,8 @@ def _levels(cfg, factor, values, settings, cells):
     width, batch, data = settings(values[0])
     out.attrs.update(factor=factor, dataset=data["dataset"], width=width, batch_size=batch)
     out.attrs.pop({"width": "width", "batch": "batch_size"}.get(factor, ""), None)  # the varied one: see level
+    if "n_train" in data:
+        out.attrs["n_train"] = data["n_train"]
     return out
 
 
