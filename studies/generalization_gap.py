@@ -59,7 +59,8 @@ HYPOTHESIS = (
     "test error ~ 1 - p while GD/heavy-ball reach the min-norm solution with test error 0; "
     "on over-parameterised regression Adam's best test loss exceeds SGD-momentum's; SGD "
     "escapes a sharp basin more often than Adam at matched effective step, and heavier "
-    "tails (smaller alpha) escape faster."
+    "tails (smaller alpha) escape faster; SGD-momentum's test-accuracy lead over Adam and AdamW "
+    "grows with the width, the label noise and the training length, and shrinks with the batch size."
 )
 
 #: part (e)'s label-noise task: few training rows (val_fraction of them for validation), so that
