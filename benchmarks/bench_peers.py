@@ -344,18 +344,50 @@ def _fmt_ratios(rr):
     return f"{', '.join(f'{x:.2f}' for x in rr)} (median {float(np.median(rr)):.2f})"
 
 
-def machine_info():
-    cpu = "unknown"
+#: /proc/cpuinfo fields that name the processor (a virtual machine's "model name" may be
+#: only "AMD EPYC"; family and model tell its generation)
+_CPUINFO = {"vendor_id": "vendor", "cpu family": "family", "model": "model", "stepping": "stepping",
+            "cache size": "cache"}
+#: vector extensions worth knowing for a compiled loop
+_VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512dq", "avx512vl")
+
+
+def cpu_identity():
+    """What /proc/cpuinfo and ``lscpu`` say about the first processor: ``cpu`` (the model
+    name), vendor, family, model, stepping, the vector extensions of :data:`_VECTOR_FLAGS` it
+    has, its L2 and L3 caches and the hypervisor, where the system says (Linux)."""
+    out = {"cpu": "unknown"}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            key, _, value = (part.strip() for part in line.partition(":"))
+            if key == "model name" and out["cpu"] == "unknown":
+                out["cpu"] = value
+            elif key in _CPUINFO and _CPUINFO[key] not in out:
+                out[_CPUINFO[key]] = value
+            elif key == "flags" and "vector_extensions" not in out:
+                flags = set(value.split())
+                out["vector_extensions"] = [f for f in _VECTOR_FLAGS if f in flags]
+            elif not line.strip() and out["cpu"] != "unknown":
+                break  # the first processor's block is enough
     except OSError:
         pass
-    if cpu == "unknown":
-        cpu = platform.processor() or platform.machine()
-    info = {"cpu": cpu, "logical_cpus": os.cpu_count(), "python": platform.python_version(),
+    if out["cpu"] == "unknown":
+        out["cpu"] = platform.processor() or platform.machine()
+    lscpu = shutil.which("lscpu")
+    if lscpu:
+        try:
+            text = subprocess.run([lscpu], check=False, capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            text = ""
+        for line in text.splitlines():
+            key, _, value = (part.strip() for part in line.partition(":"))
+            if key in ("L2 cache", "L3 cache", "Hypervisor vendor"):
+                out[key.lower().replace(" ", "_")] = value
+    return out
+
+
+def machine_info():
+    info = {**cpu_identity(), "logical_cpus": os.cpu_count(), "python": platform.python_version(),
             "platform": platform.platform()}
     try:
         info["usable_cpus"] = len(os.sched_getaffinity(0))
@@ -486,6 +518,19 @@ def print_tables(report, tables):
             print(f"  optsim / C in {len(rr)} back-to-back rounds: {_fmt_ratios(rr)}")
 
 
+def cpu_text(m):
+    """The processor of a machine record in words: model name, family/model/stepping, vector
+    extensions, caches, hypervisor (what the record has)."""
+    ident = [f"{m['vendor']} family {m['family']} model {m['model']} stepping {m.get('stepping', '?')}"
+             if m.get("family") else None,
+             ", ".join(m.get("vector_extensions") or []) or None,
+             f"L2 {m['l2_cache']}" if m.get("l2_cache") else None,
+             f"L3 {m['l3_cache']}" if m.get("l3_cache") else None,
+             f"under {m['hypervisor_vendor']}" if m.get("hypervisor_vendor") else None]
+    ident = "; ".join(i for i in ident if i)
+    return f"{m['cpu']} ({ident})" if ident else m["cpu"]
+
+
 def markdown(report, tables):
     m = report["machine"]
     cores = f"{m['usable_cpus']} usable CPUs" + (f" ({m['physical_cores']} physical cores)" if m.get("physical_cores") else "")
@@ -493,7 +538,7 @@ def markdown(report, tables):
     lines = [
         f"### optsim and its peers ({'quick' if report['quick'] else 'full'} scale)",
         "",
-        f"Machine: {m['cpu']}, {cores}; {vers}; {m.get('gcc') or 'no gcc'}.",
+        f"Machine: {cpu_text(m)}, {cores}; {vers}; {m.get('gcc') or 'no gcc'}.",
         f"Load average at the start: {', '.join(f'{v:.2f}' for v in m.get('load_average_start', []))}.",
         "",
         ("Rates are work per second of the best of up to "
