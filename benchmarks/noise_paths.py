@@ -35,7 +35,8 @@ import time
 import numpy as np
 from numba import njit
 
-from optsim._rng import _MASK8, _S8, _S11, _TWO_M53, _U1, _ZIG_X, _normal_rest, _rotl, normal_at, stream_state
+from optsim._rng import (_MASK8, _S8, _S11, _TWO_M53, _U1, _ZIG_X, _normal_rest, _rotl, next_u64_at, normal_at,
+                         stream_state)
 
 B, D, NSTREAMS, NOISE = 256, 2, 5, 4  # W1's block, dimension, streams per trajectory, noise stream
 
@@ -100,15 +101,7 @@ def across_block(rngs, S, words, Z, steps):
         for i in range(D):
             z = Z[t, i * B:(i + 1) * B]
             for b in range(B):  # vectorized: xoshiro256** and the ziggurat's common case
-                a0, a1, a2, a3 = s0[b], s1[b], s2[b], s3[b]
-                u = _rotl(a1 * np.uint64(5), 7) * np.uint64(9)
-                tt = a1 << np.uint64(17)
-                a2 ^= a0
-                a3 ^= a1
-                a1 ^= a2
-                a0 ^= a3
-                a2 ^= tt
-                a3 = _rotl(a3, 45)
+                u, a0, a1, a2, a3 = next_u64_at(s0[b], s1[b], s2[b], s3[b])
                 s0[b], s1[b], s2[b], s3[b] = a0, a1, a2, a3
                 words[b] = u
                 k = np.int64(u & _MASK8)

@@ -99,6 +99,21 @@ def next_u64(s):
     return result
 
 
+@njit(cache=True, inline="always")
+def next_u64_at(s0, s1, s2, s3):
+    """:func:`next_u64` on a stream whose state is held in ``s0, s1, s2, s3`` (kept in
+    registers across draws) rather than in memory: ``(word, s0, s1, s2, s3)``."""
+    result = _rotl(s1 * _FIVE, 7) * _NINE
+    t = s1 << _S17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return result, s0, s1, s2, s3
+
+
 @njit(cache=True)
 def uniform(s):
     """A float64 uniform on [0, 1) with 53 random bits."""
@@ -181,14 +196,7 @@ def normal_at(s, s0, s1, s2, s3):
     """:func:`normal` on a stream whose state is held in ``s0, s1, s2, s3`` (kept in
     registers across draws) rather than in memory: ``(draw, s0, s1, s2, s3)``.  ``s`` is the
     stream's array, written and read back only in the rare case (about 1%)."""
-    u = _rotl(s1 * _FIVE, 7) * _NINE
-    t = s1 << _S17
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, 45)
+    u, s0, s1, s2, s3 = next_u64_at(s0, s1, s2, s3)
     i = np.int64(u & _MASK8)
     x = float(u >> _S11) * _TWO_M53 * _ZIG_X[i]
     if x < _ZIG_X[i + 1]:
