@@ -222,6 +222,26 @@ def describe(role, name, cls):
     return lines
 
 
+#: how ``optsim list`` names the cautious forms of the registered optimizers
+CAUTIOUS_NAMES = "cautious_<name>, cautious_exact_<name>"
+
+
+def describe_cautious():
+    """The lines ``optsim list`` prints for the cautious forms (:func:`optsim.optimizers.Cautious`),
+    which the registry makes on first use from any registered optimizer's name."""
+    from .optimizers.cautious import CAUTIOUS_PARAMS
+
+    text = ("Cautious (Liang et al. 2024) form of any optimizer above: the coordinates of its step "
+            "that disagree in sign with the observed gradient (cautious_exact_: with the noise-free "
+            "gradient, which only a simulator knows) are set to zero and the rest rescaled. Its "
+            "parameters: the optimizer's, then")
+    lines = [f"  {CAUTIOUS_NAMES}  (optsim.optimizers.Cautious)"]
+    lines += ["    " + t for t in textwrap.wrap(text, 88)]
+    lines += _table([[p.name, _default_text(p), p.range_text(), p.doc] for p in CAUTIOUS_PARAMS],
+                    ["parameter", "default", "allowed", "meaning"])
+    return lines
+
+
 def markdown_tables(roles):
     """Markdown tables of the registered components: variant options and other defaults."""
     from . import registry
@@ -247,6 +267,13 @@ def markdown_tables(roles):
             for key in getattr(cls, "children_roles", {}):
                 others.append(f"`{key}` (a {cls.children_roles[key]})")
             out.append(f"| `{name}` | {cls.__name__} | {'; '.join(variants) or '-'} | {', '.join(others) or '-'} |")
+        if role == "optimizer":
+            from .optimizers.cautious import CAUTIOUS_PARAMS
+
+            p = CAUTIOUS_PARAMS[0]
+            first = [p.default] + [c for c in p.choices if c != p.default]
+            out.append(f"| `cautious_<name>`, `cautious_exact_<name>` | Cautious (of any optimizer above) | "
+                       f"`{p.name}`: " + " / ".join(f"`{c}`" for c in first) + " | the optimizer's |")
         out.append("")
     return "\n".join(out).rstrip()
 
@@ -280,6 +307,8 @@ def _cmd_list(args):
                 out += ["    " + t for t in textwrap.wrap(
                     f"can follow a schedule besides lr (schedules=, [schedules.<name>]): {names}", 88)]
             out.append("")
+        if role == "optimizer":
+            out += describe_cautious() + [""]
     print("\n".join(out).rstrip())
     return 0
 

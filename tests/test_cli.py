@@ -205,3 +205,21 @@ def test_sweep_reduced_over_replicates(tmp_path, capsys):
     assert out.with_suffix(".png").exists()
     assert main(["sweep", str(cfg), "-o", str(out), "--reduce", "median"]) == 2
     assert "reduce" in capsys.readouterr().err
+
+
+def test_list_describes_the_cautious_forms(capsys):
+    """The cautious forms are made on first use, not registered: ``optsim list`` describes the
+    family once, with its own parameter, and the names it gives resolve."""
+    from optsim.optimizers.cautious import CAUTIOUS_PARAMS
+
+    assert main(["list", "optimizers"]) == 0
+    out = capsys.readouterr().out
+    tail = out[out.index("  cautious_<name>, cautious_exact_<name>  ("):]
+    for p in CAUTIOUS_PARAMS:
+        assert p.name in tail and p.range_text() in tail
+    assert main(["list", "--markdown"]) == 0
+    assert "| `cautious_<name>`, `cautious_exact_<name>` |" in capsys.readouterr().out
+    for name in ("cautious_adam", "cautious_exact_sgd"):
+        cls = registry.get("optimizer", name)
+        inner = registry.get("optimizer", name.rsplit("_", 1)[-1])
+        assert [p.name for p in cls.params] == [p.name for p in inner.params] + [p.name for p in CAUTIOUS_PARAMS]

@@ -3,8 +3,10 @@ disagree in sign with the gradient masked out and the rest rescaled.
 
 ``Cautious(Adam(lr=1e-3))`` builds, once per wrapped class, an optimizer class whose kernels
 call the wrapped rule's kernels and then mask its step; its hyperparameters are the wrapped
-rule's followed by ``normalization``.  The wrapped classes are made on demand, so they are not
-in the registry (``optsim list``): they are built from Python.
+rule's followed by ``normalization``.  The wrapped classes are made on demand; in a
+configuration file or on the command line ``cautious_<name>`` and ``cautious_exact_<name>``
+name them (:func:`optsim.registry.get`), and ``optsim list`` describes the family once, after
+the registered optimizers.
 """
 
 import math
