@@ -22,6 +22,15 @@ replicate ``r`` starts from the same network and sees the same batches for every
 and learning rate of a cell, and the same batch stream in every cell of a factor.  The
 claim of each factor is the gap at its largest level minus the gap at its smallest, with a
 paired bootstrap interval over the replicates (the same resampled replicates at both ends).
+
+What the quick scale finds depends on how long the networks train.  At the quick scale (400
+steps, 16 replicates) SGD with momentum's lead grows with label noise, +0.4, +1.2 and +7.8
+points at 0, 0.2 and 0.4 (reproduced).  The quick levels with 64 replicates and 1200 steps
+(``dict(SCALES["quick"], nn_replicates=64, nn_steps=1200, nn_records=12)``, 205 s on two
+cores) reverse it: -1.2, -2.8 and -5.1 points, SGD with momentum falling further behind as
+the labels get noisier (not reproduced); the width's change is -1.8 points [-3.2, -0.6]
+(+1.8 at width 4, 0 at 16 and 64: not reproduced), the batch size's 0 [-0.6, +0.4] and the
+length's +0.3 [-0.3, +0.8] (both inconclusive).
 """
 
 from __future__ import annotations
