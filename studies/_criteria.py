@@ -198,11 +198,22 @@ def bootstrap_interval(statistic, samples, n_boot=400, level=LEVEL, seed=0):
     the percentile interval widened where needed to contain the estimate.  A statistic may be
     infinite (a run that diverged); a NaN one counts as +inf, and where any draw is infinite
     the quantiles are the nearest draws instead of interpolations.
+
+    A statistic that returns a 1-d array (several statistics of the same resamples) gives a
+    list of ``(estimate, (lo, hi))``, one per entry: each the same as a call with that entry
+    alone, the resamples drawn once.
     """
     rng = np.random.default_rng(seed)
     est = _undefined_as_inf(statistic(np.arange(samples)))
     boots = _undefined_as_inf(np.array([statistic(rng.integers(0, samples, samples)) for _ in range(n_boot)],
                                        dtype=float))
+    if np.ndim(est) == 0:
+        return _percentile_interval(est, boots, level)
+    return [_percentile_interval(float(e), boots[:, j], level) for j, e in enumerate(est)]
+
+
+def _percentile_interval(est, boots, level):
+    """``(est, (lo, hi))``: the percentile interval of the draws ``boots``, widened to contain ``est``."""
     # interpolating between an infinite and a finite draw gives NaN: take the nearest draw then
     method = "linear" if np.isfinite(boots).all() else "nearest"
     lo, hi = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2], method=method)

@@ -141,11 +141,11 @@ def level_gaps(ds):
     names = [str(o) for o in ds["optimizer"].values]
     R = ds.sizes["replicate"]
 
-    def gaps(r):
-        return _exact_ties(np.array([adaptive_gap(v, a, names, r) for v, a in zip(val, acc)]))
+    def gaps_and_change(r):
+        g = _exact_ties(np.array([adaptive_gap(v, a, names, r) for v, a in zip(val, acc)]))
+        return np.append(g, _exact_ties(g[-1] - g[0]))
 
-    per = [bootstrap_interval(lambda r, k=k: gaps(r)[k], R) for k in range(len(levels))]
-    change, change_int = bootstrap_interval(lambda r: float(_exact_ties(gaps(r)[-1] - gaps(r)[0])), R)
+    *per, (change, change_int) = bootstrap_interval(gaps_and_change, R)
     return levels, np.array([g for g, _ in per]), np.array([i for _, i in per]), change, change_int
 
 
