@@ -73,8 +73,11 @@ def _levels(cfg, factor, values, settings, cells):
     out = xr.concat(parts, dim="level", combine_attrs="drop_conflicts")
     out["lr"] = out["lr"].isel(level=0, drop=True)  # the same grid at every level
     width, batch, data = settings(values[0])
-    out.attrs.update(factor=factor, dataset=data["dataset"], width=width, batch_size=batch)
-    out.attrs.pop({"width": "width", "batch": "batch_size"}.get(factor, ""), None)  # the varied one: see level
+    out.attrs.update(factor=factor, dataset=data["dataset"])
+    if factor != "width":  # the varied setting is ``level``
+        out.attrs["width"] = width
+    if factor != "batch":
+        out.attrs["batch_size"] = batch
     if "n_train" in data:
         out.attrs["n_train"] = data["n_train"]
     return out
