@@ -203,16 +203,19 @@ def _table(rows, header):
     return lines
 
 
+def _param_table(params):
+    """The parameter table of ``optsim list`` (no lines without parameters)."""
+    rows = [[p.name, _default_text(p), p.range_text(), p.doc + ("" if p.dynamic else " [static]")] for p in params]
+    return _table(rows, ["parameter", "default", "allowed", "meaning"]) if rows else []
+
+
 def describe(role, name, cls):
     """The lines ``optsim list`` prints for one component."""
     lines = [f"  {name}  ({cls.__module__}.{cls.__name__})"]
     first = _first_line(cls)
     if first:
         lines += ["    " + t for t in textwrap.wrap(first, 88)]
-    rows = [[p.name, _default_text(p), p.range_text(), p.doc + ("" if p.dynamic else " [static]")]
-            for p in cls.params]
-    if rows:
-        lines += _table(rows, ["parameter", "default", "allowed", "meaning"])
+    lines += _param_table(cls.params)
     for key, child_role in getattr(cls, "children_roles", {}).items():
         lines.append(f"    {key}: a {child_role} (a nested table with its own name)")
     for key, targets in getattr(cls, "aliases", {}).items():
@@ -222,8 +225,11 @@ def describe(role, name, cls):
     return lines
 
 
-#: how ``optsim list`` names the cautious forms of the registered optimizers
-CAUTIOUS_NAMES = "cautious_<name>, cautious_exact_<name>"
+def _cautious_names():
+    """How ``optsim list`` names the cautious forms of the registered optimizers."""
+    from .registry import CAUTIOUS_PREFIX
+
+    return f"{CAUTIOUS_PREFIX}<name>", f"{CAUTIOUS_PREFIX}exact_<name>"
 
 
 def describe_cautious():
@@ -235,11 +241,24 @@ def describe_cautious():
             "that disagree in sign with the observed gradient (cautious_exact_: with the noise-free "
             "gradient, which only a simulator knows) are set to zero and the rest rescaled. Its "
             "parameters: the optimizer's, then")
-    lines = [f"  {CAUTIOUS_NAMES}  (optsim.optimizers.Cautious)"]
+    lines = [f"  {', '.join(_cautious_names())}  (optsim.optimizers.Cautious)"]
     lines += ["    " + t for t in textwrap.wrap(text, 88)]
-    lines += _table([[p.name, _default_text(p), p.range_text(), p.doc] for p in CAUTIOUS_PARAMS],
-                    ["parameter", "default", "allowed", "meaning"])
-    return lines
+    return lines + _param_table(CAUTIOUS_PARAMS)
+
+
+def _markdown_cells(params):
+    """``(variants, others)`` of the component tables: choice and bool parameters with their
+    options (default first), the other parameters with their defaults."""
+    variants, others = [], []
+    for p in params:
+        if p.kind == "choice":
+            first = [p.default] + [c for c in p.choices if c != p.default]
+            variants.append(f"`{p.name}`: " + " / ".join(f"`{c}`" for c in first))
+        elif p.kind == "bool":
+            variants.append(f"`{p.name}` ({p.default})")
+        else:
+            others.append(f"`{p.name}`={_default_text(p)}")
+    return variants, others
 
 
 def markdown_tables(roles):
@@ -255,25 +274,17 @@ def markdown_tables(roles):
                 "|---|---|---|---|"]
         for name in sorted(table):
             cls = table[name]
-            variants, others = [], []
-            for p in cls.params:
-                if p.kind == "choice":
-                    first = [p.default] + [c for c in p.choices if c != p.default]
-                    variants.append(f"`{p.name}`: " + " / ".join(f"`{c}`" for c in first))
-                elif p.kind == "bool":
-                    variants.append(f"`{p.name}` ({p.default})")
-                else:
-                    others.append(f"`{p.name}`={_default_text(p)}")
+            variants, others = _markdown_cells(cls.params)
             for key in getattr(cls, "children_roles", {}):
                 others.append(f"`{key}` (a {cls.children_roles[key]})")
             out.append(f"| `{name}` | {cls.__name__} | {'; '.join(variants) or '-'} | {', '.join(others) or '-'} |")
         if role == "optimizer":
             from .optimizers.cautious import CAUTIOUS_PARAMS
 
-            p = CAUTIOUS_PARAMS[0]
-            first = [p.default] + [c for c in p.choices if c != p.default]
-            out.append(f"| `cautious_<name>`, `cautious_exact_<name>` | Cautious (of any optimizer above) | "
-                       f"`{p.name}`: " + " / ".join(f"`{c}`" for c in first) + " | the optimizer's |")
+            variants, others = _markdown_cells(CAUTIOUS_PARAMS)
+            names = ", ".join(f"`{n}`" for n in _cautious_names())
+            others = ", ".join(["the optimizer's", *others])
+            out.append(f"| {names} | Cautious (of any optimizer above) | {'; '.join(variants) or '-'} | {others} |")
         out.append("")
     return "\n".join(out).rstrip()
 
