@@ -75,7 +75,7 @@ def main(argv=None):
     for threads in (1, 2):
         t, ds = timed(lambda th=threads: optsim.sweep(**kw, threads=th), args.repeat)
         ref = ds if ref is None else ref
-        rows.append((f"local, threads={threads}", t, True))
+        rows.append((f"local, threads={threads}", threads, t, True))
     for n_workers, n_threads in ((1, 2), (2, 1)):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Port .* is already in use")
@@ -85,24 +85,25 @@ def main(argv=None):
             optsim.sweep(**{**kw, "replicates": 1, "steps": 2}, client=client)  # warm the workers
             t, ds = timed(lambda c=client: optsim.sweep(**kw, client=c), args.repeat)
         same = bool(ds.drop_attrs().identical(ref.drop_attrs()))
-        rows.append((f"LocalCluster {n_workers} process x {n_threads} thread (started beforehand)", t, same))
+        rows.append((f"LocalCluster {n_workers} process x {n_threads} thread (started beforehand)",
+                     n_workers * n_threads, t, same))
     t, ds = timed(lambda: optsim.sweep(**kw, client="local:2"), 1)
-    rows.append(('client="local:2", starting and closing the cluster', t, bool(ds.drop_attrs().identical(ref.drop_attrs()))))
+    rows.append(('client="local:2", starting and closing the cluster', 2, t,
+                 bool(ds.drop_attrs().identical(ref.drop_attrs()))))
 
     print(f"{work / 1e6:.1f} M trajectory-steps; {os.cpu_count()} cores; {platform.processor() or platform.machine()}")
     # the efficiency of a run on k cores: its rate over k times the one-thread rate
-    one = rows[0][1]
-    cores = [1, 2, 2, 2, 2]
+    one = rows[0][2]
     print(f"{'run':<66} {'time (s)':>9} {'traj-steps/s':>13} {'efficiency':>10} identical")
-    for (name, t, same), k in zip(rows, cores):
+    for name, k, t, same in rows:
         print(f"{name:<66} {t:9.2f} {work / t:13.3g} {one / (k * t):10.2f} {same}")
     out = HERE / "out"
     out.mkdir(exist_ok=True)
     (out / f"{args.out_name}.json").write_text(json.dumps(
         {"work_traj_steps": work, "quick": args.quick, "cores": os.cpu_count(), "replicates": args.replicates,
          "runs": [{"run": n, "seconds": t, "rate": work / t, "efficiency": one / (k * t), "identical": s}
-                  for (n, t, s), k in zip(rows, cores)]}, indent=1))
-    if not all(s for _, _, s in rows):
+                  for n, k, t, s in rows]}, indent=1))
+    if not all(s for *_, s in rows):
         raise SystemExit("a Dask run differed from the local run")
 
 
