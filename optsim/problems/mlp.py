@@ -160,7 +160,7 @@ class MLP(Problem):
     No state rows (a problem).  Memory: the data, shared by every trajectory; per pass over
     :math:`m` examples (a minibatch, or :data:`~optsim.problems._mlp_kernels.CHUNK` examples
     of a full-batch evaluation) one scratch array of
-    :math:`2m \sum_l w_l + 2 m \max_l w_l + \max_l w_l w_{l-1}` numbers, allocated once per
+    :math:`2m \sum_l w_l + 2 m \max_l w_l + \max_l w_l w_{l-1} + m w_0` numbers, allocated once per
     call: O(parameters + batch x width) per trajectory.
 
     References: X. Glorot, Y. Bengio, "Understanding the difficulty of training deep
