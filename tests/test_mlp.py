@@ -294,6 +294,8 @@ def test_matrix_rules_train_the_hidden_layers(opt):
     (dict(test_fraction=0.6, val_fraction=0.5), "leave no training rows"),
     (dict(test_fraction=1.0), "test_fraction=1.0"),
     (dict(label_noise=0.1), "label_noise=0.1 does not apply"),
+    (dict(activation="relu", tanh="portable"), "tanh='portable' applies to activation='tanh' only"),
+    (dict(tanh="fast"), "tanh"),
 ])
 def test_bad_parameters_are_refused_in_one_line(kw, words):
     with pytest.raises(ParameterError) as err:

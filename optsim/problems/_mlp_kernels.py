@@ -22,6 +22,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .. import _elementary
 from .._components import layout
 from .._rng import normal, uniform
 
@@ -29,7 +30,8 @@ __all__ = ["CFG", "ACT", "LOSS", "INIT", "MET", "MET_TEST", "CHUNK", "scratch_si
            "mlp_metrics_into", "mlp_init"]
 
 CFG = layout(("layers", "activation", "loss", "bias", "init", "train_metrics", "widths"), "MLPConfig")
-ACT = layout(("tanh", "relu", "gelu"), "Activations")
+ACT = layout(("tanh", "relu", "gelu", "tanh_portable"), "Activations")
+"""``tanh_portable``: ``activation="tanh", tanh="portable"`` (:func:`optsim._elementary.tanh`)."""
 LOSS = layout(("cross_entropy", "squared"), "Losses")
 INIT = layout(("glorot", "he", "lecun", "torch"), "Inits")
 MET = layout(("train_accuracy", "test_accuracy", "val_loss", "val_accuracy", "grad_norms"), "Metrics")
@@ -87,11 +89,26 @@ def _act(z, kind):
 @njit(cache=True, inline="always")
 def _dact(z, h, kind):
     """The activation's derivative at ``z`` (``h`` its value); ReLU's is 0 at 0, as autodiff's."""
-    if kind == ACT.tanh:
+    if kind == ACT.tanh or kind == ACT.tanh_portable:
         return 1.0 - h * h
     if kind == ACT.relu:
         return 1.0 if z > 0.0 else 0.0
     return 0.5 * (1.0 + math.erf(z * _INV_SQRT2)) + z * _INV_SQRT2PI * math.exp(-0.5 * z * z)
+
+
+@njit(cache=True, error_model="numpy")
+def _activate(Z, H, kind):
+    """``H = act(Z)`` elementwise.  The portable tanh's loop vectorizes: numba's default error
+    model would check each of its divisions for a zero divisor and keep the loop scalar."""
+    m, w = Z.shape
+    if kind == ACT.tanh_portable:
+        for s in range(m):
+            for i in range(w):
+                H[s, i] = _elementary.tanh(Z[s, i])
+        return
+    for s in range(m):
+        for i in range(w):
+            H[s, i] = _act(Z[s, i], kind)
 
 
 @njit(cache=True, inline="always")
@@ -187,9 +204,7 @@ def _pass(x, g, X, y, idx, nb, r0, m, cfg, scr, grad):
                 Z[s, i] = b[i] if bias else 0.0
         _accumulate(Z, Hp, WT)
         if l < L:
-            for s in range(m):
-                for i in range(wo):
-                    H[s, i] = _act(Z[s, i], kind)
+            _activate(Z, H, kind)
     # -- the loss, its error at the output, the accuracy --------------------------------------
     C = _width(cfg, L)
     Z = _mat(scr, _zoff(cfg, m, L), m, C)

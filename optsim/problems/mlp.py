@@ -23,6 +23,10 @@ _PARAMS = (
           low=1.0, high=4096.0),
     Param("activation", "tanh", "hidden activation: 'tanh', 'relu' or 'gelu' (exact erf form)", kind="choice",
           choices=("tanh", "relu", "gelu"), dynamic=False),
+    Param("tanh", "libm", "how activation='tanh' is computed: 'libm', the C library's tanh (the numbers of "
+          "earlier releases), or 'portable', optsim's own from rounded + - * / only (optsim._elementary: the same "
+          "bits on every machine and C library, within 1.33 ulp, its loop vectorized)", kind="choice",
+          choices=("libm", "portable"), dynamic=False),
     Param("loss", "cross_entropy", "'cross_entropy' (softmax, mean over examples) or 'squared' (0.5 squared "
           "error to one-hot targets, summed over classes, mean over examples)", kind="choice",
           choices=("cross_entropy", "squared"), dynamic=False),
@@ -113,7 +117,10 @@ class MLP(Problem):
         z_l = W_l h_{l-1} + b_l, \quad h_l = \sigma(z_l) \ (l < L), \quad f_\theta(a) = z_L,
 
     :math:`\sigma` = ``activation``: :math:`\tanh`, :math:`\max(z, 0)` (derivative 0 at 0)
-    or the exact GELU :math:`z\,\Phi(z)`.  The loss ``cross_entropy`` is
+    or the exact GELU :math:`z\,\Phi(z)`; ``tanh="portable"`` computes :math:`\tanh` with
+    optsim's own :func:`optsim._elementary.tanh` in place of the C library's: the same bits on
+    every machine, at most 1.33 ulp from the exact value (glibc's: 1.19), and on one x86-64 core
+    a step of W5 (``benchmarks/profile_mlp.py``) about a fifth shorter.  The loss ``cross_entropy`` is
     :math:`\ell(z, c) = \log\sum_k e^{z_k} - z_c`; ``squared`` is
     :math:`\ell(z, c) = \tfrac12 \sum_k (z_k - [k = c])^2`.  Both are means over examples
     (a minibatch's over its examples).  ``bias=False`` drops every :math:`b_l`.
@@ -192,6 +199,9 @@ class MLP(Problem):
         if not 1 <= h.size <= 3 or np.any(h != np.floor(h)):
             raise ParameterError(f"MLP: hidden={h.tolist()} gives widths of 1 to 3 hidden layers, each a whole "
                                  f"number in [1, 4096]")
+        if self.activation != "tanh" and self.tanh != "libm":
+            raise ParameterError(f"MLP: tanh={self.tanh!r} applies to activation='tanh' only, not to "
+                                 f"activation={self.activation!r}; leave it at its default 'libm'")
         ds = self.dataset
         for name, where in _APPLIES.items():
             v = self._values[name]
@@ -259,7 +269,8 @@ class MLP(Problem):
     # -- data -----------------------------------------------------------------------------
     def _config(self):
         w = self.widths()
-        head = {CFG.layers: len(w) - 1, CFG.activation: getattr(ACT, self.activation),
+        act = "tanh_portable" if self.activation == "tanh" and self.tanh == "portable" else self.activation
+        head = {CFG.layers: len(w) - 1, CFG.activation: getattr(ACT, act),
                 CFG.loss: getattr(LOSS, self.loss), CFG.bias: int(self.bias), CFG.init: getattr(INIT, self.init),
                 CFG.train_metrics: int(self.train_metrics)}
         cfg = np.zeros(CFG.widths + len(w), dtype=np.int64)
