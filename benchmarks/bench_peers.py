@@ -726,6 +726,9 @@ def main(argv=None):
                    help="workloads whose optsim cold/warm start is measured (auto: W1 with --quick, else all)")
     p.add_argument("--torch-threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mlp-tanh", choices=("portable", "libm"), default=None,
+                   help="W5's tanh in optsim and the C loop: optsim's portable one (the default) or the C "
+                        "library's (sets OPTSIM_BENCH_MLP_TANH for the workers)")
     p.add_argument("--out-dir", default=str(HERE / "out"))
     p.add_argument("--out-name", default="bench_peers", help="file names of the reports (NAME.json, NAME.md)")
     p.add_argument("--data-dir", default=None, help="cache of generated data (default OUT_DIR/data)")
@@ -734,6 +737,8 @@ def main(argv=None):
     p.add_argument("--json-out", help=argparse.SUPPRESS)
     p.add_argument("--startup", metavar="WORKLOAD", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.mlp_tanh is not None:
+        os.environ["OPTSIM_BENCH_MLP_TANH"] = args.mlp_tanh
     if args.budget is None:
         args.budget = 5.0 if args.quick else 30.0
     if args.data_dir is None:

@@ -17,6 +17,7 @@ recorded every 100 steps.
 
     python benchmarks/profile_mlp.py                      # the split and a 1/8 sweep
     python benchmarks/profile_mlp.py --full --threads 2   # the full W5 sweep
+    python benchmarks/profile_mlp.py --tanh portable      # with optsim's portable tanh
 """
 
 from __future__ import annotations
@@ -30,22 +31,22 @@ import numpy as np
 from numba import njit
 
 import optsim
-from optsim import _rng
+from optsim import _elementary, _rng
 from optsim.noise.minibatch import minibatch_sample
 from optsim.optimizers.adam import adam_step
 from optsim.problems import _mlp_kernels as K
 
 
-def w5(replicates=64, steps=2000):
+def w5(replicates=64, steps=2000, tanh="libm"):
     problem = optsim.problems.MLP(dataset="digits", hidden=(32,), activation="tanh", loss="cross_entropy",
-                                  bias=True, init="glorot")
+                                  bias=True, init="glorot", tanh=tanh)
     return dict(problem=problem, optimizer=optsim.optimizers.Adam(),
                 noise=optsim.noise.Minibatch(batch_size=32, with_replacement=False),
                 grid={"lr": np.logspace(-4, -1, 16)}, replicates=replicates, steps=steps, seed=0, progress=False)
 
 
-def time_sweep(replicates, steps, threads, record):
-    kw = w5(replicates, steps)
+def time_sweep(replicates, steps, threads, record, tanh="libm"):
+    kw = w5(replicates, steps, tanh)
     small = dict(kw, replicates=1, steps=10)
     optsim.sweep(**small, record=record, record_every=5, threads=threads)  # compile, load
     t = time.perf_counter()
@@ -89,6 +90,14 @@ def _loop_tanh(n_rep, z, out):
     return out[0]
 
 
+@njit(cache=True, error_model="numpy")
+def _loop_tanh_portable(n_rep, z, out):
+    for _ in range(n_rep):
+        for i in range(z.shape[0]):
+            out[i] = _elementary.tanh(z[i])
+    return out[0]
+
+
 @njit(cache=True)
 def _loop_softmax(n_rep, z, out):
     f = 0.0
@@ -118,9 +127,9 @@ def _timed(fn, *args, reps=5):
     return best / n * 1e6
 
 
-def split():
+def split(tanh="libm"):
     """Microseconds per step of each piece (one trajectory, one thread)."""
-    p = w5()["problem"]
+    p = w5(tanh=tanh)["problem"]
     data = p.data()
     X, y, cfg = data[0], data[1], data[6]
     d = p.dimension()
@@ -140,7 +149,7 @@ def split():
     both = _timed(_loop_pass, x, g, X, y, idx, cfg, scr, True)
     alloc = _timed(_loop_batch, x, g, X, y, idx, cfg)
     z = np.random.default_rng(0).standard_normal(32 * 32) * 0.5
-    act = _timed(_loop_tanh, z, np.empty_like(z))
+    act = _timed(_loop_tanh if tanh == "libm" else _loop_tanh_portable, z, np.empty_like(z))
     sm = _timed(_loop_softmax, np.random.default_rng(1).standard_normal(320), np.empty(320))
     S = np.zeros((2, d))
     hp = optsim.optimizers.Adam(lr=1e-3).row()
@@ -167,16 +176,18 @@ def main():
     ap.add_argument("--full", action="store_true", help="the full W5 sweep (64 replicates), not 1/8 of it")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--split-only", action="store_true", help="only the split of one step")
+    ap.add_argument("--tanh", choices=("libm", "portable"), default="libm",
+                    help="the MLP's tanh: the C library's or optsim's portable one (MLP(tanh=...))")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
-    res = {"split_us_per_step": split()}
+    res = {"split_us_per_step": split(a.tanh), "tanh": a.tanh}
     for k, v in res["split_us_per_step"].items():
         print(f"{k:>22}: {v:8.2f} us")
     reps = 0 if a.split_only else 64 if a.full else 8
     variants = (("records every 100 steps", ("loss", "test_loss", "metrics")),
                 ("test_loss every 100 steps", ("test_loss",)), ("first and last only", ("loss",)))
     for label, record in variants if reps else ():
-        ds, wall, cpu, per = time_sweep(reps, 2000, a.threads, record)
+        ds, wall, cpu, per = time_sweep(reps, 2000, a.threads, record, a.tanh)
         res[label] = {"wall_s": wall, "cpu_s": cpu, "cpu_us_per_step_per_trajectory": per,
                       "trajectories": 16 * reps, "threads": a.threads}
         print(f"sweep, {16 * reps} trajectories x 2000 steps, {label}: {wall:.1f} s wall, {cpu:.1f} s CPU, "

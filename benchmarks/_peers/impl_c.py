@@ -67,7 +67,8 @@ def load(path):
     lib.run_mlp.argtypes = [i32, i32, P, i32, i32, i32, i32, P, P, i32, P, P, i32, i64, P, i32, P, u64, P]
     lib.zig_sample_scalar.argtypes = [u64, i64, P]
     lib.zig_sample_lanes.argtypes = [u64, i32, i32, P]
-    for f in (lib.run_blocks, lib.run_coords, lib.run_logreg, lib.run_mlp, lib.omp_threads):
+    lib.set_mlp_tanh.argtypes = [i32]
+    for f in (lib.run_blocks, lib.run_coords, lib.run_logreg, lib.run_mlp, lib.set_mlp_tanh, lib.omp_threads):
         f.restype = i32
     lib.zig_sample_scalar.restype = None
     lib.zig_sample_lanes.restype = None
@@ -151,6 +152,7 @@ def _run_mlp(wl, lib, rules, lr, rec, hyper, seed):
     yt = np.ascontiguousarray(wl.y_test, dtype=np.int64)
     out = np.empty((len(MLP_METRICS), L * R, K))
     n, D = X.shape
+    lib.set_mlp_tanh(int(wl.tanh == "portable"))
     rc = lib.run_mlp(int(rules[0]), L * R, _ptr(lr), n, D, wl.hidden, wl.classes, _ptr(X), _ptr(y), Xt.shape[0],
                      _ptr(Xt), _ptr(yt), wl.batch, wl.steps, _ptr(rec), K, _ptr(hyper), seed, _ptr(out))
     if rc != 0:

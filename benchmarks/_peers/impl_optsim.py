@@ -62,6 +62,8 @@ def problem_and_noise(wl):
         # norms of the full training gradient (a pass over the training set per record),
         # which no peer computes
         extra = {"train_metrics": False} if any(p.name == "train_metrics" for p in optsim.problems.MLP.params) else {}
+        if wl.tanh != "libm":
+            extra["tanh"] = wl.tanh
         problem = optsim.problems.MLP(**MLP_SPEC, **extra)
         noise = optsim.noise.Minibatch(batch_size=wl.batch, with_replacement=False)
     elif wl.problem == "logreg":

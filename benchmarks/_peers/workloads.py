@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,7 @@ class Workload:
     y_test: np.ndarray | None = None
     hidden: int = 0               # MLP: the width of its one tanh hidden layer
     classes: int = 0              # MLP: number of classes (softmax outputs)
+    tanh: str = "libm"            # MLP: optsim's and the C loop's tanh, "libm" or "portable" (MLP(tanh=...))
     batch: int = 0
     epochs: int = 0
     unit: str = "trajectory-steps"
@@ -226,6 +228,17 @@ MLP_SPEC = {"dataset": "digits", "hidden": (32,), "activation": "tanh", "loss": 
             "init": "glorot"}
 
 
+def mlp_tanh():
+    """W5's tanh in optsim and the C loop: ``$OPTSIM_BENCH_MLP_TANH`` (``bench_peers.py
+    --mlp-tanh`` sets it for the worker processes), by default ``"portable"``, optsim's own
+    vectorized tanh, the same operations in both; ``"libm"`` the C library's in both.  JAX,
+    PyTorch and NumPy use their own."""
+    v = os.environ.get("OPTSIM_BENCH_MLP_TANH", "portable")
+    if v not in ("libm", "portable"):
+        raise ValueError(f"OPTSIM_BENCH_MLP_TANH={v!r}: give 'libm' or 'portable'")
+    return v
+
+
 def mlp_data(data_dir=None):
     """W5's arrays: ``optsim.problems.MLP(**MLP_SPEC).arrays()`` when optsim has the MLP
     problem (the exact arrays its kernels see), else :func:`prepare_split` of
@@ -339,12 +352,12 @@ def make(name, quick=False, data_dir=None, tiny=False):
         H, C = MLP_SPEC["hidden"][0], int(max(y.max(), arr["y_test"].max())) + 1
         d = H * X.shape[1] + H + C * H + C
         return Workload(
-            name="W5", title=(f"Adam, MLP {X.shape[1]}-{H}-{C} (tanh, softmax cross-entropy, Glorot) on digits, "
+            name="W5", title=(f"Adam, MLP {X.shape[1]}-{H}-{C} (tanh [{mlp_tanh()} in optsim and C], softmax cross-entropy, Glorot) on digits, "
                               f"n={X.shape[0]} (test {arr['X_test'].shape[0]}), batch {size['batch']}"),
             problem="mlp", rules=("adam",), lrs=np.logspace(-4, -1, size["n_lr"]), replicates=size["reps"],
             steps=size["steps"], record_steps=record_grid(size["steps"], size["every"]),
             record_every=size["every"], x0=np.zeros(d), X=X, y=y, X_test=arr["X_test"], y_test=arr["y_test"],
-            hidden=H, classes=C, batch=size["batch"], unit="trajectory-steps",
+            hidden=H, classes=C, batch=size["batch"], unit="trajectory-steps", tanh=mlp_tanh(),
         )
     raise ValueError(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
 

@@ -663,6 +663,49 @@ int run_logreg(int rule, int n_traj, const double *lr, int n, int d, const doubl
 /* ---------------------------------------------------------------- W5: a one-hidden-layer MLP */
 
 /*
+ * optsim's portable tanh (optsim/_elementary.py), the same sequence of operations in C:
+ * for |x| < 0.625 Cephes's x + x z P(z)/Q(z), z = x^2; above it 1 - 2/(e^{2|x|} + 1), the
+ * exponential by Cody and Waite's reduction, a Taylor polynomial of degree 13 and 2^k from
+ * its exponent bits.  Branch-free, so that gcc vectorizes the loops over it.  (gcc may fuse
+ * its multiplies and adds, numba does not: the last bits can differ, the work is the same.)
+ * set_mlp_tanh(1) makes run_mlp use it (optsim's MLP(tanh="portable")); 0, the default,
+ * the C library's tanh.
+ */
+static int mlp_tanh_portable = 0;
+
+int set_mlp_tanh(int portable)
+{
+    mlp_tanh_portable = portable;
+    return 0;
+}
+
+static inline double ptanh(double x)
+{
+    const double ax = fabs(x), z = x * x;
+    const double small = x + x * (z * (((-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z
+                                        - 1.61468768441708447952e3)
+                                       / (((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z
+                                          + 4.84406305325125486048e3)));
+    const double y = 2.0 * (ax < 20.0 ? ax : 20.0);
+    const double k = floor(y * 1.44269504088896338700e+00 + 0.5);
+    const double r = (y - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
+    static const double E[14] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
+                                 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600,
+                                 1.0 / 6227020800.0};
+    double p = E[13] * r + E[12];
+    for (int j = 11; j >= 0; j--)
+        p = p * r + E[j];
+    const uint64_t bits = (uint64_t)((int64_t)k + 1023) << 52;
+    double two_k;
+    memcpy(&two_k, &bits, sizeof two_k);
+    double big = 1.0 - 2.0 / (p * two_k + 1.0);
+    big = x >= 0.0 ? big : -big;
+    double out = ax < 0.625 ? small : big;
+    out = ax >= 1e-10 ? out : x;
+    return ax == ax ? out : x;
+}
+
+/*
  * The parameters of a trajectory are kept as W1T (D x H: W1 transposed), b1, W2T (H x C),
  * b2, so that every inner loop of the passes runs over contiguous units without a
  * reduction: Z[k][:] += x_kj W1T[j][:], G1[j][:] += x_kj dZ[k][:].  (Adam is elementwise,
@@ -684,8 +727,12 @@ static void mlp_forward(int m, const int *rows, const double *restrict X, int D,
             for (int h = 0; h < H; h++)
                 a[h] += v * w[h];
         }
-        for (int h = 0; h < H; h++)
-            a[h] = tanh(a[h]);
+        if (mlp_tanh_portable)
+            for (int h = 0; h < H; h++)
+                a[h] = ptanh(a[h]);
+        else
+            for (int h = 0; h < H; h++)
+                a[h] = tanh(a[h]);
         double *restrict l = L + (size_t)k * C;
         for (int c = 0; c < C; c++)
             l[c] = b2[c];
