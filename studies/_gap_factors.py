@@ -34,6 +34,14 @@ length's +0.3 [-0.3, +0.8] (both inconclusive).  With 3000 steps (the paper scal
 ``nn_steps=3000, nn_records=30``, 446 s on two cores) the label-noise deficit deepens to
 -2.0, -7.0 and -11.2 points (change -9.3 [-9.9, -8.6], not reproduced), and width, batch
 size and length are inconclusive (+0.8 [-0.1, +2.5], +0.6 [0, +1.1], 0 [-1.0, +0.3]).
+
+At the paper scale (part (e) alone: ``run_factors(SCALES["paper"])``, 72 min of wall time and
+139 min of CPU on two cores, 0.4 GB; its rows are in
+``docs/verdicts/paper/parts/generalization_gap_e.json``) the answer holds: more label
+noise widens Adam's and AdamW's lead, -1.1, -4.6, -7.4, -8.3 and -8.6 points at 0 to 0.4
+(change -7.5 [-8.1, -6.8], not reproduced), and width (4 to 128: -0.3 [-2.1, +1.4]), batch
+size (8 to 128: -0.3 [-0.6, +0.6]) and training length (step 300 to 3000: -0.3 [-0.6, +0.6])
+leave the gap within a test example or two of 0 (inconclusive).
 """
 
 from __future__ import annotations
