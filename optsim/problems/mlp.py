@@ -119,7 +119,7 @@ class MLP(Problem):
     :math:`\sigma` = ``activation``: :math:`\tanh`, :math:`\max(z, 0)` (derivative 0 at 0)
     or the exact GELU :math:`z\,\Phi(z)`; ``tanh="portable"`` computes :math:`\tanh` with
     optsim's own :func:`optsim._elementary.tanh` in place of the C library's: the same bits on
-    every machine, at most 1.33 ulp from the exact value (glibc's: 1.19), and on one x86-64 core
+    every machine, within 1.33 ulp of the exact value (glibc's tanh: 1.19), and on one x86-64 core
     a step of W5 (``benchmarks/profile_mlp.py``) about a fifth shorter.  The loss ``cross_entropy`` is
     :math:`\ell(z, c) = \log\sum_k e^{z_k} - z_c`; ``squared`` is
     :math:`\ell(z, c) = \tfrac12 \sum_k (z_k - [k = c])^2`.  Both are means over examples
