@@ -1,6 +1,6 @@
 """optsim's portable tanh (optsim._elementary) against 50-digit values (a committed mpmath
-fixture), its special values, its bits in and out of vectorized loops, and the MLP that
-uses it (``tanh="portable"``) against finite differences and a NumPy oracle."""
+fixture), its special values, its bits in and out of vectorized loops, and the MLP's
+``tanh="portable"`` beside its default (its gradients are checked in test_mlp.py)."""
 
 import math
 from pathlib import Path
@@ -14,9 +14,7 @@ from optsim import _elementary
 from optsim.noise import Minibatch
 from optsim.optimizers import Adam
 from optsim.problems import MLP
-from optsim.problems import _mlp_kernels as K
 
-from reference import mlp as ref
 
 FIXTURE = Path(__file__).resolve().parent / "golden" / "functions" / "tanh_mpmath.npz"
 
@@ -73,31 +71,6 @@ def test_odd_and_the_same_bits_in_scalar_and_vector_loops():
 def test_pow2_is_exact():
     for k in (-1022, -1, 0, 1, 52, 1023):
         assert _elementary.pow2(k) == 2.0 ** k
-
-
-@pytest.mark.parametrize("hidden", [(4,), (4, 3)])
-def test_mlp_with_the_portable_tanh_against_finite_differences_and_numpy(hidden):
-    widths = (5, *hidden, 3)
-    p = MLP(dataset="gaussian_mixture", n_features=5, n_classes=3, hidden=list(hidden), tanh="portable")
-    cfg = p._config()
-    rng = np.random.default_rng(0)
-    X, y = rng.standard_normal((9, 5)), rng.integers(0, 3, 9).astype(np.int64)
-    x = 0.7 * np.random.default_rng(1).standard_normal(p.dimension())
-    idx = np.array([3, 0, 7, 7, 2], dtype=np.int64)
-
-    def loss(v):
-        g = np.empty_like(v)
-        return K.mlp_batch(v, g, X, y, idx, idx.shape[0], cfg), g
-
-    f, g = loss(x)
-    h = 1e-6
-    fd = np.array([(loss(x + h * e)[0] - loss(x - h * e)[0]) / (2 * h) for e in np.eye(x.size)])
-    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
-    gf = np.empty_like(x)
-    ff, _ = K.mlp_full(x, gf, X, y, cfg, True)
-    fo, go = ref.loss_and_grad(x, X, y, widths, True, "tanh", "cross_entropy")
-    assert ff == pytest.approx(fo, rel=1e-13)
-    np.testing.assert_allclose(gf, go, rtol=1e-11, atol=1e-14)
 
 
 def test_the_default_tanh_is_the_c_librarys():

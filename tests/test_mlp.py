@@ -26,10 +26,10 @@ ACTS = ("tanh", "relu", "gelu")
 LOSSES = ("cross_entropy", "squared")
 
 
-def _problem(widths, activation="tanh", loss="cross_entropy", bias=True, init="glorot"):
+def _problem(widths, activation="tanh", loss="cross_entropy", bias=True, init="glorot", tanh="libm"):
     """An MLP of the given widths (the synthetic mixture fixes the input and output sizes)."""
     return MLP(dataset="gaussian_mixture", n_features=widths[0], n_classes=widths[-1], hidden=list(widths[1:-1]),
-               activation=activation, loss=loss, bias=bias, init=init)
+               activation=activation, loss=loss, bias=bias, init=init, tanh=tanh)
 
 
 def _cfg(widths, **kw):
@@ -49,13 +49,14 @@ def _batch_loss(x, X, y, cfg, idx):
 
 # -- gradients ----------------------------------------------------------------------------
 
-CASES = list(itertools.product(ACTS, LOSSES, (True, False), ((4,), (4, 3), (3, 4, 2))))
+CASES = [(*c, "libm") for c in itertools.product(ACTS, LOSSES, (True, False), ((4,), (4, 3), (3, 4, 2)))]
+CASES += [("tanh", "cross_entropy", True, hidden, "portable") for hidden in ((4,), (4, 3))]  # optsim's own tanh
 
 
-@pytest.mark.parametrize("act,loss,bias,hidden", CASES)
-def test_backprop_matches_central_differences(act, loss, bias, hidden):
+@pytest.mark.parametrize("act,loss,bias,hidden,tanh", CASES)
+def test_backprop_matches_central_differences(act, loss, bias, hidden, tanh):
     widths = (5, *hidden, 3)
-    cfg = _cfg(widths, activation=act, loss=loss, bias=bias)
+    cfg = _cfg(widths, activation=act, loss=loss, bias=bias, tanh=tanh)
     X, y = _small_data(5, 3)
     d = _problem(widths, bias=bias).dimension()
     x = 0.7 * np.random.default_rng(1).standard_normal(d)

@@ -12,9 +12,10 @@ the back-propagated error) runs over contiguous units without a reduction and th
 vectorizes it; every sum over examples or inputs is taken in index order, so the numbers do
 not depend on the machine's vector width.  The three products share :func:`_accumulate`,
 which adds four terms of each sum to every row before the next four: the same rounded
-operations in the same order as a plain loop, 1.5 to 2 times as fast on one core.  A pass over ``m`` examples works in one scratch
-array of :func:`scratch_size` numbers: O(m x width + parameters of one layer), allocated
-once per call (see the class docstring for its measured cost).
+operations in the same order as a plain loop, 1.5 to 2 times as fast on one core.  A pass
+over ``m`` examples works in one scratch array of :func:`scratch_size` numbers: O(m x width
++ parameters of one layer), allocated once per call (see the class docstring for its
+measured cost).
 """
 
 import math
@@ -62,19 +63,29 @@ def param_offset(cfg, l):
 
 
 @njit(cache=True)
+def _scratch_layout(cfg, m):
+    """Offsets in the scratch of a pass over ``m`` examples, after the pre-activations and
+    activations of every layer: the two error buffers, the transposed weights of a layer,
+    the copy of the input rows; and the scratch's size."""
+    L = cfg[CFG.layers]
+    wmax = 0
+    tmax = 0
+    for l in range(1, L + 1):
+        wmax = max(wmax, _width(cfg, l))
+        tmax = max(tmax, _width(cfg, l) * _width(cfg, l - 1))
+    d_a = _zoff(cfg, m, L + 1)
+    d_b = d_a + m * wmax
+    t_o = d_b + m * wmax
+    a_o = t_o + tmax
+    return d_a, d_b, t_o, a_o, a_o + m * _width(cfg, 0)
+
+
+@njit(cache=True)
 def scratch_size(cfg, m):
     """Numbers of scratch a pass over ``m`` examples needs: the pre-activations and
     activations of every layer, two error buffers, the transposed weights of a layer and a
     copy of the input rows."""
-    L = cfg[CFG.layers]
-    acts = 0
-    wmax = 0
-    tmax = 0
-    for l in range(1, L + 1):
-        acts += 2 * m * _width(cfg, l)
-        wmax = max(wmax, _width(cfg, l))
-        tmax = max(tmax, _width(cfg, l) * _width(cfg, l - 1))
-    return acts + 2 * m * wmax + tmax + m * _width(cfg, 0)
+    return _scratch_layout(cfg, m)[4]
 
 
 @njit(cache=True, inline="always")
@@ -169,16 +180,9 @@ def _pass(x, g, X, y, idx, nb, r0, m, cfg, scr, grad):
     L = cfg[CFG.layers]
     kind = cfg[CFG.activation]
     bias = cfg[CFG.bias] != 0
-    wmax = 0
-    tmax = 0
-    for l in range(1, L + 1):
-        wmax = max(wmax, _width(cfg, l))
-        tmax = max(tmax, _width(cfg, l) * _width(cfg, l - 1))
-    d_a = _zoff(cfg, m, L + 1)  # the two error buffers, the transposed weights, the inputs
-    d_b = d_a + m * wmax
-    t_o = d_b + m * wmax
+    d_a, d_b, t_o, a_o, _ = _scratch_layout(cfg, m)
     n_in = _width(cfg, 0)
-    A0 = _mat(scr, t_o + tmax, m, n_in)
+    A0 = _mat(scr, a_o, m, n_in)
     rows = np.empty(0, dtype=np.int64) if nb < 0 else idx[r0:r0 + m]
     for s in range(m):
         row = r0 + s if nb < 0 else rows[s]
