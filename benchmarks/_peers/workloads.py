@@ -351,13 +351,14 @@ def make(name, quick=False, data_dir=None, tiny=False):
         X, y = arr["X_train"], arr["y_train"]
         H, C = MLP_SPEC["hidden"][0], int(max(y.max(), arr["y_test"].max())) + 1
         d = H * X.shape[1] + H + C * H + C
+        tanh = mlp_tanh()
         return Workload(
-            name="W5", title=(f"Adam, MLP {X.shape[1]}-{H}-{C} (tanh [{mlp_tanh()} in optsim and C], softmax cross-entropy, Glorot) on digits, "
+            name="W5", title=(f"Adam, MLP {X.shape[1]}-{H}-{C} (tanh [{tanh} in optsim and C], softmax cross-entropy, Glorot) on digits, "
                               f"n={X.shape[0]} (test {arr['X_test'].shape[0]}), batch {size['batch']}"),
             problem="mlp", rules=("adam",), lrs=np.logspace(-4, -1, size["n_lr"]), replicates=size["reps"],
             steps=size["steps"], record_steps=record_grid(size["steps"], size["every"]),
             record_every=size["every"], x0=np.zeros(d), X=X, y=y, X_test=arr["X_test"], y_test=arr["y_test"],
-            hidden=H, classes=C, batch=size["batch"], unit="trajectory-steps", tanh=mlp_tanh(),
+            hidden=H, classes=C, batch=size["batch"], unit="trajectory-steps", tanh=tanh,
         )
     raise ValueError(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
 
