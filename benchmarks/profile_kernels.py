@@ -148,7 +148,7 @@ def rng_rate():
 
     from optsim._rng import normal, stream_state
 
-    @njit(_nrt=False)  # as in the kernels
+    @njit(_nrt=False, error_model="numpy")  # as in the kernels
     def draw(s, n):
         acc = 0.0
         for _ in range(n):
