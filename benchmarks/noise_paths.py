@@ -50,6 +50,11 @@ KNOWN_ANSWERS = (
 )
 
 
+# The timing loops are compiled as the sweep's entry points are, whose callees inherit the
+# error model: under numba's default one a division's zero check can keep a loop scalar.
+_timing_loop = njit(_nrt=False, error_model="numpy")
+
+
 @njit(inline="always")
 def _mix(x0, x1, r):
     x0 += x1
@@ -80,7 +85,7 @@ def threefry2x64(c0, c1, k0, k1):
     return x0, x1
 
 
-@njit(_nrt=False, error_model="numpy")  # as the sweep's entry points, whose callees inherit it
+@_timing_loop
 def per_trajectory(rngs, Z, steps):
     for t in range(steps):
         for b in range(B):
@@ -92,7 +97,7 @@ def per_trajectory(rngs, Z, steps):
             r[0], r[1], r[2], r[3] = s0, s1, s2, s3
 
 
-@njit(_nrt=False, error_model="numpy")  # as the sweep's entry points, whose callees inherit it
+@_timing_loop
 def across_block(rngs, S, words, Z, steps):
     s0, s1, s2, s3 = S[0], S[1], S[2], S[3]
     for b in range(B):  # the block's noise states, across trajectories
@@ -118,7 +123,7 @@ def across_block(rngs, S, words, Z, steps):
         rngs[b, NOISE, 0], rngs[b, NOISE, 1], rngs[b, NOISE, 2], rngs[b, NOISE, 3] = s0[b], s1[b], s2[b], s3[b]
 
 
-@njit(_nrt=False, error_model="numpy")  # as the sweep's entry points, whose callees inherit it
+@_timing_loop
 def threefry_block(keys, Z, steps):
     """The common case only (the rare 1% would draw from further counters): an upper bound
     on the counter-based stream's speed."""
