@@ -12,6 +12,10 @@
 ('lr', 'replicate', 'step')
 """
 
+from . import _vector_width
+
+_vector_width.apply()  # before anything imports numba
+
 from . import expected, noise, optimizers, problems, registry, rng, schedules, sde, theory, tuning
 from ._components import OptsimError, Param, ParameterError, layout, param_layout
 from ._version import __version__
