@@ -388,7 +388,7 @@ def cpu_identity():
 
 def machine_info():
     info = {**cpu_identity(), "logical_cpus": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform()}
+            "platform": platform.platform(), "optsim_vector_width": os.environ.get("OPTSIM_VECTOR_WIDTH", "auto")}
     try:
         info["usable_cpus"] = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -538,7 +538,8 @@ def markdown(report, tables):
     lines = [
         f"### optsim and its peers ({'quick' if report['quick'] else 'full'} scale)",
         "",
-        f"Machine: {cpu_text(m)}, {cores}; {vers}; {m.get('gcc') or 'no gcc'}.",
+        f"Machine: {cpu_text(m)}, {cores}; {vers}; {m.get('gcc') or 'no gcc'}; "
+        f"OPTSIM_VECTOR_WIDTH={m.get('optsim_vector_width', 'auto')}.",
         f"Load average at the start: {', '.join(f'{v:.2f}' for v in m.get('load_average_start', []))}.",
         "",
         ("Rates are work per second of the best of up to "
