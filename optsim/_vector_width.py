@@ -20,8 +20,8 @@ The setting is read once, when optsim is imported.  It sets numba's ``NUMBA_CPU_
 to the host's features with LLVM's ``prefer-256-bit`` tuning turned off (``512``) or on
 (``256``), so it must be in the environment before numba compiles anything (numba may be
 imported first); a ``NUMBA_CPU_FEATURES`` set by hand is left as it is, and on other
-processors than x86 the setting does nothing.  Compiled code is
-cached per set of features, so the first sweep under a new setting compiles afresh.
+processors than x86 the setting does nothing.  Compiled code is cached per set of features,
+so the first sweep under a new setting compiles afresh.
 """
 
 import os
