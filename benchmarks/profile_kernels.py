@@ -17,6 +17,11 @@ number generator is also timed on its own (normals per second, one thread).
 
     python benchmarks/profile_kernels.py            # about two minutes
     python benchmarks/profile_kernels.py --json benchmarks/out/profile_kernels.json
+    python benchmarks/profile_kernels.py --workloads W1 --rounds 6   # on a noisy host
+
+With ``--rounds``, the variants of a workload alternate: each round times every variant once
+(best of ``--repeat``), and each keeps its best round.  On a host whose speed drifts, this is
+what keeps a slow spell from landing on one variant only.
 """
 
 from __future__ import annotations
@@ -113,7 +118,7 @@ def time_kernel(plan, src, loop, funcs, repeat):
     return best
 
 
-def profile(name, repeat):
+def profile(name, repeat, rounds=1):
     from optsim.engine import codegen
     from optsim.sweep import build_plan
 
@@ -131,10 +136,15 @@ def profile(name, repeat):
     g = plan.groups[0]
     src, funcs = codegen.generate_source(g.spec)
     n_updates = g.size * wl.steps * (problem.dimension() if name == "W2" else 1)
+    variants = ablations(src, loop_source())
+    times = {label: [] for label in variants}
+    for _ in range(rounds):  # the variants alternate, so that a slow spell of the host hits them all
+        for label, (s, loop) in variants.items():
+            times[label].append(time_kernel(plan, s, loop, funcs, repeat))
     rows = {}
-    for label, (s, loop) in ablations(src, loop_source()).items():
-        sec = time_kernel(plan, s, loop, funcs, repeat)
-        rows[label] = {"seconds": sec, "ns_per_unit": 1e9 * sec / n_updates}
+    for label, secs in times.items():
+        rows[label] = {"seconds": min(secs), "ns_per_unit": 1e9 * min(secs) / n_updates,
+                       "ns_per_unit_rounds": [1e9 * x / n_updates for x in secs]}
     full = rows["full"]["seconds"]
     for r in rows.values():
         r["share_of_full"] = r["seconds"] / full
@@ -167,17 +177,24 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--workloads", default="W1,W2,W3,W4")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=1,
+                   help="rounds in which the variants alternate (each keeps its best; every round is reported)")
     p.add_argument("--json", default=None, help="also write the results here")
     args = p.parse_args(argv)
+    if args.rounds < 1:
+        p.error(f"--rounds={args.rounds} is not a number of rounds: give 1 or more")
     results = {"normals_per_s_one_thread": rng_rate(), "workloads": []}
     print(f"ziggurat normals, one thread: {results['normals_per_s_one_thread']:.3g}/s "
           f"({1e9 / results['normals_per_s_one_thread']:.1f} ns each)")
     for name in args.workloads.split(","):
-        r = profile(name, args.repeat)
+        r = profile(name, args.repeat, args.rounds)
         results["workloads"].append(r)
         print(f"\n{name} ({r['rule']}, d = {r['dim']}, blocks of {r['block']}), ns per {r['unit']}, one thread:")
         for label, row in r["rows"].items():
-            print(f"  {label:18s} {row['ns_per_unit']:8.2f} ns  ({row['share_of_full']:.2f} of full)")
+            each = ""
+            if args.rounds > 1:
+                each = "  rounds: " + ", ".join(f"{x:.1f}" for x in row["ns_per_unit_rounds"])
+            print(f"  {label:18s} {row['ns_per_unit']:8.2f} ns  ({row['share_of_full']:.2f} of full){each}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=1))
