@@ -65,11 +65,15 @@ def apply(environ=os.environ):
     if value == "auto" or environ.get("NUMBA_CPU_FEATURES") or not _x86():
         return value
     flags = features(value)
-    if "numba" in sys.modules and not _numba_unused(flags):
-        warnings.warn(f"{VARIABLE}={value} has no effect: numba compiled code before optsim was imported and "
-                      f"keeps the settings it compiled with; import optsim first, or set NUMBA_CPU_FEATURES",
-                      RuntimeWarning, stacklevel=3)
-        return value
+    if "numba" in sys.modules:
+        if _numba_compiled():
+            warnings.warn(f"{VARIABLE}={value} has no effect: numba compiled code before optsim was imported and "
+                          f"keeps the settings it compiled with; import optsim first, or set NUMBA_CPU_FEATURES",
+                          RuntimeWarning, stacklevel=3)
+            return value
+        from numba.core import config
+
+        config.CPU_FEATURES = flags  # numba read its environment on import; it reads this when it sets up
     environ["NUMBA_CPU_FEATURES"] = flags
     return value
 
@@ -79,13 +83,10 @@ def _x86():
     return platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
 
 
-def _numba_unused(flags):
-    """Whether numba, imported already, has yet to set up its CPU compiler; if so, give it
-    ``flags`` (it reads ``config.CPU_FEATURES`` when it sets the compiler up)."""
-    from numba.core import config, registry
+def _numba_compiled():
+    """Whether numba, imported already, has set up its CPU compiler (and so keeps the CPU
+    features it set it up with)."""
+    from numba.core import registry
 
     target = getattr(registry, "cpu_target", None)
-    if target is None or "_toplevel_target_context" in vars(target):
-        return False
-    config.CPU_FEATURES = flags
-    return True
+    return target is None or "_toplevel_target_context" in vars(target)

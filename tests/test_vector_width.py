@@ -30,9 +30,10 @@ def _env(tmp_path, **extra):
     return env
 
 
-def _child(code, env):
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env,
-                          timeout=600)
+def _child(code, env, *args, timeout=600):
+    """Run ``code`` in a new interpreter with ``env`` and ``args`` as its ``sys.argv[1:]``."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *map(str, args)], capture_output=True,
+                          text=True, env=env, timeout=timeout)
 
 
 _FLAGS = """
@@ -126,11 +127,8 @@ _KERNELS = """
 def _results(tmp_path, source, value, timeout):
     """The arrays the script ``source`` saves to the path in its ``argv[1]``, run in a child
     process under ``OPTSIM_VECTOR_WIDTH=value`` with empty caches of its own, and its output."""
-    script = tmp_path / "script.py"
-    script.write_text(textwrap.dedent(source))
     out = tmp_path / f"{value}.npz"
-    r = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True,
-                       env=_env(tmp_path / value, OPTSIM_VECTOR_WIDTH=value), timeout=timeout)
+    r = _child(source, _env(tmp_path / value, OPTSIM_VECTOR_WIDTH=value), out, timeout=timeout)
     assert r.returncode == 0, r.stderr
     with np.load(out) as z:
         return {k: z[k] for k in z.files}, r.stdout
