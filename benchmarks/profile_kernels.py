@@ -134,7 +134,7 @@ def profile(name, repeat, rounds=1):
                          replicates=wl.replicates, steps=wl.steps, record_steps=wl.record_steps,
                          record=("loss",), seed=0)
     g = plan.groups[0]
-    src, funcs = codegen.generate_source(g.spec)
+    src, funcs = codegen.generate_source(g.spec, codegen.grad_dim(g.x0.shape[1]))  # as the sweep compiles it
     n_updates = g.size * wl.steps * (problem.dimension() if name == "W2" else 1)
     variants = ablations(src, loop_source())
     times = {label: [] for label in variants}

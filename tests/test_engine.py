@@ -169,6 +169,52 @@ def test_blocks_of_replicates_match_one_at_a_time_to_the_bit(case, monkeypatch):
         np.testing.assert_array_equal(blocked[name].values, single[name].values, err_msg=name)
 
 
+@pytest.mark.parametrize("case", ["all optimizers", "look-ahead and schedule", "projection",
+                                  "minibatch", "eight coordinates"])
+def test_grad_compiled_for_the_dimension_matches_the_shared_one_to_the_bit(case, monkeypatch):
+    """A problem in few coordinates gets a ``grad`` compiled for its dimension (its loops
+    unrolled); the numbers must be those of the ``grad`` shared by every dimension,
+    including for trajectories that leave the bounds."""
+    from optsim.engine import codegen
+    from optsim.sweep import build_plan
+
+    kw = {
+        "all optimizers": dict(problem=problems.Rosenbrock(), noise=noise.Gaussian(sigma=0.5),
+                               optimizer=[optimizers.SGD(momentum=0.9), optimizers.Adam(), optimizers.AMSGrad(),
+                                          optimizers.RAdam(), optimizers.SWATS()],
+                               grid={"lr": [1e-3, 0.05, 0.5]}, x_bound=50.0),
+        "look-ahead and schedule": dict(
+            problem=problems.Quadratic(curvatures=[1.0, 50.0]), noise=noise.Gaussian(sigma=1.0),
+            optimizer=[optimizers.NAG(momentum=0.9), optimizers.Adam()],
+            schedule=schedules.OneCycle(total_steps=60), grid={"lr": [0.01, 0.2]}),
+        "projection": dict(problem=problems.ReddiStochastic(), optimizer=optimizers.Adam(),
+                           grid={"lr": [0.01, 0.1]}),
+        "minibatch": dict(problem=problems.LogisticRegression(n_train=60, n_features=4),
+                          noise=noise.Minibatch(batch_size=5), optimizer=optimizers.SGD(momentum=0.9),
+                          grid={"lr": [0.05, 0.5]}),
+        "eight coordinates": dict(problem=problems.Quadratic(curvatures=np.geomspace(1.0, 100.0, 8)),
+                                  noise=noise.Gaussian(sigma=0.3), optimizer=optimizers.RMSprop(),
+                                  grid={"lr": [1e-3, 0.05, 0.3]}),
+    }[case]
+    plan, _ = build_plan(kw["problem"], optimizers.Adam(), noise=kw.get("noise"), steps=5)
+    spec, d = plan.groups[0].spec, plan.groups[0].x0.shape[1]
+    assert 0 < d <= codegen.FIXED_DIM_MAX and codegen.grad_dim(d) == d
+    assert f"DIM = {d}\n" in codegen.generate_source(spec, d)[0]
+    # its own entry point, not the shared one
+    assert codegen.kernel_for(spec, ["grad"], d=d)["grad"] != codegen.kernel_for(spec, ["grad"])["grad"]
+    record = _ALL_RECORDS if case != "minibatch" else ("loss", "test_loss", "params")
+    runs = []
+    for fixed in (codegen.FIXED_DIM_MAX, 0):
+        monkeypatch.setattr(codegen, "FIXED_DIM_MAX", fixed)
+        runs.append(optsim.sweep(**kw, replicates=5, steps=60, record_every=7, record=record,
+                                 seed=11, threads=1))
+    own, shared = runs
+    if case == "all optimizers":
+        assert int((own.diverged_at >= 0).sum()) > 0  # some leave the bounds inside a block
+    for name in own.data_vars:
+        np.testing.assert_array_equal(own[name].values, shared[name].values, err_msg=name)
+
+
 def test_common_random_numbers_share_noise_across_cells():
     # SGD with lr so small that the gradient noise dominates: x_1 - x_0 = -lr * (g + noise).
     def first_noise(crn):

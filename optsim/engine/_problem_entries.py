@@ -33,6 +33,8 @@ The names a body uses and this module does not compute are bound by the generate
 
 ``NFRAME``
     the frame's length;
+``DIM``
+    the number of coordinates ``grad`` is compiled for (0: any, read from the frame);
 ``data_arrays(fr) -> (pdata, ndata)``
     the problem's data arrays and, per noise model, a tuple of its own;
 ``observe(y, g, t, pp, pdata, npar, ndata, rng, idx, perms, mbss, b) -> f``
@@ -110,17 +112,23 @@ def frame_arrays(fr):
 def grad(fp, t, B, look):
     fr = carray(fp, NFRAME)
     d, X, Y, G, div, bound, rngs, pp, npar, xstar, gs, fs, idx, perms, mbss = frame_arrays(fr)
+    if DIM > 0:  # compiled for this many coordinates: the loops over them are unrolled
+        d = DIM
     pdata, ndata = data_arrays(fr)
     fobs = fs[FSL.fobs]
     x_bound = fs[FSL.x_bound]
     check_x = x_bound < np.inf
+    a_X = fr[FR.X]
+    a_Y = fr[FR.Y] if look != 0 else a_X
+    a_G = fr[FR.G]
     nbad = 0
     for b in range(B):
         if div[b] >= 0:
             continue
-        x = X[b * d:(b + 1) * d]
-        g = G[b * d:(b + 1) * d]
-        y = Y[b * d:(b + 1) * d] if look != 0 else x
+        # trajectory b's rows, of exactly d (a slice of the block's row would be clamped to it)
+        x = carray(pointer(a_X + 8 * b * d, np.float64), d)
+        g = carray(pointer(a_G + 8 * b * d, np.float64), d)
+        y = carray(pointer(a_Y + 8 * b * d, np.float64), d)
         fobs = observe(y, g, t, pp, pdata, npar, ndata, rngs[b], idx, perms, mbss, b)
         bad = not (abs(fobs) <= bound[b])
         if check_x and not bad:
@@ -211,6 +219,7 @@ def metrics(fp, b, out, m):
 # -- what the generated module binds (see the module docstring) ------------------------------
 
 NFRAME = FR.DATA
+DIM = 0
 
 
 def _bound_by_the_generated_module(*args):

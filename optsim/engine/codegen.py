@@ -82,6 +82,12 @@ BLOCKS = os.environ.get("OPTSIM_BLOCKS", "1") != "0"
 BLOCK_TRAJ = 256
 BLOCK_ELEMS = 2048
 
+# A problem in at most this many coordinates gets a ``grad`` compiled for its dimension:
+# the loops over a trajectory's coordinates (the problem's gradient, the noise) are then
+# unrolled, and its random streams stay in registers between its normals.  Larger problems
+# share one ``grad`` that reads the dimension from the frame.  0: every problem shares it.
+FIXED_DIM_MAX = 8
+
 
 class KernelSpec:
     """A group's component classes and schedule tree.
@@ -228,9 +234,10 @@ def _body(name):
             + inspect.getsource(getattr(_problem_entries, name)))
 
 
-def _module_source(spec, names):
+def _module_source(spec, names, dim=0):
     """``(source, functions)`` of entry points ``names`` of ``spec``'s problem (those it
-    has), after the generated part: the frame's length, ``data_arrays`` and the bindings."""
+    has), after the generated part: the frame's length, the number of coordinates ``dim``
+    (0: any), ``data_arrays`` and the bindings."""
     parts, bodies, funcs = [], [], {}
     for name in names:
         b = _bindings(spec, name)
@@ -238,15 +245,15 @@ def _module_source(spec, names):
             parts.append(b[0])
             bodies.append(_body(name))
             funcs.update(b[1])
-    src = "\n\n".join([_PRELUDE.format(nframe=frame_size(spec)), _data_arrays(spec), *parts, *bodies])
+    src = "\n\n".join([_PRELUDE.format(nframe=frame_size(spec), dim=int(dim)), _data_arrays(spec), *parts, *bodies])
     return src, funcs
 
 
-def generate_source(spec: KernelSpec):
+def generate_source(spec: KernelSpec, dim=0):
     """The source of every entry point of ``spec``'s problem, as one module after the
     imports, and the functions it needs, as ``{alias: jitted function}``
-    (:func:`_compile_in_memory` compiles it)."""
-    return _module_source(spec, PROBLEM_ENTRIES)
+    (:func:`_compile_in_memory` compiles it); ``grad`` for ``dim`` coordinates (0: any)."""
+    return _module_source(spec, PROBLEM_ENTRIES, dim)
 
 
 def frame_size(spec):
@@ -314,30 +321,40 @@ CACHE = True
 _PRELUDE = """I = types.int64
 FP = types.CPointer(types.int64)
 NFRAME = {nframe}
+DIM = {dim}
 """
 # the modules every generated module imports (their source is part of its name's hash)
 _ENGINE_MODULES = {"optsim.engine._driver", "optsim.engine._fcall", "optsim.engine._helpers",
                    "optsim.engine._problem_entries", "optsim._components"}
 
 
-def kernel_for(spec: KernelSpec, names=("grad", "loss", "start", "project"), *, cache: bool | None = None):
+def kernel_for(spec: KernelSpec, names=("grad", "loss", "start", "project"), *, cache: bool | None = None,
+               d: int | None = None):
     """``{function: address}`` of the problem's entry points for ``spec`` (``names``, of
     :data:`PROBLEM_ENTRIES`; 0 for one the problem does not have).  Each is compiled on first
     use, once per combination of problem, noise models and data types, in a module of its own
-    kept in numba's disk cache where possible."""
-    return {n: _problem_entry(spec, n, cache) for n in names}
+    kept in numba's disk cache where possible.
+
+    With ``d`` (the number of coordinates) of at most :data:`FIXED_DIM_MAX`, ``grad`` is
+    compiled for that many (:func:`grad_dim`), once per ``d``; the numbers are the same."""
+    return {n: _problem_entry(spec, n, cache, grad_dim(d) if n == "grad" else 0) for n in names}
 
 
-def _problem_entry(spec, name, cache):
+def grad_dim(d):
+    """The number of coordinates ``grad`` is compiled for, for a problem in ``d`` (0: any)."""
+    return int(d) if d is not None and 0 < int(d) <= FIXED_DIM_MAX else 0
+
+
+def _problem_entry(spec, name, cache, dim=0):
     if name not in PROBLEM_ENTRIES:
         raise ValueError(f"no problem entry point {name!r}; they are {', '.join(PROBLEM_ENTRIES)}")
-    key = ("kernel", spec.key(), name)
+    key = ("kernel", spec.key(), name, dim)
     with _lock:
         if cache is None and key in _loaded:
             return _loaded[key]
     address = 0  # an entry point the problem does not have
     if _bindings(spec, name) is not None:
-        src, funcs = _module_source(spec, [name])
+        src, funcs = _module_source(spec, [name], dim)
         cacheable = all(_importable(fn) for fn in funcs.values())
         if cache is not None:
             cacheable = cacheable and cache

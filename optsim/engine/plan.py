@@ -241,7 +241,7 @@ class Plan:
             if rec in self.record]
         if opt.hessian_slot is not None:
             names.append("hess")
-        pe = kernel_for(g.spec, names) if problem is None else {n: problem.get(n, 0) for n in names}
+        pe = kernel_for(g.spec, names, d=g.x0.shape[1]) if problem is None else {n: problem.get(n, 0) for n in names}
         fn = np.array(type(_driver.FN)(
             init=ep["init"], step=ep["step"], eff_lr=ep.get("eff_lr", 0), lookahead=ep.get("lookahead", 0),
             records=records_address(), grad=pe["grad"], loss=pe["loss"],
