@@ -8,7 +8,8 @@ module generates:
 - for each combination of problem class, noise model classes and data types
   (:meth:`KernelSpec.key`, :func:`kernel_for`): ``grad``, the observed gradient of a block
   of trajectories, with the problem's gradient and the noise models inlined into one loop
-  (the hot loop); ``loss``, and ``test``, ``gnorm`` and ``dist`` where a sweep records
+  (the hot loop; for a problem of at most :data:`FIXED_DIM_MAX` coordinates, compiled once
+  per dimension, so that its loops over coordinates are unrolled); ``loss``, and ``test``, ``gnorm`` and ``dist`` where a sweep records
   them, through the problem's own cached functions; ``start`` and ``project`` where the
   problem has an initial point or a feasible set; ``hess`` (the exact Hessian diagonal at
   each trajectory's point, into the look-ahead row) where it has a ``hessian_diagonal``

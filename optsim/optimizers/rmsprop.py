@@ -63,6 +63,20 @@ def rmsprop_step(x, g, S, sc, t, lr, hp):
     lr_inside = hp[H.momentum_form] != 0.0
     nesterov = hp[H.nesterov] != 0.0
     bc = 1.0 - alpha ** float(t) if hp[H.bias_correction] != 0.0 else 1.0
+    if wd == 0.0 and not maximize and momentum == 0.0 and not centered and bc == 1.0:
+        # PyTorch's and optax's plain forms, in loops without branches (which the compiler
+        # vectorizes): the general loop's operations in its order (v / 1.0 is v)
+        if inside:
+            for i in range(x.shape[0]):
+                v = alpha * S[M.square_avg, i] + (1.0 - alpha) * g[i] * g[i]
+                S[M.square_avg, i] = v
+                x[i] = x[i] - lr * (g[i] / math.sqrt(v + eps))
+        else:
+            for i in range(x.shape[0]):
+                v = alpha * S[M.square_avg, i] + (1.0 - alpha) * g[i] * g[i]
+                S[M.square_avg, i] = v
+                x[i] = x[i] - lr * (g[i] / (math.sqrt(v) + eps))
+        return
     for i in range(x.shape[0]):
         gi = l2_gradient(g[i], x[i], wd, maximize)
         v = alpha * S[M.square_avg, i] + (1.0 - alpha) * gi * gi

@@ -26,6 +26,32 @@ H = param_layout(SGD_PARAMS, "SGDParams")
 M = layout(SGD_SLOTS, "SGDSlots")
 
 
+@njit(cache=True, inline="always")
+def _sgd_plain(x, g, S, t, lr, momentum, dampening, nesterov):
+    """The general loop's numbers for PyTorch's forms without weight decay or ``maximize``,
+    in loops without branches (which the compiler vectorizes): the same operations in the
+    same order as :func:`heavy_ball`, with its choices made once per step."""
+    n = x.shape[0]
+    if momentum == 0.0:
+        for i in range(n):
+            x[i] = x[i] - lr * g[i]
+    elif t == 1:  # the buffer starts as the first gradient
+        for i in range(n):
+            b = g[i]
+            S[M.momentum_buffer, i] = b
+            x[i] = x[i] - lr * (g[i] + momentum * b if nesterov else b)
+    elif nesterov:
+        for i in range(n):
+            b = momentum * S[M.momentum_buffer, i] + (1.0 - dampening) * g[i]
+            S[M.momentum_buffer, i] = b
+            x[i] = x[i] - lr * (g[i] + momentum * b)
+    else:
+        for i in range(n):
+            b = momentum * S[M.momentum_buffer, i] + (1.0 - dampening) * g[i]
+            S[M.momentum_buffer, i] = b
+            x[i] = x[i] - lr * b
+
+
 @njit(cache=True)
 def sgd_step(x, g, S, sc, t, lr, hp):
     momentum = hp[H.momentum]
@@ -34,6 +60,9 @@ def sgd_step(x, g, S, sc, t, lr, hp):
     nesterov = hp[H.nesterov] != 0.0
     maximize = hp[H.maximize] != 0.0
     form = int(hp[H.momentum_form])
+    if wd == 0.0 and not maximize and (momentum == 0.0 or form == 0):
+        _sgd_plain(x, g, S, t, lr, momentum, dampening, nesterov)
+        return
     for i in range(x.shape[0]):
         gi = l2_gradient(g[i], x[i], wd, maximize)
         if momentum == 0.0:
