@@ -130,20 +130,12 @@ _ALL_RECORDS = ("loss", "grad_norm", "dist", "params", "eff_lr", "eff_lr_stats",
                 "state_norm")
 
 
-@pytest.mark.parametrize("case", ["all optimizers", "look-ahead and schedule", "projection",
-                                  "minibatch", "nqm"])
-def test_blocks_of_replicates_match_one_at_a_time_to_the_bit(case, monkeypatch):
-    """The kernel advances the replicates of a cell together when it can; the numbers must
-    not depend on it, including for trajectories that diverge mid-block."""
-    from optsim._roles import Optimizer
-    from optsim.engine import codegen
-
-    elementwise = [cls() for cls in optimizers.__dict__.values()
-                   if isinstance(cls, type) and issubclass(cls, Optimizer)
-                   and getattr(cls, "elementwise", False)]
-    kw = {
+def _kernel_case(case, rules=None):
+    """The sweep of one of the cases on which two ways of running the kernel must agree to
+    the bit (``rules``: the optimizers of "all optimizers")."""
+    return {
         "all optimizers": dict(problem=problems.Rosenbrock(), noise=noise.Gaussian(sigma=0.5),
-                               optimizer=elementwise, grid={"lr": [1e-3, 0.05, 0.5]}),
+                               optimizer=rules, grid={"lr": [1e-3, 0.05, 0.5]}),
         "look-ahead and schedule": dict(
             problem=problems.Quadratic(curvatures=[1.0, 50.0]), noise=noise.Gaussian(sigma=1.0),
             optimizer=[optimizers.NAG(momentum=0.9), optimizers.Adam()],
@@ -155,7 +147,24 @@ def test_blocks_of_replicates_match_one_at_a_time_to_the_bit(case, monkeypatch):
                           grid={"lr": [0.05, 0.5]}),
         "nqm": dict(problem=problems.NoisyQuadraticModel(dim=20, random_start=True),
                     optimizer=optimizers.RMSprop(), grid={"lr": [1e-3, 0.3, 3.0]}),
+        "eight coordinates": dict(problem=problems.Quadratic(curvatures=np.geomspace(1.0, 100.0, 8)),
+                                  noise=noise.Gaussian(sigma=0.3), optimizer=optimizers.RMSprop(),
+                                  grid={"lr": [1e-3, 0.05, 0.3]}),
     }[case]
+
+
+@pytest.mark.parametrize("case", ["all optimizers", "look-ahead and schedule", "projection",
+                                  "minibatch", "nqm"])
+def test_blocks_of_replicates_match_one_at_a_time_to_the_bit(case, monkeypatch):
+    """The kernel advances the replicates of a cell together when it can; the numbers must
+    not depend on it, including for trajectories that diverge mid-block."""
+    from optsim._roles import Optimizer
+    from optsim.engine import codegen
+
+    elementwise = [cls() for cls in optimizers.__dict__.values()
+                   if isinstance(cls, type) and issubclass(cls, Optimizer)
+                   and getattr(cls, "elementwise", False)]
+    kw = _kernel_case(case, elementwise)
     record = _ALL_RECORDS if case != "minibatch" else ("loss", "test_loss", "params")
     runs = []
     for blocks in (True, False):
@@ -178,24 +187,11 @@ def test_grad_compiled_for_the_dimension_matches_the_shared_one_to_the_bit(case,
     from optsim.engine import codegen
     from optsim.sweep import build_plan
 
-    kw = {
-        "all optimizers": dict(problem=problems.Rosenbrock(), noise=noise.Gaussian(sigma=0.5),
-                               optimizer=[optimizers.SGD(momentum=0.9), optimizers.Adam(), optimizers.AMSGrad(),
-                                          optimizers.RAdam(), optimizers.SWATS()],
-                               grid={"lr": [1e-3, 0.05, 0.5]}, x_bound=50.0),
-        "look-ahead and schedule": dict(
-            problem=problems.Quadratic(curvatures=[1.0, 50.0]), noise=noise.Gaussian(sigma=1.0),
-            optimizer=[optimizers.NAG(momentum=0.9), optimizers.Adam()],
-            schedule=schedules.OneCycle(total_steps=60), grid={"lr": [0.01, 0.2]}),
-        "projection": dict(problem=problems.ReddiStochastic(), optimizer=optimizers.Adam(),
-                           grid={"lr": [0.01, 0.1]}),
-        "minibatch": dict(problem=problems.LogisticRegression(n_train=60, n_features=4),
-                          noise=noise.Minibatch(batch_size=5), optimizer=optimizers.SGD(momentum=0.9),
-                          grid={"lr": [0.05, 0.5]}),
-        "eight coordinates": dict(problem=problems.Quadratic(curvatures=np.geomspace(1.0, 100.0, 8)),
-                                  noise=noise.Gaussian(sigma=0.3), optimizer=optimizers.RMSprop(),
-                                  grid={"lr": [1e-3, 0.05, 0.3]}),
-    }[case]
+    rules = [optimizers.SGD(momentum=0.9), optimizers.Adam(), optimizers.AMSGrad(), optimizers.RAdam(),
+             optimizers.SWATS()]
+    kw = _kernel_case(case, rules)
+    if case == "all optimizers":
+        kw["x_bound"] = 50.0
     plan, _ = build_plan(kw["problem"], optimizers.Adam(), noise=kw.get("noise"), steps=5)
     spec, d = plan.groups[0].spec, plan.groups[0].x0.shape[1]
     assert 0 < d <= codegen.FIXED_DIM_MAX and codegen.grad_dim(d) == d

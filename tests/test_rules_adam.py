@@ -23,7 +23,7 @@ from optsim.optimizers.swats import SWATS
 from optsim.problems.quadratic import rotation_matrix
 
 from reference import rules as rr
-from reference.loops import run, run_open
+from reference.loops import plain_and_general, run, run_open
 from reference.problems import ReplayGradients, quadratic as quadratic_gradient
 from reference.schedules import step_lr
 
@@ -233,18 +233,8 @@ def test_adamw_forms_differ_by_the_lr_factor():
 @pytest.mark.parametrize("cls, step", [(Adam, adam_step), (AMSGrad, amsgrad_step), (RAdam, radam_step)],
                          ids=["adam", "amsgrad", "radam"])
 def test_branch_free_loops_match_the_general_loop_to_the_bit(cls, step):
-    # the default options run a loop without branches; maximize=True on the negated
-    # gradient takes the general loop through the same numbers (-(-g) == g)
-    n = 64
-    g_all = np.random.default_rng(1).standard_normal((30, n))
-    runs = []
-    for maximize in (False, True):
-        x = np.linspace(-1.0, 1.0, n)
-        S = np.zeros((3, n))
-        hp = cls(maximize=maximize).row()
-        for t, g in enumerate(g_all, start=1):
-            step(x, -g if maximize else g.copy(), S, np.zeros(4), t, 0.01, hp)
-        runs.append((x, S))
+    # the default options run a loop without branches (see plain_and_general)
+    runs = plain_and_general(step, cls)
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
 

@@ -50,3 +50,20 @@ def run_open(rule, grads, x0, lr, schedule=None):
         x = rule.step(x, g.copy(), k + 1, lr if schedule is None else schedule(k, lr))
         xs.append(x.copy())
     return np.array(xs)
+
+
+def plain_and_general(step, cls, n=64, steps=30, lr=0.01, **kw):
+    """``[(x, S), (x, S)]`` after ``steps`` calls of the jitted ``step`` of ``cls(**kw)`` on
+    the same gradients: with the default ``maximize=False``, which takes a rule's loop
+    without branches where it has one, and with ``maximize=True`` on the negated gradients,
+    which takes its general loop through the same numbers (``-(-g) == g``)."""
+    g_all = np.random.default_rng(1).standard_normal((steps, n))
+    runs = []
+    for maximize in (False, True):
+        x = np.linspace(-1.0, 1.0, n)
+        S = np.zeros((3, n))
+        hp = cls(maximize=maximize, **kw).row()
+        for t, g in enumerate(g_all, start=1):
+            step(x, -g if maximize else g.copy(), S, np.zeros(4), t, lr, hp)
+        runs.append((x, S))
+    return runs
